@@ -1,0 +1,99 @@
+# vhs-orchestrate: build, deps, test, bench, demo.
+#
+#   make            build everything into build/ (FFmpeg, libzmq, liburing via pkg-config)
+#   make deps       install missing Debian packages (apt-get update first; nothing reinstalled)
+#   make test       deps + build + unit tests (Criterion) + integration tests (real binaries)
+#   make demo       deps + build + make a sample tape + restore it with configs/demo.toml
+#   make bench      the reference benchmark against one ffmpeg command (bench/RESULTS.md)
+#   make FFMPEG=0   build only what needs no FFmpeg (orchestrator, proto, shm, their tests)
+
+FFMPEG ?= 1
+CC ?= cc
+BUILD := build
+BIN := $(BUILD)/bin
+
+PKGS_CORE := libzmq liburing
+PKGS_FFMPEG := libavformat libavcodec libavfilter libswscale libswresample libavutil
+
+WARN := -Wall -Wextra -Werror -Wshadow -Wno-unused-parameter
+CFLAGS ?= -O2 -g
+CFLAGS += -std=c11 -D_GNU_SOURCE -pthread $(WARN) -MMD -MP \
+	  -Iproto -Ishm -Iorchestrator -Istages \
+	  -DVHS_DATADIR='"$(CURDIR)/configs"'
+CORE_CFLAGS := $(shell pkg-config --cflags $(PKGS_CORE) 2>/dev/null)
+CORE_LIBS := $(shell pkg-config --libs $(PKGS_CORE) 2>/dev/null) -lm
+ifeq ($(FFMPEG),1)
+AV_CFLAGS := $(shell pkg-config --cflags $(PKGS_FFMPEG) 2>/dev/null)
+AV_LIBS := $(shell pkg-config --libs $(PKGS_FFMPEG) 2>/dev/null)
+endif
+CFLAGS += $(CORE_CFLAGS) $(AV_CFLAGS)
+
+# The core library: wire format, shared memory, job file; no FFmpeg.
+CORE_SRC := $(wildcard proto/*.c shm/*.c) \
+	    $(filter-out orchestrator/main.c,$(wildcard orchestrator/*.c))
+CORE_OBJ := $(CORE_SRC:%.c=$(BUILD)/obj/%.o)
+CORE_LIB := $(BUILD)/libvhs-core.a
+
+# Stage runtime and the helpers stages share (libavfilter graphs, frame <-> slot).
+RUNTIME_SRC := stages/runtime.c
+RUNTIME_OBJ := $(RUNTIME_SRC:%.c=$(BUILD)/obj/%.o)
+STAGE_LIB_SRC := stages/avslot.c stages/lavfi.c stages/filter.c
+STAGE_LIB_OBJ := $(STAGE_LIB_SRC:%.c=$(BUILD)/obj/%.o)
+
+STAGES := decode preprocess upscale audio encode
+ifeq ($(FFMPEG),1)
+STAGE_BINS := $(STAGES:%=$(BIN)/vhs-stage-%)
+endif
+
+UNIT_SRC := $(wildcard tests/unit/test_*.c)
+UNIT_BINS := $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/%)
+
+.PHONY: all deps test unit integration demo bench clean
+all: $(BIN)/vhs-orchestrate $(STAGE_BINS)
+
+$(BUILD)/obj/%.o: %.c
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -c -o $@ $<
+
+$(CORE_LIB): $(CORE_OBJ)
+	@mkdir -p $(dir $@)
+	$(AR) rcs $@ $^
+
+$(BIN)/vhs-orchestrate: $(BUILD)/obj/orchestrator/main.o $(CORE_LIB)
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -o $@ $^ $(CORE_LIBS)
+
+$(BIN)/vhs-stage-%: $(BUILD)/obj/stages/%.o $(RUNTIME_OBJ) $(STAGE_LIB_OBJ) $(CORE_LIB)
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -o $@ $^ $(AV_LIBS) $(CORE_LIBS)
+
+$(BUILD)/tests/%: tests/unit/%.c $(CORE_LIB) $(RUNTIME_OBJ)
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -o $@ $^ -lcriterion $(CORE_LIBS)
+
+deps:
+	@tools/install-deps.sh
+
+unit: $(UNIT_BINS)
+	@tools/run-unit-tests.sh $(UNIT_BINS)
+
+integration: all
+	@tests/integration/run.sh
+
+test: deps
+	@$(MAKE) --no-print-directory all $(UNIT_BINS)
+	@$(MAKE) --no-print-directory unit
+	@$(MAKE) --no-print-directory integration
+
+demo: deps
+	@$(MAKE) --no-print-directory all
+	@tools/demo.sh
+
+bench: deps
+	@$(MAKE) --no-print-directory all
+	@bench/run.sh
+
+clean:
+	rm -rf $(BUILD)
+
+-include $(shell find $(BUILD)/obj -name '*.d' 2>/dev/null)

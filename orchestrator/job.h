@@ -1,0 +1,102 @@
+/* job.h: the job file, resolved: defaults < preset < job file < --set.
+ *
+ * DESIGN
+ * Every key the job file accepts is one row of a table in job.c (section, key, type,
+ * field offset, default, allowed range or values, one line of help), in the manner of
+ * FFmpeg's AVOption rows. One generic routine applies a parsed TOML tree to a struct
+ * vhs_job through that table, so presets, the job file and `--set section.key=value`
+ * all go through the same checks, and the same table prints the reference (`--help-keys`)
+ * and the resolved settings (`check`).
+ *
+ * Paths (input, output, temp_dir) are relative to the job file's directory and are
+ * stored absolute. Presets live in configs/presets/NAME.toml and may set any key except
+ * input, output and preset.
+ *
+ * Errors are one line, `FILE:LINE:COL: message`, e.g.
+ *   job.toml:12:5: unknown key 'denoize' in [video] (did you mean 'denoise'?)
+ *   job.toml:3:9: 'crf' in [encode] must be an integer, not a string
+ *   --set encode.crf=abc: 'crf' in [encode] must be an integer
+ */
+#ifndef VHS_JOB_H
+#define VHS_JOB_H
+
+#include <stdio.h>
+
+#define VHS_JOB_STAGES 5 /* decode, preprocess, upscale, audio, encode */
+#define VHS_JOB_MAX_KEYS 32 /* room in vhs_job.source; job.c checks its table fits */
+
+/* Where a resolved value came from, lowest precedence first. */
+enum vhs_job_source {
+	VHS_JOB_SRC_DEFAULT, /* the option table in job.c */
+	VHS_JOB_SRC_PRESET,  /* configs/presets/NAME.toml */
+	VHS_JOB_SRC_JOB,     /* the job file */
+	VHS_JOB_SRC_SET,     /* a --set string */
+};
+
+struct vhs_job {
+	char *path;             /* the job file as given */
+	char *input;            /* absolute path of the capture */
+	char *output;           /* absolute path of the restored file */
+	char *preset;           /* none | vhs | dvd | webcam */
+
+	struct {
+		char *filters;  /* libavfilter chain for preprocess; "" = none (null) */
+	} video;
+
+	struct {
+		char *backend;  /* cpu | cuda | auto */
+		char *model;    /* lanczos | bicubic | esrgan-slim | esrgan-medium | esrgan-thick */
+		int width;      /* output width in pixels, 16..8192; 0 = input width */
+		int height;     /* output height in pixels, 16..8192; 0 = input height */
+	} upscale;
+
+	struct {
+		char *filters;  /* libavfilter chain for audio; "" = none (anull) */
+	} audio;
+
+	struct {
+		char *codec;          /* video encoder name (libx264, libx265, ffv1, ...) */
+		char *preset;         /* encoder speed preset, "" = encoder default */
+		int crf;              /* quality for crf codecs, -1 = encoder default */
+		char *pix_fmt;        /* output pixel format, e.g. yuv420p */
+		char *audio_codec;    /* audio encoder name (aac, flac, pcm_s16le, ...) */
+		char *audio_bitrate;  /* e.g. "192k"; "" = encoder default */
+		char *sar;            /* "auto" (carry from frames) or "N:D", e.g. "1:1" */
+	} encode;
+
+	struct {
+		int workers;          /* process count, >= 1 (0 = "auto") */
+	} stages[VHS_JOB_STAGES]; /* indexed by enum vhs_stage_kind order */
+
+	struct {
+		double segment_seconds; /* > 0 */
+		char *temp_dir;         /* absolute; default: the output's directory */
+		int ring_slots;         /* slots per video edge, 3..64 */
+	} run;
+
+	unsigned char source[VHS_JOB_MAX_KEYS]; /* enum vhs_job_source of each key, in the
+						 * option table's order; written by
+						 * vhs_job_load, read by vhs_job_print */
+};
+
+/* Loads path, merging the preset it names (from preset_dir) under it and the sets
+ * ("section.key=value" strings, or "key=value" for top-level keys) over it. Returns 0,
+ * or -EINVAL (bad content) / -errno (unreadable file) with one line in err. */
+int vhs_job_load(struct vhs_job *job, const char *path, const char *preset_dir,
+		 char *const *sets, int nsets, char *err, size_t errlen);
+
+/* Frees every string and zeroes the struct. Safe on a zeroed struct. */
+void vhs_job_free(struct vhs_job *job);
+
+/* The resolved settings as TOML text, every key, in table order. */
+void vhs_job_print(const struct vhs_job *job, FILE *out);
+
+/* The resolved settings as "section.key=value\n" lines (top-level keys without a
+ * section), the CONFIG blob sent to stages. Values are escaped with \\ and \n.
+ * Returns a malloc'd string or NULL on allocation failure. */
+char *vhs_job_to_kv(const struct vhs_job *job);
+
+/* Every accepted key with type, default and help, as Markdown (for docs/job-file.md). */
+void vhs_job_print_reference(FILE *out);
+
+#endif

@@ -1,0 +1,257 @@
+/* main.c: the vhs-orchestrate command line.
+ *
+ *   vhs-orchestrate run   [--set section.key=value]... [--progress=MODE] [--stats] JOB.toml
+ *   vhs-orchestrate check [--set section.key=value]... JOB.toml
+ *   vhs-orchestrate keys
+ *
+ * Before anything is started, the job is loaded and the things that need no stage are
+ * checked here, each with one line and its exit code (exitcode.h): the input can be read,
+ * the output's directory exists, the output is not the input, the container is known.
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <libgen.h>
+#include <limits.h>
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "exitcode.h"
+#include "job.h"
+#include "plan.h"
+#include "supervisor.h"
+
+#define MAX_SETS 64
+#define VERSION "0.1.0"
+
+static const char *const s_containers[] = { ".mkv", ".mp4", ".mov", ".m4v", ".nut", NULL };
+
+static int s_error(int code, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+static int s_error(int code, const char *fmt, ...)
+{
+	va_list ap;
+
+	fputs("vhs-orchestrate: error: ", stderr);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputc('\n', stderr);
+	return code;
+}
+
+static void s_usage(FILE *out)
+{
+	fputs("usage: vhs-orchestrate run   [--set section.key=value]... [--progress=auto|bar|log|none] [--stats] JOB.toml\n"
+	      "       vhs-orchestrate check [--set section.key=value]... JOB.toml\n"
+	      "       vhs-orchestrate keys      print every job file key (Markdown)\n"
+	      "       vhs-orchestrate --help | --version\n"
+	      "Restores an analog video capture as described by JOB.toml. See docs/user-guide.md.\n"
+	      "Exit codes: 0 ok, 1 internal, 2 usage, 3 job file, 4 input, 5 output, 6 stage failed, 130 interrupted.\n",
+	      out);
+}
+
+/* The directory holding this executable (the stage binaries live beside it). */
+static void s_exe_dir(char *buf, size_t n)
+{
+	char exe[PATH_MAX];
+	ssize_t len = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
+
+	if (len <= 0) {
+		snprintf(buf, n, ".");
+		return;
+	}
+	exe[len] = '\0';
+	snprintf(buf, n, "%s", dirname(exe));
+}
+
+static void s_preset_dir(const char *exe_dir, char *buf, size_t n)
+{
+	const char *env = getenv("VHS_PRESET_DIR");
+	struct stat st;
+
+	if (env && *env) {
+		snprintf(buf, n, "%s", env);
+		return;
+	}
+	snprintf(buf, n, "%s/../../configs/presets", exe_dir);
+	if (stat(buf, &st) == 0 && S_ISDIR(st.st_mode))
+		return;
+	snprintf(buf, n, "%s/presets", VHS_DATADIR);
+}
+
+static bool s_same_file(const char *a, const char *b)
+{
+	struct stat sa, sb;
+
+	if (!strcmp(a, b))
+		return true;
+	return stat(a, &sa) == 0 && stat(b, &sb) == 0 && sa.st_dev == sb.st_dev && sa.st_ino == sb.st_ino;
+}
+
+/* What can be known about input and output without starting a stage. */
+static int s_check_paths(const struct vhs_job *job)
+{
+	char dir[PATH_MAX];
+	const char *ext = strrchr(job->output, '.');
+	struct stat st;
+	int known = 0;
+
+	if (stat(job->input, &st) != 0 || access(job->input, R_OK) != 0)
+		return s_error(VHS_EXIT_INPUT, "cannot read input '%s': %s", job->input, strerror(errno));
+	if (!S_ISREG(st.st_mode) && !S_ISBLK(st.st_mode) && !S_ISFIFO(st.st_mode))
+		return s_error(VHS_EXIT_INPUT, "input '%s' is not a file", job->input);
+	snprintf(dir, sizeof(dir), "%s", job->output);
+	snprintf(dir, sizeof(dir), "%s", dirname(dir));
+	if (stat(dir, &st) != 0 || !S_ISDIR(st.st_mode))
+		return s_error(VHS_EXIT_OUTPUT, "output directory '%s' does not exist", dir);
+	if (access(dir, W_OK) != 0)
+		return s_error(VHS_EXIT_OUTPUT, "output directory '%s' is not writable: %s", dir, strerror(errno));
+	if (s_same_file(job->input, job->output))
+		return s_error(VHS_EXIT_OUTPUT, "output '%s' is the input; choose another name", job->output);
+	for (int i = 0; s_containers[i]; i++)
+		known |= ext && !strcasecmp(ext, s_containers[i]);
+	if (!known)
+		return s_error(VHS_EXIT_OUTPUT, "output '%s': unsupported container '%s' (use .mkv or .mp4)",
+			       job->output, ext ? ext : "(none)");
+	return 0;
+}
+
+/* Runs `vhs-stage-decode --probe INPUT`, echoing its lines; sets *audio. */
+static int s_probe(const char *stage_dir, const char *input, bool *audio)
+{
+	char exe[PATH_MAX + 32], line[512];
+	int fds[2], status;
+	FILE *in;
+	pid_t pid;
+
+	snprintf(exe, sizeof(exe), "%s/vhs-stage-decode", stage_dir);
+	if (pipe(fds))
+		return s_error(VHS_EXIT_INTERNAL, "pipe: %s", strerror(errno));
+	pid = fork();
+	if (pid == 0) {
+		dup2(fds[1], STDOUT_FILENO);
+		close(fds[0]);
+		close(fds[1]);
+		execl(exe, exe, "--probe", input, (char *)NULL);
+		printf("error: cannot run %s: %s\n", exe, strerror(errno));
+		_exit(VHS_EXIT_INTERNAL);
+	}
+	close(fds[1]);
+	in = fdopen(fds[0], "r");
+	*audio = false;
+	printf("# input\n");
+	while (in && fgets(line, sizeof(line), in)) {
+		*audio |= !strncmp(line, "audio:", 6);
+		if (!strncmp(line, "error: ", 7)) {
+			line[strcspn(line, "\n")] = '\0';
+			fclose(in);
+			waitpid(pid, &status, 0);
+			return s_error(VHS_EXIT_INPUT, "%s", line + 7);
+		}
+		printf("%s", line);
+	}
+	if (in)
+		fclose(in);
+	waitpid(pid, &status, 0);
+	return WIFEXITED(status) ? WEXITSTATUS(status) : VHS_EXIT_INTERNAL;
+}
+
+static int s_check(const struct vhs_job *job, const char *stage_dir)
+{
+	struct vhs_plan plan;
+	bool audio = false;
+	int ret;
+
+	printf("# resolved settings of %s\n", job->path);
+	vhs_job_print(job, stdout);
+	fflush(stdout);
+	ret = s_probe(stage_dir, job->input, &audio);
+	if (ret)
+		return ret;
+	vhs_plan_build(&plan, job, audio);
+	vhs_plan_print(&plan, job, stdout);
+	printf("# ok\n");
+	return VHS_EXIT_OK;
+}
+
+static int s_progress_mode(const char *s, enum vhs_progress_mode *m)
+{
+	static const char *const names[] = { "auto", "bar", "log", "none" };
+
+	for (int i = 0; i < 4; i++)
+		if (!strcmp(s, names[i])) {
+			*m = (enum vhs_progress_mode)i;
+			return 0;
+		}
+	return -EINVAL;
+}
+
+int main(int argc, char **argv)
+{
+	static const struct option longopts[] = {
+		{ "set", required_argument, NULL, 's' },   { "progress", required_argument, NULL, 'p' },
+		{ "stats", no_argument, NULL, 'S' },       { "help", no_argument, NULL, 'h' },
+		{ "version", no_argument, NULL, 'V' },     { NULL, 0, NULL, 0 },
+	};
+	struct vhs_run_opts opts = { .progress = VHS_PROGRESS_AUTO };
+	char *sets[MAX_SETS], exe_dir[PATH_MAX], stage_dir[PATH_MAX], preset_dir[PATH_MAX + 32];
+	char err[1024];
+	struct vhs_job job = { 0 };
+	const char *cmd;
+	int nsets = 0, c, ret;
+
+	while ((c = getopt_long(argc, argv, "+hV", longopts, NULL)) != -1) {
+		if (c == 'h')
+			return s_usage(stdout), VHS_EXIT_OK;
+		if (c == 'V')
+			return puts("vhs-orchestrate " VERSION), VHS_EXIT_OK;
+		return s_usage(stderr), VHS_EXIT_USAGE;
+	}
+	if (optind >= argc)
+		return s_usage(stderr), VHS_EXIT_USAGE;
+	cmd = argv[optind++];
+	if (!strcmp(cmd, "keys")) {
+		vhs_job_print_reference(stdout);
+		return VHS_EXIT_OK;
+	}
+	if (strcmp(cmd, "run") && strcmp(cmd, "check"))
+		return s_error(VHS_EXIT_USAGE, "unknown command '%s' (run, check, keys)", cmd);
+	optind--; /* getopt_long scans from argv[optind]: the command stands in for argv[0] */
+	argv += optind;
+	argc -= optind;
+	optind = 1;
+	while ((c = getopt_long(argc, argv, "hV", longopts, NULL)) != -1) {
+		if (c == 's' && nsets < MAX_SETS)
+			sets[nsets++] = optarg;
+		else if (c == 'p' && !s_progress_mode(optarg, &opts.progress))
+			continue;
+		else if (c == 'S')
+			opts.stats = 1;
+		else if (c == 'h')
+			return s_usage(stdout), VHS_EXIT_OK;
+		else
+			return s_error(VHS_EXIT_USAGE, "bad option for '%s' (see --help)", cmd);
+	}
+	if (optind != argc - 1)
+		return s_error(VHS_EXIT_USAGE, "'%s' takes exactly one job file (see --help)", cmd);
+	s_exe_dir(exe_dir, sizeof(exe_dir));
+	snprintf(stage_dir, sizeof(stage_dir), "%s", getenv("VHS_STAGE_DIR") ? getenv("VHS_STAGE_DIR") : exe_dir);
+	s_preset_dir(exe_dir, preset_dir, sizeof(preset_dir));
+	ret = vhs_job_load(&job, argv[optind], preset_dir, sets, nsets, err, sizeof(err));
+	if (ret) {
+		vhs_job_free(&job);
+		return s_error(VHS_EXIT_JOB, "%s", err);
+	}
+	ret = s_check_paths(&job);
+	opts.stage_dir = stage_dir;
+	if (!ret)
+		ret = !strcmp(cmd, "check") ? s_check(&job, stage_dir) : vhs_run(&job, &opts);
+	vhs_job_free(&job);
+	return ret;
+}

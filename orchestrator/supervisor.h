@@ -1,0 +1,17 @@
+/* supervisor.h: `run`: start the stage processes, broker descriptors, watch, clean up. */
+#ifndef VHS_SUPERVISOR_H
+#define VHS_SUPERVISOR_H
+
+#include "job.h"
+#include "progress.h"
+
+struct vhs_run_opts {
+	enum vhs_progress_mode progress;
+	int stats;                /* print per-stage CPU and memory at exit */
+	const char *stage_dir;    /* where vhs-stage-* live */
+};
+
+/* Runs the job to completion. Returns an exit code (exitcode.h). */
+int vhs_run(const struct vhs_job *job, const struct vhs_run_opts *opts);
+
+#endif

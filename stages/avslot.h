@@ -1,0 +1,54 @@
+/* avslot.h: FFmpeg frames in and out of ring slots.
+ *
+ * DESIGN
+ * A video slot holds the planes of one frame at 64-byte aligned offsets with rows padded
+ * to 64 bytes, followed by AV_INPUT_BUFFER_PADDING_SIZE bytes so SIMD code may over-read.
+ * An audio slot holds the planes of one audio frame (one plane per channel for planar
+ * formats) at 64-byte aligned offsets. The descriptor (proto.h) carries the offsets, so
+ * a consumer never assumes the layout, and every property of the AVFrame that matters
+ * downstream: timestamps, sample aspect, colour description, interlacing.
+ *
+ * Copy budget: vhs_copy_*_to_slot is the one memcpy per frame per edge; wrapping an input
+ * slot as an AVFrame (vhs_wrap_*) copies nothing: the frame's buffer points into the
+ * slot and its free callback gives the slot back with vhs_release().
+ */
+#ifndef VHS_AVSLOT_H
+#define VHS_AVSLOT_H
+
+#include <libavutil/frame.h>
+
+#include "runtime.h"
+
+/* Bytes a slot needs for a video frame of this format and size; 0 if unsupported. */
+uint32_t vhs_video_slot_size(enum AVPixelFormat fmt, int width, int height);
+
+/* Bytes a slot needs for nb_samples of audio in this format. */
+uint32_t vhs_audio_slot_size(enum AVSampleFormat fmt, int channels, int nb_samples);
+
+/* Copies f into an output slot and fills d (d->port and d->slot must be set).
+ * Returns 0 or -ENOSPC if it does not fit. */
+int vhs_copy_video_to_slot(struct vhs_ctx *ctx, const AVFrame *f, uint8_t *slot,
+			   uint32_t slot_size, struct vhs_frame *d);
+
+/* Copies nb samples starting at sample `first` of f into an output slot and fills d. */
+int vhs_copy_audio_to_slot(struct vhs_ctx *ctx, const AVFrame *f, int first, int nb,
+			   uint8_t *slot, uint32_t slot_size, struct vhs_audio *d);
+
+/* Wraps an input slot as a new AVFrame without copying. The slot goes back to the
+ * orchestrator when the last reference to the frame's buffer is freed. NULL on ENOMEM
+ * (the slot is then released at once). */
+AVFrame *vhs_wrap_video(struct vhs_ctx *ctx, const struct vhs_frame *d, uint8_t *data);
+AVFrame *vhs_wrap_audio(struct vhs_ctx *ctx, const struct vhs_audio *d, uint8_t *data);
+
+/* Fills a stream format from a frame's properties (slot_size left to the caller). */
+void vhs_fmt_from_video(struct vhs_stream_fmt *s, const AVFrame *f);
+
+/* Routes av_log into the stage: quiet unless VHS_LOG=debug; keeps the last error line,
+ * which vhs_av_last_error() returns (for error messages). */
+void vhs_av_log_setup(void);
+const char *vhs_av_last_error(void);
+
+/* av_err2str that can be used in C11 (no compound literal in a macro argument). */
+const char *vhs_av_err(int err);
+
+#endif

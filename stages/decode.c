@@ -1,0 +1,405 @@
+/* decode.c: the decode stage: demux the capture and decode its video and audio into
+ * slots (output port 0: video, port 1: audio when the capture has audio).
+ *
+ * DESIGN
+ * Like the ffmpeg command line, the edge formats are taken from the first decoded
+ * frames, not from the container's claims: init decodes until it has the first video
+ * frame (and the first audio frame, if there is audio), keeping every frame decoded on
+ * the way in a small queue that run() sends first. Each frame is copied once, from the
+ * decoder's buffer into a slot.
+ *
+ * Damage: a read error other than end of file ends the input early with a warning; at
+ * the end the stage compares what it decoded with the container's stated duration and
+ * says how much was lost.
+ *
+ * `vhs-stage-decode --probe FILE` prints the capture's streams (used by `check`).
+ */
+#include <stdio.h>
+#include <string.h>
+
+#include <libavcodec/avcodec.h>
+#include <libavformat/avformat.h>
+#include <libavutil/opt.h>
+#include <libavutil/pixdesc.h>
+
+#include "avslot.h"
+#include "filter.h"
+
+#define PENDING_MAX 256      /* frames decoded before both streams showed one */
+#define AUDIO_SLOT_SAMPLES VHS_AUDIO_SLOT_SAMPLES
+
+struct decoder {
+	int index;           /* stream index, -1 if absent */
+	AVCodecContext *dec;
+	AVStream *st;
+	uint64_t frames;     /* frames decoded */
+	int64_t last_end_us; /* end of the last frame, microseconds */
+};
+
+struct decode_priv {
+	AVFormatContext *fmt;
+	struct decoder v, a;
+	AVPacket *pkt;
+	AVFrame *frame;
+	AVFrame *pending[PENDING_MAX]; /* decoded during init, sent first by run() */
+	int n_pending;
+	struct vhs_stream_fmt out[2];
+	int damaged;           /* read or decode errors seen */
+	int eof;               /* the demuxer has nothing more */
+	char path[4096];
+};
+
+static int s_open_decoder(struct vhs_ctx *ctx, struct decode_priv *p, struct decoder *d,
+			  enum AVMediaType type)
+{
+	const AVCodec *codec = NULL;
+	int ret;
+
+	d->index = av_find_best_stream(p->fmt, type, -1, -1, &codec, 0);
+	if (d->index < 0)
+		return d->index == AVERROR_STREAM_NOT_FOUND ? 0 : d->index;
+	d->st = p->fmt->streams[d->index];
+	if (!codec)
+		return vhs_fail(ctx, VHS_ERR_INPUT, "'%s': no decoder for %s stream (%s)", p->path,
+				av_get_media_type_string(type), avcodec_get_name(d->st->codecpar->codec_id));
+	d->dec = avcodec_alloc_context3(codec);
+	if (!d->dec)
+		return AVERROR(ENOMEM);
+	avcodec_parameters_to_context(d->dec, d->st->codecpar);
+	d->dec->pkt_timebase = d->st->time_base;
+	av_opt_set(d->dec, "threads", "auto", 0);
+	ret = avcodec_open2(d->dec, codec, NULL);
+	if (ret < 0)
+		return vhs_fail(ctx, VHS_ERR_INPUT, "'%s': cannot open the %s decoder: %s", p->path,
+				codec->name, vhs_av_err(ret));
+	return 0;
+}
+
+static int s_open_input(struct vhs_ctx *ctx, struct decode_priv *p)
+{
+	int ret = avformat_open_input(&p->fmt, p->path, NULL, NULL);
+
+	if (ret < 0)
+		return vhs_fail(ctx, VHS_ERR_INPUT, "cannot open '%s': %s", p->path, vhs_av_err(ret));
+	ret = avformat_find_stream_info(p->fmt, NULL);
+	if (ret < 0)
+		return vhs_fail(ctx, VHS_ERR_INPUT, "'%s': cannot read stream info: %s", p->path,
+				vhs_av_err(ret));
+	ret = s_open_decoder(ctx, p, &p->v, AVMEDIA_TYPE_VIDEO);
+	if (ret < 0 && ret != -EIO)
+		ret = vhs_fail(ctx, VHS_ERR_INPUT, "'%s': %s", p->path, vhs_av_err(ret));
+	if (ret)
+		return ret;
+	if (!p->v.dec)
+		return vhs_fail(ctx, VHS_ERR_INPUT, "'%s' has no video stream", p->path);
+	ret = s_open_decoder(ctx, p, &p->a, AVMEDIA_TYPE_AUDIO);
+	return ret < 0 && ret != -EIO ? vhs_fail(ctx, VHS_ERR_INPUT, "'%s': %s", p->path, vhs_av_err(ret)) : ret;
+}
+
+static int64_t s_frame_end_us(const struct decoder *d, const AVFrame *f)
+{
+	AVRational tb = d->st->time_base;
+	int64_t dur = d->dec->codec_type == AVMEDIA_TYPE_AUDIO
+			      ? av_rescale_q(f->nb_samples, (AVRational){ 1, f->sample_rate }, tb)
+			      : f->pkt_duration;
+
+	if (f->pts == AV_NOPTS_VALUE)
+		return d->last_end_us;
+	return av_rescale_q(f->pts + dur, tb, AV_TIME_BASE_Q);
+}
+
+static int s_send_video(struct vhs_ctx *ctx, struct decode_priv *p, AVFrame *f)
+{
+	struct vhs_frame d = { .port = 0 };
+	uint8_t *data;
+	int ret = vhs_output_slot(ctx, 0, &d.slot, &data);
+
+	if (ret)
+		return ret;
+	ret = vhs_copy_video_to_slot(ctx, f, data, p->out[0].slot_size, &d);
+	if (ret)
+		return vhs_fail(ctx, VHS_ERR_INPUT, "'%s': frame size or format changed mid-stream "
+				"(%dx%d %s); this is not supported", p->path, f->width, f->height,
+				av_get_pix_fmt_name(f->format));
+	return vhs_send_video(ctx, &d);
+}
+
+static int s_send_audio(struct vhs_ctx *ctx, struct decode_priv *p, AVFrame *f)
+{
+	if (f->format != av_get_sample_fmt(p->out[1].fmt) || f->sample_rate != p->out[1].sample_rate ||
+	    f->ch_layout.nb_channels != p->out[1].channels)
+		return vhs_fail(ctx, VHS_ERR_INPUT, "'%s': audio format changed mid-stream; this is not supported",
+				p->path);
+	for (int first = 0; first < f->nb_samples; first += AUDIO_SLOT_SAMPLES) {
+		int nb = FFMIN(AUDIO_SLOT_SAMPLES, f->nb_samples - first);
+		struct vhs_audio d = { .port = 1 };
+		uint8_t *data;
+		int ret = vhs_output_slot(ctx, 1, &d.slot, &data);
+
+		if (!ret)
+			ret = vhs_copy_audio_to_slot(ctx, f, first, nb, data, p->out[1].slot_size, &d);
+		if (!ret)
+			ret = vhs_send_audio(ctx, &d);
+		if (ret)
+			return ret;
+	}
+	return 0;
+}
+
+/* A decoded frame: queued while init looks for the formats, sent afterwards. */
+static int s_emit(struct vhs_ctx *ctx, struct decode_priv *p, struct decoder *d, AVFrame *f,
+		  int running)
+{
+	f->pts = f->best_effort_timestamp;
+	f->time_base = d->st->time_base;
+	d->frames++;
+	d->last_end_us = s_frame_end_us(d, f);
+	if (!running) {
+		if (p->n_pending == PENDING_MAX)
+			return 0; /* only reached when one stream never decodes; see s_probe_formats */
+		p->pending[p->n_pending] = av_frame_clone(f);
+		return p->pending[p->n_pending++] ? 0 : AVERROR(ENOMEM);
+	}
+	return d == &p->v ? s_send_video(ctx, p, f) : s_send_audio(ctx, p, f);
+}
+
+/* Feeds one packet (NULL: flush) to a decoder and emits what comes out. */
+static int s_decode(struct vhs_ctx *ctx, struct decode_priv *p, struct decoder *d,
+		    const AVPacket *pkt, int running)
+{
+	int ret = avcodec_send_packet(d->dec, pkt);
+
+	if (ret < 0 && ret != AVERROR_EOF) {
+		p->damaged++; /* a damaged packet: skipped, as the ffmpeg command line does */
+		return 0;
+	}
+	for (;;) {
+		ret = avcodec_receive_frame(d->dec, p->frame);
+		if (ret == AVERROR(EAGAIN) || ret == AVERROR_EOF)
+			return 0;
+		if (ret < 0) {
+			p->damaged++;
+			continue;
+		}
+		ret = s_emit(ctx, p, d, p->frame, running);
+		av_frame_unref(p->frame);
+		if (ret)
+			return ret;
+	}
+}
+
+/* Reads and decodes one packet. Returns 0, 1 at the end of input, or an error. */
+static int s_step(struct vhs_ctx *ctx, struct decode_priv *p, int running)
+{
+	struct decoder *d;
+	int ret = av_read_frame(p->fmt, p->pkt);
+
+	if (ret == AVERROR_EOF)
+		return 1;
+	if (ret < 0) {
+		vhs_warn(ctx, "'%s': read error, input ends here: %s", p->path, vhs_av_err(ret));
+		p->damaged++;
+		return 1;
+	}
+	d = p->pkt->stream_index == p->v.index ? &p->v
+	  : p->pkt->stream_index == p->a.index ? &p->a : NULL;
+	ret = d ? s_decode(ctx, p, d, p->pkt, running) : 0;
+	av_packet_unref(p->pkt);
+	return ret;
+}
+
+static AVFrame *s_first(struct decode_priv *p, enum AVMediaType type)
+{
+	for (int i = 0; i < p->n_pending; i++)
+		if ((type == AVMEDIA_TYPE_VIDEO) == (p->pending[i]->width > 0))
+			return p->pending[i];
+	return NULL;
+}
+
+static void s_video_format(struct decode_priv *p, const AVFrame *f, struct vhs_stream_fmt *o)
+{
+	AVRational fr = av_guess_frame_rate(p->fmt, p->v.st, NULL);
+
+	vhs_fmt_from_video(o, f);
+	o->tb_num = p->v.st->time_base.num;
+	o->tb_den = p->v.st->time_base.den;
+	o->fr_num = fr.num;
+	o->fr_den = fr.den;
+	o->field_order = (uint8_t)p->v.st->codecpar->field_order;
+	o->duration_us = p->fmt->duration != AV_NOPTS_VALUE ? p->fmt->duration : -1;
+	o->slot_size = vhs_video_slot_size(f->format, f->width, f->height);
+}
+
+static void s_audio_format(struct decode_priv *p, const AVFrame *f, struct vhs_stream_fmt *o)
+{
+	o->media = VHS_MEDIA_AUDIO;
+	snprintf(o->fmt, sizeof(o->fmt), "%s", av_get_sample_fmt_name(f->format));
+	o->sample_rate = f->sample_rate;
+	o->channels = f->ch_layout.nb_channels;
+	o->channel_layout = f->ch_layout.order == AV_CHANNEL_ORDER_NATIVE ? f->ch_layout.u.mask : 0;
+	o->tb_num = 1;
+	o->tb_den = f->sample_rate;
+	o->duration_us = p->fmt->duration != AV_NOPTS_VALUE ? p->fmt->duration : -1;
+	o->slot_size = vhs_audio_slot_size(f->format, o->channels, AUDIO_SLOT_SAMPLES);
+}
+
+/* Decodes until the first video frame and the first audio frame are known. */
+static int s_probe_formats(struct vhs_ctx *ctx, struct decode_priv *p)
+{
+	AVFrame *v = NULL, *a = NULL;
+	int ret = 0;
+
+	while (!p->eof && p->n_pending < PENDING_MAX &&
+	       (!(v = s_first(p, AVMEDIA_TYPE_VIDEO)) || (p->a.dec && !(a = s_first(p, AVMEDIA_TYPE_AUDIO))))) {
+		ret = s_step(ctx, p, 0);
+		if (ret < 0)
+			return ret;
+		p->eof = ret == 1;
+	}
+	v = s_first(p, AVMEDIA_TYPE_VIDEO);
+	a = s_first(p, AVMEDIA_TYPE_AUDIO);
+	if (!v)
+		return vhs_fail(ctx, VHS_ERR_INPUT, "'%s': no video frame could be decoded", p->path);
+	if (a && a->ch_layout.nb_channels > VHS_MAX_CHANNELS)
+		return vhs_fail(ctx, VHS_ERR_INPUT, "'%s': %d audio channels; at most %d are supported",
+				p->path, a->ch_layout.nb_channels, VHS_MAX_CHANNELS);
+	s_video_format(p, v, &p->out[0]);
+	if (!p->out[0].slot_size)
+		return vhs_fail(ctx, VHS_ERR_INPUT, "'%s': pixel format %s is not supported", p->path,
+				av_get_pix_fmt_name(v->format));
+	if (a)
+		s_audio_format(p, a, &p->out[1]);
+	else if (p->a.dec)
+		vhs_warn(ctx, "'%s': the audio stream has no decodable audio; the output will be silent", p->path);
+	return 0;
+}
+
+static int s_init(struct vhs_ctx *ctx)
+{
+	struct decode_priv *p = vhs_priv(ctx);
+	int ret;
+
+	vhs_av_log_setup();
+	p->v.index = p->a.index = -1;
+	if (vhs_setting(ctx, "input", p->path, sizeof(p->path)) < 0)
+		return vhs_fail(ctx, VHS_ERR_CONFIG, "no input in the job");
+	p->pkt = av_packet_alloc();
+	p->frame = av_frame_alloc();
+	if (!p->pkt || !p->frame)
+		return -ENOMEM;
+	ret = s_open_input(ctx, p);
+	if (!ret)
+		ret = s_probe_formats(ctx, p);
+	if (ret)
+		return ret;
+	vhs_set_outputs(ctx, p->out[1].media ? 2 : 1, p->out);
+	return 0;
+}
+
+/* Says how much of the programme was lost when the input ended early or was damaged. */
+static void s_report_damage(struct vhs_ctx *ctx, struct decode_priv *p)
+{
+	int64_t expect = p->fmt->duration;
+	int64_t got = p->v.last_end_us;
+	double fps = av_q2d(av_guess_frame_rate(p->fmt, p->v.st, NULL));
+	double frame_us = fps > 0 ? 1e6 / fps : 40000;
+
+	if (expect != AV_NOPTS_VALUE && got + 1.5 * frame_us < expect) {
+		double lost = (double)(expect - got) / 1e6;
+
+		vhs_warn(ctx, "'%s' ends early: restored %.2f s of %.2f s; %.2f s (about %.0f frames) lost "
+			 "to truncation or damage", p->path, (double)got / 1e6, (double)expect / 1e6,
+			 lost, lost * fps);
+	} else if (p->damaged) {
+		vhs_warn(ctx, "'%s': %d damaged packets were skipped", p->path, p->damaged);
+	}
+}
+
+static int s_run(struct vhs_ctx *ctx)
+{
+	struct decode_priv *p = vhs_priv(ctx);
+	int ret = 0;
+
+	for (int i = 0; !ret && i < p->n_pending; i++) {
+		AVFrame *f = p->pending[i];
+
+		ret = f->width > 0 ? s_send_video(ctx, p, f)
+		      : p->out[1].media ? s_send_audio(ctx, p, f) : 0;
+	}
+	while (!ret && !p->eof) {
+		ret = s_step(ctx, p, 1);
+		p->eof = ret == 1;
+		ret = ret == 1 ? 0 : ret;
+		if (!ret && vhs_stopping(ctx))
+			return -ECANCELED;
+	}
+	if (!ret)
+		ret = s_decode(ctx, p, &p->v, NULL, 1);
+	if (!ret && p->out[1].media)
+		ret = s_decode(ctx, p, &p->a, NULL, 1);
+	if (!ret)
+		s_report_damage(ctx, p);
+	return ret;
+}
+
+static void s_uninit(struct vhs_ctx *ctx)
+{
+	struct decode_priv *p = vhs_priv(ctx);
+
+	for (int i = 0; i < p->n_pending; i++)
+		av_frame_free(&p->pending[i]);
+	avcodec_free_context(&p->v.dec);
+	avcodec_free_context(&p->a.dec);
+	avformat_close_input(&p->fmt);
+	av_packet_free(&p->pkt);
+	av_frame_free(&p->frame);
+}
+
+const struct vhs_stage vhs_stage_decode = {
+	.name = "decode",
+	.priv_size = sizeof(struct decode_priv),
+	.init = s_init,
+	.run = s_run,
+	.uninit = s_uninit,
+};
+
+/* --probe FILE: one line per stream, for `vhs-orchestrate check`. Exit 0, or 4. */
+static int s_probe(const char *path)
+{
+	AVFormatContext *fmt = NULL;
+	int ret;
+
+	vhs_av_log_setup();
+	ret = avformat_open_input(&fmt, path, NULL, NULL);
+	if (ret >= 0)
+		ret = avformat_find_stream_info(fmt, NULL);
+	if (ret < 0) {
+		printf("error: cannot open '%s': %s\n", path, vhs_av_err(ret));
+		avformat_close_input(&fmt);
+		return 4;
+	}
+	printf("container: %s, %.3f s\n", fmt->iformat->name,
+	       fmt->duration != AV_NOPTS_VALUE ? (double)fmt->duration / 1e6 : -1.0);
+	for (unsigned i = 0; i < fmt->nb_streams; i++) {
+		const AVCodecParameters *c = fmt->streams[i]->codecpar;
+		AVRational fr = av_guess_frame_rate(fmt, fmt->streams[i], NULL);
+
+		if (c->codec_type == AVMEDIA_TYPE_VIDEO)
+			printf("video: %s %dx%d %s %d/%d fps sar %d:%d\n", avcodec_get_name(c->codec_id),
+			       c->width, c->height, av_get_pix_fmt_name(c->format), fr.num, fr.den,
+			       c->sample_aspect_ratio.num, c->sample_aspect_ratio.den);
+		else if (c->codec_type == AVMEDIA_TYPE_AUDIO)
+			printf("audio: %s %d Hz %d channels %s\n", avcodec_get_name(c->codec_id),
+			       c->sample_rate, c->ch_layout.nb_channels,
+			       av_get_sample_fmt_name(c->format));
+	}
+	avformat_close_input(&fmt);
+	return 0;
+}
+
+int main(int argc, char **argv)
+{
+	if (argc == 3 && !strcmp(argv[1], "--probe"))
+		return s_probe(argv[2]);
+	return vhs_stage_main(&vhs_stage_decode, argc, argv);
+}

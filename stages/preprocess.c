@@ -1,0 +1,28 @@
+/* preprocess.c: the preprocess stage: `[video] filters` (deinterlace, denoise, colour,
+ * crop, masking) as one libavfilter graph, exactly as `ffmpeg -vf` would run it. */
+#include <stdio.h>
+
+#include "filter.h"
+
+static int s_init(struct vhs_ctx *ctx)
+{
+	char chain[4096];
+
+	if (vhs_setting(ctx, "video.filters", chain, sizeof(chain)) < 0)
+		chain[0] = '\0';
+	return vhs_filter_stage_init(ctx, chain);
+}
+
+const struct vhs_stage vhs_stage_preprocess = {
+	.name = "preprocess",
+	.priv_size = sizeof(struct vhs_filter_stage),
+	.init = s_init,
+	.video = vhs_filter_stage_video,
+	.eos = vhs_filter_stage_eos,
+	.uninit = vhs_filter_stage_uninit,
+};
+
+int main(int argc, char **argv)
+{
+	return vhs_stage_main(&vhs_stage_preprocess, argc, argv);
+}

@@ -1,0 +1,596 @@
+/* runtime.c: the shared stage runtime (see runtime.h for the contract).
+ *
+ * DESIGN
+ * One thread, one DEALER socket. Records from the orchestrator are of two kinds:
+ * control (GRANT, STOP) is applied at once wherever the stage is, even while it blocks
+ * for an output slot; input (FRAME, AUDIO, EOS) goes into a FIFO that the main loop
+ * drains in arrival order, so a stage is never re-entered from inside its own callback.
+ * The FIFO is bounded by the input rings' slot counts (plus one EOS per port), because
+ * the orchestrator never forwards a slot it has not got back.
+ *
+ * Heartbeat: STATS goes out at most every 0.5 s from every place the stage can wait
+ * (input wait, output wait) and after each callback, so a busy stage still beats.
+ *
+ * Exit status: 0 after DONE; 1 after ERROR; 3 when stopped by STOP.
+ */
+#include "runtime.h"
+
+#include <errno.h>
+#include <limits.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <sys/resource.h>
+#include <time.h>
+#include <unistd.h>
+#include <zmq.h>
+
+#include "kv.h"
+
+#define STATS_INTERVAL_NS 500000000ull
+#define STARTUP_TIMEOUT_MS 60000
+#define EXIT_STOPPED 3
+
+struct port_in {
+	struct vhs_ring ring;
+	struct vhs_stream_fmt fmt;
+	int eos;                      /* EOS received */
+};
+
+struct port_out {
+	struct vhs_ring ring;
+	struct vhs_stream_fmt fmt;
+	uint32_t *credits;            /* granted empty slots, a stack */
+	uint32_t n_credits;
+	uint64_t sent;                /* records sent */
+};
+
+struct vhs_ctx {
+	const struct vhs_stage *stage;
+	void *priv;
+	void *zctx, *sock;
+	char *settings;               /* CONFIG blob, owned */
+	int n_in, n_out;
+	struct port_in in[VHS_MAX_PORTS];
+	struct port_out out[VHS_MAX_PORTS];
+	struct vhs_msg *fifo;         /* pending input records */
+	size_t fifo_head, fifo_len, fifo_cap;
+	int stop;                     /* STOP received */
+	int failed;                   /* ERROR sent */
+	struct vhs_stats stats;
+	uint64_t last_stats_ns;
+};
+
+static uint64_t s_now(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+}
+
+static int s_send(struct vhs_ctx *ctx, const struct vhs_msg *m)
+{
+	uint8_t buf[VHS_MSG_MAX];
+	int n = vhs_proto_pack(m, buf, sizeof(buf));
+
+	if (n < 0)
+		return n;
+	while (zmq_send(ctx->sock, buf, (size_t)n, 0) < 0) {
+		if (errno != EINTR)
+			return -errno;
+	}
+	return 0;
+}
+
+static void s_send_stats(struct vhs_ctx *ctx)
+{
+	struct vhs_msg m = { .type = VHS_MSG_STATS };
+	struct timespec cpu;
+	struct rusage ru;
+
+	clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &cpu);
+	getrusage(RUSAGE_SELF, &ru);
+	ctx->stats.cpu_ns = (uint64_t)cpu.tv_sec * 1000000000ull + (uint64_t)cpu.tv_nsec;
+	ctx->stats.rss_kb = (uint64_t)ru.ru_maxrss;
+	m.u.stats = ctx->stats;
+	s_send(ctx, &m);
+	ctx->last_stats_ns = s_now();
+}
+
+static void s_maybe_stats(struct vhs_ctx *ctx)
+{
+	if (s_now() - ctx->last_stats_ns >= STATS_INTERVAL_NS)
+		s_send_stats(ctx);
+}
+
+static int s_fifo_push(struct vhs_ctx *ctx, const struct vhs_msg *m)
+{
+	if (ctx->fifo_len == ctx->fifo_cap) {
+		size_t cap = ctx->fifo_cap ? 2 * ctx->fifo_cap : 64;
+		struct vhs_msg *n = malloc(cap * sizeof(*n));
+
+		if (!n)
+			return -ENOMEM;
+		for (size_t i = 0; i < ctx->fifo_len; i++)
+			n[i] = ctx->fifo[(ctx->fifo_head + i) % ctx->fifo_cap];
+		free(ctx->fifo);
+		ctx->fifo = n;
+		ctx->fifo_cap = cap;
+		ctx->fifo_head = 0;
+	}
+	ctx->fifo[(ctx->fifo_head + ctx->fifo_len) % ctx->fifo_cap] = *m;
+	ctx->fifo_len++;
+	return 0;
+}
+
+static int s_fifo_pop(struct vhs_ctx *ctx, struct vhs_msg *m)
+{
+	if (!ctx->fifo_len)
+		return 0;
+	*m = ctx->fifo[ctx->fifo_head];
+	ctx->fifo_head = (ctx->fifo_head + 1) % ctx->fifo_cap;
+	ctx->fifo_len--;
+	return 1;
+}
+
+/* Receives one record within timeout_ms (-1: forever). Returns 1, 0 on timeout, -errno.
+ * A CONFIG's settings are copied into ctx->settings. */
+static int s_recv(struct vhs_ctx *ctx, long timeout_ms, struct vhs_msg *m)
+{
+	zmq_pollitem_t item = { .socket = ctx->sock, .events = ZMQ_POLLIN };
+	zmq_msg_t zm;
+	int ret;
+
+	ret = zmq_poll(&item, 1, timeout_ms);
+	if (ret <= 0)
+		return ret < 0 && errno != EINTR ? -errno : 0;
+	zmq_msg_init(&zm);
+	if (zmq_msg_recv(&zm, ctx->sock, 0) < 0) {
+		ret = errno == EINTR ? 0 : -errno;
+		goto out;
+	}
+	ret = vhs_proto_unpack(m, zmq_msg_data(&zm), zmq_msg_size(&zm));
+	if (ret)
+		goto out;
+	if (m->type == VHS_MSG_CONFIG) {
+		free(ctx->settings);
+		ctx->settings = strdup(m->u.config.settings);
+		m->u.config.settings = ctx->settings;
+		ret = ctx->settings ? 1 : -ENOMEM;
+		goto out;
+	}
+	ret = 1;
+out:
+	zmq_msg_close(&zm);
+	return ret;
+}
+
+/* Receives and dispatches one record: control now, input into the FIFO. */
+static int s_pump(struct vhs_ctx *ctx, long timeout_ms)
+{
+	struct vhs_msg m;
+	int ret = s_recv(ctx, timeout_ms, &m);
+
+	if (ret <= 0)
+		return ret;
+	switch (m.type) {
+	case VHS_MSG_GRANT: {
+		struct port_out *o = m.u.grant.port < ctx->n_out ? &ctx->out[m.u.grant.port] : NULL;
+
+		if (!o || m.u.grant.slot >= o->ring.slot_count || o->n_credits >= o->ring.slot_count)
+			return vhs_fail(ctx, VHS_ERR_INTERNAL, "bad GRANT (port %u slot %u)",
+					m.u.grant.port, m.u.grant.slot);
+		o->credits[o->n_credits++] = m.u.grant.slot;
+		return 1;
+	}
+	case VHS_MSG_STOP:
+		ctx->stop = 1;
+		return 1;
+	case VHS_MSG_FRAME:
+	case VHS_MSG_AUDIO:
+	case VHS_MSG_EOS:
+		ret = s_fifo_push(ctx, &m);
+		return ret ? ret : 1;
+	default:
+		return vhs_fail(ctx, VHS_ERR_INTERNAL, "unexpected %s record",
+				vhs_proto_type_name(m.type));
+	}
+}
+
+/* Start-up: waits for one record of the given type; STOP or timeout end the stage. */
+static int s_expect(struct vhs_ctx *ctx, uint8_t type, struct vhs_msg *m)
+{
+	int ret = s_recv(ctx, STARTUP_TIMEOUT_MS, m);
+
+	if (ret == 0)
+		return -ETIMEDOUT;
+	if (ret < 0)
+		return ret;
+	if (m->type == VHS_MSG_STOP) {
+		ctx->stop = 1;
+		return -ECANCELED;
+	}
+	if (m->type != type)
+		return vhs_fail(ctx, VHS_ERR_INTERNAL, "expected %s, got %s",
+				vhs_proto_type_name(type), vhs_proto_type_name(m->type));
+	return 0;
+}
+
+/* ---- the API stages call ---- */
+
+void *vhs_priv(struct vhs_ctx *ctx)
+{
+	return ctx->priv;
+}
+
+int vhs_setting(struct vhs_ctx *ctx, const char *key, char *buf, size_t len)
+{
+	return vhs_kv_get(ctx->settings ? ctx->settings : "", key, buf, len);
+}
+
+long long vhs_setting_int(struct vhs_ctx *ctx, const char *key, long long dflt)
+{
+	long long v;
+
+	return vhs_kv_get_int(ctx->settings ? ctx->settings : "", key, &v) ? dflt : v;
+}
+
+int vhs_input_count(struct vhs_ctx *ctx)
+{
+	return ctx->n_in;
+}
+
+const struct vhs_stream_fmt *vhs_input_format(struct vhs_ctx *ctx, int port)
+{
+	return port >= 0 && port < ctx->n_in ? &ctx->in[port].fmt : NULL;
+}
+
+void vhs_set_outputs(struct vhs_ctx *ctx, int n, const struct vhs_stream_fmt *fmts)
+{
+	ctx->n_out = n < VHS_MAX_PORTS ? n : VHS_MAX_PORTS;
+	for (int i = 0; i < ctx->n_out; i++)
+		ctx->out[i].fmt = fmts[i];
+}
+
+int vhs_output_slot(struct vhs_ctx *ctx, int port, uint32_t *slot, uint8_t **data)
+{
+	struct port_out *o = &ctx->out[port];
+	uint64_t t0 = s_now();
+	int ret = 0;
+
+	while (!o->n_credits && !ctx->stop) {
+		ret = s_pump(ctx, 100);
+		if (ret < 0)
+			break;
+		s_maybe_stats(ctx);
+	}
+	while (ret >= 0 && !ctx->stop && s_pump(ctx, 0) > 0)
+		; /* apply any STOP already queued */
+	ctx->stats.wait_out_ns += s_now() - t0;
+	if (ret < 0)
+		return ret;
+	if (ctx->stop)
+		return -ECANCELED;
+	*slot = o->credits[--o->n_credits];
+	*data = vhs_ring_slot(&o->ring, *slot);
+	return 0;
+}
+
+int vhs_send_video(struct vhs_ctx *ctx, struct vhs_frame *f)
+{
+	struct vhs_msg m = { .type = VHS_MSG_FRAME };
+
+	if (f->bytes > ctx->out[f->port].ring.slot_size)
+		return vhs_fail(ctx, VHS_ERR_INTERNAL, "frame of %u bytes overflows slot of %zu",
+				f->bytes, ctx->out[f->port].ring.slot_size);
+	f->index = ctx->out[f->port].sent++;
+	m.u.frame = *f;
+	ctx->stats.frames_out++;
+	return s_send(ctx, &m);
+}
+
+int vhs_send_audio(struct vhs_ctx *ctx, struct vhs_audio *a)
+{
+	struct vhs_msg m = { .type = VHS_MSG_AUDIO };
+
+	if (a->bytes > ctx->out[a->port].ring.slot_size)
+		return vhs_fail(ctx, VHS_ERR_INTERNAL, "audio of %u bytes overflows slot of %zu",
+				a->bytes, ctx->out[a->port].ring.slot_size);
+	a->index = ctx->out[a->port].sent++;
+	m.u.audio = *a;
+	ctx->stats.frames_out++;
+	return s_send(ctx, &m);
+}
+
+void vhs_release(struct vhs_ctx *ctx, int port, uint32_t slot)
+{
+	struct vhs_msg m = { .type = VHS_MSG_RELEASE };
+
+	m.u.grant.port = (uint8_t)port;
+	m.u.grant.slot = slot;
+	s_send(ctx, &m);
+}
+
+uint8_t *vhs_input_slot(struct vhs_ctx *ctx, int port, uint32_t slot)
+{
+	return vhs_ring_slot(&ctx->in[port].ring, slot);
+}
+
+void vhs_count_copy(struct vhs_ctx *ctx, uint64_t bytes)
+{
+	ctx->stats.bytes_copied += bytes;
+	ctx->stats.copies++;
+}
+
+int vhs_fail(struct vhs_ctx *ctx, enum vhs_err_class cls, const char *fmt, ...)
+{
+	struct vhs_msg m = { .type = VHS_MSG_ERROR };
+	va_list ap;
+
+	if (ctx->failed)
+		return -EIO;
+	ctx->failed = 1;
+	m.u.error.cls = (uint8_t)cls;
+	va_start(ap, fmt);
+	vsnprintf(m.u.error.text, sizeof(m.u.error.text), fmt, ap);
+	va_end(ap);
+	if (!ctx->sock || s_send(ctx, &m))
+		fprintf(stderr, "vhs-stage-%s: error: %s\n", ctx->stage->name, m.u.error.text);
+	return -EIO;
+}
+
+void vhs_warn(struct vhs_ctx *ctx, const char *fmt, ...)
+{
+	char text[512];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(text, sizeof(text), fmt, ap);
+	va_end(ap);
+	fprintf(stderr, "vhs-orchestrate: warning: %s: %s\n", ctx->stage->name, text);
+}
+
+int vhs_stopping(struct vhs_ctx *ctx)
+{
+	while (!ctx->stop && s_pump(ctx, 0) > 0)
+		;
+	return ctx->stop;
+}
+
+/* ---- start-up, main loop, shutdown ---- */
+
+static int s_connect(struct vhs_ctx *ctx, const char *endpoint, const char *id)
+{
+	int linger = 5000, hwm = 100000;
+
+	ctx->zctx = zmq_ctx_new();
+	if (!ctx->zctx)
+		return -errno;
+	ctx->sock = zmq_socket(ctx->zctx, ZMQ_DEALER);
+	if (!ctx->sock)
+		return -errno;
+	zmq_setsockopt(ctx->sock, ZMQ_ROUTING_ID, id, strlen(id));
+	zmq_setsockopt(ctx->sock, ZMQ_LINGER, &linger, sizeof(linger));
+	zmq_setsockopt(ctx->sock, ZMQ_SNDHWM, &hwm, sizeof(hwm));
+	zmq_setsockopt(ctx->sock, ZMQ_RCVHWM, &hwm, sizeof(hwm));
+	return zmq_connect(ctx->sock, endpoint) ? -errno : 0;
+}
+
+static int s_attach(struct vhs_ctx *ctx, const struct vhs_msg *m)
+{
+	int ret;
+
+	if (m->u.attach.n_inputs != ctx->n_in || m->u.attach.n_outputs != ctx->n_out)
+		return vhs_fail(ctx, VHS_ERR_INTERNAL, "ATTACH port counts do not match");
+	for (int i = 0; i < ctx->n_in; i++) {
+		ret = vhs_ring_open(&ctx->in[i].ring, m->u.attach.inputs[i]);
+		if (ret)
+			return vhs_fail(ctx, VHS_ERR_INTERNAL, "cannot map ring %s: %s",
+					m->u.attach.inputs[i], strerror(-ret));
+	}
+	for (int i = 0; i < ctx->n_out; i++) {
+		struct port_out *o = &ctx->out[i];
+
+		ret = vhs_ring_open(&o->ring, m->u.attach.outputs[i]);
+		if (ret)
+			return vhs_fail(ctx, VHS_ERR_INTERNAL, "cannot map ring %s: %s",
+					m->u.attach.outputs[i], strerror(-ret));
+		if (o->ring.slot_size < o->fmt.slot_size)
+			return vhs_fail(ctx, VHS_ERR_INTERNAL, "ring %s slots too small",
+					o->ring.name);
+		o->credits = calloc(o->ring.slot_count, sizeof(*o->credits));
+		if (!o->credits)
+			return -ENOMEM;
+	}
+	return 0;
+}
+
+/* HELLO, CONFIG, init, FORMAT, ATTACH, READY. */
+static int s_startup(struct vhs_ctx *ctx, uint16_t instance)
+{
+	struct vhs_msg m = { .type = VHS_MSG_HELLO };
+	int ret;
+
+	snprintf(m.u.hello.stage, sizeof(m.u.hello.stage), "%s", ctx->stage->name);
+	m.u.hello.pid = (uint32_t)getpid();
+	m.u.hello.instance = instance;
+	ret = s_send(ctx, &m);
+	if (!ret)
+		ret = s_expect(ctx, VHS_MSG_CONFIG, &m);
+	if (ret)
+		return ret;
+	ctx->n_in = m.u.config.n_inputs;
+	for (int i = 0; i < ctx->n_in; i++)
+		ctx->in[i].fmt = m.u.config.inputs[i];
+	ret = ctx->stage->init ? ctx->stage->init(ctx) : 0;
+	if (ret)
+		return ret;
+	m = (struct vhs_msg){ .type = VHS_MSG_FORMAT };
+	m.u.format.n = (uint8_t)ctx->n_out;
+	for (int i = 0; i < ctx->n_out; i++)
+		m.u.format.outputs[i] = ctx->out[i].fmt;
+	ret = s_send(ctx, &m);
+	if (!ret)
+		ret = s_expect(ctx, VHS_MSG_ATTACH, &m);
+	if (!ret)
+		ret = s_attach(ctx, &m);
+	if (!ret)
+		ret = s_send(ctx, &(struct vhs_msg){ .type = VHS_MSG_READY });
+	return ret;
+}
+
+static int s_dispatch(struct vhs_ctx *ctx, const struct vhs_msg *m)
+{
+	const struct vhs_stage *st = ctx->stage;
+	int port = m->type == VHS_MSG_FRAME ? m->u.frame.port
+		 : m->type == VHS_MSG_AUDIO ? m->u.audio.port : m->u.eos.port;
+	uint32_t slot = m->type == VHS_MSG_FRAME ? m->u.frame.slot : m->u.audio.slot;
+
+	if (port >= ctx->n_in || ctx->in[port].eos)
+		return vhs_fail(ctx, VHS_ERR_INTERNAL, "%s for port %d out of turn",
+				vhs_proto_type_name(m->type), port);
+	if (m->type == VHS_MSG_EOS) {
+		ctx->in[port].eos = 1;
+		return st->eos ? st->eos(ctx, port) : 0;
+	}
+	if (slot >= ctx->in[port].ring.slot_count ||
+	    (m->type == VHS_MSG_FRAME ? m->u.frame.bytes : m->u.audio.bytes) >
+		    ctx->in[port].ring.slot_size)
+		return vhs_fail(ctx, VHS_ERR_INTERNAL, "descriptor outside ring %s",
+				ctx->in[port].ring.name);
+	ctx->stats.frames_in++;
+	if (m->type == VHS_MSG_FRAME && st->video)
+		return st->video(ctx, &m->u.frame, vhs_input_slot(ctx, port, slot));
+	if (m->type == VHS_MSG_AUDIO && st->audio)
+		return st->audio(ctx, &m->u.audio, vhs_input_slot(ctx, port, slot));
+	vhs_release(ctx, port, slot); /* a stage without a handler drops it */
+	return 0;
+}
+
+static int s_inputs_done(struct vhs_ctx *ctx)
+{
+	for (int i = 0; i < ctx->n_in; i++)
+		if (!ctx->in[i].eos)
+			return 0;
+	return 1;
+}
+
+/* Drains input records until every input port has ended. */
+static int s_loop(struct vhs_ctx *ctx)
+{
+	struct vhs_msg m;
+	uint64_t t0;
+	int ret = 0;
+
+	while (!ret && !ctx->stop && !s_inputs_done(ctx)) {
+		if (!s_fifo_pop(ctx, &m)) {
+			t0 = s_now();
+			ret = s_pump(ctx, 250);
+			ctx->stats.wait_in_ns += s_now() - t0;
+			ret = ret < 0 ? ret : 0;
+		} else {
+			t0 = s_now();
+			ret = s_dispatch(ctx, &m);
+			ctx->stats.busy_ns += s_now() - t0;
+		}
+		s_maybe_stats(ctx);
+	}
+	return ret;
+}
+
+/* After the inputs (or the source) ended: finish, EOS on every output, STATS, DONE. */
+static int s_finish(struct vhs_ctx *ctx)
+{
+	struct vhs_msg m = { .type = VHS_MSG_EOS };
+	int ret = ctx->stage->finish ? ctx->stage->finish(ctx) : 0;
+
+	for (int i = 0; !ret && i < ctx->n_out; i++) {
+		m.u.eos.port = (uint8_t)i;
+		m.u.eos.count = ctx->out[i].sent;
+		ret = s_send(ctx, &m);
+	}
+	if (ret)
+		return ret;
+	s_send_stats(ctx);
+	return s_send(ctx, &(struct vhs_msg){ .type = VHS_MSG_DONE });
+}
+
+static void s_teardown(struct vhs_ctx *ctx)
+{
+	if (ctx->stage->uninit && ctx->priv)
+		ctx->stage->uninit(ctx);
+	for (int i = 0; i < VHS_MAX_PORTS; i++) {
+		vhs_ring_close(&ctx->in[i].ring);
+		vhs_ring_close(&ctx->out[i].ring);
+		free(ctx->out[i].credits);
+	}
+	if (ctx->sock)
+		zmq_close(ctx->sock);
+	if (ctx->zctx)
+		zmq_ctx_term(ctx->zctx);
+	free(ctx->priv);
+	free(ctx->settings);
+	free(ctx->fifo);
+}
+
+/* Dies with the orchestrator, ignores the terminal's Ctrl-C (the orchestrator handles it). */
+static int s_process_setup(void)
+{
+	const char *parent = getenv("VHS_PARENT_PID");
+
+	prctl(PR_SET_PDEATHSIG, SIGKILL);
+	if (parent && getppid() != (pid_t)atol(parent))
+		return -ESRCH; /* the orchestrator died before prctl took effect */
+	signal(SIGINT, SIG_IGN);
+	signal(SIGPIPE, SIG_IGN);
+	return 0;
+}
+
+static void s_usage(const char *name)
+{
+	fprintf(stderr,
+		"usage: vhs-stage-%s --ctl ENDPOINT [--instance N]\n"
+		"A stage process of vhs-orchestrate; it is started by the orchestrator, not by hand.\n",
+		name);
+}
+
+int vhs_stage_main(const struct vhs_stage *stage, int argc, char **argv)
+{
+	struct vhs_ctx ctx = { .stage = stage };
+	const char *endpoint = NULL;
+	char id[VHS_NAME_LEN + 8];
+	long instance = 0;
+	int ret;
+
+	for (int i = 1; i < argc; i++) {
+		if (!strcmp(argv[i], "--ctl") && i + 1 < argc)
+			endpoint = argv[++i];
+		else if (!strcmp(argv[i], "--instance") && i + 1 < argc)
+			instance = atol(argv[++i]);
+		else
+			return s_usage(stage->name), 2;
+	}
+	if (!endpoint)
+		return s_usage(stage->name), 2;
+	if (s_process_setup())
+		return 1;
+	snprintf(id, sizeof(id), "%s.%ld", stage->name, instance);
+	ctx.priv = calloc(1, stage->priv_size ? stage->priv_size : 1);
+	ret = ctx.priv ? s_connect(&ctx, endpoint, id) : -ENOMEM;
+	if (!ret)
+		ret = s_startup(&ctx, (uint16_t)instance);
+	if (!ret)
+		ret = stage->run ? stage->run(&ctx) : s_loop(&ctx);
+	if (!ret && !ctx.stop)
+		ret = s_finish(&ctx);
+	if (ret && !ctx.stop && !ctx.failed)
+		vhs_fail(&ctx, VHS_ERR_INTERNAL, "%s", strerror(ret < 0 ? -ret : ret));
+	s_teardown(&ctx);
+	if (ctx.stop && !ctx.failed)
+		return EXIT_STOPPED;
+	return ret ? 1 : 0;
+}

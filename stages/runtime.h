@@ -1,0 +1,92 @@
+/* runtime.h: the shared stage runtime. A stage is data plus callbacks.
+ *
+ * DESIGN
+ * Every stage executable is `main() { return vhs_stage_main(&vhs_stage_X, argc, argv); }`.
+ * The runtime owns everything a stage has in common: the DEALER socket to the
+ * orchestrator, the start-up conversation (HELLO, CONFIG, FORMAT, ATTACH, READY), the
+ * rings, the credit list of granted output slots, the queue of input records, heartbeats
+ * (STATS every 0.5 s), error reporting and shutdown. The stage itself only sees:
+ *
+ *   init()   settings and input formats are known: open codecs/graphs, declare outputs
+ *   run()    source stages only (no inputs): produce until the end of input
+ *   video()  filter/sink stages: one filled input slot on a port
+ *   audio()  same, for audio slots
+ *   eos()    an input port ended: flush what depends on it
+ *   finish() all inputs ended and flushed (sinks: write the trailer)
+ *   uninit() free everything (also on error paths; must cope with partial init)
+ *
+ * Ownership at the hand-offs:
+ *   - video()/audio() are given an input slot. The stage owns it until it calls
+ *     vhs_release() (directly or through an AVBufferRef's free callback); it may keep
+ *     it across calls, which is how filters hold reference frames.
+ *   - vhs_output_slot() gives the stage an empty output slot (blocking until the
+ *     orchestrator grants one). vhs_send_video()/vhs_send_audio() give it away: the
+ *     stage must not touch it afterwards.
+ *
+ * Callbacks return 0 or a negative error; on error the stage should first call
+ * vhs_fail() with a one-line message (otherwise a generic one is sent).
+ */
+#ifndef VHS_RUNTIME_H
+#define VHS_RUNTIME_H
+
+#include <stdint.h>
+
+#include "proto.h"
+#include "ring.h"
+
+struct vhs_ctx;
+
+struct vhs_stage {
+	const char *name;         /* "decode", ... also the process's routing id */
+	size_t priv_size;         /* bytes of zeroed private state, at vhs_priv() */
+	int (*init)(struct vhs_ctx *ctx);
+	int (*run)(struct vhs_ctx *ctx);
+	int (*video)(struct vhs_ctx *ctx, const struct vhs_frame *f, uint8_t *data);
+	int (*audio)(struct vhs_ctx *ctx, const struct vhs_audio *a, uint8_t *data);
+	int (*eos)(struct vhs_ctx *ctx, int port);
+	int (*finish)(struct vhs_ctx *ctx);
+	void (*uninit)(struct vhs_ctx *ctx);
+};
+
+int vhs_stage_main(const struct vhs_stage *stage, int argc, char **argv);
+
+void *vhs_priv(struct vhs_ctx *ctx);
+
+/* Settings from CONFIG ("section.key" names, see orchestrator/job.h). */
+int vhs_setting(struct vhs_ctx *ctx, const char *key, char *buf, size_t len);
+long long vhs_setting_int(struct vhs_ctx *ctx, const char *key, long long dflt);
+
+int vhs_input_count(struct vhs_ctx *ctx);
+const struct vhs_stream_fmt *vhs_input_format(struct vhs_ctx *ctx, int port);
+
+/* Declares the stage's outputs (init only). fmts[i].slot_size must be set. */
+void vhs_set_outputs(struct vhs_ctx *ctx, int n, const struct vhs_stream_fmt *fmts);
+
+/* Waits for a granted empty slot on output port; returns 0 with *slot and *data set,
+ * or -ECANCELED when the orchestrator said STOP. */
+int vhs_output_slot(struct vhs_ctx *ctx, int port, uint32_t *slot, uint8_t **data);
+
+/* Gives a filled output slot away (f->port and f->slot name it). Returns 0 or -errno. */
+int vhs_send_video(struct vhs_ctx *ctx, struct vhs_frame *f);
+int vhs_send_audio(struct vhs_ctx *ctx, struct vhs_audio *a);
+
+/* Gives an input slot back. The stage must not touch it afterwards. */
+void vhs_release(struct vhs_ctx *ctx, int port, uint32_t slot);
+
+/* Address of an input slot's data (for stages that keep slot numbers around). */
+uint8_t *vhs_input_slot(struct vhs_ctx *ctx, int port, uint32_t slot);
+
+/* Accounting of copies into slots (one memcpy per frame per edge is the budget). */
+void vhs_count_copy(struct vhs_ctx *ctx, uint64_t bytes);
+
+/* Reports a fatal error (first one wins) and returns -EIO for the caller to return. */
+int vhs_fail(struct vhs_ctx *ctx, enum vhs_err_class cls, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
+/* One line to stderr: "vhs-orchestrate: warning: STAGE: ...". */
+void vhs_warn(struct vhs_ctx *ctx, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+/* True once STOP arrived; long loops in run() should check it. */
+int vhs_stopping(struct vhs_ctx *ctx);
+
+#endif

@@ -1,0 +1,222 @@
+# test_badinput.sh: bad jobs, bad inputs, bad outputs and bad command lines. Each error case
+# must exit with its documented code (2 usage, 3 job file, 4 input, 5 output) and exactly one
+# line on stderr starting with "vhs-orchestrate: error: ", leave no output or .part file, and
+# never hang (the harness checks debris and enforces the timeout). Damaged or silent inputs
+# are restored as far as they go. Run by tests/integration/run.sh.
+
+# expect_error CODE [REGEX]: the last run failed with CODE, one error line, no out.mkv.
+expect_error() {
+	expect_rc "$1"
+	expect_one_error "${2:-}"
+	expect_no_output out.mkv
+}
+
+# --- input errors (4) -----------------------------------------------------------------------
+
+test_missing_input() {
+	need_bin
+	make_job job.toml input=no-such-tape.avi
+	orch run job.toml
+	expect_error 4 'no-such-tape\.avi'
+}
+
+test_text_file_named_avi() {
+	need_bin
+	printf 'this is not a video, just a note about tape 12\n%.0s' {1..50} >notes.avi
+	make_job job.toml input=notes.avi
+	orch run job.toml
+	expect_error 4 'notes\.avi'
+}
+
+test_empty_input_file() {
+	need_bin
+	: >empty.avi
+	make_job job.toml input=empty.avi
+	orch run job.toml
+	expect_error 4
+}
+
+test_audio_only_input() {
+	need_bin
+	make_job job.toml input="$(tape ntsc 2 dv --audio-only)"
+	orch run job.toml
+	expect_error 4 '[Vv]ideo'
+}
+
+# --- job file errors (3) --------------------------------------------------------------------
+
+test_empty_job() {
+	need_bin
+	: >job.toml
+	orch run job.toml
+	expect_error 3
+	printf '# nothing here yet\n\n' >job.toml
+	orch run job.toml
+	expect_error 3
+}
+
+test_missing_job_file() {
+	need_bin
+	orch run no-such-job.toml
+	expect_error 3 'no-such-job\.toml'
+}
+
+test_wrong_key_suggests() {
+	need_bin
+	cat >job.toml <<-EOF
+		input = "$(tape ntsc 2 dv)"
+		output = "out.mkv"
+		preset = "none"
+
+		[video]
+		filtres = "yadif"
+	EOF
+	orch run job.toml
+	expect_error 3 "did you mean"
+	grep -q "filters" orch.err || fail "the suggestion does not name 'filters': $(cat orch.err)"
+	grep -Eq 'job\.toml:6:[0-9]+' orch.err || fail "the error does not give job.toml:6:COL: $(cat orch.err)"
+}
+
+test_wrong_type() {
+	need_bin
+	make_job job.toml input="$(tape ntsc 2 dv)" upscale.width=wide
+	orch run job.toml
+	expect_error 3 'width'
+}
+
+test_missing_key() {
+	need_bin
+	make_job job.toml input=-
+	orch run job.toml
+	expect_error 3 'input'
+}
+
+test_toml_syntax_error() {
+	need_bin
+	printf 'input = "in.avi\noutput = "out.mkv"\n' >job.toml
+	orch run job.toml
+	expect_error 3 'job\.toml:1'
+}
+
+test_unknown_preset() {
+	need_bin
+	make_job job.toml input="$(tape ntsc 2 dv)" preset=betamax
+	orch run job.toml
+	expect_error 3 'betamax'
+}
+
+# --- output errors (5) ----------------------------------------------------------------------
+
+test_output_dir_missing() {
+	need_bin
+	make_job job.toml input="$(tape ntsc 2 dv)" output=no/such/dir/out.mkv
+	orch run job.toml
+	expect_error 5 'no/such/dir'
+	[ ! -e no ] || fail "the orchestrator created the missing output directory"
+}
+
+test_output_equals_input() {
+	need_bin
+	cp "$(tape ntsc 2 dv)" tape.avi
+	local before
+	before="$(md5sum <tape.avi)"
+	make_job job.toml input=tape.avi output=tape.avi
+	orch run job.toml
+	expect_rc 5
+	expect_one_error
+	[ "$(md5sum <tape.avi)" = "$before" ] || fail "the input was modified"
+	[ ! -e tape.avi.part ] || fail "tape.avi.part left behind"
+	# The same file under another name is the same file.
+	ln -s tape.avi link.avi
+	make_job job.toml input=tape.avi output=./link.avi
+	orch run job.toml
+	expect_rc 5
+	expect_one_error
+	[ "$(md5sum <tape.avi)" = "$before" ] || fail "the input was modified through a symlink"
+}
+
+test_output_unsupported_extension() {
+	need_bin
+	make_job job.toml input="$(tape ntsc 2 dv)" output=out.xyz
+	orch run job.toml
+	expect_rc 5
+	expect_one_error 'xyz'
+	expect_no_output out.xyz
+}
+
+# --- usage errors (2) -----------------------------------------------------------------------
+
+test_unknown_option() {
+	need_bin
+	make_job job.toml input="$(tape ntsc 2 dv)"
+	orch run --frobnicate job.toml
+	expect_error 2 'frobnicate'
+}
+
+test_unknown_command() {
+	need_bin
+	make_job job.toml input="$(tape ntsc 2 dv)"
+	orch restore job.toml
+	expect_error 2 'restore'
+}
+
+test_no_arguments() {
+	need_bin
+	orch
+	expect_rc 2
+	[ -s orch.err ] || fail "no usage message on stderr"
+}
+
+test_bad_set_option() {
+	need_bin
+	make_job job.toml input="$(tape ntsc 2 dv)"
+	orch run --set novalue job.toml
+	expect_error 2
+	orch run --set upscale.widht=720 job.toml
+	expect_rc 3
+	expect_one_error 'did you mean'
+}
+
+# --- damaged and silent inputs (restored) ---------------------------------------------------
+
+# A DV AVI cut to about half: restored up to the damage, with a warning saying what was lost.
+test_truncated_dv() {
+	need_bin
+	local full
+	full="$(tape ntsc 3 dv)"
+	head -c "$(($(stat -c %s "$full") / 2))" "$full" >cut.avi
+	local decodable
+	decodable="$(frame_count cut.avi)"
+	note "ffprobe decodes $decodable of $(frame_count "$full") frames from cut.avi"
+	make_job job.toml input=cut.avi upscale.width=720 upscale.height=540
+	orch run --progress=none job.toml
+	expect_rc 0
+	[ -s out.mkv ] || fail "no output for a truncated input"
+	local got
+	got="$(frame_count out.mkv)"
+	((got >= decodable - 1 && got <= decodable)) ||
+		fail "expected about $decodable frames (what ffmpeg decodes from the cut file), got $got"
+	grep -Ei 'warn' orch.err | grep -E '[0-9]' >/dev/null || {
+		show_file orch.err
+		fail "no warning with a number saying how much was lost on stderr"
+	}
+	stream_types out.mkv | grep -w audio >/dev/null || fail "the truncated tape's audio was dropped"
+}
+
+# Silent footage is a normal input: a silent output, equal to the ffmpeg reference.
+test_video_only_input() {
+	oracle "$(tape ntsc 2 dv --no-audio)" video.filters="yadif" upscale.width=720 upscale.height=540
+	[ "$(stream_types out.mkv)" = "video" ] || fail "expected only a video stream, got: $(stream_types out.mkv)"
+}
+
+# An input in a directory with spaces and quotes in its name, given relative to the job file.
+test_awkward_paths() {
+	need_bin
+	mkdir -p "my tapes/it's \"old\""
+	cp "$(tape ntsc 2 dv)" "my tapes/it's \"old\"/tape 01.avi"
+	make_job "my tapes/job.toml" input="it's \"old\"/tape 01.avi" output="restored 01.mkv" \
+		upscale.width=720 upscale.height=540
+	orch run --progress=none "my tapes/job.toml"
+	expect_rc 0
+	[ -s "my tapes/restored 01.mkv" ] || fail "output not written next to the job file"
+}
