@@ -1062,17 +1062,19 @@ void vhs_job_free(struct vhs_job *job)
 
 /* ---- printing ------------------------------------------------------------------------ */
 
-/* Shortest %g form that reads back as the same double, always with a '.' or exponent. */
+/* The shortest text that reads back as the same double and is a TOML float: "10.0",
+ * "0.25", or "1e-07" for very small and very large values. */
 static void s_fmt_double(double v, char *buf, size_t len)
 {
+	bool fixed = v == 0 || (fabs(v) >= 1e-4 && fabs(v) < 1e15);
 	int prec;
 
 	for (prec = 1; prec < 17; prec++) {
-		snprintf(buf, len, "%.*g", prec, v);
+		snprintf(buf, len, fixed ? "%.*f" : "%.*g", prec, v);
 		if (strtod(buf, NULL) == v)
-			break;
+			return;
 	}
-	snprintf(buf, len, "%.*g", prec, v);
+	snprintf(buf, len, "%.17g", v);
 	if (!strpbrk(buf, ".eEni"))
 		strncat(buf, ".0", len - strlen(buf) - 1);
 }

@@ -97,7 +97,7 @@ static bool s_same_file(const char *a, const char *b)
 /* What can be known about input and output without starting a stage. */
 static int s_check_paths(const struct vhs_job *job)
 {
-	char dir[PATH_MAX];
+	char dir[PATH_MAX], tmp[PATH_MAX];
 	const char *ext = strrchr(job->output, '.');
 	struct stat st;
 	int known = 0;
@@ -106,8 +106,8 @@ static int s_check_paths(const struct vhs_job *job)
 		return s_error(VHS_EXIT_INPUT, "cannot read input '%s': %s", job->input, strerror(errno));
 	if (!S_ISREG(st.st_mode) && !S_ISBLK(st.st_mode) && !S_ISFIFO(st.st_mode))
 		return s_error(VHS_EXIT_INPUT, "input '%s' is not a file", job->input);
-	snprintf(dir, sizeof(dir), "%s", job->output);
-	snprintf(dir, sizeof(dir), "%s", dirname(dir));
+	snprintf(tmp, sizeof(tmp), "%s", job->output);
+	snprintf(dir, sizeof(dir), "%s", dirname(tmp));
 	if (stat(dir, &st) != 0 || !S_ISDIR(st.st_mode))
 		return s_error(VHS_EXIT_OUTPUT, "output directory '%s' does not exist", dir);
 	if (access(dir, W_OK) != 0)

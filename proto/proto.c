@@ -26,12 +26,14 @@
  *   STREAM_FMT <media:u8> <fmt:16> <width:i32> <height:i32> <rate:i32> <channels:i32>
  *            <layout:u64> <tb:i32 x2> <fr:i32 x2> <sar:i32 x2>
  *            <range,space,primaries,trc,chroma,field_order:u8 x6> <duration_us:i64>
- *            <slot_size:u32>                                                           79 B
+ *            <slot_size:u32>                                                           83 B
  */
 #include "proto.h"
 
 #include <errno.h>
 #include <string.h>
+
+#define STREAM_FMT_BYTES 83 /* packed size of a STREAM_FMT */
 
 struct cursor {
 	uint8_t *p;        /* pack: write position */
@@ -375,7 +377,7 @@ int vhs_proto_unpack(struct vhs_msg *m, const uint8_t *buf, size_t len)
 
 size_t vhs_proto_config_size(uint32_t settings_len)
 {
-	return 4 + 1 + 2 * 79 + 4 + (size_t)settings_len + 1;
+	return 4 + 1 + 2 * STREAM_FMT_BYTES + 4 + (size_t)settings_len + 1;
 }
 
 const char *vhs_proto_type_name(uint8_t type)

@@ -81,12 +81,12 @@ static int s_send_audio(struct vhs_ctx *ctx, struct vhs_filter_stage *s, AVFrame
 }
 
 /* Takes every frame the graph has ready and sends it on. */
-static int s_drain(struct vhs_ctx *ctx, struct vhs_filter_stage *s)
+static int s_drain(struct vhs_ctx *ctx, struct vhs_filter_stage *s, int flushing)
 {
 	AVRational tb = { s->fmt.tb_num, s->fmt.tb_den };
 	int ret;
 
-	while ((ret = vhs_lavfi_pull(&s->graph, s->out)) >= 0) {
+	while ((ret = vhs_lavfi_pull(&s->graph, s->out, flushing)) >= 0) {
 		s->out->time_base = tb;
 		ret = s->fmt.media == VHS_MEDIA_VIDEO ? s_send_video(ctx, s, s->out)
 						      : s_send_audio(ctx, s, s->out);
@@ -110,7 +110,7 @@ static int s_push(struct vhs_ctx *ctx, AVFrame *f)
 	av_frame_free(&f);
 	if (ret < 0)
 		return vhs_fail(ctx, VHS_ERR_INTERNAL, "filtering failed: %s", vhs_av_err(ret));
-	return s_drain(ctx, s);
+	return s_drain(ctx, s, 0);
 }
 
 int vhs_filter_stage_video(struct vhs_ctx *ctx, const struct vhs_frame *f, uint8_t *data)
@@ -130,7 +130,7 @@ int vhs_filter_stage_eos(struct vhs_ctx *ctx, int port)
 
 	if (ret < 0)
 		return vhs_fail(ctx, VHS_ERR_INTERNAL, "flushing filters failed: %s", vhs_av_err(ret));
-	return s_drain(ctx, s);
+	return s_drain(ctx, s, 1);
 }
 
 void vhs_filter_stage_uninit(struct vhs_ctx *ctx)

@@ -111,9 +111,11 @@ int vhs_lavfi_push(struct vhs_lavfi *g, AVFrame *f)
 	return av_buffersrc_add_frame_flags(g->src, f, AV_BUFFERSRC_FLAG_PUSH);
 }
 
-int vhs_lavfi_pull(struct vhs_lavfi *g, AVFrame *out)
+int vhs_lavfi_pull(struct vhs_lavfi *g, AVFrame *out, int flushing)
 {
-	return av_buffersink_get_frame_flags(g->sink, out, AV_BUFFERSINK_FLAG_NO_REQUEST);
+	/* While flushing, the sink must request: filters such as bwdif and yadif emit their
+	 * last field only when asked for a frame after the end of input. */
+	return av_buffersink_get_frame_flags(g->sink, out, flushing ? 0 : AV_BUFFERSINK_FLAG_NO_REQUEST);
 }
 
 void vhs_lavfi_output(const struct vhs_lavfi *g, struct vhs_stream_fmt *out)

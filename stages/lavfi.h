@@ -30,8 +30,9 @@ int vhs_lavfi_open(struct vhs_lavfi *g, const struct vhs_stream_fmt *in, const c
  * f = NULL signals the end of the input. */
 int vhs_lavfi_push(struct vhs_lavfi *g, AVFrame *f);
 
-/* Takes one output frame: 0, AVERROR(EAGAIN) (needs input) or AVERROR_EOF. */
-int vhs_lavfi_pull(struct vhs_lavfi *g, AVFrame *out);
+/* Takes one output frame: 0, AVERROR(EAGAIN) (needs input) or AVERROR_EOF.
+ * flushing: after the end of input was pushed (lets the graph run to its end). */
+int vhs_lavfi_pull(struct vhs_lavfi *g, AVFrame *out, int flushing);
 
 /* The configured output format (slot_size is left 0 for the caller). */
 void vhs_lavfi_output(const struct vhs_lavfi *g, struct vhs_stream_fmt *out);
