@@ -548,8 +548,8 @@ static void s_on_signal(struct run *r)
 			continue;
 		}
 		vhs_progress_end(&r->progress);
-		s_fail(r, VHS_EXIT_INTERRUPTED, "interrupted by %s; stopping (nothing is kept)",
-		       strsignal((int)si.ssi_signo));
+		s_fail(r, VHS_EXIT_INTERRUPTED, "interrupted by SIG%s; stopped, nothing kept",
+		       sigabbrev_np((int)si.ssi_signo));
 	}
 }
 

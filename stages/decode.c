@@ -216,6 +216,18 @@ static AVFrame *s_first(struct decode_priv *p, enum AVMediaType type)
 	return NULL;
 }
 
+/* The programme length the container claims: the longer of its duration and the video
+ * stream's frame count (a truncated AVI keeps the count of the full tape in its header). */
+static int64_t s_expected_us(const struct decode_priv *p)
+{
+	AVRational fr = av_guess_frame_rate(p->fmt, p->v.st, NULL);
+	int64_t us = p->fmt->duration != AV_NOPTS_VALUE ? p->fmt->duration : -1;
+
+	if (p->v.st->nb_frames > 0 && fr.num > 0)
+		us = FFMAX(us, av_rescale_q(p->v.st->nb_frames, av_inv_q(fr), AV_TIME_BASE_Q));
+	return us;
+}
+
 static void s_video_format(struct decode_priv *p, const AVFrame *f, struct vhs_stream_fmt *o)
 {
 	AVRational fr = av_guess_frame_rate(p->fmt, p->v.st, NULL);
@@ -226,7 +238,7 @@ static void s_video_format(struct decode_priv *p, const AVFrame *f, struct vhs_s
 	o->fr_num = fr.num;
 	o->fr_den = fr.den;
 	o->field_order = (uint8_t)p->v.st->codecpar->field_order;
-	o->duration_us = p->fmt->duration != AV_NOPTS_VALUE ? p->fmt->duration : -1;
+	o->duration_us = s_expected_us(p);
 	o->slot_size = vhs_video_slot_size(f->format, f->width, f->height);
 }
 
@@ -239,7 +251,7 @@ static void s_audio_format(struct decode_priv *p, const AVFrame *f, struct vhs_s
 	o->channel_layout = f->ch_layout.order == AV_CHANNEL_ORDER_NATIVE ? f->ch_layout.u.mask : 0;
 	o->tb_num = 1;
 	o->tb_den = f->sample_rate;
-	o->duration_us = p->fmt->duration != AV_NOPTS_VALUE ? p->fmt->duration : -1;
+	o->duration_us = s_expected_us(p);
 	o->slot_size = vhs_audio_slot_size(f->format, o->channels, AUDIO_SLOT_SAMPLES);
 }
 
@@ -299,12 +311,12 @@ static int s_init(struct vhs_ctx *ctx)
 /* Says how much of the programme was lost when the input ended early or was damaged. */
 static void s_report_damage(struct vhs_ctx *ctx, struct decode_priv *p)
 {
-	int64_t expect = p->fmt->duration;
+	int64_t expect = s_expected_us(p);
 	int64_t got = p->v.last_end_us;
 	double fps = av_q2d(av_guess_frame_rate(p->fmt, p->v.st, NULL));
 	double frame_us = fps > 0 ? 1e6 / fps : 40000;
 
-	if (expect != AV_NOPTS_VALUE && got + 1.5 * frame_us < expect) {
+	if (expect > 0 && got + 1.5 * frame_us < expect) {
 		double lost = (double)(expect - got) / 1e6;
 
 		vhs_warn(ctx, "'%s' ends early: restored %.2f s of %.2f s; %.2f s (about %.0f frames) lost "
