@@ -669,11 +669,13 @@ static void s_print_stats(const struct run *r)
 
 		if (p->state == P_NONE)
 			continue;
-		fprintf(stderr, "stats: %s cpu_user=%.3f cpu_sys=%.3f maxrss_kb=%ld frames=%llu copies=%llu bytes_copied=%llu\n",
+		fprintf(stderr, "stats: %s cpu_user=%.3f cpu_sys=%.3f maxrss_kb=%ld frames=%llu "
+			"frames_in=%llu frames_out=%llu copies=%llu bytes_copied=%llu\n",
 			s_proc_name(p), (double)p->ru.ru_utime.tv_sec + p->ru.ru_utime.tv_usec / 1e6,
 			(double)p->ru.ru_stime.tv_sec + p->ru.ru_stime.tv_usec / 1e6, p->ru.ru_maxrss,
-			(unsigned long long)p->stats.frames_out, (unsigned long long)p->stats.copies,
-			(unsigned long long)p->stats.bytes_copied);
+			(unsigned long long)(p->n_out ? p->stats.frames_out : p->stats.frames_in),
+			(unsigned long long)p->stats.frames_in, (unsigned long long)p->stats.frames_out,
+			(unsigned long long)p->stats.copies, (unsigned long long)p->stats.bytes_copied);
 	}
 }
 

@@ -705,9 +705,13 @@ static const char *s_digits(const char *s, size_t n, int radix, uint64_t limit, 
 /* A decimal integer part: digits, no leading zero (except a lone 0). */
 static const char *s_dec_part(const char *s, size_t n, uint64_t limit, uint64_t *v)
 {
+	const char *why = s_digits(s, n, 10, 0, NULL);
+
+	if (why)
+		return why;
 	if (n > 1 && s[0] == '0')
 		return "leading zeros are not allowed";
-	return s_digits(s, n, 10, limit, v);
+	return v ? s_digits(s, n, 10, limit, v) : NULL;
 }
 
 static const char *s_integer(const char *tok, size_t n, int64_t *out)
@@ -979,13 +983,13 @@ static int s_value_at(struct s_parser *p, struct toml_value **out)
  * caller frees. */
 static int s_value(struct s_parser *p, struct toml_value **out)
 {
-	int ret;
+	int nest = s_peek(p, 0) == '[' || s_peek(p, 0) == '{', ret;
 
-	if (p->depth >= S_MAX_DEPTH)
+	if (nest && p->depth >= S_MAX_DEPTH)
 		return s_fail(p, "arrays and inline tables nested more than %d deep", S_MAX_DEPTH);
-	p->depth++;
+	p->depth += nest;
 	ret = s_value_at(p, out);
-	p->depth--;
+	p->depth -= nest;
 	return ret;
 }
 

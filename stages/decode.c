@@ -26,6 +26,7 @@
 #include "filter.h"
 
 #define PENDING_MAX 256      /* frames decoded before both streams showed one */
+#define PENDING_SLACK 64     /* room for the frames one packet can still produce */
 #define AUDIO_SLOT_SAMPLES VHS_AUDIO_SLOT_SAMPLES
 
 struct decoder {
@@ -156,7 +157,7 @@ static int s_emit(struct vhs_ctx *ctx, struct decode_priv *p, struct decoder *d,
 	d->last_end_us = s_frame_end_us(d, f);
 	if (!running) {
 		if (p->n_pending == PENDING_MAX)
-			return 0; /* only reached when one stream never decodes; see s_probe_formats */
+			return AVERROR(ENOSPC); /* s_probe_formats stops well before */
 		p->pending[p->n_pending] = av_frame_clone(f);
 		return p->pending[p->n_pending++] ? 0 : AVERROR(ENOMEM);
 	}
@@ -261,7 +262,7 @@ static int s_probe_formats(struct vhs_ctx *ctx, struct decode_priv *p)
 	AVFrame *v = NULL, *a = NULL;
 	int ret = 0;
 
-	while (!p->eof && p->n_pending < PENDING_MAX &&
+	while (!p->eof && p->n_pending < PENDING_MAX - PENDING_SLACK &&
 	       (!(v = s_first(p, AVMEDIA_TYPE_VIDEO)) || (p->a.dec && !(a = s_first(p, AVMEDIA_TYPE_AUDIO))))) {
 		ret = s_step(ctx, p, 0);
 		if (ret < 0)

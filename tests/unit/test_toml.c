@@ -1,0 +1,1006 @@
+/* test_toml.c: the TOML 1.0 reader (orchestrator/toml.c).
+ *
+ * Valid documents are checked value by value; invalid ones by their exact one-line
+ * message, `t.toml:LINE:COL: text`, or at least by its shape where the wording is not the
+ * point. The fuzz suite feeds every prefix of a set of valid documents and thousands of
+ * mutated copies, each in its own exactly-sized heap buffer so that AddressSanitizer
+ * (make CFLAGS='-fsanitize=address,undefined') sees any read past the end.
+ */
+#include "toml.h"
+
+#include <criterion/criterion.h>
+#include <errno.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+static char err[512];
+
+/* Parses n bytes from a heap copy of exactly that size. */
+static int parse_n(const char *doc, size_t n, struct toml_value **root)
+{
+	char *copy = malloc(n ? n : 1);
+	int ret;
+
+	cr_assert(copy);
+	memcpy(copy, doc, n);
+	ret = toml_parse(copy, n, "t.toml", root, err, sizeof(err));
+	free(copy);
+	return ret;
+}
+
+static struct toml_value *ok(const char *doc)
+{
+	struct toml_value *root = NULL;
+	int ret = parse_n(doc, strlen(doc), &root);
+
+	cr_assert_eq(ret, 0, "parsing [%s] failed: %s", doc, err);
+	cr_assert_not_null(root);
+	cr_assert_eq(root->type, TOML_TABLE);
+	return root;
+}
+
+static void bad(const char *doc, const char *msg)
+{
+	struct toml_value *root = (struct toml_value *)1;
+	int ret = parse_n(doc, strlen(doc), &root);
+
+	cr_assert_eq(ret, -EINVAL, "[%s] parsed (ret %d), expected: %s", doc, ret, msg);
+	cr_assert_null(root, "root must be NULL on failure");
+	cr_assert_str_eq(err, msg, "[%s]\n  got:  %s\n  want: %s", doc, err, msg);
+}
+
+/* The error must be one line shaped t.toml:L:C: text. */
+static void check_err_shape(const char *doc)
+{
+	int line = 0, col = 0, used = 0;
+
+	cr_assert_eq(sscanf(err, "t.toml:%d:%d: %n", &line, &col, &used), 2,
+		     "[%s] bad message shape: %s", doc, err);
+	cr_assert(line >= 1 && col >= 1 && used > 0 && err[used], "[%s]: %s", doc, err);
+	cr_assert_null(strchr(err, '\n'), "[%s]: message spans lines: %s", doc, err);
+}
+
+static void bad_any(const char *doc)
+{
+	struct toml_value *root = NULL;
+	int ret = parse_n(doc, strlen(doc), &root);
+
+	cr_assert_eq(ret, -EINVAL, "[%s] should fail", doc);
+	check_err_shape(doc);
+}
+
+/* The value at a dotted path of plain keys (no quoting needed in tests). */
+static const struct toml_value *at(const struct toml_value *root, const char *path)
+{
+	char buf[256], *part, *save = NULL;
+	const struct toml_value *v = root;
+
+	snprintf(buf, sizeof(buf), "%s", path);
+	for (part = strtok_r(buf, ".", &save); part && v; part = strtok_r(NULL, ".", &save))
+		v = toml_get(v, part);
+	cr_assert_not_null(v, "no value at %s", path);
+	return v;
+}
+
+static void str_is(const char *doc, const char *want, size_t wantlen)
+{
+	struct toml_value *root = ok(doc);
+	const struct toml_value *v = at(root, "s");
+
+	cr_assert_eq(v->type, TOML_STRING, "[%s]", doc);
+	cr_assert_eq(v->len, wantlen, "[%s] len %zu, want %zu", doc, v->len, wantlen);
+	cr_assert_eq(memcmp(v->u.s, want, wantlen), 0, "[%s] gave [%s]", doc, v->u.s);
+	cr_assert_eq(v->u.s[wantlen], '\0');
+	toml_free(&root);
+}
+
+static void int_is(const char *doc, int64_t want)
+{
+	struct toml_value *root = ok(doc);
+	const struct toml_value *v = at(root, "i");
+
+	cr_assert_eq(v->type, TOML_INTEGER, "[%s] is %s", doc, toml_type_name(v->type));
+	cr_assert_eq(v->u.i, want, "[%s] gave %lld", doc, (long long)v->u.i);
+	toml_free(&root);
+}
+
+static void float_is(const char *doc, double want)
+{
+	struct toml_value *root = ok(doc);
+	const struct toml_value *v = at(root, "f");
+
+	cr_assert_eq(v->type, TOML_FLOAT, "[%s] is %s", doc, toml_type_name(v->type));
+	if (isnan(want))
+		cr_assert(isnan(v->u.f), "[%s]", doc);
+	else
+		cr_assert(v->u.f == want, "[%s] gave %.17g, want %.17g", doc, v->u.f, want);
+	cr_assert_eq(!!signbit(v->u.f), !!signbit(want), "[%s] sign", doc);
+	toml_free(&root);
+}
+
+#define STR(doc, want) str_is(doc, want, sizeof(want) - 1)
+
+/* ---- strings ------------------------------------------------------------------------- */
+
+Test(strings, each_escape)
+{
+	STR("s = \"\\b\"", "\b");
+	STR("s = \"\\t\"", "\t");
+	STR("s = \"\\n\"", "\n");
+	STR("s = \"\\f\"", "\f");
+	STR("s = \"\\r\"", "\r");
+	STR("s = \"\\\"\"", "\"");
+	STR("s = \"\\\\\"", "\\");
+	STR("s = \"a\\tb\\\\c\\\"d\"", "a\tb\\c\"d");
+	STR("s = \"\\u00E9\"", "\xC3\xA9");
+	STR("s = \"\\u00e9\"", "\xC3\xA9");
+	STR("s = \"\\u0041\"", "A");
+	STR("s = \"\\u20AC\"", "\xE2\x82\xAC");
+	STR("s = \"\\uFFFF\"", "\xEF\xBF\xBF");
+	STR("s = \"\\U0001F600\"", "\xF0\x9F\x98\x80");
+	STR("s = \"\\U0010FFFF\"", "\xF4\x8F\xBF\xBF");
+	STR("s = \"\\U00000041\"", "A");
+	STR("s = \"a\\u0000b\"", "a\0b");
+}
+
+Test(strings, invalid_escapes)
+{
+	bad("s = \"\\x41\"", "t.toml:1:6: invalid escape sequence '\\x'");
+	bad("s = \"\\e\"", "t.toml:1:6: invalid escape sequence '\\e'");
+	bad("s = \"\\a\"", "t.toml:1:6: invalid escape sequence '\\a'");
+	bad("s = \"\\/\"", "t.toml:1:6: invalid escape sequence '\\/'");
+	bad("s = \"ab\\ \"", "t.toml:1:8: invalid escape sequence: backslash followed by U+0020");
+	bad("s = \"\\u12\"", "t.toml:1:6: \\u escape needs 4 hex digits");
+	bad("s = \"\\u12G4\"", "t.toml:1:6: \\u escape needs 4 hex digits");
+	bad("s = \"\\U0001F60\"", "t.toml:1:6: \\U escape needs 8 hex digits");
+	bad("s = \"\\uD800\"", "t.toml:1:6: \\uD800 is not a Unicode scalar value");
+	bad("s = \"\\uDFFF\"", "t.toml:1:6: \\uDFFF is not a Unicode scalar value");
+	bad("s = \"\\U0000D800\"", "t.toml:1:6: \\U0000D800 is not a Unicode scalar value");
+	bad("s = \"\\U00110000\"", "t.toml:1:6: \\U00110000 is not a Unicode scalar value");
+	bad("s = \"\\UFFFFFFFF\"", "t.toml:1:6: \\UFFFFFFFF is not a Unicode scalar value");
+	bad("s = \"\"\"\\q\"\"\"", "t.toml:1:8: invalid escape sequence '\\q'");
+}
+
+Test(strings, literal)
+{
+	STR("s = 'C:\\Users\\nodejs\\templates'", "C:\\Users\\nodejs\\templates");
+	STR("s = '<\\i\\c*\\s*>'", "<\\i\\c*\\s*>");
+	STR("s = 'Tom \"Dubs\" Preston'", "Tom \"Dubs\" Preston");
+	STR("s = ''", "");
+	STR("s = \"\"", "");
+	STR("s = 'tab\there'", "tab\there");
+	bad("s = 'it''s'", "t.toml:1:9: expected end of line, found '''");
+}
+
+Test(strings, multiline_basic)
+{
+	STR("s = \"\"\"\nRoses are red\nViolets are blue\"\"\"", "Roses are red\nViolets are blue");
+	STR("s = \"\"\"\r\nline\r\nnext\"\"\"", "line\nnext");
+	STR("s = \"\"\"no newline\"\"\"", "no newline");
+	STR("s = \"\"\"\n\nkept\"\"\"", "\nkept");
+	STR("s = \"\"\"\nThe quick brown \\\n\n\n  fox jumps \\\n    over\"\"\"",
+	    "The quick brown fox jumps over");
+	STR("s = \"\"\"\\\n  a \\   \n  b\"\"\"", "a b");
+	STR("s = \"\"\"\\\r\n  a\"\"\"", "a");
+	STR("s = \"\"\"Here are two quotation marks: \"\". Simple enough.\"\"\"",
+	    "Here are two quotation marks: \"\". Simple enough.");
+	STR("s = \"\"\"Here are three quotation marks: \"\"\\\".\"\"\"",
+	    "Here are three quotation marks: \"\"\".");
+	STR("s = \"\"\"\"This,\" she said, \"is just a pointless statement.\"\"\"\"",
+	    "\"This,\" she said, \"is just a pointless statement.\"");
+	STR("s = \"\"\"a\"\"\"\"\"", "a\"\"");
+	STR("s = \"\"\"\"\"\"", "");
+	STR("s = \"\"\"tab\there\"\"\"", "tab\there");
+	STR("s = \"\"\"\\u00E9\\n\"\"\"", "\xC3\xA9\n");
+	bad("s = \"\"\"a\"\"\"\"\"\"", "t.toml:1:9: too many quotes at the end of a multi-line string");
+	bad("s = \"\"\"a\\ b\"\"\"", "t.toml:1:9: invalid escape sequence: backslash followed by U+0020");
+}
+
+Test(strings, multiline_literal)
+{
+	STR("s = '''I [dw]on't need \\d{2} apples'''", "I [dw]on't need \\d{2} apples");
+	STR("s = '''\nThe first newline is\ntrimmed in raw strings.\n   All other whitespace\n   "
+	    "is preserved.\n'''",
+	    "The first newline is\ntrimmed in raw strings.\n   All other whitespace\n   "
+	    "is preserved.\n");
+	STR("s = ''''That,' she said, 'is still pointless.''''",
+	    "'That,' she said, 'is still pointless.'");
+	STR("s = '''\\\n'''", "\\\n");
+	STR("s = '''a'''''", "a''");
+	bad("s = '''a''''''", "t.toml:1:9: too many quotes at the end of a multi-line string");
+}
+
+Test(strings, control_characters)
+{
+	bad("s = \"a\x01" "b\"", "t.toml:1:7: control character U+0001 in string");
+	bad("s = \"a\x7f\"", "t.toml:1:7: control character U+007F in string");
+	bad("s = 'a\x1f'", "t.toml:1:7: control character U+001F in string");
+	bad("s = \"\"\"a\x08\"\"\"", "t.toml:1:9: control character U+0008 in string");
+	bad("s = '''a\x0b'''", "t.toml:1:9: control character U+000B in string");
+	bad("s = \"a\rb\"", "t.toml:1:7: control character U+000D in string");
+	bad("s = \"\"\"a\rb\"\"\"", "t.toml:1:9: control character U+000D in string");
+	bad("# comment \x01\n", "t.toml:1:11: control character U+0001 in comment");
+	bad("a = 1 # \x7f\n", "t.toml:1:9: control character U+007F in comment");
+	bad("a = 1 # x\rx\n", "t.toml:1:10: control character U+000D in comment");
+}
+
+Test(strings, nul_in_document)
+{
+	struct toml_value *root = NULL;
+
+	cr_assert_eq(parse_n("s = \"a\0b\"", 9, &root), -EINVAL);
+	cr_assert_str_eq(err, "t.toml:1:7: control character U+0000 in string");
+	cr_assert_eq(parse_n("a = 1\n\0", 7, &root), -EINVAL);
+	cr_assert_str_eq(err, "t.toml:2:1: expected a key, found U+0000");
+}
+
+Test(strings, unterminated)
+{
+	bad("s = \"abc", "t.toml:1:5: unterminated string");
+	bad("s = \"abc\nt = 1", "t.toml:1:5: unterminated string");
+	bad("s = \"abc\r\n", "t.toml:1:5: unterminated string");
+	bad("s = 'abc", "t.toml:1:5: unterminated string");
+	bad("s = 'abc\n'", "t.toml:1:5: unterminated string");
+	bad("s = \"", "t.toml:1:5: unterminated string");
+	bad("x = 1\ns = \"\"\"abc\n\ndef", "t.toml:2:5: unterminated multi-line string");
+	bad("s = \"\"\"abc\"\"", "t.toml:1:5: unterminated multi-line string");
+	bad("s = '''abc''", "t.toml:1:5: unterminated multi-line string");
+	bad("s = '''", "t.toml:1:5: unterminated multi-line string");
+	bad("s = \"abc\\", "t.toml:1:9: invalid escape sequence: backslash followed by end of file");
+}
+
+Test(strings, utf8)
+{
+	STR("s = \"caf\xC3\xA9 \xE2\x82\xAC \xF0\x9F\x98\x80\"", "caf\xC3\xA9 \xE2\x82\xAC \xF0\x9F\x98\x80");
+	bad("s = \"\xC3\"", "t.toml:1:6: invalid UTF-8 (byte 0xC3)");
+	bad("a = 1\ns = \"ab\xFF\"", "t.toml:2:8: invalid UTF-8 (byte 0xFF)");
+	bad("s = \"\xC0\xAF\"", "t.toml:1:6: invalid UTF-8 (byte 0xC0)");           /* overlong */
+	bad("s = \"\xED\xA0\x80\"", "t.toml:1:6: invalid UTF-8 (byte 0xED)");       /* surrogate */
+	bad("s = \"\xF4\x90\x80\x80\"", "t.toml:1:6: invalid UTF-8 (byte 0xF4)");   /* > U+10FFFF */
+	bad("# \xE2\x82\n", "t.toml:1:3: invalid UTF-8 (byte 0xE2)");
+}
+
+/* ---- integers ------------------------------------------------------------------------ */
+
+Test(integers, decimal)
+{
+	int_is("i = 0", 0);
+	int_is("i = +0", 0);
+	int_is("i = -0", 0);
+	int_is("i = 42", 42);
+	int_is("i = +99", 99);
+	int_is("i = -17", -17);
+	int_is("i = 1_000", 1000);
+	int_is("i = 5_349_221", 5349221);
+	int_is("i = 53_49_221", 5349221);
+	int_is("i = 1_2_3_4_5", 12345);
+	int_is("i = 9223372036854775807", INT64_MAX);
+	int_is("i = -9223372036854775808", INT64_MIN);
+	int_is("i = 9_223_372_036_854_775_807", INT64_MAX);
+}
+
+Test(integers, other_bases)
+{
+	int_is("i = 0xDEADBEEF", 0xDEADBEEF);
+	int_is("i = 0xdeadbeef", 0xDEADBEEF);
+	int_is("i = 0xdead_beef", 0xDEADBEEF);
+	int_is("i = 0x00ff", 255);
+	int_is("i = 0x7FFFFFFFFFFFFFFF", INT64_MAX);
+	int_is("i = 0o01234567", 01234567);
+	int_is("i = 0o755", 0755);
+	int_is("i = 0o7_7", 077);
+	int_is("i = 0b11010110", 0xD6);
+	int_is("i = 0b1101_0110", 0xD6);
+	int_is("i = 0b0", 0);
+	int_is("i = 0x0", 0);
+}
+
+Test(integers, overflow)
+{
+	bad("i = 9223372036854775808", "t.toml:1:5: invalid integer: integer does not fit in 64 bits");
+	bad("i = -9223372036854775809", "t.toml:1:5: invalid integer: integer does not fit in 64 bits");
+	bad("i = 99999999999999999999999", "t.toml:1:5: invalid integer: integer does not fit in 64 bits");
+	bad("i = 0x8000000000000000", "t.toml:1:5: invalid integer: integer does not fit in 64 bits");
+	bad("i = 0xFFFFFFFFFFFFFFFF", "t.toml:1:5: invalid integer: integer does not fit in 64 bits");
+	bad("i = 0o1000000000000000000000", "t.toml:1:5: invalid integer: integer does not fit in 64 bits");
+	bad("i = 0b1000000000000000000000000000000000000000000000000000000000000000",
+	    "t.toml:1:5: invalid integer: integer does not fit in 64 bits");
+}
+
+Test(integers, leading_zeros)
+{
+	bad("i = 01", "t.toml:1:5: invalid integer: leading zeros are not allowed");
+	bad("i = 00", "t.toml:1:5: invalid integer: leading zeros are not allowed");
+	bad("i = -01", "t.toml:1:5: invalid integer: leading zeros are not allowed");
+	bad("i = +01", "t.toml:1:5: invalid integer: leading zeros are not allowed");
+	bad("i = 0_1", "t.toml:1:5: invalid integer: leading zeros are not allowed");
+	bad("a = 1\ni = 0042", "t.toml:2:5: invalid integer: leading zeros are not allowed");
+}
+
+Test(integers, underscores)
+{
+	bad("i = 1__000", "t.toml:1:5: invalid integer: underscores must be between digits");
+	bad("i = 1_", "t.toml:1:5: invalid integer: underscores must be between digits");
+	bad("i = -_1", "t.toml:1:5: invalid integer: underscores must be between digits");
+	bad("i = _1", "t.toml:1:5: expected a value, found '_'");
+	bad("i = 0x_1", "t.toml:1:5: invalid integer: underscores must be between digits");
+	bad("i = 0x1_", "t.toml:1:5: invalid integer: underscores must be between digits");
+	bad("i = 0b1__0", "t.toml:1:5: invalid integer: underscores must be between digits");
+	bad("i = 0o_7", "t.toml:1:5: invalid integer: underscores must be between digits");
+}
+
+Test(integers, bad_forms)
+{
+	bad("i = 0X1F", "t.toml:1:5: invalid integer: invalid digit in number");
+	bad("i = 0O7", "t.toml:1:5: invalid integer: invalid digit in number");
+	bad("i = 0B1", "t.toml:1:5: invalid integer: invalid digit in number");
+	bad("i = 0xG", "t.toml:1:5: invalid integer: invalid digit in number");
+	bad("i = 0o8", "t.toml:1:5: invalid integer: invalid digit in number");
+	bad("i = 0b2", "t.toml:1:5: invalid integer: invalid digit in number");
+	bad("i = 0x", "t.toml:1:5: invalid integer: expected digits");
+	bad("i = 0o", "t.toml:1:5: invalid integer: expected digits");
+	bad("i = -0x1", "t.toml:1:5: invalid integer: hexadecimal, octal and binary integers cannot have a sign");
+	bad("i = +0o7", "t.toml:1:5: invalid integer: hexadecimal, octal and binary integers cannot have a sign");
+	bad("i = +0b1", "t.toml:1:5: invalid integer: hexadecimal, octal and binary integers cannot have a sign");
+	bad("i = +", "t.toml:1:5: invalid integer: expected digits");
+	bad("i = --1", "t.toml:1:5: invalid integer: invalid digit in number");
+	bad("i = +-1", "t.toml:1:5: invalid integer: invalid digit in number");
+	bad("i = 12a", "t.toml:1:5: invalid integer: invalid digit in number");
+	bad("i = 1 2", "t.toml:1:7: expected end of line, found '2'");
+}
+
+/* ---- floats -------------------------------------------------------------------------- */
+
+Test(floats, forms)
+{
+	float_is("f = 1.0", 1.0);
+	float_is("f = +1.0", 1.0);
+	float_is("f = 3.1415", 3.1415);
+	float_is("f = -0.01", -0.01);
+	float_is("f = 5e+22", 5e22);
+	float_is("f = 1e06", 1e6);
+	float_is("f = -2E-2", -2e-2);
+	float_is("f = 6.626e-34", 6.626e-34);
+	float_is("f = 224_617.445_991_228", 224617.445991228);
+	float_is("f = 1_0e1_0", 10e10);
+	float_is("f = 0.0", 0.0);
+	float_is("f = +0.0", 0.0);
+	float_is("f = -0.0", -0.0);
+	float_is("f = 0e0", 0.0);
+	float_is("f = 0.1e-007", 0.1e-7);
+	float_is("f = 1E5", 1e5);
+	float_is("f = 1e-400", 0.0);
+	float_is("f = 1.7976931348623157e308", 1.7976931348623157e308);
+}
+
+Test(floats, inf_nan)
+{
+	float_is("f = inf", INFINITY);
+	float_is("f = +inf", INFINITY);
+	float_is("f = -inf", -INFINITY);
+	float_is("f = nan", NAN);
+	float_is("f = +nan", NAN);
+	float_is("f = -nan", -NAN);
+}
+
+Test(floats, invalid)
+{
+	bad("f = 1.", "t.toml:1:5: invalid float: a decimal point must be followed by digits");
+	bad("f = 1.e5", "t.toml:1:5: invalid float: a decimal point must be followed by digits");
+	bad("f = .5", "t.toml:1:5: expected a value, found '.'");
+	bad("f = -.5", "t.toml:1:5: invalid float: expected digits");
+	bad("f = 1e", "t.toml:1:5: invalid float: invalid exponent");
+	bad("f = 1e+", "t.toml:1:5: invalid float: invalid exponent");
+	bad("f = 1e_5", "t.toml:1:5: invalid float: invalid exponent");
+	bad("f = 1e5_", "t.toml:1:5: invalid float: invalid exponent");
+	bad("f = 1ee5", "t.toml:1:5: invalid float: invalid exponent");
+	bad("f = 1e5.0", "t.toml:1:5: invalid float: invalid exponent");
+	bad("f = 01.5", "t.toml:1:5: invalid float: leading zeros are not allowed");
+	bad("f = -01.5", "t.toml:1:5: invalid float: leading zeros are not allowed");
+	bad("f = 1__0.0", "t.toml:1:5: invalid float: underscores must be between digits");
+	bad("f = 1_.0", "t.toml:1:5: invalid float: underscores must be between digits");
+	bad("f = 1._0", "t.toml:1:5: invalid float: underscores must be between digits");
+	bad("f = 1.0_", "t.toml:1:5: invalid float: underscores must be between digits");
+	bad("f = 1.5.5", "t.toml:1:5: invalid float: invalid digit in number");
+	bad("f = 1e400", "t.toml:1:5: invalid float: float out of range");
+	bad("f = -1e400", "t.toml:1:5: invalid float: float out of range");
+	bad("f = Inf", "t.toml:1:5: expected a value, found 'I'");
+	bad("f = NaN", "t.toml:1:5: expected a value, found 'N'");
+	bad("f = infinity", "t.toml:1:5: expected a value, found 'i'");
+	bad("f = inf_", "t.toml:1:5: expected a value, found 'i'");
+	bad("f = -inf_", "t.toml:1:5: invalid integer: underscores must be between digits");
+	bad("f = nan1", "t.toml:1:5: expected a value, found 'n'");
+}
+
+/* ---- booleans, dates ----------------------------------------------------------------- */
+
+Test(values, booleans)
+{
+	struct toml_value *root = ok("t = true\nf = false");
+
+	cr_assert_eq(at(root, "t")->type, TOML_BOOL);
+	cr_assert(at(root, "t")->u.b);
+	cr_assert_not(at(root, "f")->u.b);
+	toml_free(&root);
+	bad("b = True", "t.toml:1:5: expected a value, found 'T'");
+	bad("b = tru", "t.toml:1:5: expected a value, found 't'");
+	bad("b = truee", "t.toml:1:5: expected a value, found 't'");
+	bad("b = false1", "t.toml:1:5: expected a value, found 'f'");
+	bad("b = ", "t.toml:1:5: expected a value, found end of file");
+	bad("b =\nc = 1", "t.toml:1:4: expected a value, found end of line");
+}
+
+Test(values, dates_refused)
+{
+	bad("d = 1979-05-27T07:32:00Z", "t.toml:1:5: dates and times are not supported in job files");
+	bad("d = 1979-05-27", "t.toml:1:5: dates and times are not supported in job files");
+	bad("d = 1979-05-27 07:32:00", "t.toml:1:5: dates and times are not supported in job files");
+	bad("x = 1\n  d = 07:32:00", "t.toml:2:7: dates and times are not supported in job files");
+	bad("d = [1, 00:32:00.999]", "t.toml:1:9: dates and times are not supported in job files");
+	bad("d = {t = 1979-05-27}", "t.toml:1:10: dates and times are not supported in job files");
+	int_is("i = 1979", 1979);
+}
+
+/* ---- arrays -------------------------------------------------------------------------- */
+
+Test(arrays, mixed_and_nested)
+{
+	struct toml_value *root = ok(
+		"a = [ 1, 2.5, \"x\", 'y', true, [ 1, [ 2 ] ], { k = 1 } ]\n"
+		"e = []\n"
+		"n = [ [], [[]] ]\n");
+	const struct toml_value *a = at(root, "a");
+
+	cr_assert_eq(a->type, TOML_ARRAY);
+	cr_assert_eq(a->u.arr.n, 7);
+	cr_assert_eq(a->u.arr.items[0]->u.i, 1);
+	cr_assert_eq(a->u.arr.items[1]->u.f, 2.5);
+	cr_assert_str_eq(a->u.arr.items[2]->u.s, "x");
+	cr_assert_str_eq(a->u.arr.items[3]->u.s, "y");
+	cr_assert(a->u.arr.items[4]->u.b);
+	cr_assert_eq(a->u.arr.items[5]->u.arr.items[1]->u.arr.items[0]->u.i, 2);
+	cr_assert_eq(toml_get(a->u.arr.items[6], "k")->u.i, 1);
+	cr_assert_eq(at(root, "e")->u.arr.n, 0);
+	cr_assert_eq(at(root, "n")->u.arr.items[1]->u.arr.n, 1);
+	toml_free(&root);
+}
+
+Test(arrays, newlines_comments_trailing_comma)
+{
+	struct toml_value *root = ok(
+		"a = [ # opening comment\n"
+		"  1, # one\n"
+		"\n"
+		"  2,\r\n"
+		"  3 , # trailing comma next\n"
+		"]\n"
+		"b = [1,2,]\n"
+		"c = [\n]\n");
+
+	cr_assert_eq(at(root, "a")->u.arr.n, 3);
+	cr_assert_eq(at(root, "a")->u.arr.items[2]->u.i, 3);
+	cr_assert_eq(at(root, "b")->u.arr.n, 2);
+	cr_assert_eq(at(root, "c")->u.arr.n, 0);
+	toml_free(&root);
+}
+
+Test(arrays, invalid)
+{
+	bad("a = [,]", "t.toml:1:6: expected a value, found ','");
+	bad("a = [1,,2]", "t.toml:1:8: expected a value, found ','");
+	bad("a = [1 2]", "t.toml:1:8: expected ',' or ']' in array, found '2'");
+	bad("a = [1, 2", "t.toml:1:5: unterminated array");
+	bad("a = [1, 2\n", "t.toml:1:5: unterminated array");
+	bad("a = [1,\n", "t.toml:2:1: expected a value, found end of file");
+	bad("a = [\"x\" y]", "t.toml:1:10: expected ',' or ']' in array, found 'y'");
+	bad("a = [1]]", "t.toml:1:8: expected end of line, found ']'");
+}
+
+/* ---- inline tables ------------------------------------------------------------------- */
+
+Test(inline_tables, nested_and_dotted)
+{
+	struct toml_value *root = ok(
+		"name = { first = \"Tom\", last = \"Preston-Werner\" }\n"
+		"point = {x=1,y=2}\n"
+		"deep = { a = { b = { c = 1 } } }\n"
+		"animal = { type.name = \"pug\", type.size = 'small' }\n"
+		"empty = {}\n"
+		"arr = { list = [ 1,\n 2 ] }\n");
+
+	cr_assert_str_eq(at(root, "name.last")->u.s, "Preston-Werner");
+	cr_assert_eq(at(root, "point.y")->u.i, 2);
+	cr_assert_eq(at(root, "deep.a.b.c")->u.i, 1);
+	cr_assert_str_eq(at(root, "animal.type.name")->u.s, "pug");
+	cr_assert_str_eq(at(root, "animal.type.size")->u.s, "small");
+	cr_assert_eq(at(root, "empty")->u.tab.n, 0);
+	cr_assert_eq(at(root, "arr.list")->u.arr.n, 2);
+	toml_free(&root);
+}
+
+Test(inline_tables, invalid)
+{
+	bad("a = {b = 1,}", "t.toml:1:12: trailing comma is not allowed in an inline table");
+	bad("a = {b = 1\n}", "t.toml:1:11: newlines are not allowed in an inline table");
+	bad("a = {\nb = 1}", "t.toml:1:6: newlines are not allowed in an inline table");
+	bad("a = {b = 1, # c\n}", "t.toml:1:13: newlines are not allowed in an inline table");
+	bad("a = {b = 1", "t.toml:1:5: unterminated inline table");
+	bad("a = {b = 1 c = 2}", "t.toml:1:12: expected ',' or '}' in inline table, found 'c'");
+	bad("a = {,}", "t.toml:1:6: expected a key, found ','");
+	bad("a = {b = 1, b = 2}", "t.toml:1:13: duplicate key 'b' (first defined at line 1)");
+	bad("a = {b.c = 1, b = 2}", "t.toml:1:15: duplicate key 'b' (first defined at line 1)");
+	bad("a = {b = {c = 1}, b.d = 2}",
+	    "t.toml:1:19: table 'b' (line 1) cannot be extended with dotted keys");
+}
+
+Test(inline_tables, sealed)
+{
+	bad("a = {b = 1}\n[a]", "t.toml:2:2: table [a] was already defined as an inline table (line 1)");
+	bad("a = {}\na.b = 1", "t.toml:2:1: table 'a' (line 1) cannot be extended with dotted keys");
+	bad("a = {b = {}}\n[a.b]",
+	    "t.toml:2:2: 'a' is already an inline table (line 1) and cannot hold a table");
+	bad("a = {b = 1}\n[[a]]",
+	    "t.toml:2:3: 'a' is already a table (line 1), not an array of tables");
+	bad("a = [{b = 1}]\n[[a]]", "t.toml:2:3: cannot append to statically defined array 'a' (line 1)");
+	bad("a = [{b = 1}]\n[a.c]",
+	    "t.toml:2:2: 'a' is already an array (line 1) and cannot hold a table");
+}
+
+/* ---- keys ---------------------------------------------------------------------------- */
+
+Test(keys, bare_quoted_dotted)
+{
+	struct toml_value *root = ok(
+		"key = 1\n"
+		"bare_key-2 = 2\n"
+		"1234 = 3\n"
+		"\"127.0.0.1\" = 4\n"
+		"\"character encoding\" = 5\n"
+		"'quoted \"value\"' = 6\n"
+		"\"\" = 7\n"
+		"\"\\u00e9t\\u00e9\" = 8\n"
+		"physical.color = \"orange\"\n"
+		"physical . shape = \"round\"\n"
+		"site.\"google.com\" = true\n"
+		"3.14159 = \"pi\"\n");
+
+	cr_assert_eq(toml_get(root, "key")->u.i, 1);
+	cr_assert_eq(toml_get(root, "bare_key-2")->u.i, 2);
+	cr_assert_eq(toml_get(root, "1234")->u.i, 3);
+	cr_assert_eq(toml_get(root, "127.0.0.1")->u.i, 4);
+	cr_assert_eq(toml_get(root, "character encoding")->u.i, 5);
+	cr_assert_eq(toml_get(root, "quoted \"value\"")->u.i, 6);
+	cr_assert_eq(toml_get(root, "")->u.i, 7);
+	cr_assert_eq(toml_get(root, "\xC3\xA9t\xC3\xA9")->u.i, 8);
+	cr_assert_str_eq(at(root, "physical.shape")->u.s, "round");
+	cr_assert(toml_get(toml_get(root, "site"), "google.com")->u.b);
+	cr_assert_str_eq(at(root, "3.14159")->u.s, "pi");
+	cr_assert_eq(root->u.tab.n, 11); /* physical holds two keys */
+	toml_free(&root);
+}
+
+Test(keys, dotted_keys_define_tables)
+{
+	struct toml_value *root = ok(
+		"fruit.apple.color = \"red\"\n"
+		"fruit.apple.taste.sweet = true\n"
+		"fruit.orange = 2\n"
+		"[fruit.apple.texture]\n"
+		"smooth = true\n");
+
+	cr_assert_eq(at(root, "fruit")->type, TOML_TABLE);
+	cr_assert_str_eq(at(root, "fruit.apple.color")->u.s, "red");
+	cr_assert(at(root, "fruit.apple.taste.sweet")->u.b);
+	cr_assert(at(root, "fruit.apple.texture.smooth")->u.b);
+	toml_free(&root);
+	bad("fruit.apple = 1\nfruit.apple.smooth = true",
+	    "t.toml:2:7: 'apple' is already an integer (line 1)");
+	bad("[fruit]\napple.color = \"red\"\n[fruit.apple]",
+	    "t.toml:3:8: table [fruit.apple] was already defined by dotted keys (line 2)");
+	bad("[fruit]\napple.taste.sweet = true\n[fruit.apple.taste]",
+	    "t.toml:3:14: table [fruit.apple.taste] was already defined by dotted keys (line 2)");
+	bad("a.b = 1\n[a]", "t.toml:2:2: table [a] was already defined by dotted keys (line 1)");
+}
+
+Test(keys, invalid)
+{
+	bad("= 1", "t.toml:1:1: expected a key, found '='");
+	bad("a b = 1", "t.toml:1:3: expected '=' after a key, found 'b'");
+	bad("a = 1 b = 2", "t.toml:1:7: expected end of line, found 'b'");
+	bad("a. = 1", "t.toml:1:4: expected a key, found '='");
+	bad(".a = 1", "t.toml:1:1: expected a key, found '.'");
+	bad("a", "t.toml:1:2: expected '=' after a key, found end of file");
+	bad("a\nb = 1", "t.toml:1:2: expected '=' after a key, found end of line");
+	bad("\"\"\"k\"\"\" = 1", "t.toml:1:1: a key cannot be a multi-line string");
+	bad("a = 1 = 2", "t.toml:1:7: expected end of line, found '='");
+	bad("k\xC3\xA9 = 1", "t.toml:1:2: expected '=' after a key, found byte 0xC3");
+	bad("\"a\\u0000\" = 1", "t.toml:1:1: a key cannot contain U+0000");
+}
+
+Test(keys, duplicates)
+{
+	bad("a = 1\na = 2", "t.toml:2:1: duplicate key 'a' (first defined at line 1)");
+	bad("  key = 1\n  key = 2", "t.toml:2:3: duplicate key 'key' (first defined at line 1)");
+	bad("a = 1\n\"a\" = 2", "t.toml:2:1: duplicate key 'a' (first defined at line 1)");
+	bad("a = 1\n'a' = 2", "t.toml:2:1: duplicate key 'a' (first defined at line 1)");
+	bad("a.b = 1\na.b = 2", "t.toml:2:3: duplicate key 'b' (first defined at line 1)");
+	bad("[t]\nx = 1\n[t.x]", "t.toml:3:4: table [t.x] is already a value (line 2)");
+}
+
+/* ---- tables -------------------------------------------------------------------------- */
+
+Test(tables, headers)
+{
+	struct toml_value *root = ok(
+		"top = 0\n"
+		"[table-1]\n"
+		"key1 = \"some string\"\n"
+		"[ dog . \"tater.man\" ]\n"
+		"type.name = \"pug\"\n"
+		"[a.b.c]\n"
+		"z = 1\n"
+		"[a]     # defining the super-table afterwards is fine\n"
+		"y = 2\n"
+		"[ j . \"\xC3\x8A\" . 'l' ]\n"
+		"[empty]\n");
+
+	cr_assert_eq(toml_get(root, "top")->u.i, 0);
+	cr_assert_str_eq(at(root, "table-1.key1")->u.s, "some string");
+	cr_assert_str_eq(toml_get(toml_get(toml_get(root, "dog"), "tater.man"), "type")
+				 ->u.tab.items[0].val->u.s, "pug");
+	cr_assert_eq(at(root, "a.b.c.z")->u.i, 1);
+	cr_assert_eq(at(root, "a.y")->u.i, 2);
+	cr_assert_eq(at(root, "empty")->type, TOML_TABLE);
+	toml_free(&root);
+}
+
+Test(tables, redefinition)
+{
+	bad("[a]\nb = 1\n[a]\nc = 2", "t.toml:3:2: table [a] is defined twice (line 1)");
+	bad("[a.b]\n[a]\n[a]", "t.toml:3:2: table [a] is defined twice (line 2)");
+	bad("[a]\nb = 1\n[a.b]", "t.toml:3:4: table [a.b] is already a value (line 2)");
+	bad("a = 1\n[a]", "t.toml:2:2: table [a] is already a value (line 1)");
+	bad("a = 1\n[a.b]", "t.toml:2:2: 'a' is already an integer (line 1) and cannot hold a table");
+	bad("[a.b.c]\nz = 9\n[a]\nb.c.t = 1",
+	    "t.toml:4:1: table 'b' (line 1) cannot be extended with dotted keys");
+	bad("[a.b.c.d]\nz = 9\n[a]\nb.c.d.k.t = 1",
+	    "t.toml:4:1: table 'b' (line 1) cannot be extended with dotted keys");
+	bad("[]", "t.toml:1:2: expected a key, found ']'");
+	bad("[a", "t.toml:1:3: expected ']', found end of file");
+	bad("[a]b = 1", "t.toml:1:4: expected end of line, found 'b'");
+	bad("[a.]", "t.toml:1:4: expected a key, found ']'");
+	bad("[a]]", "t.toml:1:4: expected end of line, found ']'");
+	bad("[ [a] ]", "t.toml:1:3: expected a key, found '['");
+}
+
+Test(tables, array_of_tables)
+{
+	struct toml_value *root = ok(
+		"[[fruits]]\n"
+		"name = \"apple\"\n"
+		"[fruits.physical]\n"
+		"color = \"red\"\n"
+		"[[fruits.varieties]]\n"
+		"name = \"red delicious\"\n"
+		"[[fruits.varieties]]\n"
+		"name = \"granny smith\"\n"
+		"[[fruits]]\n"
+		"name = \"banana\"\n"
+		"[[fruits.varieties]]\n"
+		"name = \"plantain\"\n"
+		"[[ empty ]]\n"
+		"[[empty]]\n");
+	const struct toml_value *f = at(root, "fruits");
+
+	cr_assert_eq(f->type, TOML_ARRAY);
+	cr_assert_eq(f->u.arr.n, 2);
+	cr_assert_str_eq(toml_get(f->u.arr.items[0], "name")->u.s, "apple");
+	cr_assert_str_eq(at(f->u.arr.items[0], "physical.color")->u.s, "red");
+	cr_assert_eq(toml_get(f->u.arr.items[0], "varieties")->u.arr.n, 2);
+	cr_assert_str_eq(toml_get(toml_get(f->u.arr.items[0], "varieties")->u.arr.items[1],
+				  "name")->u.s, "granny smith");
+	cr_assert_str_eq(toml_get(toml_get(f->u.arr.items[1], "varieties")->u.arr.items[0],
+				  "name")->u.s, "plantain");
+	cr_assert_eq(at(root, "empty")->u.arr.n, 2);
+	toml_free(&root);
+}
+
+Test(tables, array_of_tables_errors)
+{
+	bad("a = []\n[[a]]", "t.toml:2:3: cannot append to statically defined array 'a' (line 1)");
+	bad("a = [1]\n[[a]]", "t.toml:2:3: cannot append to statically defined array 'a' (line 1)");
+	bad("[[a]]\n[a]", "t.toml:2:2: table [a] is an array of tables, written [[...]] (line 1)");
+	bad("[a]\n[[a]]", "t.toml:2:3: 'a' is already a table (line 1), not an array of tables");
+	bad("[[a.b]]\n[a]\nb.y = 2", "t.toml:3:1: 'b' is already an array (line 1)");
+	bad("[[albums.songs]]\n[[albums]]",
+	    "t.toml:2:3: 'albums' is already a table (line 1), not an array of tables");
+	bad("[[a]\n", "t.toml:1:4: expected ']]', found ']'");
+	bad("[[a] ]\n", "t.toml:1:4: expected ']]', found ']'");
+	bad("[[parent.arr]]\n[parent]\narr = 2",
+	    "t.toml:3:1: duplicate key 'arr' (first defined at line 1)");
+}
+
+/* ---- comments, line endings, BOM ----------------------------------------------------- */
+
+Test(document, comments_and_blank_lines)
+{
+	struct toml_value *root = ok(
+		"# full line\n"
+		"\n"
+		"   \t\n"
+		"a = 1 # after a value\n"
+		"b = \"# not a comment\"#right after\n"
+		"[t] # after a header\n"
+		"\t# indented with a tab: \t ok\n"
+		"c = 3\n"
+		"# at EOF without newline");
+
+	cr_assert_eq(toml_get(root, "a")->u.i, 1);
+	cr_assert_str_eq(toml_get(root, "b")->u.s, "# not a comment");
+	cr_assert_eq(at(root, "t.c")->u.i, 3);
+	toml_free(&root);
+	toml_free(&root); /* NULL: no-op */
+	root = ok("");
+	cr_assert_eq(root->u.tab.n, 0);
+	toml_free(&root);
+	root = ok("\n\n# only comments\n");
+	cr_assert_eq(root->u.tab.n, 0);
+	toml_free(&root);
+}
+
+Test(document, crlf)
+{
+	struct toml_value *root = ok("a = 1\r\n[t]\r\nb = 'x' # c\r\n\r\nc = [\r\n 1,\r\n]\r\n");
+
+	cr_assert_eq(at(root, "t.b")->line, 3);
+	cr_assert_eq(at(root, "t.c")->u.arr.n, 1);
+	toml_free(&root);
+	bad("a = 1\r\nb = 01\r\n", "t.toml:2:5: invalid integer: leading zeros are not allowed");
+	bad("a = 1\rb = 2", "t.toml:1:6: expected end of line, found U+000D");
+	bad("a = 1\r", "t.toml:1:6: expected end of line, found U+000D");
+}
+
+Test(document, bom)
+{
+	struct toml_value *root = ok("\xEF\xBB\xBF" "a = 1\nb = 2");
+
+	cr_assert_eq(toml_get(root, "a")->u.i, 1);
+	cr_assert_eq(root->u.tab.items[0].col, 1, "the BOM is not a column");
+	toml_free(&root);
+	bad("\xEF\xBB\xBF" "a = x", "t.toml:1:5: expected a value, found 'x'");
+	bad("a = 1\n\xEF\xBB\xBF" "b = 2", "t.toml:2:1: expected a key, found byte 0xEF");
+	bad("\xEF\xBB" "a = 1", "t.toml:1:1: invalid UTF-8 (byte 0xEF)");
+}
+
+/* ---- positions ----------------------------------------------------------------------- */
+
+Test(positions, of_values_and_keys)
+{
+	struct toml_value *root = ok(
+		"a = 1\n"
+		"  \tb =   \"x\"\n"
+		"[sec]\n"
+		"    k = [1,\n"
+		"      2]\n"
+		"[[arr]]\n"
+		"x.y = { z = true }\n");
+	const struct toml_value *sec = toml_get(root, "sec"), *k = toml_get(sec, "k");
+
+	cr_assert_eq(root->u.tab.items[1].line, 2);
+	cr_assert_eq(root->u.tab.items[1].col, 4);
+	cr_assert_eq(toml_get(root, "b")->line, 2);
+	cr_assert_eq(toml_get(root, "b")->col, 10);
+	cr_assert_eq(root->u.tab.items[2].line, 3, "a table's key is where its header is");
+	cr_assert_eq(root->u.tab.items[2].col, 2);
+	cr_assert_eq(sec->u.tab.items[0].col, 5);
+	cr_assert_eq(k->line, 4);
+	cr_assert_eq(k->col, 9);
+	cr_assert_eq(k->u.arr.items[1]->line, 5);
+	cr_assert_eq(k->u.arr.items[1]->col, 7);
+	cr_assert_eq(at(toml_get(root, "arr")->u.arr.items[0], "x.y.z")->col, 13);
+	toml_free(&root);
+}
+
+Test(positions, of_errors)
+{
+	bad("a = 1\nb = 2\n\n    c = 0x\n", "t.toml:4:9: invalid integer: expected digits");
+	bad("s = \"\"\"one\ntwo \\q\"\"\"", "t.toml:2:5: invalid escape sequence '\\q'");
+	bad("\ta = \"x", "t.toml:1:6: unterminated string");
+	bad("a = [\n  1,\n  2,\n  x\n]", "t.toml:4:3: expected a value, found 'x'");
+	bad("a = '''\nx\n''' y", "t.toml:3:5: expected end of line, found 'y'");
+}
+
+/* ---- API ----------------------------------------------------------------------------- */
+
+Test(api, parse_file_and_get)
+{
+	char path[] = "/tmp/test_toml_XXXXXX";
+	int fd = mkstemp(path);
+	struct toml_value *root = NULL;
+	FILE *f;
+
+	cr_assert(fd >= 0);
+	f = fdopen(fd, "w");
+	fputs("x = 1\n[t]\ny = 'z'\n", f);
+	fclose(f);
+	cr_assert_eq(toml_parse_file(path, &root, err, sizeof(err)), 0, "%s", err);
+	cr_assert_eq(toml_get(root, "x")->u.i, 1);
+	cr_assert_null(toml_get(root, "nope"));
+	cr_assert_null(toml_get(toml_get(root, "x"), "y"), "toml_get on a non-table");
+	cr_assert_null(toml_get(NULL, "x"));
+	toml_free(&root);
+	cr_assert_null(root);
+	unlink(path);
+	cr_assert_eq(toml_parse_file(path, &root, err, sizeof(err)), -ENOENT);
+	cr_assert_null(root);
+	cr_assert(strstr(err, ": No such file or directory"), "%s", err);
+	cr_assert_eq(strncmp(err, path, strlen(path)), 0, "%s", err);
+}
+
+Test(api, errors_into_small_or_no_buffer)
+{
+	struct toml_value *root = NULL;
+	char small[8];
+
+	cr_assert_eq(toml_parse("a = ", 4, "t.toml", &root, NULL, 0), -EINVAL);
+	cr_assert_eq(toml_parse("a = ", 4, "t.toml", &root, small, sizeof(small)), -EINVAL);
+	cr_assert_str_eq(small, "t.toml:");
+	cr_assert_eq(toml_parse("a = 1", 5, NULL, &root, err, sizeof(err)), 0);
+	toml_free(&root);
+	cr_assert_eq(toml_parse("a = ", 4, NULL, &root, err, sizeof(err)), -EINVAL);
+	cr_assert_str_eq(err, "<toml>:1:5: expected a value, found end of file");
+}
+
+Test(api, type_names)
+{
+	cr_assert_str_eq(toml_type_name(TOML_STRING), "string");
+	cr_assert_str_eq(toml_type_name(TOML_INTEGER), "integer");
+	cr_assert_str_eq(toml_type_name(TOML_FLOAT), "float");
+	cr_assert_str_eq(toml_type_name(TOML_BOOL), "boolean");
+	cr_assert_str_eq(toml_type_name(TOML_ARRAY), "array");
+	cr_assert_str_eq(toml_type_name(TOML_TABLE), "table");
+}
+
+/* ---- toml-test's invalid families: each must fail with a well-formed message ---------- */
+
+Test(spec, invalid_documents)
+{
+	static const char *const docs[] = {
+		"a = [1,,2]", "a = [1 2]", "a = [\"x\"", "a = [[]", "a = [1, 2] 3",
+		"b = falsey", "b = FALSE", "b = t", "b = fals",
+		"a = \"\x0c\"", "a = 1 \x0b", "a = '''\x01'''", "\x7f = 1",
+		"a = 1e1.5", "a = 1.5e", "a = 1e--5", "a = 0.", "a = +.1", "a = 1_.e3",
+		"a = {a = 1 b = 2}", "a = {a = 1,,}", "a = {= 1}", "a = {a}", "a = {a.b = 1, a = 2}",
+		"tbl = { a = 1 }\n[tbl.b]", "a = { }\n[[a]]",
+		"a = 0x-1", "a = 0b", "a = 1_000_", "a = 1__000", "a = -0b1",
+		"[a]\n[a.b]\n[a]", "[a]\nb = 1\n[a.b.c]", "[a b]", "[a.\"b]", "[[a]\n",
+		"[a]\n[[a.b]]\n[a.b]", "a.b = 1\na = 2", "a = 1\n[[a]]", "a.b.c = 1\na.b = 2",
+		"\"a\" = 1\na = 2", "a\n= 1", "a =\n1", "'a = 1", "\"a = 1", "a.'b = 1",
+		"a = \"\\u\"", "a = \"\\U1234\"", "a = \"\\ \"", "a = \"\"\"\\ x\"\"\"",
+		"x = 1979-05-27T07:32:00", "x = 1979-05-27 07:32Z", "x = 12:00", "x = [1979-05-27]",
+		"= \"no key\"", "a = 1\n\tb.\"", "[\"a\".]", "a = [{}, [] ", "a = {b = [1,\n",
+	};
+	size_t i;
+
+	for (i = 0; i < sizeof(docs) / sizeof(docs[0]); i++)
+		bad_any(docs[i]);
+}
+
+/* ---- limits and fuzz ----------------------------------------------------------------- */
+
+Test(limits, deep_nesting_and_long_keys)
+{
+	size_t n = 100000, i;
+	char *doc = malloc(n + 8);
+	struct toml_value *root = NULL;
+	const struct toml_value *v;
+
+	cr_assert(doc);
+	memcpy(doc, "a = ", 4);
+	memset(doc + 4, '[', n);
+	cr_assert_eq(parse_n(doc, n + 4, &root), -EINVAL);
+	cr_assert_str_eq(err, "t.toml:1:69: arrays and inline tables nested more than 64 deep");
+	for (i = 0; i < n; i += 2)
+		memcpy(doc + i, "a.", 2);
+	memcpy(doc + n, "=1", 2);
+	cr_assert_eq(parse_n(doc, n + 2, &root), -EINVAL);
+	cr_assert_str_eq(err, "t.toml:1:65: a key may have at most 32 parts");
+	memcpy(doc, "a = ", 4);
+	memset(doc + 4, '[', 64);
+	doc[68] = '1';
+	memset(doc + 69, ']', 64);
+	doc[133] = '\0';
+	root = ok(doc); /* 64 deep is allowed */
+	for (v = at(root, "a"), i = 1; i < 64; i++)
+		v = v->u.arr.items[0];
+	cr_assert_eq(v->u.arr.items[0]->type, TOML_INTEGER);
+	toml_free(&root);
+	free(doc);
+}
+
+static const char *const corpus[] = {
+	"input = \"tape01.avi\"\noutput = 'tape01.mkv'\npreset = \"vhs\" # c\n\n[video]\n"
+	"filters = \"bwdif=mode=send_field,hqdn3d=3:2:3:2\"\n[upscale]\nwidth = 1_440\n"
+	"height = 0x438\n[stages.preprocess]\nworkers = \"auto\"\n[run]\nsegment_seconds = 2.5e0\n",
+	"a = [1, 2.5, -inf, nan, \"s\\u00e9\\n\", '''lit\n''', [true, false], {x = {y = 1}},]\n"
+	"[[t]]\nb.c = \"\"\"\nml \\\n  cont\"\"\"\n[[t]]\n[t.d]\ne = 0o17\n",
+	"\xEF\xBB\xBF# bom\r\nk = { a.b = 1, c = [ 1,\r\n 2 ] }\r\n[x.\"y z\".'w']\r\nv = 0b1010\r\n",
+	"s = \"\\U0001F600 caf\xC3\xA9\"\nf = 6.626e-34\ni = -9223372036854775808\n[a.b.c]\n[a]\nz=1\n",
+};
+
+static uint32_t rng_state = 12345;
+
+static uint32_t rng(void)
+{
+	rng_state ^= rng_state << 13;
+	rng_state ^= rng_state >> 17;
+	rng_state ^= rng_state << 5;
+	return rng_state;
+}
+
+/* Any input: 0 with a tree, or an error code with one well-formed line. */
+static void must_not_crash(const char *doc, size_t n)
+{
+	struct toml_value *root = NULL;
+	int ret = parse_n(doc, n, &root);
+
+	cr_assert(ret == 0 || ret == -EINVAL, "ret %d", ret);
+	if (ret == 0) {
+		cr_assert_not_null(root);
+		toml_free(&root);
+	} else {
+		cr_assert_null(root);
+		check_err_shape("fuzz");
+	}
+}
+
+Test(fuzz, every_prefix)
+{
+	size_t i, n;
+
+	for (i = 0; i < sizeof(corpus) / sizeof(corpus[0]); i++) {
+		must_not_crash(corpus[i], strlen(corpus[i]));
+		for (n = 0; n < strlen(corpus[i]); n++)
+			must_not_crash(corpus[i], n);
+	}
+}
+
+Test(fuzz, mutations)
+{
+	static const char specials[] = "\"'\\[]{}=.,#\n\r\t _-+0xobe:uU\x00\x7f\xC3\xEF";
+	char buf[1024];
+	size_t i, k, n, pos, edits;
+
+	for (i = 0; i < 20000; i++) {
+		const char *src = corpus[i % (sizeof(corpus) / sizeof(corpus[0]))];
+
+		n = strlen(src);
+		memcpy(buf, src, n);
+		edits = 1 + rng() % 4;
+		for (k = 0; k < edits; k++) {
+			pos = rng() % n;
+			switch (rng() % 4) {
+			case 0: /* replace with a special */
+				buf[pos] = specials[rng() % (sizeof(specials) - 1)];
+				break;
+			case 1: /* replace with any byte */
+				buf[pos] = (char)(rng() & 0xff);
+				break;
+			case 2: /* delete */
+				memmove(buf + pos, buf + pos + 1, n - pos - 1);
+				n--;
+				break;
+			default: /* insert */
+				if (n + 1 < sizeof(buf)) {
+					memmove(buf + pos + 1, buf + pos, n - pos);
+					buf[pos] = specials[rng() % (sizeof(specials) - 1)];
+					n++;
+				}
+			}
+		}
+		must_not_crash(buf, rng() % 8 ? n : rng() % (n + 1));
+	}
+}
