@@ -53,9 +53,14 @@ void vhs_plan_print(const struct vhs_plan *p, const struct vhs_job *job, FILE *o
 			e->from_port, s_names[e->to], e->to_port, e->slots, e->name);
 	}
 	fprintf(out, "# equivalent single ffmpeg command (the correctness oracle):\n");
-	fprintf(out, "#   ffmpeg -i '%s' -vf \"%s%s%s=%d:%d:flags=%s,format=%s\"", job->input,
-		vf ? vf : "", vf ? "," : "", "scale", job->upscale.width, job->upscale.height,
-		job->upscale.model, job->encode.pix_fmt);
+	char w[16] = "iw", h[16] = "ih";
+
+	if (job->upscale.width > 0)
+		snprintf(w, sizeof(w), "%d", job->upscale.width);
+	if (job->upscale.height > 0)
+		snprintf(h, sizeof(h), "%d", job->upscale.height);
+	fprintf(out, "#   ffmpeg -i '%s' -vf \"%s%sscale=%s:%s:flags=%s,format=%s\"", job->input,
+		vf ? vf : "", vf ? "," : "", w, h, job->upscale.model, job->encode.pix_fmt);
 	if (p->audio && af)
 		fprintf(out, " -af \"%s\"", af);
 	fprintf(out, " -c:v %s -c:a %s '%s'\n", job->encode.codec,

@@ -49,6 +49,7 @@
 #define STARTUP_TIMEOUT_NS (60ull * 1000000000ull)
 #define STOP_GRACE_NS (2ull * 1000000000ull)
 #define DONE_GRACE_NS (1ull * 1000000000ull)
+#define STALL_NS (60ull * 1000000000ull)   /* no record moved for this long: stalled */
 
 enum proc_state { P_NONE, P_SPAWNED, P_CONFIGURED, P_ATTACHED, P_RUNNING };
 enum owner { OWN_FREE, OWN_PRODUCER, OWN_CONSUMER };
@@ -98,6 +99,7 @@ struct run {
 	char error[512];              /* first failure's message */
 	struct vhs_progress progress;
 	uint64_t frames_out;          /* video frames that reached encode */
+	uint64_t moved_ns;            /* when a data record last moved (stall watch) */
 };
 
 static void s_fail(struct run *r, int code, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
@@ -372,6 +374,7 @@ static int s_start_flow(struct run *r)
 		for (uint32_t s = 0; s < r->edges[i].plan.slots && !ret; s++)
 			ret = s_grant(r, &r->edges[i], s);
 	r->flowing = true;
+	r->moved_ns = vhs_now_ns();
 	vhs_progress_start(&r->progress, r->opts->progress, total, fps);
 	return ret;
 }
@@ -493,6 +496,7 @@ static int s_dispatch(struct run *r, struct proc *p, struct vhs_msg *m)
 		return 0; /* nothing moves any more while stopping */
 	if (!running || !r->flowing)
 		return -EPROTO;
+	r->moved_ns = vhs_now_ns();
 	switch (m->type) {
 	case VHS_MSG_FRAME:
 	case VHS_MSG_AUDIO:
@@ -561,6 +565,25 @@ static bool s_finished(const struct run *r)
 	return r->flowing;
 }
 
+/* Nothing moved for a minute: name the edge whose consumer holds every slot. */
+static void s_fail_stalled(struct run *r)
+{
+	for (int i = 0; i < r->n_edges; i++) {
+		struct edge *e = &r->edges[i];
+		uint32_t held = 0;
+
+		for (uint32_t s = 0; s < e->plan.slots; s++)
+			held += e->owner[s] == OWN_CONSUMER;
+		if (held == e->plan.slots && !e->producer_ended) {
+			s_fail(r, VHS_EXIT_STAGE, "pipeline stalled: %s holds all %u slots of %s; its filters "
+			       "keep more frames than that (raise [run] ring_slots)",
+			       vhs_stage_name(e->plan.to), held, e->plan.name);
+			return;
+		}
+	}
+	s_fail(r, VHS_EXIT_STAGE, "pipeline stalled: no frame moved for %llu s", STALL_NS / 1000000000ull);
+}
+
 static void s_check_time(struct run *r)
 {
 	uint64_t now = vhs_now_ns();
@@ -570,6 +593,8 @@ static void s_check_time(struct run *r)
 		       STARTUP_TIMEOUT_NS / 1000000000ull);
 	if (r->aborting && now - r->abort_ns > STOP_GRACE_NS)
 		s_kill_all(r);
+	if (r->flowing && !r->aborting && now - r->moved_ns > STALL_NS)
+		s_fail_stalled(r);
 }
 
 static void s_loop(struct run *r)
