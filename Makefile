@@ -67,7 +67,7 @@ $(BIN)/vhs-stage-%: $(BUILD)/obj/stages/%.o $(RUNTIME_OBJ) $(STAGE_LIB_OBJ) $(CO
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) -o $@ $^ $(AV_LIBS) $(CORE_LIBS)
 
-$(BUILD)/tests/%: tests/unit/%.c $(CORE_LIB) $(RUNTIME_OBJ)
+$(BUILD)/tests/%: tests/unit/%.c $(RUNTIME_OBJ) $(CORE_LIB)
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) -o $@ $^ -lcriterion $(CORE_LIBS)
 

@@ -63,6 +63,10 @@ void vhs_plan_print(const struct vhs_plan *p, const struct vhs_job *job, FILE *o
 		vf ? vf : "", vf ? "," : "", w, h, job->upscale.model, job->encode.pix_fmt);
 	if (p->audio && af)
 		fprintf(out, " -af \"%s\"", af);
-	fprintf(out, " -c:v %s -c:a %s '%s'\n", job->encode.codec,
-		p->audio ? job->encode.audio_codec : "(none)", job->output);
+	fprintf(out, " -c:v %s", job->encode.codec);
+	if (p->audio)
+		fprintf(out, " -c:a %s", job->encode.audio_codec);
+	else
+		fprintf(out, " -an");
+	fprintf(out, " '%s'\n", job->output);
 }

@@ -105,6 +105,34 @@ static int s_col(const struct s_parser *p)
 	return (int)(p->pos - p->line_start) + 1;
 }
 
+/* Rewrites control characters in a finished message as \n or \xHH, so that a key or
+ * value quoted in it cannot break the one-line rule. */
+static void s_one_line(char *msg, size_t len)
+{
+	size_t i, at = 0;
+	unsigned char c;
+	char *copy;
+
+	for (i = 0; msg[i] && ((unsigned char)msg[i] >= 0x20 || msg[i] == '\t') && msg[i] != 0x7f;)
+		i++;
+	if (!msg[i])
+		return;
+	copy = strdup(msg);
+	for (i = 0; copy && copy[i] && at + 5 < len; i++) {
+		c = (unsigned char)copy[i];
+		if ((c >= 0x20 && c != 0x7f) || c == '\t')
+			msg[at++] = (char)c;
+		else
+			at += (size_t)snprintf(msg + at, len - at, c == '\n' ? "\\n" : "\\x%02X", c);
+	}
+	for (i = 0; !copy && msg[i]; i++)
+		if ((unsigned char)msg[i] < 0x20 || msg[i] == 0x7f)
+			msg[i] = '?';
+	if (copy)
+		msg[at] = '\0';
+	free(copy);
+}
+
 static int s_vfail(struct s_parser *p, int line, int col, const char *fmt, va_list ap)
 {
 	int n;
@@ -114,6 +142,7 @@ static int s_vfail(struct s_parser *p, int line, int col, const char *fmt, va_li
 	n = snprintf(p->err, p->errlen, "%s:%d:%d: ", p->file, line, col);
 	if (n >= 0 && (size_t)n < p->errlen)
 		vsnprintf(p->err + n, p->errlen - (size_t)n, fmt, ap);
+	s_one_line(p->err, p->errlen);
 out:
 	p->failed = true;
 	return -EINVAL;
@@ -1342,8 +1371,10 @@ int toml_parse_file(const char *path, struct toml_value **root, char *err, size_
 	free(text);
 	return ret;
 out_err:
-	if (err && errlen)
+	if (err && errlen) {
 		snprintf(err, errlen, "%s: %s", path, strerror(-ret));
+		s_one_line(err, errlen);
+	}
 	return ret;
 }
 

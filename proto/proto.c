@@ -16,10 +16,10 @@
  *   FRAME    <port:u8> <slot:u32> <segment:u32> <index:u64> <pts:i64> <duration:i64>
  *            <tb:i32 x2> <fmt:16> <width:i32> <height:i32> <offset:u32 x4>
  *            <linesize:i32 x4> <sar:i32 x2> <range,space,primaries,trc,chroma,flags:u8 x6>
- *            <bytes:u32>                                                               127 B
+ *            <bytes:u32>                                                               115 B
  *   AUDIO    <port:u8> <slot:u32> <segment:u32> <index:u64> <pts:i64> <tb:i32 x2>
  *            <fmt:16> <rate:i32> <channels:i32> <layout:u64> <nb_samples:i32>
- *            <offset:u32 x8> <plane_bytes:u32> <bytes:u32>                             117 B
+ *            <offset:u32 x8> <plane_bytes:u32> <bytes:u32>                             109 B
  *   EOS      <port:u8> <count:u64>                                                      9 B
  *   STATS    <u64 x9>                                                                  72 B
  *   ERROR    <class:u8> <text:240>                                                     241 B

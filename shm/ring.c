@@ -6,6 +6,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -92,6 +93,17 @@ out_unlink:
 	return -ret;
 }
 
+/* A header another process wrote: every slot must lie inside the object, after the
+ * header, aligned, with no arithmetic wrapping on the way. */
+static bool s_header_ok(const struct ring_header *h, uint64_t size)
+{
+	if (h->magic != VHS_RING_MAGIC || h->version != VHS_RING_VERSION || h->slot_count == 0 ||
+	    h->slot_size == 0 || h->slot_size % VHS_RING_ALIGN || h->slots_offset % PAGE ||
+	    h->slots_offset < VHS_RING_HEADER || h->slots_offset > size)
+		return false;
+	return h->slot_size <= (size - h->slots_offset) / h->slot_count;
+}
+
 int vhs_ring_open(struct vhs_ring *r, const char *name)
 {
 	struct ring_header h;
@@ -109,9 +121,7 @@ int vhs_ring_open(struct vhs_ring *r, const char *name)
 		ret = -EPROTO;
 	if (!ret && pread(fd, &h, sizeof(h), 0) != (ssize_t)sizeof(h))
 		ret = -EPROTO;
-	if (!ret && (h.magic != VHS_RING_MAGIC || h.version != VHS_RING_VERSION ||
-		     h.slot_count == 0 || h.slot_size % VHS_RING_ALIGN ||
-		     h.slots_offset + h.slot_count * h.slot_size > (uint64_t)st.st_size))
+	if (!ret && !s_header_ok(&h, (uint64_t)st.st_size))
 		ret = -EPROTO;
 	if (!ret)
 		ret = s_map(r, fd, (size_t)st.st_size);

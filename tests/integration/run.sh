@@ -304,7 +304,8 @@ compare_video_hashes() {
 	nref="$(wc -l <"$ref")" nours="$(wc -l <"$ours")"
 	if ! cmp -s "$ref" "$ours"; then
 		echo "    frame hashes differ (ref: $nref frames, ours: $nours frames); first differences (frame: size hash):" >&2
-		diff <(awk '{ print NR-1 ": " $0 }' "$ref") <(awk '{ print NR-1 ": " $0 }' "$ours") | head -n 12 | sed 's/^/    /' >&2
+		{ diff <(awk '{ print NR-1 ": " $0 }' "$ref") <(awk '{ print NR-1 ": " $0 }' "$ours") || true; } |
+			head -n 12 | sed 's/^/    /' >&2
 		local first
 		first="$(paste -d' ' "$ref" "$ours" | awk '$1 != $3 || $2 != $4 { print NR-1; exit }')"
 		fail "video differs from the ffmpeg reference: ref $nref frames, ours $nours, first differing frame ${first:-(none: length)}"
@@ -434,22 +435,32 @@ kill_tagged() {
 	for p in $(tagged_pids "$1"); do kill -KILL "$p" 2>/dev/null || true; done
 }
 
-# select_files ARGS...: prints the test files to run; sets FUNC_GLOBS for function filters.
-FUNC_GLOBS=()
+# select_files ARGS...: prints the test files to run: those the arguments name, or all.
 select_files() {
-	local all=("$IT_DIR"/test_*.sh) picked=() a f base
+	local picked=() a f
 	for a in "$@"; do
-		base="${a##*/}"
-		base="${base%.sh}"
-		base="${base#test_}"
-		if [ -f "$IT_DIR/test_$base.sh" ]; then
-			picked+=("$IT_DIR/test_$base.sh")
-		else
-			FUNC_GLOBS+=("$a")
-		fi
+		f="$(file_for "$a")"
+		[ -z "$f" ] || picked+=("$f")
 	done
-	((${#picked[@]})) || picked=("${all[@]}")
+	((${#picked[@]})) || picked=("$IT_DIR"/test_*.sh)
 	for f in "${picked[@]}"; do [ -f "$f" ] && printf '%s\n' "$f"; done
+}
+
+# file_for ARG: the test file an argument names (oracle, test_oracle, test_oracle.sh), if any.
+file_for() {
+	local base="${1##*/}"
+	base="${base%.sh}"
+	base="${base#test_}"
+	[ ! -f "$IT_DIR/test_$base.sh" ] || echo "$IT_DIR/test_$base.sh"
+}
+
+# FUNC_GLOBS: the arguments that name no file: globs over test function names.
+FUNC_GLOBS=()
+set_func_globs() {
+	local a
+	for a in "$@"; do
+		[ -n "$(file_for "$a")" ] || FUNC_GLOBS+=("$a")
+	done
 }
 
 selected() {
@@ -468,6 +479,7 @@ main() {
 	local suite_id suite_dir passed=0 failed=0 skipped=0 files file func
 	suite_id="$(date +%Y%m%d-%H%M%S)-$$"
 	suite_dir="$(mktemp -d "${TMPDIR:-/tmp}/vhs-it.XXXXXX")"
+	set_func_globs "$@"
 	mapfile -t files < <(select_files "$@")
 	((${#files[@]})) || { echo "run.sh: no test files in $IT_DIR" >&2; exit 2; }
 	local t0=$SECONDS

@@ -6,7 +6,9 @@
  *     settings blob) and re-pack to identical bytes;
  *   - the exact packed length of every fixed record, as the field lists in proto.c's
  *     header comment add up (see FRAME_BODY/AUDIO_BODY below for where the comment's
- *     totals are wrong), and the little-endian byte layout of GRANT and of FRAME fields;
+ *     totals are wrong), the little-endian bytes of a GRANT and of FRAME fields, and
+ *     every record byte for byte against an independent encoder written from the
+ *     comment's field lists;
  *   - every refusal unpack promises (-EPROTO): version, type, each truncated length,
  *     trailing bytes, unterminated strings, ports, channel counts, frame sizes, plane
  *     offsets, CONFIG settings terminator and embedded NUL, port counts, error class;
@@ -495,9 +497,201 @@ Test(proto, frame_field_offsets)
 	cr_assert_eq(memcmp(buf + body + 41, m.u.frame.fmt, 16), 0, "fmt at body+41");
 	s_le(le, 16384, 4);
 	cr_assert_eq(memcmp(buf + body + 57, le, 4), 0, "width at body+57");
+	s_le(le, (uint32_t)-1, 4);
+	cr_assert_eq(memcmp(buf + body + 97, le, 4), 0, "sar_num at body+97");
+	s_le(le, 11, 4);
+	cr_assert_eq(memcmp(buf + body + 101, le, 4), 0, "sar_den at body+101");
+	cr_assert_eq(buf[body + 105], 2, "color_range at body+105");
 	cr_assert_eq(buf[body + 110], 0x0F, "flags at body+110");
 	s_le(le, 0xFFFFFFF0u, 4);
 	cr_assert_eq(memcmp(buf + body + 111, le, 4), 0, "bytes at body+111");
+}
+
+/* An independent encoder, written from the field lists in proto.c's header comment:
+ * pack must produce exactly these bytes (a layout change that pack and unpack would
+ * both follow still fails here). */
+struct wr {
+	uint8_t *p;
+};
+
+static void w_int(struct wr *w, uint64_t v, size_t n)
+{
+	s_le(w->p, v, n);
+	w->p += n;
+}
+
+static void w_str(struct wr *w, const char *s, size_t n)
+{
+	memcpy(w->p, s, n);
+	w->p += n;
+}
+
+static void w_hdr(struct wr *w, uint8_t type)
+{
+	w_int(w, VHS_PROTO_VERSION, 1);
+	w_int(w, type, 1);
+	w_int(w, 0, 2);
+}
+
+static void w_stream_fmt(struct wr *w, const struct vhs_stream_fmt *f)
+{
+	w_int(w, f->media, 1);
+	w_str(w, f->fmt, 16);
+	w_int(w, (uint32_t)f->width, 4);
+	w_int(w, (uint32_t)f->height, 4);
+	w_int(w, (uint32_t)f->sample_rate, 4);
+	w_int(w, (uint32_t)f->channels, 4);
+	w_int(w, f->channel_layout, 8);
+	w_int(w, (uint32_t)f->tb_num, 4);
+	w_int(w, (uint32_t)f->tb_den, 4);
+	w_int(w, (uint32_t)f->fr_num, 4);
+	w_int(w, (uint32_t)f->fr_den, 4);
+	w_int(w, (uint32_t)f->sar_num, 4);
+	w_int(w, (uint32_t)f->sar_den, 4);
+	w_int(w, f->color_range, 1);
+	w_int(w, f->colorspace, 1);
+	w_int(w, f->color_primaries, 1);
+	w_int(w, f->color_trc, 1);
+	w_int(w, f->chroma_location, 1);
+	w_int(w, f->field_order, 1);
+	w_int(w, (uint64_t)f->duration_us, 8);
+	w_int(w, f->slot_size, 4);
+}
+
+static void w_frame(struct wr *w, const struct vhs_frame *f)
+{
+	w_int(w, f->port, 1);
+	w_int(w, f->slot, 4);
+	w_int(w, f->segment, 4);
+	w_int(w, f->index, 8);
+	w_int(w, (uint64_t)f->pts, 8);
+	w_int(w, (uint64_t)f->duration, 8);
+	w_int(w, (uint32_t)f->tb_num, 4);
+	w_int(w, (uint32_t)f->tb_den, 4);
+	w_str(w, f->fmt, 16);
+	w_int(w, (uint32_t)f->width, 4);
+	w_int(w, (uint32_t)f->height, 4);
+	for (int i = 0; i < 4; i++)
+		w_int(w, f->offset[i], 4);
+	for (int i = 0; i < 4; i++)
+		w_int(w, (uint32_t)f->linesize[i], 4);
+	w_int(w, (uint32_t)f->sar_num, 4);
+	w_int(w, (uint32_t)f->sar_den, 4);
+	w_int(w, f->color_range, 1);
+	w_int(w, f->colorspace, 1);
+	w_int(w, f->color_primaries, 1);
+	w_int(w, f->color_trc, 1);
+	w_int(w, f->chroma_location, 1);
+	w_int(w, f->flags, 1);
+	w_int(w, f->bytes, 4);
+}
+
+static void w_audio(struct wr *w, const struct vhs_audio *a)
+{
+	w_int(w, a->port, 1);
+	w_int(w, a->slot, 4);
+	w_int(w, a->segment, 4);
+	w_int(w, a->index, 8);
+	w_int(w, (uint64_t)a->pts, 8);
+	w_int(w, (uint32_t)a->tb_num, 4);
+	w_int(w, (uint32_t)a->tb_den, 4);
+	w_str(w, a->fmt, 16);
+	w_int(w, (uint32_t)a->sample_rate, 4);
+	w_int(w, (uint32_t)a->channels, 4);
+	w_int(w, a->channel_layout, 8);
+	w_int(w, (uint32_t)a->nb_samples, 4);
+	for (int i = 0; i < 8; i++)
+		w_int(w, a->offset[i], 4);
+	w_int(w, a->plane_bytes, 4);
+	w_int(w, a->bytes, 4);
+}
+
+/* The reference encoding of m; returns its length. */
+static size_t w_record(const struct vhs_msg *m, uint8_t *buf)
+{
+	struct wr w = { buf };
+	const struct vhs_stats *st = &m->u.stats;
+
+	w_hdr(&w, m->type);
+	switch (m->type) {
+	case VHS_MSG_HELLO:
+		w_str(&w, m->u.hello.stage, 16);
+		w_int(&w, m->u.hello.pid, 4);
+		w_int(&w, m->u.hello.instance, 2);
+		break;
+	case VHS_MSG_CONFIG:
+		w_int(&w, m->u.config.n_inputs, 1);
+		w_stream_fmt(&w, &m->u.config.inputs[0]);
+		w_stream_fmt(&w, &m->u.config.inputs[1]);
+		w_int(&w, m->u.config.settings_len, 4);
+		w_str(&w, m->u.config.settings, m->u.config.settings_len + 1);
+		break;
+	case VHS_MSG_FORMAT:
+		w_int(&w, m->u.format.n, 1);
+		w_stream_fmt(&w, &m->u.format.outputs[0]);
+		w_stream_fmt(&w, &m->u.format.outputs[1]);
+		break;
+	case VHS_MSG_ATTACH:
+		w_int(&w, m->u.attach.n_inputs, 1);
+		w_int(&w, m->u.attach.n_outputs, 1);
+		w_str(&w, m->u.attach.inputs[0], 48);
+		w_str(&w, m->u.attach.inputs[1], 48);
+		w_str(&w, m->u.attach.outputs[0], 48);
+		w_str(&w, m->u.attach.outputs[1], 48);
+		break;
+	case VHS_MSG_GRANT:
+	case VHS_MSG_RELEASE:
+		w_int(&w, m->u.grant.port, 1);
+		w_int(&w, m->u.grant.slot, 4);
+		break;
+	case VHS_MSG_FRAME:
+		w_frame(&w, &m->u.frame);
+		break;
+	case VHS_MSG_AUDIO:
+		w_audio(&w, &m->u.audio);
+		break;
+	case VHS_MSG_EOS:
+		w_int(&w, m->u.eos.port, 1);
+		w_int(&w, m->u.eos.count, 8);
+		break;
+	case VHS_MSG_STATS:
+		w_int(&w, st->frames_in, 8);
+		w_int(&w, st->frames_out, 8);
+		w_int(&w, st->busy_ns, 8);
+		w_int(&w, st->wait_in_ns, 8);
+		w_int(&w, st->wait_out_ns, 8);
+		w_int(&w, st->cpu_ns, 8);
+		w_int(&w, st->rss_kb, 8);
+		w_int(&w, st->bytes_copied, 8);
+		w_int(&w, st->copies, 8);
+		break;
+	case VHS_MSG_ERROR:
+		w_int(&w, m->u.error.cls, 1);
+		w_str(&w, m->u.error.text, 240);
+		break;
+	default:
+		break;
+	}
+	return (size_t)(w.p - buf);
+}
+
+Test(proto, layout_matches_reference_encoder)
+{
+	for (uint8_t t = 1; t < VHS_MSG_TYPE_END; t++) {
+		struct vhs_msg m;
+		static uint8_t got[1 << 16], want[1 << 16];
+		size_t n;
+		int len;
+
+		s_sample(&m, t);
+		len = vhs_proto_pack(&m, got, sizeof(got));
+		n = w_record(&m, want);
+		cr_assert_eq((size_t)len, n, "%s: pack %d bytes, reference %zu",
+			     vhs_proto_type_name(t), len, n);
+		for (size_t i = 0; i < n; i++)
+			cr_assert_eq(got[i], want[i], "%s byte %zu: %02x, reference %02x",
+				     vhs_proto_type_name(t), i, got[i], want[i]);
+	}
 }
 
 Test(proto, type_names)
