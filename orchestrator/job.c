@@ -169,7 +169,8 @@ static void s_one_line(char *msg, size_t len)
 		if ((c >= 0x20 && c != 0x7f) || c == '\t')
 			msg[at++] = (char)c;
 		else
-			at += (size_t)snprintf(msg + at, len - at, c == '\n' ? "\\n" : "\\x%02X", c);
+			at += (size_t)snprintf(msg + at, len - at,
+					       c == '\n' ? "\\n" : "\\x%02X", c);
 	}
 	for (i = 0; !copy && msg[i]; i++)
 		if ((unsigned char)msg[i] < 0x20 || msg[i] == 0x7f)
@@ -547,9 +548,10 @@ static int s_check_workers(const struct s_ctx *c, const struct s_opt *o,
 			      o->key, s_in(o->section, "", in, sizeof(in)), v->u.s);
 	if (v->type == TOML_STRING || (v->u.i >= (int64_t)o->min && v->u.i <= (int64_t)o->max))
 		return 0;
-	return s_fail(c, v->line, v->col, "'%s'%s must be \"auto\" or between %lld and %lld, not %lld",
-		      o->key, s_in(o->section, "", in, sizeof(in)), (long long)o->min,
-		      (long long)o->max, (long long)v->u.i);
+	return s_fail(c, v->line, v->col,
+		      "'%s'%s must be \"auto\" or between %lld and %lld, not %lld", o->key,
+		      s_in(o->section, "", in, sizeof(in)), (long long)o->min, (long long)o->max,
+		      (long long)v->u.i);
 }
 
 static bool s_type_ok(enum s_type t, enum toml_type vt)

@@ -10,12 +10,14 @@
  *
  * Paths (input, output, temp_dir) are relative to the job file's directory and are
  * stored absolute. Presets live in configs/presets/NAME.toml and may set any key except
- * input, output and preset.
+ * input, output and preset. A path given with --set is relative to the current directory
+ * instead (it was typed in a shell). An empty temp_dir becomes the output's directory.
  *
  * Errors are one line, `FILE:LINE:COL: message`, e.g.
- *   job.toml:12:5: unknown key 'denoize' in [video] (did you mean 'denoise'?)
- *   job.toml:3:9: 'crf' in [encode] must be an integer, not a string
- *   --set encode.crf=abc: 'crf' in [encode] must be an integer
+ *   job.toml:12:5: unknown key 'filtres' in [video] (did you mean 'filters'?)
+ *   job.toml:3:7: 'crf' in [encode] must be an integer, not a string
+ *   job.toml: missing required key 'input'
+ *   --set encode.crf=abc: 'crf' in [encode] must be an integer, not a string
  */
 #ifndef VHS_JOB_H
 #define VHS_JOB_H
@@ -80,20 +82,26 @@ struct vhs_job {
 };
 
 /* Loads path, merging the preset it names (from preset_dir) under it and the sets
- * ("section.key=value" strings, or "key=value" for top-level keys) over it. Returns 0,
- * or -EINVAL (bad content) / -errno (unreadable file) with one line in err. */
+ * ("section.key=value" strings, or "key=value" for top-level keys) over it. A set's value
+ * is read as a TOML value when it is one (1440, "x y", 'auto'), else as a bare string
+ * (ffv1, hqdn3d=3:2:3:2); string keys take any unquoted text as it is. job need not be
+ * initialised. Returns 0, or -EINVAL (bad content) / -errno (unreadable file) with one
+ * line in err, and then leaves job zeroed. */
 int vhs_job_load(struct vhs_job *job, const char *path, const char *preset_dir,
 		 char *const *sets, int nsets, char *err, size_t errlen);
 
 /* Frees every string and zeroes the struct. Safe on a zeroed struct. */
 void vhs_job_free(struct vhs_job *job);
 
-/* The resolved settings as TOML text, every key, in table order. */
+/* The resolved settings as TOML text, every key, in table order, each with a comment
+ * saying where its value came from (# default, # preset vhs, # job, # --set). The text
+ * parses again, and loads again as a job file to the same settings. */
 void vhs_job_print(const struct vhs_job *job, FILE *out);
 
 /* The resolved settings as "section.key=value\n" lines (top-level keys without a
- * section), the CONFIG blob sent to stages. Values are escaped with \\ and \n.
- * Returns a malloc'd string or NULL on allocation failure. */
+ * section, stages as "stages.preprocess.workers=1", "auto" workers as 0), the CONFIG blob
+ * sent to stages. Values are escaped with \\ and \n. Returns a malloc'd string the
+ * caller frees, or NULL on allocation failure. */
 char *vhs_job_to_kv(const struct vhs_job *job);
 
 /* Every accepted key with type, default and help, as Markdown (for docs/job-file.md). */

@@ -140,6 +140,7 @@ static int s_probe(const char *stage_dir, const char *input, bool *audio)
 		close(fds[1]);
 		execl(exe, exe, "--probe", input, (char *)NULL);
 		printf("error: cannot run %s: %s\n", exe, strerror(errno));
+		fflush(stdout);
 		_exit(VHS_EXIT_INTERNAL);
 	}
 	close(fds[1]);
@@ -206,6 +207,7 @@ int main(int argc, char **argv)
 	const char *cmd;
 	int nsets = 0, c, ret;
 
+	opterr = 0; /* one error line, ours */
 	while ((c = getopt_long(argc, argv, "+hV", longopts, NULL)) != -1) {
 		if (c == 'h')
 			return s_usage(stdout), VHS_EXIT_OK;
@@ -222,10 +224,9 @@ int main(int argc, char **argv)
 	}
 	if (strcmp(cmd, "run") && strcmp(cmd, "check"))
 		return s_error(VHS_EXIT_USAGE, "unknown command '%s' (run, check, keys)", cmd);
-	optind--; /* getopt_long scans from argv[optind]: the command stands in for argv[0] */
-	argv += optind;
-	argc -= optind;
-	optind = 1;
+	argv += optind - 1; /* the command stands in for argv[0] */
+	argc -= optind - 1;
+	optind = 0;         /* 0: glibc re-initialises (and permutes: options may follow the job) */
 	while ((c = getopt_long(argc, argv, "hV", longopts, NULL)) != -1) {
 		if (c == 's' && nsets < MAX_SETS)
 			sets[nsets++] = optarg;

@@ -23,6 +23,7 @@
  */
 #include "supervisor.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <libgen.h>
@@ -479,6 +480,8 @@ static int s_dispatch(struct run *r, struct proc *p, struct vhs_msg *m)
 {
 	bool running = p->state == P_RUNNING;
 
+	if (r->aborting && m->type != VHS_MSG_ERROR && m->type != VHS_MSG_STATS)
+		return 0; /* stopping: nothing starts and nothing moves any more */
 	switch (m->type) {
 	case VHS_MSG_HELLO:
 		return p->state == P_SPAWNED ? s_on_hello(r, p) : -EPROTO;
@@ -492,8 +495,6 @@ static int s_dispatch(struct run *r, struct proc *p, struct vhs_msg *m)
 		p->stats = m->u.stats;
 		return 0;
 	}
-	if (r->aborting)
-		return 0; /* nothing moves any more while stopping */
 	if (!running || !r->flowing)
 		return -EPROTO;
 	r->moved_ns = vhs_now_ns();
@@ -630,13 +631,36 @@ static void s_loop(struct run *r)
 
 /* ---- set-up and clean-up ---- */
 
+/* Removes run dirs of orchestrators that died without cleaning up (vhs-run.<pid>.*). */
+static void s_sweep_run_dirs(const char *tmp)
+{
+	char path[PATH_MAX];
+	struct dirent *e;
+	DIR *d = opendir(tmp);
+	long pid;
+
+	while (d && (e = readdir(d))) {
+		if (sscanf(e->d_name, "vhs-run.%ld.", &pid) != 1 || pid <= 0 ||
+		    kill((pid_t)pid, 0) == 0 || errno != ESRCH)
+			continue;
+		snprintf(path, sizeof(path), "%s/%s/ctl", tmp, e->d_name);
+		unlink(path);
+		snprintf(path, sizeof(path), "%s/%s", tmp, e->d_name);
+		rmdir(path);
+	}
+	if (d)
+		closedir(d);
+}
+
 static int s_setup(struct run *r)
 {
 	const char *tmp = getenv("TMPDIR");
 	int hwm = 100000, mandatory = 1, linger = 0;
 	sigset_t set;
 
-	snprintf(r->run_dir, sizeof(r->run_dir), "%s/vhs-run.XXXXXX", tmp && *tmp ? tmp : "/tmp");
+	tmp = tmp && *tmp ? tmp : "/tmp";
+	s_sweep_run_dirs(tmp);
+	snprintf(r->run_dir, sizeof(r->run_dir), "%s/vhs-run.%ld.XXXXXX", tmp, (long)getpid());
 	if (!mkdtemp(r->run_dir)) /* mode 0700 */
 		return -errno;
 	snprintf(r->endpoint, sizeof(r->endpoint), "ipc://%s/ctl", r->run_dir);

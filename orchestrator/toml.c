@@ -123,7 +123,8 @@ static void s_one_line(char *msg, size_t len)
 		if ((c >= 0x20 && c != 0x7f) || c == '\t')
 			msg[at++] = (char)c;
 		else
-			at += (size_t)snprintf(msg + at, len - at, c == '\n' ? "\\n" : "\\x%02X", c);
+			at += (size_t)snprintf(msg + at, len - at,
+					       c == '\n' ? "\\n" : "\\x%02X", c);
 	}
 	for (i = 0; !copy && msg[i]; i++)
 		if ((unsigned char)msg[i] < 0x20 || msg[i] == 0x7f)
@@ -756,7 +757,8 @@ static const char *s_integer(const char *tok, size_t n, int64_t *out)
 			return "hexadecimal, octal and binary integers cannot have a sign";
 		why = s_digits(tok + 2, n - 2, radix[hit - pfx], INT64_MAX, &v);
 	} else {
-		why = s_dec_part(tok + sign, n - sign, neg ? (uint64_t)INT64_MAX + 1 : INT64_MAX, &v);
+		why = s_dec_part(tok + sign, n - sign,
+				 neg ? (uint64_t)INT64_MAX + 1 : (uint64_t)INT64_MAX, &v);
 	}
 	if (why)
 		return why;
@@ -1049,9 +1051,9 @@ static int s_dotted_walk(struct s_parser *p, struct toml_value **tab, const stru
 		}
 		v = kv->val;
 		if (v->type != TOML_TABLE)
-			return s_fail_at(p, k->line[i], k->col[i], "'%s' is already %s %s (line %d)",
-					 kv->key, s_article(v->type), toml_type_name(v->type),
-					 kv->line);
+			return s_fail_at(p, k->line[i], k->col[i],
+					 "'%s' is already %s %s (line %d)", kv->key,
+					 s_article(v->type), toml_type_name(v->type), kv->line);
 		if (s_how_of(v) != S_DOTTED)
 			return s_fail_at(p, k->line[i], k->col[i],
 					 "table '%s' (line %d) cannot be extended with dotted keys",
@@ -1139,7 +1141,9 @@ static int s_header_walk(struct s_parser *p, const struct s_key *k, struct toml_
 		} else {
 			return s_fail_at(p, k->line[i], k->col[i],
 					 "'%s' is already %s %s (line %d) and cannot hold a table",
-					 kv->key, kv->val->type == TOML_TABLE ? "an inline" : s_article(kv->val->type),
+					 kv->key,
+					 kv->val->type == TOML_TABLE ? "an inline"
+								     : s_article(kv->val->type),
 					 toml_type_name(kv->val->type), kv->line);
 		}
 		t = v;

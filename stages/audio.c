@@ -2,6 +2,7 @@
  * sample formats, rates and layouts the chosen audio encoder accepts, exactly as the
  * ffmpeg command line ends an `-af` chain (an aformat filter built from the encoder's
  * lists), so that the conversions happen where they would there. */
+#include <errno.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -45,12 +46,15 @@ static void s_layouts(AVBPrint *bp, const AVCodec *enc)
 
 static int s_init(struct vhs_ctx *ctx)
 {
-	char filters[4096], codec[64];
+	static char filters[VHS_CHAIN_MAX];
+	char codec[64];
 	const AVCodec *enc;
 	AVBPrint chain, tail;
-	int ret;
+	int ret = vhs_setting(ctx, "audio.filters", filters, sizeof(filters));
 
-	if (vhs_setting(ctx, "audio.filters", filters, sizeof(filters)) < 0)
+	if (ret == -ENOSPC)
+		return vhs_fail(ctx, VHS_ERR_CONFIG, "[audio] filters is longer than %d bytes", VHS_CHAIN_MAX - 1);
+	if (ret < 0)
 		filters[0] = '\0';
 	if (vhs_setting(ctx, "encode.audio_codec", codec, sizeof(codec)) < 0)
 		snprintf(codec, sizeof(codec), "aac");

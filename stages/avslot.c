@@ -1,6 +1,7 @@
 /* avslot.c: FFmpeg frames in and out of ring slots (see avslot.h). */
 #include "avslot.h"
 
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -16,23 +17,32 @@ static uint32_t s_align(uint64_t v)
 	return (uint32_t)((v + ALIGN - 1) / ALIGN * ALIGN);
 }
 
-/* Plane offsets and row sizes of a video slot. Returns total bytes or 0. */
-static uint32_t s_video_layout(enum AVPixelFormat fmt, int w, int h,
-			       uint32_t offset[4], int linesize[4])
+/* Rows of each plane of a frame h pixels high; -1 for formats slots cannot carry. */
+static int s_plane_rows(enum AVPixelFormat fmt, int h, int lines[4])
 {
 	const AVPixFmtDescriptor *desc = av_pix_fmt_desc_get(fmt);
-	int lines[4] = { 0 };
-	uint64_t at = 0;
 
-	if (!desc || (desc->flags & (AV_PIX_FMT_FLAG_HWACCEL | AV_PIX_FMT_FLAG_PAL)) ||
-	    av_image_fill_linesizes(linesize, fmt, w) < 0)
-		return 0;
+	memset(lines, 0, 4 * sizeof(*lines));
+	if (!desc || (desc->flags & (AV_PIX_FMT_FLAG_HWACCEL | AV_PIX_FMT_FLAG_PAL)))
+		return -1;
 	for (int i = 0; i < desc->nb_components; i++) {
 		int p = desc->comp[i].plane;
 		int chroma = (i == 1 || i == 2) && !(desc->flags & AV_PIX_FMT_FLAG_RGB);
 
 		lines[p] = chroma ? AV_CEIL_RSHIFT(h, desc->log2_chroma_h) : h;
 	}
+	return 0;
+}
+
+/* Plane offsets and row sizes of a video slot. Returns total bytes or 0. */
+static uint32_t s_video_layout(enum AVPixelFormat fmt, int w, int h,
+			       uint32_t offset[4], int linesize[4])
+{
+	int lines[4];
+	uint64_t at = 0;
+
+	if (s_plane_rows(fmt, h, lines) || av_image_fill_linesizes(linesize, fmt, w) < 0)
+		return 0;
 	for (int p = 0; p < 4; p++) {
 		offset[p] = 0;
 		if (!linesize[p])
@@ -167,9 +177,32 @@ out_release:
 	return NULL;
 }
 
+/* Every plane the descriptor names lies inside the bytes it says it uses. */
+static bool s_video_desc_ok(const struct vhs_frame *d)
+{
+	enum AVPixelFormat fmt = av_get_pix_fmt(d->fmt);
+	int lines[4], min[4];
+
+	if (fmt == AV_PIX_FMT_NONE || s_plane_rows(fmt, d->height, lines) ||
+	    av_image_fill_linesizes(min, fmt, d->width) < 0)
+		return false;
+	for (int p = 0; p < 4; p++)
+		if (lines[p] && (d->linesize[p] < min[p] ||
+				 (uint64_t)d->offset[p] + (uint64_t)d->linesize[p] * (uint64_t)lines[p] > d->bytes))
+			return false;
+	return true;
+}
+
 AVFrame *vhs_wrap_video(struct vhs_ctx *ctx, const struct vhs_frame *d, uint8_t *data)
 {
-	AVFrame *f = av_frame_alloc();
+	AVFrame *f;
+
+	if (!s_video_desc_ok(d)) {
+		vhs_fail(ctx, VHS_ERR_INTERNAL, "descriptor of slot %u: planes outside the slot", d->slot);
+		vhs_release(ctx, d->port, d->slot);
+		return NULL;
+	}
+	f = av_frame_alloc();
 
 	if (!f || !(f->buf[0] = s_slot_buffer(ctx, d->port, d->slot, data, d->bytes))) {
 		if (f)

@@ -283,7 +283,7 @@ static int s_probe_formats(struct vhs_ctx *ctx, struct decode_priv *p)
 	if (a)
 		s_audio_format(p, a, &p->out[1]);
 	else if (p->a.dec)
-		vhs_warn(ctx, "'%s': the audio stream has no decodable audio; the output will be silent", p->path);
+		vhs_warn(ctx, "'%s': the audio stream has no decodable audio; the output will have no audio track", p->path);
 	return 0;
 }
 
@@ -388,6 +388,11 @@ static int s_probe(const char *path)
 		ret = avformat_find_stream_info(fmt, NULL);
 	if (ret < 0) {
 		printf("error: cannot open '%s': %s\n", path, vhs_av_err(ret));
+		avformat_close_input(&fmt);
+		return 4;
+	}
+	if (av_find_best_stream(fmt, AVMEDIA_TYPE_VIDEO, -1, -1, NULL, 0) < 0) {
+		printf("error: '%s' has no video stream\n", path);
 		avformat_close_input(&fmt);
 		return 4;
 	}

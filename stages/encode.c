@@ -11,6 +11,7 @@
  * whatever the capture had. The file is fsynced before DONE.
  */
 #include <fcntl.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
 #include <unistd.h>
@@ -46,18 +47,27 @@ static int s_setting(struct vhs_ctx *ctx, const char *key, char *buf, size_t n, 
 	return 0;
 }
 
-/* Options only some encoders have: preset, crf. */
+static bool s_has_opt(AVCodecContext *c, const char *name)
+{
+	return c->codec->priv_class && c->priv_data && av_opt_find(c->priv_data, name, NULL, 0, 0);
+}
+
+/* Options only some encoders have: preset, crf. Absent ones are ignored with a warning, so
+ * a preset made for libx264 still works with ffv1. */
 static int s_quality(struct vhs_ctx *ctx, AVCodecContext *c)
 {
 	char preset[64];
 	long long crf = vhs_setting_int(ctx, "encode.crf", -1);
 
 	s_setting(ctx, "encode.preset", preset, sizeof(preset), "");
-	if (preset[0] && av_opt_set(c->priv_data, "preset", preset, 0) < 0)
+	if (preset[0] && !s_has_opt(c, "preset"))
+		vhs_warn(ctx, "encoder %s has no presets; preset = \"%s\" ignored", c->codec->name, preset);
+	else if (preset[0] && av_opt_set(c->priv_data, "preset", preset, 0) < 0)
 		return vhs_fail(ctx, VHS_ERR_CONFIG, "encoder %s has no preset '%s'", c->codec->name, preset);
-	if (crf >= 0 && av_opt_set_int(c->priv_data, "crf", crf, 0) < 0 &&
-	    av_opt_set_double(c->priv_data, "crf", (double)crf, 0) < 0)
+	if (crf >= 0 && !s_has_opt(c, "crf"))
 		vhs_warn(ctx, "encoder %s has no crf setting; crf = %lld ignored", c->codec->name, crf);
+	else if (crf >= 0 && av_opt_set_double(c->priv_data, "crf", (double)crf, 0) < 0)
+		return vhs_fail(ctx, VHS_ERR_CONFIG, "encoder %s refuses crf = %lld", c->codec->name, crf);
 	return 0;
 }
 

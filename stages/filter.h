@@ -14,6 +14,9 @@
 #include "lavfi.h"
 #include "runtime.h"
 
+/* Longest filter chain a stage accepts, terminator included. */
+#define VHS_CHAIN_MAX 65536
+
 /* Audio slots hold at most this many samples; longer graph outputs are split. */
 #define VHS_AUDIO_SLOT_SAMPLES 16384
 

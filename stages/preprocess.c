@@ -1,14 +1,18 @@
 /* preprocess.c: the preprocess stage: `[video] filters` (deinterlace, denoise, colour,
  * crop, masking) as one libavfilter graph, exactly as `ffmpeg -vf` would run it. */
+#include <errno.h>
 #include <stdio.h>
 
 #include "filter.h"
 
 static int s_init(struct vhs_ctx *ctx)
 {
-	char chain[4096];
+	static char chain[VHS_CHAIN_MAX];
+	int ret = vhs_setting(ctx, "video.filters", chain, sizeof(chain));
 
-	if (vhs_setting(ctx, "video.filters", chain, sizeof(chain)) < 0)
+	if (ret == -ENOSPC)
+		return vhs_fail(ctx, VHS_ERR_CONFIG, "[video] filters is longer than %d bytes", VHS_CHAIN_MAX - 1);
+	if (ret < 0)
 		chain[0] = '\0';
 	return vhs_filter_stage_init(ctx, chain);
 }

@@ -413,9 +413,7 @@ debris() {
 			done
 		done <"$tdir/.orch-pids"
 	fi
-	for f in "$tdir"/tmp/vhs-run.*; do
-		[ -e "$f" ] && echo "run dir $f"
-	done
+	find "$tdir" -name 'vhs-run.*' -print 2>/dev/null | sed 's/^/run dir /' 
 	find "$tdir" -name '*.part' -print 2>/dev/null | sed 's/^/partial output /'
 	local pids
 	pids="$(tagged_pids "$tag")"
@@ -433,6 +431,14 @@ kill_tagged() {
 	local VHS_TEST_DIR="$1" p
 	shift
 	for p in $(tagged_pids "$1"); do kill -KILL "$p" 2>/dev/null || true; done
+}
+
+# remove_shm TESTDIR: removes the shared-memory objects of the test's orchestrators (debris
+# already reported), so they do not pile up.
+remove_shm() {
+	local p
+	[ -s "$1/.orch-pids" ] || return 0
+	while read -r p; do rm -f /dev/shm/vhs-"$p"-*; done <"$1/.orch-pids"
 }
 
 # select_files ARGS...: prints the test files to run: those the arguments name, or all.
@@ -506,6 +512,7 @@ main() {
 			junk="$(debris "$tdir" "$tag")"
 			if [ -n "$junk" ]; then
 				kill_tagged "$tdir" "$tag"
+				remove_shm "$tdir"
 				reason="left debris: $(echo "$junk" | head -n 3 | paste -sd ';' -)${reason:+; $reason}"
 				[ "$rc" = 77 ] && rc=1
 				[ "$rc" = 0 ] && rc=1

@@ -271,6 +271,11 @@ Test(job, unknown_keys_did_you_mean)
 	      "1:9: unknown stage 'preproces' in [stages] (did you mean 'preprocess'?)");
 	fails("[stages.mux]\n", "1:9: unknown stage 'mux' in [stages]");
 	fails("[video.extra]\nx = 1\n", "1:8: unknown key 'extra' in [video]");
+	fails("\"in\\nput\" = 1\n",
+	      "1:1: unknown key 'in\\nput' at top level (did you mean 'input'?)");
+	fails("[upscale]\nbackend = \"cpu\\n\"\n",
+	      "2:11: 'backend' in [upscale] must be one of cpu, cuda, auto, not 'cpu\\n' "
+	      "(did you mean 'cpu'?)");
 }
 
 Test(job, wrong_types)
@@ -561,6 +566,8 @@ Test(job, set_unknown_preset_and_bad_utf8)
 		 presets);
 	set_fails("preset=vsh", msg);
 	set_fails("encode.codec=\xff", "--set encode.codec=\xff: the value is not valid UTF-8");
+	set_fails("encode.crf=1\n[x]", "--set encode.crf=1\\n[x]: 'crf' in [encode] must be an "
+		  "integer, not a string");
 }
 
 /* ---- paths --------------------------------------------------------------------------- */

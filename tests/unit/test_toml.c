@@ -620,6 +620,14 @@ Test(keys, invalid)
 	bad("\"a\\u0000\" = 1", "t.toml:1:1: a key cannot contain U+0000");
 }
 
+Test(keys, messages_stay_on_one_line)
+{
+	bad("\"a\\nb\" = 1\n\"a\\nb\" = 2",
+	    "t.toml:2:1: duplicate key 'a\\nb' (first defined at line 1)");
+	bad("\"\\u0001\\t\" = 1\n\"\\u0001\\t\" = 2",
+	    "t.toml:2:1: duplicate key '\\x01\t' (first defined at line 1)");
+}
+
 Test(keys, duplicates)
 {
 	bad("a = 1\na = 2", "t.toml:2:1: duplicate key 'a' (first defined at line 1)");
