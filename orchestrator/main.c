@@ -139,7 +139,7 @@ static int s_probe(const char *stage_dir, const char *input, bool *audio)
 		close(fds[0]);
 		close(fds[1]);
 		execl(exe, exe, "--probe", input, (char *)NULL);
-		printf("error: cannot run %s: %s\n", exe, strerror(errno));
+		printf("fatal: cannot run %s: %s\n", exe, strerror(errno));
 		fflush(stdout);
 		_exit(VHS_EXIT_INTERNAL);
 	}
@@ -149,11 +149,11 @@ static int s_probe(const char *stage_dir, const char *input, bool *audio)
 	printf("# input\n");
 	while (in && fgets(line, sizeof(line), in)) {
 		*audio |= !strncmp(line, "audio:", 6);
-		if (!strncmp(line, "error: ", 7)) {
+		if (!strncmp(line, "error: ", 7) || !strncmp(line, "fatal: ", 7)) {
 			line[strcspn(line, "\n")] = '\0';
 			fclose(in);
 			waitpid(pid, &status, 0);
-			return s_error(VHS_EXIT_INPUT, "%s", line + 7);
+			return s_error(line[0] == 'e' ? VHS_EXIT_INPUT : VHS_EXIT_INTERNAL, "%s", line + 7);
 		}
 		printf("%s", line);
 	}
