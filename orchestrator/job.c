@@ -151,34 +151,6 @@ struct s_ctx {
 
 /* ---- messages ------------------------------------------------------------------------ */
 
-/* Rewrites control characters in a finished message as \n or \xHH, so that a key or
- * value quoted in it cannot break the one-line rule. */
-static void s_one_line(char *msg, size_t len)
-{
-	size_t i, at = 0;
-	unsigned char c;
-	char *copy;
-
-	for (i = 0; msg[i] && ((unsigned char)msg[i] >= 0x20 || msg[i] == '\t') && msg[i] != 0x7f;)
-		i++;
-	if (!msg[i])
-		return;
-	copy = strdup(msg);
-	for (i = 0; copy && copy[i] && at + 5 < len; i++) {
-		c = (unsigned char)copy[i];
-		if ((c >= 0x20 && c != 0x7f) || c == '\t')
-			msg[at++] = (char)c;
-		else
-			at += (size_t)snprintf(msg + at, len - at,
-					       c == '\n' ? "\\n" : "\\x%02X", c);
-	}
-	for (i = 0; !copy && msg[i]; i++)
-		if ((unsigned char)msg[i] < 0x20 || msg[i] == 0x7f)
-			msg[i] = '?';
-	if (copy)
-		msg[at] = '\0';
-	free(copy);
-}
 
 __attribute__((format(printf, 4, 5)))
 static int s_fail(const struct s_ctx *c, int line, int col, const char *fmt, ...)
@@ -193,13 +165,13 @@ static int s_fail(const struct s_ctx *c, int line, int col, const char *fmt, ...
 	else
 		n = snprintf(c->err, c->errlen, "%s:%d:%d: ", c->where, line, col);
 	if (n < 0 || (size_t)n >= c->errlen) {
-		s_one_line(c->err, c->errlen);
+		toml_one_line(c->err, c->errlen);
 		return -EINVAL;
 	}
 	va_start(ap, fmt);
 	vsnprintf(c->err + n, c->errlen - (size_t)n, fmt, ap);
 	va_end(ap);
-	s_one_line(c->err, c->errlen);
+	toml_one_line(c->err, c->errlen);
 	return -EINVAL;
 }
 
@@ -1020,7 +992,7 @@ static int s_check_required(const struct s_ctx *c)
 		if (c->err && c->errlen) {
 			snprintf(c->err, c->errlen, "%s: missing required key '%s'", c->job->path,
 				 s_opts[i].key);
-			s_one_line(c->err, c->errlen);
+			toml_one_line(c->err, c->errlen);
 		}
 		return -EINVAL;
 	}

@@ -107,7 +107,7 @@ static int s_col(const struct s_parser *p)
 
 /* Rewrites control characters in a finished message as \n or \xHH, so that a key or
  * value quoted in it cannot break the one-line rule. */
-static void s_one_line(char *msg, size_t len)
+void toml_one_line(char *msg, size_t len)
 {
 	size_t i, at = 0;
 	unsigned char c;
@@ -143,7 +143,7 @@ static int s_vfail(struct s_parser *p, int line, int col, const char *fmt, va_li
 	n = snprintf(p->err, p->errlen, "%s:%d:%d: ", p->file, line, col);
 	if (n >= 0 && (size_t)n < p->errlen)
 		vsnprintf(p->err + n, p->errlen - (size_t)n, fmt, ap);
-	s_one_line(p->err, p->errlen);
+	toml_one_line(p->err, p->errlen);
 out:
 	p->failed = true;
 	return -EINVAL;
@@ -1377,7 +1377,7 @@ int toml_parse_file(const char *path, struct toml_value **root, char *err, size_
 out_err:
 	if (err && errlen) {
 		snprintf(err, errlen, "%s: %s", path, strerror(-ret));
-		s_one_line(err, errlen);
+		toml_one_line(err, errlen);
 	}
 	return ret;
 }

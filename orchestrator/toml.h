@@ -70,6 +70,10 @@ void toml_free(struct toml_value **root);
 /* Looks up a key in a table; NULL if absent or if table is not a table. */
 const struct toml_value *toml_get(const struct toml_value *table, const char *key);
 
+/* Rewrites control characters in a finished message (len bytes of room) as \n or \xHH,
+ * so that a key or value quoted in it cannot break the one-line rule. */
+void toml_one_line(char *msg, size_t len);
+
 /* "string", "integer", ... for messages. */
 const char *toml_type_name(enum toml_type t);
 
