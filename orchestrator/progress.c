@@ -47,7 +47,10 @@ void vhs_progress_update(struct vhs_progress *p, uint64_t frames, int force)
 		return;
 	if (!force && now - p->last_ns < (p->mode == VHS_PROGRESS_BAR ? BAR_INTERVAL_NS : LOG_INTERVAL_NS))
 		return;
+	if (force && p->mode == VHS_PROGRESS_LOG && frames == p->shown)
+		return; /* the last log line already says it */
 	p->last_ns = now;
+	p->shown = frames;
 	if (p->total > 0) {
 		snprintf(pct, sizeof(pct), "%5.1f%%", 100.0 * (double)frames / p->total);
 		if (fps > 0)

@@ -19,6 +19,7 @@ struct vhs_progress {
 	double total;                 /* frames expected, <= 0 if unknown */
 	double fps_media;             /* output frame rate, for speed (x realtime) */
 	int drawn;                    /* a bar line is on screen */
+	uint64_t shown;               /* frames in the last line shown */
 };
 
 void vhs_progress_start(struct vhs_progress *p, enum vhs_progress_mode mode, double total,
