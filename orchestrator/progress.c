@@ -47,8 +47,8 @@ void vhs_progress_update(struct vhs_progress *p, uint64_t frames, int force)
 		return;
 	if (!force && now - p->last_ns < (p->mode == VHS_PROGRESS_BAR ? BAR_INTERVAL_NS : LOG_INTERVAL_NS))
 		return;
-	if (force && p->mode == VHS_PROGRESS_LOG && frames == p->shown)
-		return; /* the last log line already says it */
+	if (p->mode == VHS_PROGRESS_LOG && frames == p->shown && p->shown)
+		return; /* the last log line already says it (encoders flushing) */
 	p->last_ns = now;
 	p->shown = frames;
 	if (p->total > 0) {
