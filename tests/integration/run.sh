@@ -228,9 +228,11 @@ ours() {
 # started, waiting for one to appear (default 10 s) while the orchestrator runs; empty if
 # none does.
 stage_pid() {
-	local name="$1" deadline=$((SECONDS + ${2:-10})) p
+	local name="$1" deadline=$((SECONDS + ${2:-10})) p f
 	while ((SECONDS < deadline)); do
-		for p in $(pgrep -f "vhs-stage-$name( |\$)" || true); do
+		for f in $(grep -lzE "^(.*/)?vhs-stage-$name\$" /proc/[0-9]*/cmdline 2>/dev/null || true); do
+			p="${f#/proc/}"
+			p="${p%%/*}"
 			if ours "$p"; then
 				echo "$p"
 				return 0
@@ -276,7 +278,7 @@ ref_hashes() {
 	local key dir
 	key="$( (basename -- "$in"; stat -c %s -- "$in"; printf '%s\n' "$vf" "$af" "$@"; ffmpeg -version | head -n 1) | md5sum | cut -c1-16)"
 	dir="$MEDIA_CACHE/ref/$key"
-	if [ ! -s "$dir/vhash" ] || [ ! -e "$dir/amd5" ]; then
+	if [ ! -s "$dir/vhash" ] || [ ! -e "$dir/amd5" ] || { [ -s "$dir/amd5" ] && [ ! -s "$dir/audio.s16" ]; }; then
 		local cmd=(ffmpeg -nostdin -v error -y -i "$in" -vf "$vf")
 		[ -z "$af" ] || cmd+=(-af "$af")
 		cmd+=("$@" ref.mkv)
@@ -286,6 +288,7 @@ ref_hashes() {
 		video_hashes ref.mkv >"$dir/vhash.tmp" && mv "$dir/vhash.tmp" "$dir/vhash"
 		if stream_types ref.mkv | grep -w audio >/dev/null; then
 			audio_md5 ref.mkv >"$dir/amd5.tmp"
+			audio_raw ref.mkv "$dir/audio.s16"
 		else
 			: >"$dir/amd5.tmp"
 		fi
@@ -296,6 +299,25 @@ ref_hashes() {
 	fi
 	cp "$dir/vhash" ref.vhash
 	cp "$dir/amd5" ref.amd5
+	REF_AUDIO_RAW="$dir/audio.s16"
+}
+
+# audio_raw FILE OUT: the decoded audio as raw s16le (for locating a difference).
+audio_raw() {
+	ffmpeg -nostdin -v error -y -i "$1" -map 0:a -f s16le -c:a pcm_s16le "$2"
+}
+
+# audio_diff REF_RAW OURS_RAW: where two raw 48 kHz stereo s16 streams first differ.
+audio_diff() {
+	local a="$1" b="$2" na nb at
+	na=$(($(stat -c %s "$a") / 4)) nb=$(($(stat -c %s "$b") / 4))
+	at="$(cmp "$a" "$b" 2>/dev/null | awk '{ print $5 }' | tr -d ,)"
+	if [ -n "$at" ]; then
+		at=$(((at - 1) / 4))
+		echo "ref $na samples, ours $nb; first difference at sample $at ($(awk -v s="$at" 'BEGIN { printf "%.3f", s / 48000 }') s)"
+	else
+		echo "ref $na samples, ours $nb; one is a prefix of the other"
+	fi
 }
 
 # compare_video_hashes REF OURS: identical per-frame size+hash lists, else fail with a diff.
@@ -361,9 +383,13 @@ oracle() {
 	if [ -s ref.amd5 ]; then
 		audio_md5 out.mkv >ours.amd5
 		if ! cmp -s ref.amd5 ours.amd5; then
-			local rs os
-			rs="$(ffprobe -v error -select_streams a:0 -count_packets -show_entries stream=nb_read_packets,sample_rate,channels,sample_fmt -of compact=p=0 out.mkv)"
-			fail "audio differs from the ffmpeg reference: ref md5 $(cat ref.amd5), ours $(cat ours.amd5) ($rs)"
+			local rs where=""
+			rs="$(ffprobe -v error -select_streams a:0 -show_entries stream=sample_rate,channels,sample_fmt -of compact=p=0:nk=0 out.mkv)"
+			if [ -s "$REF_AUDIO_RAW" ]; then
+				audio_raw out.mkv ours.s16
+				where="$(audio_diff "$REF_AUDIO_RAW" ours.s16)"
+			fi
+			fail "audio differs from the ffmpeg reference: ${where:+$where; }ours is $rs"
 		fi
 		expect_av_sync out.mkv
 	else

@@ -270,3 +270,20 @@ test_stale_shm_removed() {
 	expect_rc 0
 	((left == 0)) || fail "the stale $stale (pid $dead is not running) was not removed at start-up"
 }
+
+# A stage that stops responding (SIGSTOP: alive, but no heartbeat) is detected as hung and
+# the job fails cleanly (DESIGN: no STATS for 3 s while holding work means hung) instead of
+# hanging forever.
+test_stopped_stage_detected() {
+	local pid
+	start_and_get_going
+	pid="$(stage_pid preprocess 5)"
+	[ -n "$pid" ] || { kill -INT "$ORCH_PID"; wait_exit 10 "SIGINT"; skip "no preprocess stage process was running"; }
+	note "stopping vhs-stage-preprocess, pid $pid"
+	kill -STOP "$pid"
+	wait_exit 30 "SIGSTOP of vhs-stage-preprocess (a hung stage)"
+	kill -CONT "$pid" 2>/dev/null || true
+	expect_rc 6
+	expect_one_error preprocess
+	expect_no_output out.mkv
+}
