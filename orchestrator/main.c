@@ -227,17 +227,24 @@ int main(int argc, char **argv)
 	argv += optind - 1; /* the command stands in for argv[0] */
 	argc -= optind - 1;
 	optind = 0;         /* 0: glibc re-initialises (and permutes: options may follow the job) */
-	while ((c = getopt_long(argc, argv, "hV", longopts, NULL)) != -1) {
-		if (c == 's' && nsets < MAX_SETS)
+	while ((c = getopt_long(argc, argv, ":hV", longopts, NULL)) != -1) {
+		if (c == 's' && !strchr(optarg, '='))
+			return s_error(VHS_EXIT_USAGE, "--set '%s': expected section.key=value", optarg);
+		if (c == 's' && nsets == MAX_SETS)
+			return s_error(VHS_EXIT_USAGE, "more than %d --set options", MAX_SETS);
+		if (c == 's')
 			sets[nsets++] = optarg;
-		else if (c == 'p' && !s_progress_mode(optarg, &opts.progress))
+		else if (c == 'p' && s_progress_mode(optarg, &opts.progress))
+			return s_error(VHS_EXIT_USAGE, "--progress=%s: expected auto, bar, log or none", optarg);
+		else if (c == 'p')
 			continue;
 		else if (c == 'S')
 			opts.stats = 1;
 		else if (c == 'h')
 			return s_usage(stdout), VHS_EXIT_OK;
 		else
-			return s_error(VHS_EXIT_USAGE, "bad option for '%s' (see --help)", cmd);
+			return s_error(VHS_EXIT_USAGE, "%s option '%s' for '%s' (see --help)",
+				       c == ':' ? "missing value of" : "unknown", argv[optind - 1], cmd);
 	}
 	if (optind != argc - 1)
 		return s_error(VHS_EXIT_USAGE, "'%s' takes exactly one job file (see --help)", cmd);
