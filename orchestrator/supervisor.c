@@ -51,6 +51,7 @@
 #define STOP_GRACE_NS (2ull * 1000000000ull)
 #define DONE_GRACE_NS (1ull * 1000000000ull)
 #define STALL_NS (60ull * 1000000000ull)   /* no record moved for this long: stalled */
+#define HEARTBEAT_NS (3ull * 1000000000ull) /* silent this long, with no CPU used: hung */
 
 enum proc_state { P_NONE, P_SPAWNED, P_CONFIGURED, P_ATTACHED, P_RUNNING };
 enum owner { OWN_FREE, OWN_PRODUCER, OWN_CONSUMER };
@@ -69,6 +70,8 @@ struct proc {
 	struct rusage ru;             /* from wait4 */
 	int status;                   /* from wait4 */
 	uint64_t exited_ns;           /* when reaped (for the DONE grace) */
+	uint64_t heard_ns;            /* last record from it, or last check that found it busy */
+	unsigned long long cpu_ticks; /* utime + stime at heard_ns (/proc/PID/stat) */
 };
 
 struct edge {
@@ -533,6 +536,7 @@ static void s_on_message(struct run *r)
 	p = s_find(r, id, (size_t)(idlen < (int)sizeof(id) ? idlen : (int)sizeof(id)));
 	if (!p || len < 0)
 		return; /* not one of ours (or a stage already forgotten) */
+	p->heard_ns = vhs_now_ns();
 	ret = len > (int)sizeof(buf) ? -EPROTO : vhs_proto_unpack(&m, buf, (size_t)len);
 	if (!ret)
 		ret = s_dispatch(r, p, &m);
@@ -566,6 +570,51 @@ static bool s_finished(const struct run *r)
 	return r->flowing;
 }
 
+/* CPU time (utime + stime, clock ticks) of a process; 0 if it cannot be read. */
+static unsigned long long s_cpu_ticks(pid_t pid)
+{
+	unsigned long long utime = 0, stime = 0;
+	char path[64], buf[1024], *end;
+	FILE *f;
+	size_t n;
+
+	snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
+	f = fopen(path, "r");
+	if (!f)
+		return 0;
+	n = fread(buf, 1, sizeof(buf) - 1, f);
+	fclose(f);
+	buf[n] = '\0';
+	end = strrchr(buf, ')'); /* the command name may hold spaces */
+	if (!end || sscanf(end + 2, "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %llu %llu",
+			   &utime, &stime) != 2)
+		return 0;
+	return utime + stime;
+}
+
+/* The heartbeat: every stage sends STATS at least every 0.5 s from wherever it waits.
+ * One that has said nothing for 3 s and used no CPU meanwhile is stopped or deadlocked
+ * (a slow filter inside one long callback uses CPU, so it is not mistaken for hung). */
+static void s_check_heartbeats(struct run *r, uint64_t now)
+{
+	for (int k = 0; k < VHS_STAGE_KINDS; k++) {
+		struct proc *p = &r->procs[k];
+		unsigned long long ticks;
+
+		if (p->state != P_RUNNING || p->done || p->exited || now - p->heard_ns < HEARTBEAT_NS)
+			continue;
+		ticks = s_cpu_ticks(p->pid);
+		if (ticks != p->cpu_ticks || !ticks) {
+			p->cpu_ticks = ticks; /* busy: look again in 3 s */
+			p->heard_ns = now;
+			continue;
+		}
+		kill(p->pid, SIGKILL);
+		s_fail(r, VHS_EXIT_STAGE, "stage %s (pid %d) stopped responding: no heartbeat and no CPU "
+		       "time for %llu s; killed", s_proc_name(p), (int)p->pid, HEARTBEAT_NS / 1000000000ull);
+	}
+}
+
 /* Nothing moved for a minute: name the edge whose consumer holds every slot. */
 static void s_fail_stalled(struct run *r)
 {
@@ -596,6 +645,8 @@ static void s_check_time(struct run *r)
 		s_kill_all(r);
 	if (r->flowing && !r->aborting && now - r->moved_ns > STALL_NS)
 		s_fail_stalled(r);
+	if (r->flowing && !r->aborting)
+		s_check_heartbeats(r, now);
 }
 
 static void s_loop(struct run *r)

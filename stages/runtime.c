@@ -358,6 +358,7 @@ int vhs_stopping(struct vhs_ctx *ctx)
 {
 	while (!ctx->stop && s_pump(ctx, 0) > 0)
 		;
+	s_maybe_stats(ctx); /* a source that never waits still beats */
 	return ctx->stop;
 }
 
