@@ -11,7 +11,8 @@
 # bench/RESULTS.md.
 #
 # Environment: BENCH_RUNS (runs of each, default 3), BENCH_SECONDS (tape length, default 20),
-# VHS_BIN_DIR (default build/bin).
+# VHS_BIN_DIR (default build/bin), BENCH_CODEC (x264, the reference job, or ffv1: the same
+# chain encoded losslessly with ffv1 + pcm_s16le, where encoding no longer dwarfs the rest).
 set -euo pipefail
 
 ROOT="$(cd -- "$(dirname -- "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -24,6 +25,15 @@ STAGES=(decode preprocess upscale audio encode)
 VF="bwdif=mode=send_field,hqdn3d=3:2:3:2,eq=contrast=1.1:brightness=0.05:saturation=1.05"
 AF="highpass=f=100,lowpass=f=15000,afftdn=nf=-25,dynaudnorm=f=200:g=15"
 WIDTH=1440 HEIGHT=1080
+if [ "${BENCH_CODEC:-x264}" = ffv1 ]; then
+	ENC_TOML=$'codec = "ffv1"\npreset = ""\ncrf = -1\npix_fmt = "yuv420p"\naudio_codec = "pcm_s16le"\naudio_bitrate = ""'
+	ENC_ARGS=(-c:v ffv1 -c:a pcm_s16le)
+	ENC_DESC="ffv1 yuv420p, pcm_s16le"
+else
+	ENC_TOML=$'codec = "libx264"\npreset = "fast"\ncrf = 18\npix_fmt = "yuv420p"\naudio_codec = "aac"\naudio_bitrate = "192k"'
+	ENC_ARGS=(-c:v libx264 -preset fast -crf 18 -c:a aac -b:a 192k)
+	ENC_DESC="libx264 fast crf 18 yuv420p, aac 192k"
+fi
 
 die() {
 	echo "bench: $*" >&2
@@ -50,18 +60,13 @@ write_job() {
 		filters = "$AF"
 
 		[encode]
-		codec = "libx264"
-		preset = "fast"
-		crf = 18
-		pix_fmt = "yuv420p"
-		audio_codec = "aac"
-		audio_bitrate = "192k"
+		$ENC_TOML
 	EOF
 }
 
 FFMPEG_CMD=(ffmpeg -nostdin -hide_banner -loglevel error -y -i tape.avi
 	-vf "$VF,scale=$WIDTH:$HEIGHT:flags=lanczos,format=yuv420p" -af "$AF"
-	-c:v libx264 -preset fast -crf 18 -c:a aac -b:a 192k ffmpeg.mkv)
+	"${ENC_ARGS[@]}" ffmpeg.mkv)
 PIPE_CMD=("$ORCH" run --progress=none --stats job.toml)
 
 # measure NAME I CMD...: one measured run in $WORK; result in NAME-I.json, stderr in NAME-I.err.
@@ -166,8 +171,8 @@ main() {
 
 		- machine: $(machine)
 		- command: \`make bench\` (bench/run.sh, BENCH_RUNS=$RUNS, ${TAPE_SECONDS} s of 480i NTSC DV + PCM from tests/media/make_tape.sh)
-		- pipeline: \`vhs-orchestrate run --progress=none --stats job.toml\` (preset none, \`$VF\`, ${WIDTH}x${HEIGHT} lanczos, libx264 fast crf 18 yuv420p, aac 192k, \`$AF\`, mkv)
-		- ffmpeg: \`ffmpeg -i tape.avi -vf "$VF,scale=$WIDTH:$HEIGHT:flags=lanczos,format=yuv420p" -af "$AF" -c:v libx264 -preset fast -crf 18 -c:a aac -b:a 192k ffmpeg.mkv\`
+		- pipeline: \`vhs-orchestrate run --progress=none --stats job.toml\` (preset none, \`$VF\`, ${WIDTH}x${HEIGHT} lanczos, $ENC_DESC, \`$AF\`, mkv)
+		- ffmpeg: \`ffmpeg -i tape.avi -vf "$VF,scale=$WIDTH:$HEIGHT:flags=lanczos,format=yuv420p" -af "$AF" ${ENC_ARGS[*]} ffmpeg.mkv\`
 		- memory: peak of the sum of Pss over the whole process tree, sampled every 50 ms
 
 		$table
