@@ -8,7 +8,7 @@ PACKAGES=(
 	build-essential pkg-config
 	ffmpeg libavformat-dev libavcodec-dev libavfilter-dev libswscale-dev
 	libswresample-dev libavutil-dev
-	libzmq3-dev liburing-dev libcriterion-dev libcjson-dev
+	libzmq3-dev liburing-dev libcriterion-dev
 	python3
 )
 
