@@ -71,7 +71,7 @@ struct proc {
 	int status;                   /* from wait4 */
 	uint64_t exited_ns;           /* when reaped (for the DONE grace) */
 	uint64_t heard_ns;            /* last record from it, or last check that found it busy */
-	unsigned long long cpu_ticks; /* utime + stime at heard_ns (/proc/PID/stat) */
+	unsigned long long cpu_ticks; /* utime + stime sampled once it fell silent, 0 = none yet */
 };
 
 struct edge {
@@ -537,6 +537,7 @@ static void s_on_message(struct run *r)
 	if (!p || len < 0)
 		return; /* not one of ours (or a stage already forgotten) */
 	p->heard_ns = vhs_now_ns();
+	p->cpu_ticks = 0; /* a silent spell starts with a fresh CPU sample */
 	ret = len > (int)sizeof(buf) ? -EPROTO : vhs_proto_unpack(&m, buf, (size_t)len);
 	if (!ret)
 		ret = s_dispatch(r, p, &m);
