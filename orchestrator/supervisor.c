@@ -276,13 +276,14 @@ static void s_wire(struct run *r)
 	}
 	r->n_edges = r->plan.n_edges;
 	for (int i = 0; i < r->n_edges; i++) {
-		struct vhs_plan_edge *e = &r->edges[i].plan;
+		const struct vhs_plan_edge *e = &r->plan.edges[i];
+		struct proc *from = &r->procs[e->from], *to = &r->procs[e->to];
 
-		*e = r->plan.edges[i];
-		r->procs[e->from].out_edge[e->from_port] = i;
-		r->procs[e->from].n_out = e->from_port + 1 > r->procs[e->from].n_out ? e->from_port + 1 : r->procs[e->from].n_out;
-		r->procs[e->to].in_edge[e->to_port] = i;
-		r->procs[e->to].n_in = e->to_port + 1 > r->procs[e->to].n_in ? e->to_port + 1 : r->procs[e->to].n_in;
+		r->edges[i].plan = *e;
+		from->out_edge[e->from_port] = i;
+		from->n_out = e->from_port >= from->n_out ? e->from_port + 1 : from->n_out;
+		to->in_edge[e->to_port] = i;
+		to->n_in = e->to_port >= to->n_in ? e->to_port + 1 : to->n_in;
 	}
 }
 
@@ -543,7 +544,7 @@ static void s_on_message(struct run *r)
 		ret = s_dispatch(r, p, &m);
 	if (ret == -EPROTO)
 		s_fail(r, VHS_EXIT_INTERNAL, "protocol error from stage %s (%s record out of place or malformed)",
-		       s_proc_name(p), ret == 0 ? "?" : vhs_proto_type_name(len >= 2 ? buf[1] : 0));
+		       s_proc_name(p), vhs_proto_type_name(len >= 2 ? buf[1] : 0));
 	else if (ret < 0)
 		s_fail(r, VHS_EXIT_INTERNAL, "talking to stage %s: %s", s_proc_name(p), strerror(-ret));
 }
