@@ -215,22 +215,25 @@ static void write_error_reported(const char *backend)
 Test(tempfile, write_error_io_uring) { write_error_reported("io_uring"); }
 Test(tempfile, write_error_pwrite) { write_error_reported("pwrite"); }
 
-/* A real full disk: a 1 MiB tmpfs, where this process may mount one. */
-static void disk_full(const char *backend)
+/* A real full disk: a 1 MiB tmpfs, where this process may mount one. The suite's fini
+ * unmounts and removes it even when an assertion ends the test early. */
+static void unmount_and_remove(void)
 {
-	use_backend(backend);
-	make_dir();
-	if (mount("tmpfs", dir, "tmpfs", 0, "size=1m") != 0) {
-		int err = errno;
-
-		remove_dir();
-		cr_skip_test("cannot mount a small tmpfs here (%s); EFBIG covers the error path", strerror(err));
-	}
-	cr_assert_eq(write_until_error(), -ENOSPC);
-	cr_assert_eq(count_entries(), 0, "a failed file left something behind");
 	umount2(dir, MNT_DETACH);
 	remove_dir();
 }
 
-Test(tempfile, disk_full_io_uring) { disk_full("io_uring"); }
-Test(tempfile, disk_full_pwrite) { disk_full("pwrite"); }
+TestSuite(tempfile_full, .fini = unmount_and_remove);
+
+static void disk_full(const char *backend)
+{
+	use_backend(backend);
+	make_dir();
+	if (mount("tmpfs", dir, "tmpfs", 0, "size=1m") != 0)
+		cr_skip_test("cannot mount a small tmpfs here (%s); EFBIG covers the error path", strerror(errno));
+	cr_assert_eq(write_until_error(), -ENOSPC);
+	cr_assert_eq(count_entries(), 0, "a failed file left something behind");
+}
+
+Test(tempfile_full, disk_full_io_uring) { disk_full("io_uring"); }
+Test(tempfile_full, disk_full_pwrite) { disk_full("pwrite"); }
