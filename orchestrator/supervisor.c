@@ -360,11 +360,15 @@ static int s_on_format(struct run *r, struct proc *p, const struct vhs_msg *m)
 static int s_grant(struct run *r, struct edge *e, uint32_t slot)
 {
 	struct vhs_msg m = { .type = VHS_MSG_GRANT };
+	int ret;
 
-	e->owner[slot] = OWN_PRODUCER;
 	m.u.grant.port = (uint8_t)e->plan.from_port;
 	m.u.grant.slot = slot;
-	return s_send(r, &r->procs[e->plan.from], &m);
+	ret = s_send(r, &r->procs[e->plan.from], &m);
+	/* The producer may have ended and gone before its EOS was read here (the ROUTER reads
+	 * peers fairly, not in global order): the slot then rests. */
+	e->owner[slot] = ret == 0 ? OWN_PRODUCER : OWN_FREE;
+	return ret == -EHOSTUNREACH ? 0 : ret;
 }
 
 /* Everything is up: hand every slot to its producer and start the progress display. */
@@ -545,8 +549,10 @@ static void s_on_message(struct run *r)
 	if (ret == -EPROTO)
 		s_fail(r, VHS_EXIT_INTERNAL, "protocol error from stage %s (%s record out of place or malformed)",
 		       s_proc_name(p), vhs_proto_type_name(len >= 2 ? buf[1] : 0));
+	else if (ret == -EHOSTUNREACH)
+		; /* a peer that left: its exit is judged by s_check_exits, with the real cause */
 	else if (ret < 0)
-		s_fail(r, VHS_EXIT_INTERNAL, "talking to stage %s: %s", s_proc_name(p), strerror(-ret));
+		s_fail(r, VHS_EXIT_INTERNAL, "routing a record of stage %s: %s", s_proc_name(p), strerror(-ret));
 }
 
 static void s_on_signal(struct run *r)

@@ -161,6 +161,8 @@ static int s_emit(struct vhs_ctx *ctx, struct decode_priv *p, struct decoder *d,
 		p->pending[p->n_pending] = av_frame_clone(f);
 		return p->pending[p->n_pending++] ? 0 : AVERROR(ENOMEM);
 	}
+	if (d == &p->a && !p->out[1].media)
+		return 0; /* audio that only decoded after the probe gave up on it: no track */
 	return d == &p->v ? s_send_video(ctx, p, f) : s_send_audio(ctx, p, f);
 }
 

@@ -287,3 +287,20 @@ test_stopped_stage_detected() {
 	expect_one_error preprocess
 	expect_no_output out.mkv
 }
+
+# Audio whose stage finishes long before the video (mono 44.1 kHz to aac, 10 s, silent for
+# 8 s): the audio stage ends and leaves while encode still gives its last slots back. The
+# orchestrator once took the GRANT to the departed producer for a fatal error
+# ("No route to host"). Three runs, since it is a race.
+test_producer_gone_before_last_release() {
+	need_bin
+	ffmpeg -nostdin -v error -y -f lavfi -i testsrc2=d=10:s=320x240:r=30 -f lavfi -i "sine=d=2" \
+		-filter_complex "[1:a]adelay=8000|8000:all=1[a]" -map 0:v -map "[a]" \
+		-c:v ffv1 -c:a pcm_s16le late.mkv || fail "cannot make the input"
+	make_job job.toml input=late.mkv output=out.mkv encode.codec=ffv1 encode.audio_codec=aac
+	for i in 1 2 3; do
+		orch run --progress=none job.toml
+		expect_rc 0
+	done
+	[ "$(stream_types out.mkv)" = "video audio" ] || fail "expected video and audio, got: $(stream_types out.mkv)"
+}

@@ -88,3 +88,4 @@ test_oracle_ntsc_ffv1_yadif_hqdn3d_yuv422p() {
 	oracle "$(tape ntsc 2 ffv1 --ext mkv)" video.filters="yadif,hqdn3d=3:2:3:2" \
 		encode.pix_fmt=yuv422p
 }
+
