@@ -49,7 +49,7 @@
 
 #define STARTUP_TIMEOUT_NS (60ull * 1000000000ull)
 #define STOP_GRACE_NS (2ull * 1000000000ull)
-#define DONE_GRACE_NS (1ull * 1000000000ull)
+#define EXIT_GRACE_NS (1ull * 1000000000ull)  /* for a DONE or ERROR sent just before exit */
 #define STALL_NS (60ull * 1000000000ull)   /* no record moved for this long: stalled */
 #define HEARTBEAT_NS (3ull * 1000000000ull) /* silent this long, with no CPU used: hung */
 
@@ -225,7 +225,9 @@ static void s_reap(struct run *r)
 }
 
 /* An exit is a failure unless the stage said DONE first (or we are stopping anyway).
- * DONE can still be in the socket when the exit is seen: allow it a moment. */
+ * A stage that exits by itself sends DONE or ERROR just before, and the record can still
+ * be in the socket when the exit is seen: it gets a moment to arrive, so the user reads
+ * the stage's own message. A death by signal sends nothing, so it is judged at once. */
 static void s_check_exits(struct run *r)
 {
 	char why[256];
@@ -235,8 +237,7 @@ static void s_check_exits(struct run *r)
 
 		if (!p->exited || p->done || r->aborting)
 			continue;
-		if (WIFEXITED(p->status) && WEXITSTATUS(p->status) == 0 &&
-		    vhs_now_ns() - p->exited_ns < DONE_GRACE_NS)
+		if (WIFEXITED(p->status) && vhs_now_ns() - p->exited_ns < EXIT_GRACE_NS)
 			continue;
 		s_describe_exit(p, why, sizeof(why));
 		s_fail(r, VHS_EXIT_STAGE, "%s", why);
