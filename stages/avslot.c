@@ -144,6 +144,39 @@ int vhs_copy_audio_to_slot(struct vhs_ctx *ctx, const AVFrame *f, int first, int
 	return 0;
 }
 
+int vhs_put_video(struct vhs_ctx *ctx, int port, const AVFrame *f, uint32_t slot_size)
+{
+	struct vhs_frame d = { .port = (uint8_t)port };
+	uint32_t need = vhs_video_slot_size(f->format, f->width, f->height);
+	uint8_t *data;
+	int ret;
+
+	if (!need || need > slot_size)
+		return -ENOSPC;
+	ret = vhs_output_slot(ctx, port, &d.slot, &data);
+	if (!ret)
+		ret = vhs_copy_video_to_slot(ctx, f, data, slot_size, &d);
+	return ret ? ret : vhs_send_video(ctx, &d);
+}
+
+int vhs_put_audio(struct vhs_ctx *ctx, int port, const AVFrame *f, uint32_t slot_size)
+{
+	for (int first = 0; first < f->nb_samples; first += VHS_AUDIO_SLOT_SAMPLES) {
+		int nb = FFMIN(VHS_AUDIO_SLOT_SAMPLES, f->nb_samples - first);
+		struct vhs_audio d = { .port = (uint8_t)port };
+		uint8_t *data;
+		int ret = vhs_output_slot(ctx, port, &d.slot, &data);
+
+		if (!ret)
+			ret = vhs_copy_audio_to_slot(ctx, f, first, nb, data, slot_size, &d);
+		if (!ret)
+			ret = vhs_send_audio(ctx, &d);
+		if (ret)
+			return ret;
+	}
+	return 0;
+}
+
 /* The opaque of a wrapped slot's AVBufferRef. */
 struct slot_ref {
 	struct vhs_ctx *ctx;
@@ -177,6 +210,23 @@ out_release:
 	return NULL;
 }
 
+/* A new frame whose buffer is the slot. On ENOMEM the slot is given back at once (by the
+ * buffer's free callback when the buffer exists, directly otherwise) and NULL returned. */
+static AVFrame *s_slot_frame(struct vhs_ctx *ctx, int port, uint32_t slot, uint8_t *data,
+			     uint32_t bytes)
+{
+	AVFrame *f = av_frame_alloc();
+
+	if (!f) {
+		vhs_release(ctx, port, slot);
+		return NULL;
+	}
+	f->buf[0] = s_slot_buffer(ctx, port, slot, data, bytes);
+	if (!f->buf[0])
+		av_frame_free(&f); /* s_slot_buffer released the slot */
+	return f;
+}
+
 /* Every plane the descriptor names lies inside the bytes it says it uses. */
 static bool s_video_desc_ok(const struct vhs_frame *d)
 {
@@ -202,15 +252,9 @@ AVFrame *vhs_wrap_video(struct vhs_ctx *ctx, const struct vhs_frame *d, uint8_t 
 		vhs_release(ctx, d->port, d->slot);
 		return NULL;
 	}
-	f = av_frame_alloc();
-
-	if (!f || !(f->buf[0] = s_slot_buffer(ctx, d->port, d->slot, data, d->bytes))) {
-		if (f)
-			av_frame_free(&f);
-		else
-			vhs_release(ctx, d->port, d->slot);
+	f = s_slot_frame(ctx, d->port, d->slot, data, d->bytes);
+	if (!f)
 		return NULL;
-	}
 	for (int p = 0; p < 4; p++) {
 		f->data[p] = d->linesize[p] ? data + d->offset[p] : NULL;
 		f->linesize[p] = d->linesize[p];
@@ -237,17 +281,12 @@ AVFrame *vhs_wrap_video(struct vhs_ctx *ctx, const struct vhs_frame *d, uint8_t 
 
 AVFrame *vhs_wrap_audio(struct vhs_ctx *ctx, const struct vhs_audio *d, uint8_t *data)
 {
-	AVFrame *f = av_frame_alloc();
+	AVFrame *f = s_slot_frame(ctx, d->port, d->slot, data, d->bytes);
 	enum AVSampleFormat fmt = av_get_sample_fmt(d->fmt);
 	int planes = av_sample_fmt_is_planar(fmt) ? d->channels : 1;
 
-	if (!f || !(f->buf[0] = s_slot_buffer(ctx, d->port, d->slot, data, d->bytes))) {
-		if (f)
-			av_frame_free(&f);
-		else
-			vhs_release(ctx, d->port, d->slot);
+	if (!f)
 		return NULL;
-	}
 	for (int p = 0; p < planes; p++) {
 		f->data[p] = data + d->offset[p];
 		f->linesize[p] = (int)d->plane_bytes;

@@ -19,6 +19,9 @@
 
 #include "runtime.h"
 
+/* Audio slots hold at most this many samples; longer frames are split across slots. */
+#define VHS_AUDIO_SLOT_SAMPLES 16384
+
 /* Bytes a slot needs for a video frame of this format and size; 0 if unsupported. */
 uint32_t vhs_video_slot_size(enum AVPixelFormat fmt, int width, int height);
 
@@ -33,6 +36,14 @@ int vhs_copy_video_to_slot(struct vhs_ctx *ctx, const AVFrame *f, uint8_t *slot,
 /* Copies nb samples starting at sample `first` of f into an output slot and fills d. */
 int vhs_copy_audio_to_slot(struct vhs_ctx *ctx, const AVFrame *f, int first, int nb,
 			   uint8_t *slot, uint32_t slot_size, struct vhs_audio *d);
+
+/* The one copy of an edge: takes an empty output slot on port, copies f into it and gives
+ * it away. Returns 0, -ENOSPC when f does not fit slot_size (checked before a slot is
+ * taken; the caller words the error), or the runtime's error (-ECANCELED on STOP). */
+int vhs_put_video(struct vhs_ctx *ctx, int port, const AVFrame *f, uint32_t slot_size);
+
+/* Same for audio, split across as many slots of VHS_AUDIO_SLOT_SAMPLES as f needs. */
+int vhs_put_audio(struct vhs_ctx *ctx, int port, const AVFrame *f, uint32_t slot_size);
 
 /* Wraps an input slot as a new AVFrame without copying. The slot goes back to the
  * orchestrator when the last reference to the frame's buffer is freed. NULL on ENOMEM

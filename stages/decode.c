@@ -23,11 +23,9 @@
 #include <libavutil/pixdesc.h>
 
 #include "avslot.h"
-#include "filter.h"
 
 #define PENDING_MAX 256      /* frames decoded before both streams showed one */
 #define PENDING_SLACK 64     /* room for the frames one packet can still produce */
-#define AUDIO_SLOT_SAMPLES VHS_AUDIO_SLOT_SAMPLES
 
 struct decoder {
 	int index;           /* stream index, -1 if absent */
@@ -111,18 +109,13 @@ static int64_t s_frame_end_us(const struct decoder *d, const AVFrame *f)
 
 static int s_send_video(struct vhs_ctx *ctx, struct decode_priv *p, AVFrame *f)
 {
-	struct vhs_frame d = { .port = 0 };
-	uint8_t *data;
-	int ret = vhs_output_slot(ctx, 0, &d.slot, &data);
+	int ret = vhs_put_video(ctx, 0, f, p->out[0].slot_size);
 
-	if (ret)
-		return ret;
-	ret = vhs_copy_video_to_slot(ctx, f, data, p->out[0].slot_size, &d);
-	if (ret)
+	if (ret == -ENOSPC)
 		return vhs_fail(ctx, VHS_ERR_INPUT, "'%s': frame size or format changed mid-stream "
 				"(%dx%d %s); this is not supported", p->path, f->width, f->height,
 				av_get_pix_fmt_name(f->format));
-	return vhs_send_video(ctx, &d);
+	return ret;
 }
 
 static int s_send_audio(struct vhs_ctx *ctx, struct decode_priv *p, AVFrame *f)
@@ -131,20 +124,7 @@ static int s_send_audio(struct vhs_ctx *ctx, struct decode_priv *p, AVFrame *f)
 	    f->ch_layout.nb_channels != p->out[1].channels)
 		return vhs_fail(ctx, VHS_ERR_INPUT, "'%s': audio format changed mid-stream; this is not supported",
 				p->path);
-	for (int first = 0; first < f->nb_samples; first += AUDIO_SLOT_SAMPLES) {
-		int nb = FFMIN(AUDIO_SLOT_SAMPLES, f->nb_samples - first);
-		struct vhs_audio d = { .port = 1 };
-		uint8_t *data;
-		int ret = vhs_output_slot(ctx, 1, &d.slot, &data);
-
-		if (!ret)
-			ret = vhs_copy_audio_to_slot(ctx, f, first, nb, data, p->out[1].slot_size, &d);
-		if (!ret)
-			ret = vhs_send_audio(ctx, &d);
-		if (ret)
-			return ret;
-	}
-	return 0;
+	return vhs_put_audio(ctx, 1, f, p->out[1].slot_size);
 }
 
 /* A decoded frame: queued while init looks for the formats, sent afterwards. */
@@ -255,7 +235,7 @@ static void s_audio_format(struct decode_priv *p, const AVFrame *f, struct vhs_s
 	o->tb_num = 1;
 	o->tb_den = f->sample_rate;
 	o->duration_us = s_expected_us(p);
-	o->slot_size = vhs_audio_slot_size(f->format, o->channels, AUDIO_SLOT_SAMPLES);
+	o->slot_size = vhs_audio_slot_size(f->format, o->channels, VHS_AUDIO_SLOT_SAMPLES);
 }
 
 /* Decodes until the first video frame and the first audio frame are known. */

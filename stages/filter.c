@@ -46,38 +46,19 @@ int vhs_filter_stage_init(struct vhs_ctx *ctx, const char *chain)
 	return 0;
 }
 
-static int s_send_video(struct vhs_ctx *ctx, struct vhs_filter_stage *s, AVFrame *f)
+/* One graph output frame to the output edge. */
+static int s_send(struct vhs_ctx *ctx, struct vhs_filter_stage *s, AVFrame *f)
 {
-	struct vhs_frame d = { .port = 0 };
-	uint8_t *data;
-	int ret = vhs_output_slot(ctx, 0, &d.slot, &data);
+	int ret;
 
-	if (ret)
-		return ret;
-	ret = vhs_copy_video_to_slot(ctx, f, data, s->fmt.slot_size, &d);
-	if (ret)
+	if (s->fmt.media == VHS_MEDIA_AUDIO)
+		return vhs_put_audio(ctx, 0, f, s->fmt.slot_size);
+	ret = vhs_put_video(ctx, 0, f, s->fmt.slot_size);
+	if (ret == -ENOSPC)
 		return vhs_fail(ctx, VHS_ERR_INTERNAL, "frame %dx%d %s does not fit the %dx%d %s edge",
 				f->width, f->height, av_get_pix_fmt_name(f->format), s->fmt.width,
 				s->fmt.height, s->fmt.fmt);
-	return vhs_send_video(ctx, &d);
-}
-
-static int s_send_audio(struct vhs_ctx *ctx, struct vhs_filter_stage *s, AVFrame *f)
-{
-	for (int first = 0; first < f->nb_samples; first += VHS_AUDIO_SLOT_SAMPLES) {
-		int nb = FFMIN(VHS_AUDIO_SLOT_SAMPLES, f->nb_samples - first);
-		struct vhs_audio d = { .port = 0 };
-		uint8_t *data;
-		int ret = vhs_output_slot(ctx, 0, &d.slot, &data);
-
-		if (!ret)
-			ret = vhs_copy_audio_to_slot(ctx, f, first, nb, data, s->fmt.slot_size, &d);
-		if (!ret)
-			ret = vhs_send_audio(ctx, &d);
-		if (ret)
-			return ret;
-	}
-	return 0;
+	return ret;
 }
 
 /* Takes every frame the graph has ready and sends it on. */
@@ -88,8 +69,7 @@ static int s_drain(struct vhs_ctx *ctx, struct vhs_filter_stage *s, int flushing
 
 	while ((ret = vhs_lavfi_pull(&s->graph, s->out, flushing)) >= 0) {
 		s->out->time_base = tb;
-		ret = s->fmt.media == VHS_MEDIA_VIDEO ? s_send_video(ctx, s, s->out)
-						      : s_send_audio(ctx, s, s->out);
+		ret = s_send(ctx, s, s->out);
 		av_frame_unref(s->out);
 		if (ret)
 			return ret;

@@ -17,9 +17,6 @@
 /* Longest filter chain a stage accepts, terminator included. */
 #define VHS_CHAIN_MAX 65536
 
-/* Audio slots hold at most this many samples; longer graph outputs are split. */
-#define VHS_AUDIO_SLOT_SAMPLES 16384
-
 struct vhs_filter_stage {
 	struct vhs_lavfi graph;
 	AVFrame *out;             /* reused output frame */
