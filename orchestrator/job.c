@@ -124,11 +124,22 @@ static const struct s_opt s_opts[] = {
 	S_WORKERS("audio", 3, "audio"),
 	S_WORKERS("encode", 4, "encode"),
 	{ "run", "segment_seconds", T_FLOAT, OFF(run.segment_seconds), { .f = 10 }, 0, 86400, NULL,
-	  0, "length of the segments the capture is cut into, in seconds" },
+	  0, "length of the segments the capture is cut into, in seconds (cut at the next "
+	  "keyframe); 0 = one segment" },
 	{ "run", "temp_dir", T_PATH, OFF(run.temp_dir), { .s = "" }, 0, 0, NULL, 0,
-	  "directory for segments; \"\" = the output's directory" },
+	  "directory for the work dir (finished segments and the manifest); \"\" = the output's "
+	  "directory" },
 	{ "run", "ring_slots", T_INT, OFF(run.ring_slots), { .i = 8 }, 3, 64, NULL, 0,
 	  "frame slots per video edge in shared memory" },
+	{ "run", "warmup_frames", T_INT, OFF(run.warmup_frames), { .i = 30 }, 0, 10000, NULL, 0,
+	  "frames decoded before and after a segment for filters with unbounded memory "
+	  "(temporal hqdn3d, unknown filters)" },
+	{ "run", "audio_warmup", T_FLOAT, OFF(run.audio_warmup), { .f = 3 }, 0, 600, NULL, 0,
+	  "seconds of audio decoded before and after a segment for stateful audio filters" },
+	{ "run", "restart_limit", T_INT, OFF(run.restart_limit), { .i = 5 }, 0, 64, NULL, 0,
+	  "restarts of one stage allowed within restart_window; one more fails the job" },
+	{ "run", "restart_window", T_FLOAT, OFF(run.restart_window), { .f = 60 }, 1, 86400, NULL, 0,
+	  "the window of restart_limit, in seconds" },
 };
 
 _Static_assert(ARRAY_SIZE(s_opts) <= VHS_JOB_MAX_KEYS, "vhs_job.source is too small");

@@ -1,6 +1,7 @@
 /* main.c: the vhs-orchestrate command line.
  *
- *   vhs-orchestrate run   [--set section.key=value]... [--progress=MODE] [--stats] JOB.toml
+ *   vhs-orchestrate run   [--set section.key=value]... [--progress=MODE] [--stats]
+ *                         [--resume | --restart] JOB.toml
  *   vhs-orchestrate check [--set section.key=value]... JOB.toml
  *   vhs-orchestrate keys
  *
@@ -47,7 +48,10 @@ static int s_error(int code, const char *fmt, ...)
 
 static void s_usage(FILE *out)
 {
-	fputs("usage: vhs-orchestrate run   [--set section.key=value]... [--progress=auto|bar|log|none] [--stats] JOB.toml\n"
+	fputs("usage: vhs-orchestrate run   [--set section.key=value]... [--progress=auto|bar|log|none] [--stats]\n"
+	      "                             [--resume | --restart] JOB.toml\n"
+	      "         --resume   continue an interrupted or crashed run from its finished segments\n"
+	      "         --restart  discard an unfinished run's segments and start over\n"
 	      "       vhs-orchestrate check [--set section.key=value]... JOB.toml\n"
 	      "       vhs-orchestrate keys      print every job file key (Markdown)\n"
 	      "       vhs-orchestrate --help | --version\n"
@@ -198,6 +202,7 @@ int main(int argc, char **argv)
 	static const struct option longopts[] = {
 		{ "set", required_argument, NULL, 's' },   { "progress", required_argument, NULL, 'p' },
 		{ "stats", no_argument, NULL, 'S' },       { "help", no_argument, NULL, 'h' },
+		{ "resume", no_argument, NULL, 'R' },      { "restart", no_argument, NULL, 'X' },
 		{ "version", no_argument, NULL, 'V' },     { NULL, 0, NULL, 0 },
 	};
 	struct vhs_run_opts opts = { .progress = VHS_PROGRESS_AUTO };
@@ -240,6 +245,10 @@ int main(int argc, char **argv)
 			continue;
 		else if (c == 'S')
 			opts.stats = 1;
+		else if (c == 'R')
+			opts.resume = 1;
+		else if (c == 'X')
+			opts.restart = 1;
 		else if (c == 'h')
 			return s_usage(stdout), VHS_EXIT_OK;
 		else
@@ -248,6 +257,8 @@ int main(int argc, char **argv)
 	}
 	if (optind != argc - 1)
 		return s_error(VHS_EXIT_USAGE, "'%s' takes exactly one job file (see --help)", cmd);
+	if (opts.resume && opts.restart)
+		return s_error(VHS_EXIT_USAGE, "--resume and --restart exclude each other");
 	s_exe_dir(exe_dir, sizeof(exe_dir));
 	snprintf(stage_dir, sizeof(stage_dir), "%s", getenv("VHS_STAGE_DIR") ? getenv("VHS_STAGE_DIR") : exe_dir);
 	s_preset_dir(exe_dir, preset_dir, sizeof(preset_dir));

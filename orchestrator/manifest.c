@@ -11,7 +11,8 @@
 #include "toml.h"
 
 /* Settings that may differ between a run and its resume without changing the output. */
-static const char *const s_free_keys[] = { "stages.", "run.temp_dir=", "run.ring_slots=", NULL };
+static const char *const s_free_keys[] = { "stages.", "run.temp_dir=", "run.ring_slots=",
+					   "run.restart_limit=", "run.restart_window=", NULL };
 
 uint64_t vhs_manifest_fingerprint(const char *settings)
 {
@@ -84,9 +85,9 @@ int vhs_manifest_save(const struct vhs_manifest *m, const char *dir, const char 
 	for (size_t i = 0; i < m->n_done; i++) {
 		const struct vhs_manifest_segment *s = &m->done[i];
 
-		fprintf(f, "\n[[segment]]\nindex = %" PRIu32 "\nfirst_frame = %" PRId64 "\n"
-			   "frames = %" PRId64 "\nfile = \"%s\"\nbytes = %" PRIu64 "\n",
-			s->index, s->first_frame, s->frames, s->file, s->bytes);
+		fprintf(f, "\n[[segment]]\nindex = %" PRIu32 "\nframes = %" PRId64 "\n"
+			   "samples = %" PRId64 "\nfile = \"%s\"\nbytes = %" PRIu64 "\n",
+			s->index, s->frames, s->samples, s->file, s->bytes);
 	}
 	if (fclose(f))
 		ret = -errno;
@@ -146,7 +147,7 @@ static int s_segment(struct loader *l, struct vhs_manifest *m, const struct toml
 		return s_bad(l, "a [[segment]] is not a table");
 	ret = s_int(l, t, "index", &index);
 	if (!ret)
-		ret = s_int(l, t, "first_frame", &s.first_frame);
+		ret = s_int(l, t, "samples", &s.samples);
 	if (!ret)
 		ret = s_int(l, t, "frames", &s.frames);
 	if (!ret)
@@ -156,7 +157,7 @@ static int s_segment(struct loader *l, struct vhs_manifest *m, const struct toml
 	if (!file || file->type != TOML_STRING || !file->len || file->len >= sizeof(s.file) ||
 	    strchr(file->u.s, '/') || file->u.s[0] == '.')
 		return s_bad(l, "a segment 'file' is missing or not a plain file name");
-	if (index >= m->segments_total)
+	if (m->segments_total && index >= m->segments_total)
 		return s_bad(l, "a segment index is beyond segments_total");
 	s.index = (uint32_t)index;
 	s.bytes = (uint64_t)bytes;

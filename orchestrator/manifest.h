@@ -11,14 +11,14 @@
  *   fingerprint = "9c1f0e7a5b3d2c11"   # the settings that shape the output
  *   input_size = 18979228              # bytes, and modification time in ns, of the input
  *   input_mtime_ns = 1764014523000000000
- *   segments_total = 3
+ *   segments_total = 3                 # 0 while the end of the input is not reached yet
  *
  *   [[segment]]
  *   index = 0
- *   first_frame = 0                    # first output video frame of the segment
  *   frames = 600                       # output video frames in it
- *   file = "seg-00000.mkv"             # in the temp dir
- *   bytes = 51788823
+ *   samples = 480480                   # audio samples (per channel) in its spool
+ *   file = "v000000.nut"               # in the work dir; the audio spool is a000000.pcm
+ *   bytes = 51788823                   # of both files
  *
  * A resumed run that finds another fingerprint or another input refuses to continue
  * unless told to start over (--restart).
@@ -34,8 +34,8 @@
 
 struct vhs_manifest_segment {
 	uint32_t index;         /* segment number, from 0 */
-	int64_t first_frame;    /* first output video frame */
 	int64_t frames;         /* output video frames */
+	int64_t samples;        /* audio samples per channel */
 	char file[64];          /* file name in the temp dir */
 	uint64_t bytes;         /* its size */
 };
@@ -44,13 +44,14 @@ struct vhs_manifest {
 	uint64_t fingerprint;           /* vhs_manifest_fingerprint() of the settings */
 	uint64_t input_size;            /* bytes */
 	int64_t input_mtime_ns;         /* modification time */
-	uint32_t segments_total;        /* segments the timeline is cut into */
+	uint32_t segments_total;        /* segments the timeline is cut into; 0 = not known yet */
 	struct vhs_manifest_segment *done; /* complete segments, ascending index */
 	size_t n_done;
 };
 
 /* Hash (FNV-1a, 64 bits) of the "section.key=value" settings that shape the output:
- * everything except [stages.*] worker counts and [run] temp_dir / ring_slots, which may
+ * everything except [stages.*] worker counts and [run] temp_dir, ring_slots,
+ * restart_limit and restart_window, which may
  * change between a run and its resume without changing a single output bit. */
 uint64_t vhs_manifest_fingerprint(const char *settings);
 

@@ -5,7 +5,7 @@
 
 static const char *const s_names[VHS_STAGE_KINDS] = {
 	[VHS_DECODE] = "decode", [VHS_PREPROCESS] = "preprocess", [VHS_UPSCALE] = "upscale",
-	[VHS_AUDIO] = "audio",   [VHS_ENCODE] = "encode",
+	[VHS_AUDIO] = "audio",   [VHS_ENCODE] = "encode",         [VHS_MUX] = "mux",
 };
 
 const char *vhs_stage_name(enum vhs_stage_kind k)
@@ -37,6 +37,106 @@ void vhs_plan_build(struct vhs_plan *p, const struct vhs_job *job, bool audio)
 	}
 }
 
+void vhs_plan_build_mux(struct vhs_plan *p)
+{
+	memset(p, 0, sizeof(*p));
+	p->stages[VHS_MUX] = true;
+}
+
+/* Video filters by temporal reach in frames (before, after); -1 = unbounded. */
+static const struct {
+	const char *name;
+	int before, after;
+} s_video_reach[] = {
+	{ "bwdif", 1, 1 }, { "yadif", 1, 1 }, { "w3fdif", 1, 1 }, { "estdif", 1, 1 },
+	{ "hqdn3d", -1, 0 }, { "tmix", -1, 0 }, { "atadenoise", -1, -1 }, { "deflicker", -1, -1 },
+	/* spatial: each output frame depends on its own input frame only */
+	{ "eq", 0, 0 }, { "crop", 0, 0 }, { "scale", 0, 0 }, { "drawbox", 0, 0 }, { "format", 0, 0 },
+	{ "setsar", 0, 0 }, { "setdar", 0, 0 }, { "setfield", 0, 0 }, { "setparams", 0, 0 },
+	{ "null", 0, 0 }, { "pad", 0, 0 }, { "hflip", 0, 0 }, { "vflip", 0, 0 },
+	{ "nlmeans", 0, 0 }, { "unsharp", 0, 0 }, { "gblur", 0, 0 }, { "boxblur", 0, 0 },
+	{ "removegrain", 0, 0 }, { "colorspace", 0, 0 }, { "colorbalance", 0, 0 },
+	{ "colorlevels", 0, 0 }, { "curves", 0, 0 }, { "hue", 0, 0 }, { "lutyuv", 0, 0 },
+	{ "chromashift", 0, 0 }, { "smartblur", 0, 0 }, { "vaguedenoiser", 0, 0 },
+};
+
+/* Stateless audio filters; every other one gets [run] audio_warmup. */
+static const char *const s_audio_stateless[] = { "anull", "volume", "pan", "aformat",
+						 "channelmap", "asetnsamples", NULL };
+
+/* Calls fn for the name of every filter in a chain ("a=x:y,b" -> "a", "b"). */
+static void s_each_filter(const char *chain, void (*fn)(const char *name, void *arg), void *arg)
+{
+	char name[64];
+	size_t n = 0;
+	bool in_name = true;
+	int quote = 0;
+
+	for (const char *c = chain ? chain : "";; c++) {
+		if (*c == '\\' && c[1]) {
+			c++;
+			continue;
+		}
+		if (*c == '\'' )
+			quote = !quote;
+		if (!*c || (*c == ',' && !quote) || (*c == ';' && !quote)) {
+			name[n] = '\0';
+			if (n)
+				fn(name, arg);
+			n = 0;
+			in_name = true;
+			if (!*c)
+				return;
+			continue;
+		}
+		if (in_name && (*c == '=' || *c == '@'))
+			in_name = false;
+		else if (in_name && *c == '[')
+			n = 0; /* a link label: skipped */
+		else if (in_name && *c != ' ' && *c != ']' && n + 1 < sizeof(name))
+			name[n++] = *c;
+	}
+}
+
+struct reach_acc {
+	const struct vhs_job *job;
+	struct vhs_reach *r;
+};
+
+static void s_video_filter(const char *name, void *arg)
+{
+	struct reach_acc *a = arg;
+	int w = a->job->run.warmup_frames;
+	int before = -1, after = -1;
+
+	for (size_t i = 0; i < sizeof(s_video_reach) / sizeof(s_video_reach[0]); i++)
+		if (!strcmp(name, s_video_reach[i].name)) {
+			before = s_video_reach[i].before;
+			after = s_video_reach[i].after;
+		}
+	a->r->warmup += before < 0 ? w : before;
+	a->r->lookahead += after < 0 ? w : after;
+}
+
+static void s_audio_filter(const char *name, void *arg)
+{
+	struct reach_acc *a = arg;
+
+	for (int i = 0; s_audio_stateless[i]; i++)
+		if (!strcmp(name, s_audio_stateless[i]))
+			return;
+	a->r->audio_ms = (int)(a->job->run.audio_warmup * 1000 + 0.5);
+}
+
+void vhs_plan_reach(const struct vhs_job *job, struct vhs_reach *r)
+{
+	struct reach_acc a = { job, r };
+
+	memset(r, 0, sizeof(*r));
+	s_each_filter(job->video.filters, s_video_filter, &a);
+	s_each_filter(job->audio.filters, s_audio_filter, &a);
+}
+
 void vhs_plan_print(const struct vhs_plan *p, const struct vhs_job *job, FILE *out)
 {
 	const char *vf = job->video.filters && *job->video.filters ? job->video.filters : NULL;
@@ -52,6 +152,11 @@ void vhs_plan_print(const struct vhs_plan *p, const struct vhs_job *job, FILE *o
 		fprintf(out, "edge  %-10s:%d -> %-10s:%d  ring %u slots (%s)\n", s_names[e->from],
 			e->from_port, s_names[e->to], e->to_port, e->slots, e->name);
 	}
+	struct vhs_reach reach;
+
+	vhs_plan_reach(job, &reach);
+	fprintf(out, "segments %g s, window: %d frames before, %d after; audio %d ms either side\n",
+		job->run.segment_seconds, reach.warmup, reach.lookahead, reach.audio_ms);
 	fprintf(out, "# equivalent single ffmpeg command (the correctness oracle):\n");
 	char w[16] = "iw", h[16] = "ih";
 

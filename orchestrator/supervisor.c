@@ -1,8 +1,27 @@
 /* supervisor.c: the orchestrator's run loop: planner output in, restored file out.
  *
  * DESIGN
- * One thread, one ROUTER socket (ipc://RUNDIR/ctl), one signalfd (SIGCHLD, SIGINT,
- * SIGTERM, SIGHUP), polled together. Each stage process walks a small state machine:
+ * A run is a series of attempts. A pipeline attempt starts decode, preprocess, upscale,
+ * audio and encode, asks decode for the segments not yet done (two requests ahead), and
+ * records each segment the encode stage commits in the manifest of the work dir
+ * (TEMP_DIR/OUTPUT_NAME.vhs-work). When every segment is done, a mux attempt runs the mux
+ * stage alone, which joins the segments into OUTPUT.part; the part is renamed and the
+ * work dir removed.
+ *
+ * Crashes: a stage that dies without reporting an error (killed, crashed, hung: see the
+ * heartbeat below) ends the attempt: the other stages are killed too, every ring and
+ * slot is dropped with them, and after the back-off of restart.h a fresh attempt starts
+ * from the first unfinished segment. Finished segments are files in the work dir, so
+ * nothing done is lost; unfinished segments are made again from the input, and since a
+ * segment is a pure function of its input window, the result is bit-identical. One
+ * mechanism serves restarts, --resume after the orchestrator itself died, and Ctrl-C.
+ * (Restarting the healthy stages too costs little: their unfinished segments would have
+ * to pass through them again anyway, since no intermediate edge is persisted.) A stage
+ * that reports an error (bad input, bad setting, full disk) is not restarted.
+ *
+ * Within an attempt: one thread, one ROUTER socket (ipc://RUNDIR/ctl), one signalfd
+ * (SIGCHLD, SIGINT, SIGTERM, SIGHUP), polled together. Each stage process walks a small
+ * state machine:
  *
  *   SPAWNED --HELLO/CONFIG--> CONFIGURED --FORMAT/ATTACH--> ATTACHED --READY--> RUNNING
  *   RUNNING --DONE--> DONE;  any --exit--> EXITED
@@ -16,10 +35,16 @@
  * record is forwarded), RELEASE (CONSUMER -> PRODUCER again, with a GRANT, or FREE when
  * the producer has ended). A record that does not match the table is a protocol error.
  *
- * Failure: the first ERROR record, an unexpected exit, a start-up timeout, or a signal
- * turns the run into ABORTING: STOP to every live stage, SIGKILL after 2 s, and the run
- * ends when every child is reaped. Then, success or not: rings unlinked, socket and run
- * dir removed, OUTPUT.part renamed (success) or removed (failure).
+ * SEGMENT BEGIN/END markers are routed like FRAME records, in order with them, but own
+ * no slot; decode's END frees a request place, encode's DONE goes into the manifest.
+ *
+ * Failure: the first ERROR record, a start-up timeout, or a second interrupt turns the
+ * attempt into ABORTING: STOP to every live stage, SIGKILL after 2 s, and the attempt
+ * ends when every child is reaped. The first Ctrl-C drains instead: decode finishes the
+ * segment at hand, the pipeline flushes, and the run ends keeping what is finished.
+ * Then, success or not: rings unlinked, socket and run dir removed, OUTPUT.part renamed
+ * (success) or removed (failure), the work dir removed (success) or left holding only
+ * the manifest and finished segments (failure, for --resume).
  */
 #include "supervisor.h"
 
@@ -27,6 +52,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <libgen.h>
+#include <poll.h>
 #include <limits.h>
 #include <signal.h>
 #include <stdarg.h>
@@ -43,8 +69,10 @@
 
 #include "exitcode.h"
 #include "kv.h"
+#include "manifest.h"
 #include "plan.h"
 #include "proto.h"
+#include "restart.h"
 #include "ring.h"
 
 #define STARTUP_TIMEOUT_NS (60ull * 1000000000ull)
@@ -52,6 +80,9 @@
 #define EXIT_GRACE_NS (1ull * 1000000000ull)  /* for a DONE or ERROR sent just before exit */
 #define STALL_NS (60ull * 1000000000ull)   /* no record moved for this long: stalled */
 #define HEARTBEAT_NS (3ull * 1000000000ull) /* silent this long, with no CPU used: hung */
+#define REQUESTS_AHEAD 2                    /* segment requests decode holds at once */
+#define MANIFEST "manifest.toml"
+#define NO_CRASH (-1)
 
 enum proc_state { P_NONE, P_SPAWNED, P_CONFIGURED, P_ATTACHED, P_RUNNING };
 enum owner { OWN_FREE, OWN_PRODUCER, OWN_CONSUMER };
@@ -86,6 +117,26 @@ struct edge {
 struct run {
 	const struct vhs_job *job;
 	const struct vhs_run_opts *opts;
+	/* the whole run */
+	char work_dir[PATH_MAX];      /* finished segments and the manifest */
+	struct vhs_manifest man;
+	struct vhs_reach reach;
+	struct vhs_restart restarts[VHS_STAGE_KINDS];
+	int interrupts;               /* SIGINTs seen */
+	bool draining;                /* the first Ctrl-C: finish the segment at hand, then end */
+	uint32_t made;                /* segments committed by this run */
+	uint64_t crash_ns;            /* when the last crash was seen (recovery time) */
+	uint64_t recovery_ns;         /* sum of crash -> first frame out again */
+	int recoveries;
+	uint64_t frames_redone;       /* frames that reached encode in segments a crash lost */
+	/* one attempt */
+	bool mux;                     /* the mux attempt */
+	int crashed;                  /* kind of the stage whose crash ended the attempt, or NO_CRASH */
+	char crash_why[256];
+	uint32_t next_request;        /* lowest segment index not yet requested */
+	int outstanding;              /* requests decode has not finished */
+	bool requests_closed;         /* decode was told there are no more */
+	uint64_t seg_frames;          /* frames of the segments in flight that reached encode */
 	struct vhs_plan plan;
 	struct proc procs[VHS_STAGE_KINDS];
 	struct edge edges[VHS_PLAN_MAX_EDGES];
@@ -102,7 +153,8 @@ struct run {
 	int exit_code;                /* first failure's code, or 0 */
 	char error[512];              /* first failure's message */
 	struct vhs_progress progress;
-	uint64_t frames_out;          /* video frames that reached encode */
+	bool progress_started;
+	uint64_t frames_out;          /* video frames in finished segments and on their way */
 	uint64_t moved_ns;            /* when a data record last moved (stall watch) */
 };
 
@@ -134,6 +186,38 @@ static void s_fail(struct run *r, int code, const char *fmt, ...)
 			zmq_send(r->router, buf, (size_t)n, ZMQ_DONTWAIT);
 		}
 	}
+}
+
+/* A stage died without reporting an error: end the attempt at once (kill the rest) so a
+ * fresh one can start. The restart policy decides later whether it may. */
+static void s_crash(struct run *r, struct proc *p, const char *why)
+{
+	if (r->aborting)
+		return;
+	r->crashed = (int)p->kind;
+	snprintf(r->crash_why, sizeof(r->crash_why), "%s", why);
+	r->crash_ns = vhs_now_ns();
+	r->aborting = true;
+	r->abort_ns = r->crash_ns;
+	for (int k = 0; k < VHS_STAGE_KINDS; k++)
+		if (r->procs[k].state != P_NONE && !r->procs[k].exited)
+			kill(r->procs[k].pid, SIGKILL);
+}
+
+/* Records the first failure of the run (outside an attempt). Returns its code. */
+static int s_error_code(struct run *r, int code, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+
+static int s_error_code(struct run *r, int code, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (!r->exit_code) {
+		r->exit_code = code;
+		va_start(ap, fmt);
+		vsnprintf(r->error, sizeof(r->error), fmt, ap);
+		va_end(ap);
+	}
+	return r->exit_code;
 }
 
 static int s_send(struct run *r, struct proc *p, const struct vhs_msg *m)
@@ -240,7 +324,10 @@ static void s_check_exits(struct run *r)
 		if (WIFEXITED(p->status) && vhs_now_ns() - p->exited_ns < EXIT_GRACE_NS)
 			continue;
 		s_describe_exit(p, why, sizeof(why));
-		s_fail(r, VHS_EXIT_STAGE, "%s", why);
+		if (WIFEXITED(p->status) && WEXITSTATUS(p->status) == 127)
+			s_fail(r, VHS_EXIT_STAGE, "%s", why);
+		else
+			s_crash(r, p, why);
 	}
 }
 
@@ -288,10 +375,55 @@ static void s_wire(struct run *r)
 	}
 }
 
+/* key=value with the escapes of kv.h. */
+static void s_kv(FILE *f, const char *key, const char *value)
+{
+	fprintf(f, "%s=", key);
+	for (const char *c = value; *c; c++)
+		fputs(*c == '\\' ? "\\\\" : *c == '\n' ? "\\n" : (char[2]){ *c, 0 }, f);
+	fputc('\n', f);
+}
+
+static bool s_exists(const struct run *r, const char *name)
+{
+	char path[PATH_MAX + 64];
+
+	snprintf(path, sizeof(path), "%s/%s", r->work_dir, name);
+	return access(path, F_OK) == 0;
+}
+
+/* The CONFIG blob: the job's settings plus what this run adds (segment.*). */
+static char *s_settings(const struct run *r)
+{
+	char *job = vhs_job_to_kv(r->job), *text = NULL;
+	uint64_t frames = 0;
+	size_t len = 0;
+	FILE *f = job ? open_memstream(&text, &len) : NULL;
+
+	if (!f) {
+		free(job);
+		return NULL;
+	}
+	for (size_t i = 0; i < r->man.n_done; i++)
+		frames += (uint64_t)r->man.done[i].frames;
+	fputs(job, f);
+	s_kv(f, "segment.dir", r->work_dir);
+	fprintf(f, "segment.warmup=%d\nsegment.lookahead=%d\nsegment.audio_reach_ms=%d\n"
+		   "segment.count=%u\nsegment.frames=%llu\nsegment.audio=%d\n",
+		r->reach.warmup, r->reach.lookahead, r->reach.audio_ms, r->man.segments_total,
+		(unsigned long long)frames, s_exists(r, "a000000.pcm"));
+	free(job);
+	if (fclose(f)) {
+		free(text);
+		return NULL;
+	}
+	return text;
+}
+
 static int s_on_hello(struct run *r, struct proc *p)
 {
 	struct vhs_msg m = { .type = VHS_MSG_CONFIG };
-	char *kv = vhs_job_to_kv(r->job);
+	char *kv = s_settings(r);
 	int ret;
 
 	if (!kv)
@@ -372,21 +504,64 @@ static int s_grant(struct run *r, struct edge *e, uint32_t slot)
 	return ret == -EHOSTUNREACH ? 0 : ret;
 }
 
-/* Everything is up: hand every slot to its producer and start the progress display. */
-static int s_start_flow(struct run *r)
+/* Asks decode for the next segments not done yet, keeping REQUESTS_AHEAD in its hands;
+ * when every segment is asked for, tells it there are no more (EOS). */
+static int s_request_more(struct run *r)
 {
-	const struct vhs_stream_fmt *out = &r->edges[r->procs[VHS_ENCODE].in_edge[0]].fmt;
-	double fps = out->fr_den ? (double)out->fr_num / out->fr_den : 0;
-	double total = out->duration_us > 0 && fps > 0 ? (double)out->duration_us / 1e6 * fps : 0;
+	struct proc *d = &r->procs[VHS_DECODE];
 	int ret = 0;
 
+	while (!ret && !r->mux && !r->requests_closed && !r->draining && r->outstanding < REQUESTS_AHEAD) {
+		struct vhs_msg m = { .type = VHS_MSG_SEGMENT };
+		uint32_t k = r->next_request;
+
+		while (vhs_manifest_has(&r->man, k))
+			k++;
+		if (r->man.segments_total && k >= r->man.segments_total) {
+			r->requests_closed = true;
+			m = (struct vhs_msg){ .type = VHS_MSG_EOS };
+			return s_send(r, d, &m);
+		}
+		m.u.segment.phase = VHS_SEG_REQUEST;
+		m.u.segment.index = k;
+		ret = s_send(r, d, &m);
+		r->next_request = k + 1;
+		r->outstanding++;
+	}
+	return ret;
+}
+
+static uint64_t s_done_frames(const struct run *r)
+{
+	uint64_t n = 0;
+
+	for (size_t i = 0; i < r->man.n_done; i++)
+		n += (uint64_t)r->man.done[i].frames;
+	return n;
+}
+
+/* Everything is up: hand every slot to its producer, ask for segments, start the
+ * progress display. */
+static int s_start_flow(struct run *r)
+{
+	const struct vhs_stream_fmt *out;
+	double fps, total;
+	int ret = 0;
+
+	r->flowing = true;
+	r->moved_ns = vhs_now_ns();
+	if (r->mux)
+		return 0;
+	out = &r->edges[r->procs[VHS_ENCODE].in_edge[0]].fmt;
+	fps = out->fr_den ? (double)out->fr_num / out->fr_den : 0;
+	total = out->duration_us > 0 && fps > 0 ? (double)out->duration_us / 1e6 * fps : 0;
 	for (int i = 0; i < r->n_edges && !ret; i++)
 		for (uint32_t s = 0; s < r->edges[i].plan.slots && !ret; s++)
 			ret = s_grant(r, &r->edges[i], s);
-	r->flowing = true;
-	r->moved_ns = vhs_now_ns();
-	vhs_progress_start(&r->progress, r->opts->progress, total, fps);
-	return ret;
+	if (!r->progress_started)
+		vhs_progress_start(&r->progress, r->opts->progress, total, fps);
+	r->progress_started = true;
+	return ret ? ret : s_request_more(r);
 }
 
 static int s_on_ready(struct run *r, struct proc *p)
@@ -425,8 +600,15 @@ static int s_on_data(struct run *r, struct proc *p, struct vhs_msg *m)
 		return 0;
 	e->owner[slot] = OWN_CONSUMER;
 	e->forwarded++;
-	if (e->plan.to == VHS_ENCODE && e->plan.to_port == 0)
+	if (e->plan.to == VHS_ENCODE && e->plan.to_port == 0) {
 		r->frames_out++;
+		r->seg_frames++;
+		if (r->crash_ns) { /* the first frame out again since a crash */
+			r->recovery_ns += vhs_now_ns() - r->crash_ns;
+			r->recoveries++;
+			r->crash_ns = 0;
+		}
+	}
 	*port = (uint8_t)e->plan.to_port;
 	return s_send(r, &r->procs[e->plan.to], m);
 }
@@ -461,6 +643,58 @@ static int s_on_eos(struct run *r, struct proc *p, struct vhs_msg *m)
 	}
 	e->producer_ended = true;
 	m->u.eos.port = (uint8_t)e->plan.to_port;
+	return s_send(r, &r->procs[e->plan.to], m);
+}
+
+/* encode committed a segment: into the manifest, which is replaced atomically. */
+static int s_on_segment_done(struct run *r, const struct vhs_segment *sg)
+{
+	struct vhs_manifest_segment ms = { .index = sg->index, .frames = (int64_t)sg->frames,
+					   .samples = (int64_t)sg->samples, .bytes = sg->bytes };
+	int ret;
+
+	snprintf(ms.file, sizeof(ms.file), "v%06u.nut", sg->index);
+	if (sg->flags & VHS_SEG_LAST)
+		r->man.segments_total = sg->index + 1;
+	ret = vhs_manifest_add(&r->man, &ms);
+	if (!ret)
+		ret = vhs_manifest_save(&r->man, r->work_dir, MANIFEST);
+	if (ret) {
+		s_fail(r, VHS_EXIT_OUTPUT, "cannot write the manifest in '%s': %s", r->work_dir, strerror(-ret));
+		return 0;
+	}
+	r->made++;
+	r->seg_frames -= sg->frames < r->seg_frames ? sg->frames : r->seg_frames;
+	return 0;
+}
+
+/* SEGMENT: BEGIN/END markers are routed like data (no slot moves); decode's END frees a
+ * request place; encode's DONE is recorded. */
+static int s_on_segment(struct run *r, struct proc *p, struct vhs_msg *m)
+{
+	struct vhs_segment *sg = &m->u.segment;
+	struct edge *e;
+
+	if (sg->phase == VHS_SEG_DONE)
+		return p->kind == VHS_ENCODE ? s_on_segment_done(r, sg) : -EPROTO;
+	if ((sg->phase != VHS_SEG_BEGIN && sg->phase != VHS_SEG_END) || sg->port >= p->n_out)
+		return -EPROTO;
+	if (p->kind == VHS_DECODE && sg->port == 0) {
+		if (sg->phase == VHS_SEG_BEGIN && (sg->flags & VHS_SEG_LAST)) {
+			r->man.segments_total = sg->index + 1;
+			r->requests_closed = true; /* decode ends after this one */
+		}
+		if (sg->phase == VHS_SEG_END) {
+			int ret;
+
+			r->outstanding--;
+			ret = s_request_more(r);
+			if (ret && ret != -EHOSTUNREACH)
+				return ret;
+		}
+	}
+	e = &r->edges[p->out_edge[sg->port]];
+	sg->port = (uint8_t)e->plan.to_port;
 	return s_send(r, &r->procs[e->plan.to], m);
 }
 
@@ -515,6 +749,8 @@ static int s_dispatch(struct run *r, struct proc *p, struct vhs_msg *m)
 		return s_on_release(r, p, m);
 	case VHS_MSG_EOS:
 		return s_on_eos(r, p, m);
+	case VHS_MSG_SEGMENT:
+		return s_on_segment(r, p, m);
 	case VHS_MSG_DONE:
 		p->done = true;
 		return 0;
@@ -566,8 +802,16 @@ static void s_on_signal(struct run *r)
 			continue;
 		}
 		vhs_progress_end(&r->progress);
-		s_fail(r, VHS_EXIT_INTERRUPTED, "interrupted by SIG%s; stopped, nothing kept",
-		       sigabbrev_np((int)si.ssi_signo));
+		if (si.ssi_signo == SIGINT && ++r->interrupts == 1 && r->flowing && !r->mux && !r->aborting) {
+			struct vhs_msg m = { .type = VHS_MSG_DRAIN };
+
+			r->draining = true;
+			s_send(r, &r->procs[VHS_DECODE], &m);
+			fprintf(stderr, "vhs-orchestrate: interrupted: finishing the segment in progress "
+				"(Ctrl-C again to stop at once)\n");
+			continue;
+		}
+		s_fail(r, VHS_EXIT_INTERRUPTED, "interrupted by SIG%s", sigabbrev_np((int)si.ssi_signo));
 	}
 }
 
@@ -609,6 +853,7 @@ static void s_check_heartbeats(struct run *r, uint64_t now)
 	for (int k = 0; k < VHS_STAGE_KINDS; k++) {
 		struct proc *p = &r->procs[k];
 		unsigned long long ticks;
+		char why[256];
 
 		if (p->state != P_RUNNING || p->done || p->exited || now - p->heard_ns < HEARTBEAT_NS)
 			continue;
@@ -618,9 +863,9 @@ static void s_check_heartbeats(struct run *r, uint64_t now)
 			p->heard_ns = now;
 			continue;
 		}
-		kill(p->pid, SIGKILL);
-		s_fail(r, VHS_EXIT_STAGE, "stage %s (pid %d) stopped responding: no heartbeat and no CPU "
-		       "time for %llu s; killed", s_proc_name(p), (int)p->pid, HEARTBEAT_NS / 1000000000ull);
+		snprintf(why, sizeof(why), "stage %s (pid %d) stopped responding: no heartbeat and no CPU "
+			 "time for %llu s; killed", s_proc_name(p), (int)p->pid, HEARTBEAT_NS / 1000000000ull);
+		s_crash(r, p, why);
 	}
 }
 
@@ -682,7 +927,7 @@ static void s_loop(struct run *r)
 		s_on_signal(r);
 		s_check_exits(r);
 		s_check_time(r);
-		if (r->flowing && !r->aborting)
+		if (r->flowing && !r->aborting && !r->mux)
 			vhs_progress_update(&r->progress, r->frames_out, 0);
 		if (s_all_exited(r) && (r->aborting || s_finished(r)))
 			return;
@@ -712,10 +957,10 @@ static void s_sweep_run_dirs(const char *tmp)
 		closedir(d);
 }
 
+/* The run dir, the signals and the ZeroMQ context: once per run. */
 static int s_setup(struct run *r)
 {
 	const char *tmp = getenv("TMPDIR");
-	int hwm = 100000, mandatory = 1, linger = 0;
 	sigset_t set;
 
 	tmp = tmp && *tmp ? tmp : "/tmp";
@@ -734,7 +979,15 @@ static int s_setup(struct run *r)
 	if (r->sigfd < 0)
 		return -errno;
 	r->zctx = zmq_ctx_new();
-	r->router = r->zctx ? zmq_socket(r->zctx, ZMQ_ROUTER) : NULL;
+	return r->zctx ? 0 : -errno;
+}
+
+/* The ROUTER socket: one per attempt, so nothing of a crashed attempt's peers lingers. */
+static int s_open_socket(struct run *r)
+{
+	int hwm = 100000, mandatory = 1, linger = 0;
+
+	r->router = zmq_socket(r->zctx, ZMQ_ROUTER);
 	if (!r->router)
 		return -errno;
 	zmq_setsockopt(r->router, ZMQ_SNDHWM, &hwm, sizeof(hwm));
@@ -744,7 +997,8 @@ static int s_setup(struct run *r)
 	return zmq_bind(r->router, r->endpoint) ? -errno : 0;
 }
 
-static void s_cleanup(struct run *r)
+/* The end of an attempt: rings unlinked, socket closed. */
+static void s_close_attempt(struct run *r)
 {
 	char path[PATH_MAX + 16];
 
@@ -756,19 +1010,24 @@ static void s_cleanup(struct run *r)
 			vhs_ring_unlink(e->ring.name);
 		}
 		free(e->owner);
-		e->owner = NULL;
+		memset(e, 0, sizeof(*e));
 	}
+	r->n_edges = 0;
 	if (r->router)
 		zmq_close(r->router);
+	r->router = NULL;
+	snprintf(path, sizeof(path), "%s/ctl", r->run_dir);
+	unlink(path);
+}
+
+static void s_cleanup(struct run *r)
+{
 	if (r->zctx)
 		zmq_ctx_term(r->zctx);
 	if (r->sigfd > 0)
 		close(r->sigfd);
-	if (r->run_dir[0]) {
-		snprintf(path, sizeof(path), "%s/ctl", r->run_dir);
-		unlink(path);
+	if (r->run_dir[0])
 		rmdir(r->run_dir);
-	}
 }
 
 static void s_print_stats(const struct run *r)
@@ -786,44 +1045,281 @@ static void s_print_stats(const struct run *r)
 			(unsigned long long)p->stats.frames_in, (unsigned long long)p->stats.frames_out,
 			(unsigned long long)p->stats.copies, (unsigned long long)p->stats.bytes_copied);
 	}
+	fprintf(stderr, "stats: run segments_made=%u segments_done=%zu segments_total=%u restarts=%d "
+		"recovery_ms=%.1f frames_redone=%llu\n", r->made, r->man.n_done, r->man.segments_total,
+		r->recoveries, r->recoveries ? (double)r->recovery_ns / r->recoveries / 1e6 : 0.0,
+		(unsigned long long)r->frames_redone);
 }
 
-/* Success: OUTPUT.part becomes OUTPUT. Failure: OUTPUT.part goes. */
+/* ---- the work dir: finished segments and the manifest ---- */
+
+/* Is name the manifest or a file of a finished segment? */
+static bool s_keeps(const struct run *r, const char *name)
+{
+	unsigned k;
+	char kind, ext[8];
+
+	if (!strcmp(name, MANIFEST))
+		return r->man.n_done > 0;
+	if (sscanf(name, "%c%6u.%3s", &kind, &k, ext) != 3 || (kind != 'v' && kind != 'a'))
+		return false;
+	return vhs_manifest_has(&r->man, k);
+}
+
+/* Removes everything in the work dir but what keep allows (the manifest and finished
+ * segments); with nothing kept, the dir itself goes. */
+static void s_tidy(struct run *r, bool keep)
+{
+	DIR *d = opendir(r->work_dir);
+	char path[PATH_MAX + 300];
+	struct dirent *e;
+	int kept = 0;
+
+	while (d && (e = readdir(d))) {
+		if (!strcmp(e->d_name, ".") || !strcmp(e->d_name, ".."))
+			continue;
+		if (keep && s_keeps(r, e->d_name)) {
+			kept++;
+			continue;
+		}
+		snprintf(path, sizeof(path), "%s/%s", r->work_dir, e->d_name);
+		unlink(path);
+	}
+	if (d)
+		closedir(d);
+	if (!kept)
+		rmdir(r->work_dir);
+}
+
+static bool s_all_done(const struct run *r)
+{
+	if (!r->man.segments_total)
+		return false;
+	for (uint32_t k = 0; k < r->man.segments_total; k++)
+		if (!vhs_manifest_has(&r->man, k))
+			return false;
+	return true;
+}
+
+/* Drops manifest entries whose files are gone or have another size. */
+static void s_check_segments(struct run *r)
+{
+	for (size_t i = 0; i < r->man.n_done;) {
+		const struct vhs_manifest_segment *s = &r->man.done[i];
+		char path[PATH_MAX + 64];
+		struct stat st;
+		uint64_t bytes = 0;
+
+		snprintf(path, sizeof(path), "%s/v%06u.nut", r->work_dir, s->index);
+		bytes += stat(path, &st) == 0 ? (uint64_t)st.st_size : 0;
+		snprintf(path, sizeof(path), "%s/a%06u.pcm", r->work_dir, s->index);
+		bytes += stat(path, &st) == 0 ? (uint64_t)st.st_size : 0;
+		if (bytes == s->bytes) {
+			i++;
+			continue;
+		}
+		fprintf(stderr, "vhs-orchestrate: warning: segment %u in '%s' is missing or damaged; "
+			"it is made again\n", s->index, r->work_dir);
+		memmove(&r->man.done[i], &r->man.done[i + 1], (r->man.n_done - i - 1) * sizeof(*s));
+		r->man.n_done--;
+	}
+}
+
+/* Finds or starts the work dir. --resume continues a manifest whose settings and input
+ * match; --restart discards it; plain `run` refuses to guess. Returns an exit code. */
+static int s_open_work(struct run *r)
+{
+	char path[PATH_MAX + 64], tmp[PATH_MAX], err[512];
+	char *kv = vhs_job_to_kv(r->job);
+	uint64_t fp = kv ? vhs_manifest_fingerprint(kv) : 0;
+	struct stat st;
+	int ret;
+
+	free(kv);
+	snprintf(tmp, sizeof(tmp), "%s", r->job->output);
+	snprintf(r->work_dir, sizeof(r->work_dir), "%s/%s.vhs-work", r->job->run.temp_dir, basename(tmp));
+	if (stat(r->job->input, &st) != 0)
+		return s_error_code(r, VHS_EXIT_INPUT, "cannot read input '%s': %s", r->job->input, strerror(errno));
+	if (mkdir(r->work_dir, 0700) != 0 && errno != EEXIST)
+		return s_error_code(r, VHS_EXIT_OUTPUT, "cannot create the work dir '%s': %s", r->work_dir,
+				    strerror(errno));
+	snprintf(path, sizeof(path), "%s/%s", r->work_dir, MANIFEST);
+	ret = vhs_manifest_load(&r->man, path, err, sizeof(err));
+	if (ret == -EINVAL && !r->opts->restart)
+		return s_error_code(r, VHS_EXIT_JOB, "%s; start over with --restart", err);
+	if (ret == 0 && !r->opts->restart && !r->opts->resume)
+		return s_error_code(r, VHS_EXIT_USAGE, "an unfinished run of this job is in '%s' (%zu segments "
+				    "finished); continue it with --resume or start over with --restart",
+				    r->work_dir, r->man.n_done);
+	if (ret == 0 && !r->opts->restart &&
+	    (r->man.fingerprint != fp || r->man.input_size != (uint64_t)st.st_size ||
+	     r->man.input_mtime_ns != (int64_t)st.st_mtim.tv_sec * 1000000000 + st.st_mtim.tv_nsec))
+		return s_error_code(r, VHS_EXIT_JOB, "the %s changed since the unfinished run in '%s'; "
+				    "resuming would mix two different restorations: start over with --restart",
+				    r->man.fingerprint != fp ? "job settings" : "input file", r->work_dir);
+	if (ret || r->opts->restart)
+		vhs_manifest_free(&r->man);
+	if (ret == 0 && !r->opts->restart) {
+		s_check_segments(r);
+		fprintf(stderr, "vhs-orchestrate: resuming: %zu segments already done%s\n", r->man.n_done,
+			s_all_done(r) ? " (all of them)" : "");
+	} else if (r->opts->resume && ret == -ENOENT) {
+		fprintf(stderr, "vhs-orchestrate: nothing to resume in '%s'; starting from the beginning\n",
+			r->work_dir);
+	}
+	r->man.fingerprint = fp;
+	r->man.input_size = (uint64_t)st.st_size;
+	r->man.input_mtime_ns = (int64_t)st.st_mtim.tv_sec * 1000000000 + st.st_mtim.tv_nsec;
+	s_tidy(r, true);
+	if (mkdir(r->work_dir, 0700) != 0 && errno != EEXIST)
+		return s_error_code(r, VHS_EXIT_OUTPUT, "cannot create the work dir '%s': %s", r->work_dir,
+				    strerror(errno));
+	return 0;
+}
+
+/* ---- attempts ---- */
+
+static void s_attempt(struct run *r, bool mux)
+{
+	int first, ret;
+
+	for (int k = 0; k < VHS_STAGE_KINDS; k++) {
+		struct proc *p = &r->procs[k];
+		char id[sizeof(p->id)];
+
+		memcpy(id, p->id, sizeof(id));
+		memset(p, 0, sizeof(*p));
+		memcpy(p->id, id, sizeof(id));
+	}
+	r->mux = mux;
+	r->crashed = NO_CRASH;
+	r->aborting = r->flowing = false;
+	r->next_request = 0;
+	r->outstanding = 0;
+	r->requests_closed = false;
+	r->seg_frames = 0;
+	r->frames_out = s_done_frames(r);
+	if (mux)
+		vhs_plan_build_mux(&r->plan);
+	else
+		vhs_plan_build(&r->plan, r->job, false);
+	s_wire(r);
+	r->start_ns = vhs_now_ns();
+	ret = s_open_socket(r);
+	if (ret)
+		s_fail(r, VHS_EXIT_INTERNAL, "cannot set up the control socket: %s", strerror(-ret));
+	first = s_next_stage(r, -1);
+	if (!ret && (ret = s_spawn(r, (enum vhs_stage_kind)first)))
+		s_fail(r, VHS_EXIT_INTERNAL, "cannot start the %s stage: %s",
+		       vhs_stage_name((enum vhs_stage_kind)first), strerror(-ret));
+	s_loop(r);
+	s_close_attempt(r);
+	s_tidy(r, true);
+}
+
+/* Waits delay_ns, still answering signals. Returns false when interrupted meanwhile. */
+static bool s_backoff(struct run *r, uint64_t delay_ns)
+{
+	uint64_t until = vhs_now_ns() + delay_ns;
+	struct pollfd pfd = { .fd = r->sigfd, .events = POLLIN };
+
+	for (uint64_t now = vhs_now_ns(); now < until; now = vhs_now_ns()) {
+		struct signalfd_siginfo si;
+
+		if (poll(&pfd, 1, (int)((until - now) / 1000000 + 1)) > 0 &&
+		    read(r->sigfd, &si, sizeof(si)) == (ssize_t)sizeof(si) && si.ssi_signo != SIGCHLD) {
+			s_error_code(r, VHS_EXIT_INTERRUPTED, "interrupted by SIG%s", sigabbrev_np((int)si.ssi_signo));
+			return false;
+		}
+	}
+	return true;
+}
+
+/* After a crash: restart, after the back-off, unless the intensity limit is reached. */
+static bool s_may_restart(struct run *r)
+{
+	struct vhs_restart *rs = &r->restarts[r->crashed];
+	const char *name = vhs_stage_name((enum vhs_stage_kind)r->crashed);
+	uint64_t now = vhs_now_ns(), delay;
+	uint32_t from = 0;
+
+	r->frames_redone += r->seg_frames;
+	if (!vhs_restart_crashed(rs, now, &delay)) {
+		s_error_code(r, VHS_EXIT_STAGE, "%s; stage %s failed %d times within %g s ([run] "
+			     "restart_limit = %d): giving up", r->crash_why, name, rs->limit + 1,
+			     r->job->run.restart_window, rs->limit);
+		return false;
+	}
+	while (vhs_manifest_has(&r->man, from))
+		from++;
+	vhs_progress_end(&r->progress);
+	fprintf(stderr, "vhs-orchestrate: warning: %s; restarting from segment %u in %llu ms "
+		"(restart %d of %d within %g s)\n", r->crash_why, from,
+		(unsigned long long)(delay / 1000000), vhs_restart_recent(rs, now), rs->limit,
+		r->job->run.restart_window);
+	return s_backoff(r, delay);
+}
+
+/* Success: OUTPUT.part becomes OUTPUT and the work dir goes. Failure: OUTPUT.part goes,
+ * the work dir keeps the manifest and finished segments (or goes, if none). */
 static void s_settle_output(struct run *r)
 {
 	if (!r->exit_code && rename(r->part, r->job->output) != 0)
-		s_fail(r, VHS_EXIT_OUTPUT, "cannot rename '%s' to '%s': %s", r->part, r->job->output,
-		       strerror(errno));
+		s_error_code(r, VHS_EXIT_OUTPUT, "cannot rename '%s' to '%s': %s", r->part, r->job->output,
+			     strerror(errno));
 	if (r->exit_code)
 		unlink(r->part);
+	s_tidy(r, r->exit_code != 0);
 }
 
 int vhs_run(const struct vhs_job *job, const struct vhs_run_opts *opts)
 {
-	struct run r = { .job = job, .opts = opts, .sigfd = -1 };
+	struct run r = { .job = job, .opts = opts, .sigfd = -1, .crashed = NO_CRASH };
 	int ret;
 
 	vhs_ring_sweep_stale();
 	snprintf(r.part, sizeof(r.part), "%s.part", job->output);
-	vhs_plan_build(&r.plan, job, false);
-	s_wire(&r);
-	for (int k = 0; k < VHS_STAGE_KINDS; k++)
+	vhs_plan_reach(job, &r.reach);
+	for (int k = 0; k < VHS_STAGE_KINDS; k++) {
+		vhs_restart_init(&r.restarts[k], job->run.restart_limit, job->run.restart_window);
 		snprintf(r.procs[k].id, sizeof(r.procs[k].id), "%s.0", vhs_stage_name((enum vhs_stage_kind)k));
+	}
 	ret = s_setup(&r);
 	if (ret)
-		s_fail(&r, VHS_EXIT_INTERNAL, "cannot set up the run directory or socket: %s", strerror(-ret));
-	r.start_ns = vhs_now_ns();
-	if (!ret && (ret = s_spawn(&r, VHS_DECODE)))
-		s_fail(&r, VHS_EXIT_INTERNAL, "cannot start the decode stage: %s", strerror(-ret));
-	s_loop(&r);
-	if (r.flowing && !r.exit_code)
+		s_error_code(&r, VHS_EXIT_INTERNAL, "cannot set up the run directory or socket: %s", strerror(-ret));
+	else
+		s_open_work(&r);
+	while (!r.exit_code) {
+		bool mux = s_all_done(&r);
+
+		s_attempt(&r, mux);
+		if (r.exit_code)
+			break;
+		if (r.crashed != NO_CRASH) {
+			if (!s_may_restart(&r))
+				break;
+			continue;
+		}
+		if (mux)
+			break; /* the output is complete */
+		if (r.draining)
+			s_error_code(&r, VHS_EXIT_INTERRUPTED, "interrupted");
+		else if (!s_all_done(&r))
+			s_error_code(&r, VHS_EXIT_INTERNAL, "the pipeline ended with segments missing");
+	}
+	if (r.progress_started && !r.exit_code)
 		vhs_progress_update(&r.progress, r.frames_out, 1);
 	vhs_progress_end(&r.progress);
-	s_settle_output(&r);
+	if (r.work_dir[0])
+		s_settle_output(&r);
 	if (opts->stats)
 		s_print_stats(&r);
 	s_cleanup(&r);
-	if (r.exit_code)
+	if (r.exit_code == VHS_EXIT_INTERRUPTED || (r.exit_code && r.man.n_done))
+		fprintf(stderr, "vhs-orchestrate: error: %s; %zu finished segments are kept in '%s': "
+			"continue with --resume\n", r.error, r.man.n_done, r.work_dir);
+	else if (r.exit_code)
 		fprintf(stderr, "vhs-orchestrate: error: %s\n", r.error);
+	vhs_manifest_free(&r.man);
 	return r.exit_code;
 }

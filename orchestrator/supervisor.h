@@ -9,6 +9,8 @@ struct vhs_run_opts {
 	enum vhs_progress_mode progress;
 	int stats;                /* print per-stage CPU and memory at exit */
 	const char *stage_dir;    /* where vhs-stage-* live */
+	int resume;               /* --resume: continue the unfinished run in the work dir */
+	int restart;              /* --restart: discard it and start over */
 };
 
 /* Runs the job to completion. Returns an exit code (exitcode.h). */

@@ -23,6 +23,9 @@
  *   EOS      <port:u8> <count:u64>                                                      9 B
  *   STATS    <u64 x9>                                                                  72 B
  *   ERROR    <class:u8> <text:240>                                                     241 B
+ *   SEGMENT  <port:u8> <phase:u8> <flags:u8> <index:u32> <start:i64> <end:i64>
+ *            <tb:i32 x2> <frames:u64> <samples:u64> <bytes:u64>                       55 B
+ *   DRAIN: empty
  *   STREAM_FMT <media:u8> <fmt:16> <width:i32> <height:i32> <rate:i32> <channels:i32>
  *            <layout:u64> <tb:i32 x2> <fr:i32 x2> <sar:i32 x2>
  *            <range,space,primaries,trc,chroma,field_order:u8 x6> <duration_us:i64>
@@ -216,6 +219,30 @@ static void s_stats(struct cursor *c, struct vhs_stats *s)
 	U64(c, s->copies);
 }
 
+static void s_segment(struct cursor *c, struct vhs_segment *s)
+{
+	U8(c, s->port);
+	U8(c, s->phase);
+	U8(c, s->flags);
+	U32(c, s->index);
+	U64(c, s->start);
+	U64(c, s->end);
+	U32(c, s->tb_num);
+	U32(c, s->tb_den);
+	U64(c, s->frames);
+	U64(c, s->samples);
+	U64(c, s->bytes);
+}
+
+static bool s_segment_ok(const struct vhs_segment *s)
+{
+	if (s->port >= VHS_MAX_PORTS || s->phase > VHS_SEG_DONE || (s->flags & ~VHS_SEG_LAST))
+		return false;
+	if (s->phase == VHS_SEG_BEGIN && (s->tb_num <= 0 || s->tb_den <= 0 || s->start >= s->end))
+		return false;
+	return true;
+}
+
 /* CONFIG's settings text: <len:u32><bytes><NUL>. Unpack points into the buffer. */
 static void s_settings(struct cursor *c, struct vhs_msg *m)
 {
@@ -290,7 +317,10 @@ static void s_body(struct cursor *c, struct vhs_msg *m)
 		U8(c, m->u.error.cls);
 		STR(c, m->u.error.text);
 		break;
-	default: /* READY, DONE, STOP: no body */
+	case VHS_MSG_SEGMENT:
+		s_segment(c, &m->u.segment);
+		break;
+	default: /* READY, DONE, STOP, DRAIN: no body */
 		break;
 	}
 }
@@ -334,6 +364,8 @@ static bool s_body_ok(const struct vhs_msg *m)
 	case VHS_MSG_ERROR:
 		return m->u.error.cls <= VHS_ERR_CONFIG &&
 		       s_terminated(m->u.error.text, VHS_ERROR_TEXT);
+	case VHS_MSG_SEGMENT:
+		return s_segment_ok(&m->u.segment);
 	default:
 		return true;
 	}
@@ -390,6 +422,7 @@ const char *vhs_proto_type_name(uint8_t type)
 		[VHS_MSG_RELEASE] = "RELEASE", [VHS_MSG_EOS] = "EOS",
 		[VHS_MSG_STATS] = "STATS",     [VHS_MSG_ERROR] = "ERROR",
 		[VHS_MSG_DONE] = "DONE",       [VHS_MSG_STOP] = "STOP",
+		[VHS_MSG_SEGMENT] = "SEGMENT", [VHS_MSG_DRAIN] = "DRAIN",
 	};
 	return type < VHS_MSG_TYPE_END && names[type] ? names[type] : "?";
 }

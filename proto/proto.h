@@ -31,6 +31,14 @@
  *   S->O ERROR           fatal error with one line of text and an error class
  *   S->O DONE            all outputs ended and flushed; I exit next
  *   O->S STOP            stop now, without flushing
+ *   O->S DRAIN           finish the segment at hand, take no new one, then end as at EOS
+ *
+ * Segments (the unit of replay, see DESIGN.md) travel as SEGMENT records:
+ *   O->S SEGMENT REQUEST  decode only: produce segment N (decode finds its window)
+ *   in-band BEGIN / END   before and after a segment's records on every edge, routed
+ *                         like FRAME (in order with them) but owning no slot; BEGIN
+ *                         carries the window [start, end) in the input video time base
+ *   S->O SEGMENT DONE     encode only: segment N's files are committed in the work dir
  */
 #ifndef VHS_PROTO_H
 #define VHS_PROTO_H
@@ -63,6 +71,8 @@ enum vhs_msg_type {
 	VHS_MSG_ERROR,
 	VHS_MSG_DONE,
 	VHS_MSG_STOP,
+	VHS_MSG_SEGMENT,
+	VHS_MSG_DRAIN,
 	VHS_MSG_TYPE_END,
 };
 
@@ -135,6 +145,25 @@ struct vhs_audio {
 	uint32_t bytes;               /* bytes of the slot in use */
 };
 
+/* Segment record phases (vhs_segment.phase) and flags. */
+enum vhs_seg_phase { VHS_SEG_REQUEST = 0, VHS_SEG_BEGIN, VHS_SEG_END, VHS_SEG_DONE };
+#define VHS_SEG_LAST 0x01 /* BEGIN/END/DONE: the input ends with this segment */
+#define VHS_SEG_OPEN_START INT64_MIN /* window start of the first segment: the beginning */
+#define VHS_SEG_OPEN_END INT64_MAX   /* window end of the last segment: the end */
+
+struct vhs_segment {
+	uint8_t port;                 /* BEGIN/END: output port (S->O) or input port (O->S) */
+	uint8_t phase;                /* enum vhs_seg_phase */
+	uint8_t flags;                /* VHS_SEG_* */
+	uint32_t index;               /* segment number, from 0 */
+	int64_t start, end;           /* BEGIN: the window [start, end) in tb */
+	int32_t tb_num, tb_den;       /* BEGIN: the input video stream's time base */
+	uint64_t frames;              /* END: records of the segment on this port;
+				       * DONE: video frames in the segment file */
+	uint64_t samples;             /* DONE: audio samples per channel in the spool */
+	uint64_t bytes;               /* DONE: bytes of the segment's files */
+};
+
 struct vhs_stats {
 	uint64_t frames_in, frames_out;  /* records received and sent */
 	uint64_t busy_ns;                /* time inside the stage's callbacks */
@@ -169,6 +198,7 @@ struct vhs_msg {
 		struct { uint8_t port; uint64_t count; } eos;     /* count: records sent */
 		struct vhs_stats stats;
 		struct { uint8_t cls; char text[VHS_ERROR_TEXT]; } error;
+		struct vhs_segment segment;
 	} u;
 };
 

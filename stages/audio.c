@@ -80,6 +80,7 @@ const struct vhs_stage vhs_stage_audio = {
 	.priv_size = sizeof(struct vhs_filter_stage),
 	.init = s_init,
 	.audio = vhs_filter_stage_audio,
+	.segment = vhs_filter_stage_segment,
 	.eos = vhs_filter_stage_eos,
 	.uninit = vhs_filter_stage_uninit,
 };

@@ -159,10 +159,11 @@ int vhs_put_video(struct vhs_ctx *ctx, int port, const AVFrame *f, uint32_t slot
 	return ret ? ret : vhs_send_video(ctx, &d);
 }
 
-int vhs_put_audio(struct vhs_ctx *ctx, int port, const AVFrame *f, uint32_t slot_size)
+int vhs_put_audio(struct vhs_ctx *ctx, int port, const AVFrame *f, int from, int count,
+		  uint32_t slot_size)
 {
-	for (int first = 0; first < f->nb_samples; first += VHS_AUDIO_SLOT_SAMPLES) {
-		int nb = FFMIN(VHS_AUDIO_SLOT_SAMPLES, f->nb_samples - first);
+	for (int first = from; first < from + count; first += VHS_AUDIO_SLOT_SAMPLES) {
+		int nb = FFMIN(VHS_AUDIO_SLOT_SAMPLES, from + count - first);
 		struct vhs_audio d = { .port = (uint8_t)port };
 		uint8_t *data;
 		int ret = vhs_output_slot(ctx, port, &d.slot, &data);

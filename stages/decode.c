@@ -8,13 +8,26 @@
  * the way in a small queue that run() sends first. Each frame is copied once, from the
  * decoder's buffer into a slot.
  *
+ * Segments: run() serves the orchestrator's SEGMENT REQUESTs in the order they come. The
+ * timeline is cut at video keyframes: segment k starts at B(k), the first keyframe at or
+ * after P0 + k * segment_seconds (P0: the first frame's pts; B(0) is the very start), and
+ * ends where segment k+1 starts. To produce segment k the stage seeks to a keyframe at or
+ * before the window's warm-up, decodes forward, and sends the frames within the window:
+ * `segment.warmup` frames before B(k) and `segment.lookahead` frames after B(k+1) for
+ * video, `segment.audio_reach_ms` either side for audio; downstream filters drop what lies
+ * outside [B(k), B(k+1)) after filtering. Because a segment is made from a seek, not from
+ * where the previous one stopped, any segment can be made again, in any order, with the
+ * same result (replay after a crash, resume, several workers).
+ *
  * Damage: a read error other than end of file ends the input early with a warning; at
  * the end the stage compares what it decoded with the container's stated duration and
  * says how much was lost.
  *
  * `vhs-stage-decode --probe FILE` prints the capture's streams (used by `check`).
  */
+#include <math.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include <libavcodec/avcodec.h>
@@ -45,6 +58,18 @@ struct decode_priv {
 	struct vhs_stream_fmt out[2];
 	int damaged;           /* read or decode errors seen */
 	int eof;               /* the demuxer has nothing more */
+	int64_t first_pts;     /* P0: pts of the first video frame (video stream time base) */
+	int64_t seg_len;       /* segment_seconds in the video time base; 0 = one segment */
+	int64_t frame_dur;     /* one video frame in the video time base */
+	int warmup, lookahead; /* video frames decoded before and after a segment */
+	int64_t audio_reach;   /* audio decoded before and after a segment, video time base */
+	int64_t last_pkt_ts;   /* pts (or dts) of the last video packet read */
+	uint32_t bound_k;      /* cache: B(bound_k) = bound_v, for k >= 1 */
+	int64_t bound_v;
+	struct {               /* the window of the segment being made */
+		int64_t v_lo, v_hi, a_lo, a_hi;
+		int v_done, a_done;
+	} win;
 	char path[4096];
 };
 
@@ -124,7 +149,7 @@ static int s_send_audio(struct vhs_ctx *ctx, struct decode_priv *p, AVFrame *f)
 	    f->ch_layout.nb_channels != p->out[1].channels)
 		return vhs_fail(ctx, VHS_ERR_INPUT, "'%s': audio format changed mid-stream; this is not supported",
 				p->path);
-	return vhs_put_audio(ctx, 1, f, p->out[1].slot_size);
+	return vhs_put_audio(ctx, 1, f, 0, f->nb_samples, p->out[1].slot_size);
 }
 
 /* A decoded frame: queued while init looks for the formats, sent afterwards. */
@@ -143,7 +168,27 @@ static int s_emit(struct vhs_ctx *ctx, struct decode_priv *p, struct decoder *d,
 	}
 	if (d == &p->a && !p->out[1].media)
 		return 0; /* audio that only decoded after the probe gave up on it: no track */
-	return d == &p->v ? s_send_video(ctx, p, f) : s_send_audio(ctx, p, f);
+	if (d == &p->v) {
+		int64_t t = f->pts;
+
+		if (t != AV_NOPTS_VALUE && t >= p->win.v_hi)
+			p->win.v_done = 1;
+		if (t != AV_NOPTS_VALUE && (t < p->win.v_lo || t >= p->win.v_hi))
+			return 0;
+		return s_send_video(ctx, p, f);
+	}
+	if (f->pts != AV_NOPTS_VALUE) {
+		AVRational vtb = p->v.st->time_base, atb = d->st->time_base;
+		int64_t end = f->pts + av_rescale_q(f->nb_samples, (AVRational){ 1, f->sample_rate }, atb);
+
+		if (p->win.a_hi != VHS_SEG_OPEN_END && av_compare_ts(f->pts, atb, p->win.a_hi, vtb) >= 0) {
+			p->win.a_done = 1;
+			return 0;
+		}
+		if (p->win.a_lo != VHS_SEG_OPEN_START && av_compare_ts(end, atb, p->win.a_lo, vtb) <= 0)
+			return 0;
+	}
+	return s_send_audio(ctx, p, f);
 }
 
 /* Feeds one packet (NULL: flush) to a decoder and emits what comes out. */
@@ -184,6 +229,8 @@ static int s_step(struct vhs_ctx *ctx, struct decode_priv *p, int running)
 		p->damaged++;
 		return 1;
 	}
+	if (p->pkt->stream_index == p->v.index)
+		p->last_pkt_ts = p->pkt->pts != AV_NOPTS_VALUE ? p->pkt->pts : p->pkt->dts;
 	d = p->pkt->stream_index == p->v.index ? &p->v
 	  : p->pkt->stream_index == p->a.index ? &p->a : NULL;
 	ret = d ? s_decode(ctx, p, d, p->pkt, running) : 0;
@@ -269,6 +316,30 @@ static int s_probe_formats(struct vhs_ctx *ctx, struct decode_priv *p)
 	return 0;
 }
 
+/* The segment geometry, from the first frame and the settings. */
+static int s_segment_setup(struct vhs_ctx *ctx, struct decode_priv *p)
+{
+	AVRational tb = p->v.st->time_base, fr = av_guess_frame_rate(p->fmt, p->v.st, NULL);
+	AVFrame *v = s_first(p, AVMEDIA_TYPE_VIDEO);
+	char secs[64];
+	double seconds = 10;
+
+	if (vhs_setting(ctx, "run.segment_seconds", secs, sizeof(secs)) >= 0)
+		seconds = atof(secs);
+	p->first_pts = v->pts != AV_NOPTS_VALUE ? v->pts : 0;
+	p->seg_len = seconds > 0 ? llrint(seconds * tb.den / tb.num) : 0;
+	p->frame_dur = fr.num > 0 ? av_rescale_q(1, av_inv_q(fr), tb) : 1;
+	if (p->frame_dur < 1)
+		p->frame_dur = 1;
+	p->warmup = (int)vhs_setting_int(ctx, "segment.warmup", 0);
+	p->lookahead = (int)vhs_setting_int(ctx, "segment.lookahead", 0);
+	p->audio_reach = av_rescale_q(vhs_setting_int(ctx, "segment.audio_reach_ms", 0),
+				      (AVRational){ 1, 1000 }, tb);
+	p->bound_k = 0; /* B(0) is never cached */
+	p->last_pkt_ts = AV_NOPTS_VALUE;
+	return 0;
+}
+
 static int s_init(struct vhs_ctx *ctx)
 {
 	struct decode_priv *p = vhs_priv(ctx);
@@ -288,7 +359,7 @@ static int s_init(struct vhs_ctx *ctx)
 	if (ret)
 		return ret;
 	vhs_set_outputs(ctx, p->out[1].media ? 2 : 1, p->out);
-	return 0;
+	return s_segment_setup(ctx, p);
 }
 
 /* Says how much of the programme was lost when the input ended early or was damaged. */
@@ -310,31 +381,181 @@ static void s_report_damage(struct vhs_ctx *ctx, struct decode_priv *p)
 	}
 }
 
-static int s_run(struct vhs_ctx *ctx)
+/* Positions the demuxer so that the next packets start at or before the video time t
+ * (VHS_SEG_OPEN_START: the very beginning). A seek that lands after t is retried further
+ * back, down to the beginning, so the result never depends on a demuxer's seek accuracy. */
+static int s_seek(struct vhs_ctx *ctx, struct decode_priv *p, int64_t t)
 {
-	struct decode_priv *p = vhs_priv(ctx);
+	int64_t target = t, step = p->seg_len > 0 ? p->seg_len : av_rescale_q(1, (AVRational){ 1, 1 }, p->v.st->time_base);
+	int ret;
+
+	for (;;) {
+		int64_t first = AV_NOPTS_VALUE;
+		int start = target == VHS_SEG_OPEN_START || target <= p->first_pts;
+
+		ret = start ? avformat_seek_file(p->fmt, -1, INT64_MIN, p->fmt->start_time != AV_NOPTS_VALUE ?
+						 p->fmt->start_time : 0, INT64_MAX, AVSEEK_FLAG_BACKWARD)
+			    : av_seek_frame(p->fmt, p->v.index, target, AVSEEK_FLAG_BACKWARD);
+		if (ret < 0 && start)
+			ret = av_seek_frame(p->fmt, p->v.index, p->first_pts, AVSEEK_FLAG_BACKWARD | AVSEEK_FLAG_ANY);
+		if (ret < 0)
+			return vhs_fail(ctx, VHS_ERR_INPUT, "'%s' cannot be seeked (%s); it cannot be cut into "
+					"segments: set [run] segment_seconds = 0", p->path, vhs_av_err(ret));
+		if (start)
+			break;
+		while ((ret = av_read_frame(p->fmt, p->pkt)) >= 0) {
+			int video = p->pkt->stream_index == p->v.index;
+
+			first = p->pkt->pts != AV_NOPTS_VALUE ? p->pkt->pts : p->pkt->dts;
+			av_packet_unref(p->pkt);
+			if (video)
+				break;
+		}
+		if (ret >= 0 && first != AV_NOPTS_VALUE && first <= t) {
+			ret = av_seek_frame(p->fmt, p->v.index, target, AVSEEK_FLAG_BACKWARD);
+			if (ret < 0)
+				return vhs_fail(ctx, VHS_ERR_INPUT, "'%s': seek failed: %s", p->path, vhs_av_err(ret));
+			break;
+		}
+		target = target - step > p->first_pts ? target - step : VHS_SEG_OPEN_START;
+	}
+	p->eof = 0;
+	return 0;
+}
+
+/* B(k): where segment k starts, or VHS_SEG_OPEN_END when the input ends before it. */
+static int s_boundary(struct vhs_ctx *ctx, struct decode_priv *p, uint32_t k, int64_t *b)
+{
+	int64_t t;
+	int ret;
+
+	if (k == 0) {
+		*b = VHS_SEG_OPEN_START;
+		return 0;
+	}
+	if (p->seg_len <= 0) {
+		*b = VHS_SEG_OPEN_END;
+		return 0;
+	}
+	if (p->bound_k == k) {
+		*b = p->bound_v;
+		return 0;
+	}
+	t = p->first_pts + (int64_t)k * p->seg_len;
+	ret = s_seek(ctx, p, t);
+	if (ret)
+		return ret;
+	*b = VHS_SEG_OPEN_END;
+	while ((ret = av_read_frame(p->fmt, p->pkt)) >= 0) {
+		int64_t ts = p->pkt->pts != AV_NOPTS_VALUE ? p->pkt->pts : p->pkt->dts;
+		int key = p->pkt->stream_index == p->v.index && (p->pkt->flags & AV_PKT_FLAG_KEY);
+
+		av_packet_unref(p->pkt);
+		if (key && ts != AV_NOPTS_VALUE && ts >= t) {
+			*b = ts;
+			break;
+		}
+	}
+	p->bound_k = k;
+	p->bound_v = *b;
+	return 0;
+}
+
+static int64_t s_before(int64_t b, int64_t by)
+{
+	return b == VHS_SEG_OPEN_START ? b : b - by;
+}
+
+static int64_t s_after(int64_t b, int64_t by)
+{
+	return b == VHS_SEG_OPEN_END ? b : b + by;
+}
+
+/* Sends a BEGIN or END marker on every output port. */
+static int s_marker(struct vhs_ctx *ctx, struct decode_priv *p, const struct vhs_segment *seg)
+{
 	int ret = 0;
 
-	for (int i = 0; !ret && i < p->n_pending; i++) {
-		AVFrame *f = p->pending[i];
+	for (int port = 0; !ret && port < (p->out[1].media ? 2 : 1); port++) {
+		struct vhs_segment m = *seg;
 
-		ret = f->width > 0 ? s_send_video(ctx, p, f)
-		      : p->out[1].media ? s_send_audio(ctx, p, f) : 0;
+		m.port = (uint8_t)port;
+		ret = vhs_send_segment(ctx, &m);
 	}
-	while (!ret && !p->eof) {
+	return ret;
+}
+
+/* Makes segment k: BEGIN, the frames of its window, END. *last: the input ends with it. */
+static int s_segment(struct vhs_ctx *ctx, struct decode_priv *p, uint32_t k, int *last)
+{
+	struct vhs_segment seg = { .phase = VHS_SEG_BEGIN, .index = k,
+				   .tb_num = p->v.st->time_base.num, .tb_den = p->v.st->time_base.den };
+	int64_t margin = av_rescale_q(1, (AVRational){ 1, 1 }, p->v.st->time_base);
+	int64_t seek_to;
+	int ret = s_boundary(ctx, p, k, &seg.start); /* usually cached: the last segment's end */
+
+	if (!ret)
+		ret = s_boundary(ctx, p, k + 1, &seg.end);
+	if (ret)
+		return ret;
+	if (seg.start == VHS_SEG_OPEN_END)
+		return vhs_fail(ctx, VHS_ERR_INTERNAL, "segment %u lies past the end of '%s'", k, p->path);
+	if (seg.end < seg.start)
+		seg.end = seg.start; /* no keyframe in between: an empty segment */
+	*last = seg.end == VHS_SEG_OPEN_END;
+	seg.flags = *last ? VHS_SEG_LAST : 0;
+	p->win.v_lo = s_before(seg.start, (int64_t)p->warmup * p->frame_dur);
+	p->win.v_hi = s_after(seg.end, (int64_t)p->lookahead * p->frame_dur);
+	p->win.a_lo = s_before(seg.start, p->audio_reach);
+	p->win.a_hi = s_after(seg.end, p->audio_reach);
+	p->win.v_done = p->win.a_done = 0;
+	seek_to = s_before(p->win.v_lo < p->win.a_lo ? p->win.v_lo : p->win.a_lo, margin);
+	ret = s_seek(ctx, p, seek_to);
+	if (ret)
+		return ret;
+	avcodec_flush_buffers(p->v.dec);
+	if (p->a.dec)
+		avcodec_flush_buffers(p->a.dec);
+	ret = s_marker(ctx, p, &seg);
+	/* Read until the video passed the window and the audio did too (or, for audio that
+	 * stopped early, until the file is a second past the window). */
+	while (!ret && !p->eof && !(p->win.v_done && (!p->out[1].media || p->win.a_done))) {
 		ret = s_step(ctx, p, 1);
 		p->eof = ret == 1;
 		ret = ret == 1 ? 0 : ret;
+		if (p->win.v_done && p->last_pkt_ts != AV_NOPTS_VALUE && p->win.v_hi != VHS_SEG_OPEN_END &&
+		    p->last_pkt_ts > p->win.v_hi + margin)
+			break;
 		if (!ret && vhs_stopping(ctx))
 			return -ECANCELED;
 	}
-	if (!ret)
+	if (!ret && p->eof)
 		ret = s_decode(ctx, p, &p->v, NULL, 1);
-	if (!ret && p->out[1].media)
+	if (!ret && p->eof && p->out[1].media)
 		ret = s_decode(ctx, p, &p->a, NULL, 1);
-	if (!ret)
+	seg.phase = VHS_SEG_END;
+	return ret ? ret : s_marker(ctx, p, &seg);
+}
+
+static int s_run(struct vhs_ctx *ctx)
+{
+	struct decode_priv *p = vhs_priv(ctx);
+	uint32_t k;
+	int ret, last = 0;
+
+	for (int i = 0; i < p->n_pending; i++)
+		av_frame_free(&p->pending[i]); /* they gave the formats; segments decode afresh */
+	p->n_pending = 0;
+	while (!last && (ret = vhs_next_segment(ctx, &k)) > 0) {
+		ret = s_segment(ctx, p, k, &last);
+		if (ret)
+			return ret;
+	}
+	if (ret < 0)
+		return ret;
+	if (last)
 		s_report_damage(ctx, p);
-	return ret;
+	return 0;
 }
 
 static void s_uninit(struct vhs_ctx *ctx)

@@ -1,43 +1,84 @@
-/* encode.c: the encode/mux stage: encode video (input port 0) and audio (input port 1,
- * when the capture has audio) and mux them into OUTPUT.part; the orchestrator renames
- * it to OUTPUT once the whole run succeeded.
+/* encode.c: the encode stage: each segment's video (input port 0) becomes its own
+ * closed-GOP file, and each segment's audio (input port 1, when the capture has audio) a
+ * raw spool, both written into the work dir through the temp writer. The mux stage joins
+ * them into the output once every segment is done.
  *
  * DESIGN
- * Video slots are wrapped as AVFrames and given to the encoder without copying (the
- * slot goes back when the encoder lets go of the frame). Audio goes through an
- * AVAudioFifo to the encoder's fixed frame size (aac: 1024), as the command line's
- * buffersink would cut it; the samples are unchanged. Timestamps come from the frames:
- * video in the preprocess graph's time base, audio in 1/sample_rate, so A/V sync is
- * whatever the capture had. The file is fsynced before DONE.
+ * A segment's video is encoded by an encoder opened at its BEGIN and flushed at its END,
+ * so every segment starts with a key frame and refers to nothing outside itself: its file
+ * is a pure function of its frames, whichever process or attempt made it. The file is
+ * NUT (FFmpeg's own container: exact time bases, written front to back, no seeking), fed
+ * through a custom AVIOContext into the temp writer (io_uring, or pwrite), committed at
+ * END: drained, fsynced, renamed, directory fsynced. Video slots go to the encoder without
+ * copying. The audio spool (spool.h) is written the same way. When both files of a
+ * segment are committed the stage reports SEGMENT DONE; the orchestrator records it in the
+ * manifest. A segment whose END says more (or fewer) records than arrived is refused: no
+ * frame may be lost or duplicated.
+ *
+ * Files: vNNNNNN.nut and aNNNNNN.pcm in the work dir (`segment.dir`).
  */
-#include <fcntl.h>
 #include <stdbool.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
 #include <libavcodec/avcodec.h>
 #include <libavformat/avformat.h>
-#include <libavutil/audio_fifo.h>
 #include <libavutil/opt.h>
 #include <libavutil/pixdesc.h>
 
 #include "avslot.h"
+#include "spool.h"
+#include "tempfile.h"
 
-struct encoder {
+#define AVIO_BUFFER (64 * 1024)
+#define MAX_OPEN_SEGMENTS 8 /* segments with one port committed and the other not yet */
+
+#if LIBAVFORMAT_VERSION_MAJOR >= 61
+typedef const uint8_t avio_buf_t;
+#else
+typedef uint8_t avio_buf_t;
+#endif
+
+struct seg_video {
+	bool open;
+	struct vhs_segment begin;
 	AVCodecContext *enc;
-	AVStream *st;
-	int64_t next_pts;    /* audio: pts of the next sample out of the fifo */
+	AVFormatContext *oc;      /* NUT into the temp file */
+	struct vhs_tempfile *tf;
+	uint64_t frames;          /* records received in the segment */
+};
+
+struct seg_audio {
+	bool open;
+	struct vhs_segment begin;
+	struct vhs_tempfile *tf;
+	bool header;              /* header written */
+	uint64_t frames, samples;
+	uint8_t *buf;             /* interleaving buffer */
+	size_t cap;
+};
+
+/* A segment with one of its files committed. */
+struct committed {
+	uint32_t index;
+	uint8_t ports;            /* bit per committed port */
+	uint8_t flags;            /* VHS_SEG_LAST */
+	uint64_t frames, samples, bytes;
 };
 
 struct encode_priv {
-	AVFormatContext *oc;
-	struct encoder v, a;
-	AVAudioFifo *fifo;
-	AVFrame *chunk;      /* audio frame cut from the fifo */
+	char dir[4096];           /* the work dir */
+	bool global_header;       /* the final container wants codec headers out of band */
+	struct {
+		AVCodecContext *enc;  /* named so for s_open_video */
+	} v;
+	struct seg_video sv;
+	struct seg_audio sa;
+	struct committed done[MAX_OPEN_SEGMENTS];
+	int n_done;
+	int n_ports;
 	AVPacket *pkt;
-	char output[4096];   /* final name */
-	char part[4200];     /* what is written: OUTPUT.part */
 };
 
 static int s_setting(struct vhs_ctx *ctx, const char *key, char *buf, size_t n, const char *dflt)
@@ -113,7 +154,7 @@ static int s_open_video(struct vhs_ctx *ctx, struct encode_priv *p)
 	c->color_trc = in->color_trc;
 	c->chroma_sample_location = in->chroma_location;
 	av_opt_set(c, "threads", "auto", 0);
-	if (p->oc->oformat->flags & AVFMT_GLOBALHEADER)
+	if (p->global_header)
 		c->flags |= AV_CODEC_FLAG_GLOBAL_HEADER;
 	ret = s_sar(ctx, in, &c->sample_aspect_ratio);
 	if (!ret)
@@ -127,223 +168,344 @@ static int s_open_video(struct vhs_ctx *ctx, struct encode_priv *p)
 	return 0;
 }
 
-static int s_open_audio(struct vhs_ctx *ctx, struct encode_priv *p)
+static int s_avio_write(void *opaque, avio_buf_t *buf, int size)
 {
-	const struct vhs_stream_fmt *in = vhs_input_format(ctx, 1);
-	char name[64], rate[32];
-	const AVCodec *codec;
-	AVCodecContext *c;
-	int ret;
+	int ret = vhs_tempfile_write(opaque, buf, (size_t)size);
 
-	s_setting(ctx, "encode.audio_codec", name, sizeof(name), "aac");
-	s_setting(ctx, "encode.audio_bitrate", rate, sizeof(rate), "");
-	codec = avcodec_find_encoder_by_name(name);
-	if (!codec || codec->type != AVMEDIA_TYPE_AUDIO)
-		return vhs_fail(ctx, VHS_ERR_CONFIG, "unknown audio encoder '%s'", name);
-	c = p->a.enc = avcodec_alloc_context3(codec);
-	if (!c)
-		return -ENOMEM;
-	c->sample_fmt = av_get_sample_fmt(in->fmt);
-	c->sample_rate = in->sample_rate;
-	c->time_base = (AVRational){ 1, in->sample_rate };
-	if (in->channel_layout)
-		av_channel_layout_from_mask(&c->ch_layout, in->channel_layout);
-	else
-		av_channel_layout_default(&c->ch_layout, in->channels);
-	if (rate[0] && av_opt_set(c, "b", rate, 0) < 0)
-		return vhs_fail(ctx, VHS_ERR_CONFIG, "encode.audio_bitrate '%s' is not a bit rate", rate);
-	if (p->oc->oformat->flags & AVFMT_GLOBALHEADER)
-		c->flags |= AV_CODEC_FLAG_GLOBAL_HEADER;
-	ret = avcodec_open2(c, codec, NULL);
-	if (ret < 0)
-		return vhs_fail(ctx, VHS_ERR_CONFIG, "cannot open audio encoder %s: %s", name, vhs_av_err(ret));
-	p->fifo = av_audio_fifo_alloc(c->sample_fmt, c->ch_layout.nb_channels, 4096);
-	return p->fifo ? 0 : -ENOMEM;
+	return ret < 0 ? AVERROR(-ret) : size;
 }
 
-static int s_add_stream(struct encode_priv *p, struct encoder *e)
+static int s_write_fail(struct vhs_ctx *ctx, struct encode_priv *p, const char *what, uint32_t k, int err)
 {
-	e->st = avformat_new_stream(p->oc, NULL);
-	if (!e->st)
-		return AVERROR(ENOMEM);
-	e->st->time_base = e->enc->time_base;
-	e->st->sample_aspect_ratio = e->enc->sample_aspect_ratio;
-	return avcodec_parameters_from_context(e->st->codecpar, e->enc);
+	return vhs_fail(ctx, VHS_ERR_OUTPUT, "cannot write %s of segment %u in '%s': %s", what, k,
+			p->dir, strerror(err));
 }
 
-static int s_open_output(struct vhs_ctx *ctx, struct encode_priv *p)
+/* BEGIN on port 0: a fresh encoder and a NUT file for the segment. */
+static int s_video_begin(struct vhs_ctx *ctx, struct encode_priv *p, const struct vhs_segment *seg)
 {
+	struct seg_video *v = &p->sv;
+	char name[32];
+	uint8_t *buf;
+	AVStream *st;
 	int ret;
 
-	if (vhs_setting(ctx, "output", p->output, sizeof(p->output)) < 0)
-		return vhs_fail(ctx, VHS_ERR_CONFIG, "no output in the job");
-	snprintf(p->part, sizeof(p->part), "%s.part", p->output);
-	ret = avformat_alloc_output_context2(&p->oc, NULL, NULL, p->output);
-	if (ret < 0)
-		return vhs_fail(ctx, VHS_ERR_OUTPUT, "'%s': unsupported output format (use .mkv or .mp4)", p->output);
+	memset(v, 0, sizeof(*v));
+	v->begin = *seg;
+	snprintf(name, sizeof(name), "v%06u.nut", seg->index);
+	ret = vhs_tempfile_open(&v->tf, p->dir, name);
+	if (ret)
+		return s_write_fail(ctx, p, "the video", seg->index, -ret);
+	v->open = true;
 	ret = s_open_video(ctx, p);
-	if (!ret && vhs_input_count(ctx) > 1)
-		ret = s_open_audio(ctx, p);
+	v->enc = p->v.enc;
+	p->v.enc = NULL;
 	if (ret)
 		return ret;
-	ret = s_add_stream(p, &p->v);
-	if (!ret && p->a.enc)
-		ret = s_add_stream(p, &p->a);
+	ret = avformat_alloc_output_context2(&v->oc, NULL, "nut", NULL);
 	if (ret < 0)
-		return vhs_fail(ctx, VHS_ERR_INTERNAL, "cannot add streams: %s", vhs_av_err(ret));
-	ret = avio_open(&p->oc->pb, p->part, AVIO_FLAG_WRITE);
+		return vhs_fail(ctx, VHS_ERR_INTERNAL, "no NUT muxer: %s", vhs_av_err(ret));
+	buf = av_malloc(AVIO_BUFFER);
+	v->oc->pb = buf ? avio_alloc_context(buf, AVIO_BUFFER, 1, v->tf, NULL, s_avio_write, NULL) : NULL;
+	if (!v->oc->pb) {
+		av_free(buf);
+		return -ENOMEM;
+	}
+	st = avformat_new_stream(v->oc, NULL);
+	if (!st)
+		return -ENOMEM;
+	st->time_base = v->enc->time_base;
+	st->sample_aspect_ratio = v->enc->sample_aspect_ratio;
+	ret = avcodec_parameters_from_context(st->codecpar, v->enc);
+	if (ret >= 0)
+		ret = avformat_write_header(v->oc, NULL);
 	if (ret < 0)
-		return vhs_fail(ctx, VHS_ERR_OUTPUT, "cannot create '%s': %s", p->part, vhs_av_err(ret));
-	ret = avformat_write_header(p->oc, NULL);
+		return vhs_fail(ctx, VHS_ERR_OUTPUT, "cannot start segment %u: %s", seg->index,
+				vhs_av_err(ret));
+	return 0;
+}
+
+/* Sends one frame (NULL: flush) and writes every packet that comes out. */
+static int s_encode(struct vhs_ctx *ctx, struct encode_priv *p, AVFrame *f)
+{
+	struct seg_video *v = &p->sv;
+	AVStream *st = v->oc->streams[0];
+	int ret = avcodec_send_frame(v->enc, f);
+
 	if (ret < 0)
-		return vhs_fail(ctx, VHS_ERR_OUTPUT, "cannot write '%s': %s", p->part, vhs_av_err(ret));
+		return vhs_fail(ctx, VHS_ERR_INTERNAL, "%s encoder: %s", v->enc->codec->name, vhs_av_err(ret));
+	for (;;) {
+		ret = avcodec_receive_packet(v->enc, p->pkt);
+		if (ret == AVERROR(EAGAIN) || ret == AVERROR_EOF)
+			return 0;
+		if (ret < 0)
+			return vhs_fail(ctx, VHS_ERR_INTERNAL, "%s encoder: %s", v->enc->codec->name,
+					vhs_av_err(ret));
+		av_packet_rescale_ts(p->pkt, v->enc->time_base, st->time_base);
+		p->pkt->stream_index = 0;
+		ret = av_write_frame(v->oc, p->pkt);
+		av_packet_unref(p->pkt);
+		if (ret < 0)
+			return s_write_fail(ctx, p, "the video", v->begin.index, AVUNERROR(ret));
+	}
+}
+
+static void s_video_close(struct encode_priv *p)
+{
+	struct seg_video *v = &p->sv;
+
+	if (v->oc) {
+		if (v->oc->pb)
+			av_freep(&v->oc->pb->buffer);
+		avio_context_free(&v->oc->pb);
+		avformat_free_context(v->oc);
+		v->oc = NULL;
+	}
+	avcodec_free_context(&v->enc);
+	vhs_tempfile_abort(&v->tf);
+	v->open = false;
+}
+
+/* Both files of a segment committed: tell the orchestrator. */
+static int s_committed(struct vhs_ctx *ctx, struct encode_priv *p, const struct vhs_segment *begin,
+		       int port, uint64_t frames, uint64_t samples, uint64_t bytes)
+{
+	struct committed *c = NULL;
+	struct vhs_segment done = { .phase = VHS_SEG_DONE };
+	int i;
+
+	for (i = 0; i < p->n_done && !c; i++)
+		if (p->done[i].index == begin->index)
+			c = &p->done[i];
+	if (!c) {
+		if (p->n_done == MAX_OPEN_SEGMENTS)
+			return vhs_fail(ctx, VHS_ERR_INTERNAL, "too many half-finished segments");
+		c = &p->done[p->n_done++];
+		memset(c, 0, sizeof(*c));
+		c->index = begin->index;
+	}
+	c->ports |= (uint8_t)(1u << port);
+	c->flags |= begin->flags & VHS_SEG_LAST;
+	c->frames += frames;
+	c->samples += samples;
+	c->bytes += bytes;
+	if (c->ports != (1u << p->n_ports) - 1)
+		return 0;
+	done.index = c->index;
+	done.flags = c->flags;
+	done.frames = c->frames;
+	done.samples = c->samples;
+	done.bytes = c->bytes;
+	*c = p->done[--p->n_done];
+	return vhs_send_segment(ctx, &done);
+}
+
+static int s_check_count(struct vhs_ctx *ctx, const struct vhs_segment *end, uint64_t got, int port)
+{
+	if (end->frames == got)
+		return 0;
+	return vhs_fail(ctx, VHS_ERR_INTERNAL, "segment %u on input %d: %llu records announced, %llu "
+			"arrived", end->index, port, (unsigned long long)end->frames, (unsigned long long)got);
+}
+
+/* END on port 0: flush, finish the file, commit it. */
+static int s_video_end(struct vhs_ctx *ctx, struct encode_priv *p, const struct vhs_segment *end)
+{
+	struct seg_video *v = &p->sv;
+	uint64_t bytes;
+	int ret = s_check_count(ctx, end, v->frames, 0);
+
+	if (!ret)
+		ret = s_encode(ctx, p, NULL);
+	if (ret)
+		return ret;
+	ret = av_write_trailer(v->oc);
+	if (ret >= 0) {
+		avio_flush(v->oc->pb);
+		ret = v->oc->pb->error;
+	}
+	if (ret < 0)
+		return s_write_fail(ctx, p, "the video", end->index, AVUNERROR(ret));
+	bytes = vhs_tempfile_size(v->tf);
+	ret = vhs_tempfile_commit(&v->tf);
+	if (ret)
+		return s_write_fail(ctx, p, "the video", end->index, -ret);
+	s_video_close(p);
+	return s_committed(ctx, p, &v->begin, 0, v->frames, 0, bytes);
+}
+
+static int s_video(struct vhs_ctx *ctx, const struct vhs_frame *d, uint8_t *data)
+{
+	struct encode_priv *p = vhs_priv(ctx);
+	AVFrame *f;
+	int ret;
+
+	if (!p->sv.open || d->segment != p->sv.begin.index) {
+		vhs_release(ctx, 0, d->slot);
+		return vhs_fail(ctx, VHS_ERR_INTERNAL, "video frame of segment %u outside its segment",
+				d->segment);
+	}
+	f = vhs_wrap_video(ctx, d, data);
+	if (!f)
+		return -ENOMEM;
+	f->pict_type = AV_PICTURE_TYPE_NONE;
+	f->sample_aspect_ratio = p->sv.enc->sample_aspect_ratio;
+	p->sv.frames++;
+	ret = s_encode(ctx, p, f);
+	av_frame_free(&f);
+	return ret;
+}
+
+/* ---- audio spool ---- */
+
+static int s_audio_write(struct vhs_ctx *ctx, struct encode_priv *p, const void *buf, size_t n)
+{
+	int ret = vhs_tempfile_write(p->sa.tf, buf, n);
+
+	return ret ? s_write_fail(ctx, p, "the audio", p->sa.begin.index, -ret) : 0;
+}
+
+static int s_audio_header(struct vhs_ctx *ctx, struct encode_priv *p, int64_t pts)
+{
+	const struct vhs_stream_fmt *in = vhs_input_format(ctx, 1);
+	struct vhs_spool_header h = { .pts = pts, .fmt = av_get_sample_fmt(in->fmt),
+				      .rate = in->sample_rate, .channels = in->channels,
+				      .layout = in->channel_layout };
+	uint8_t raw[VHS_SPOOL_HEADER];
+
+	vhs_spool_header_pack(&h, raw);
+	p->sa.header = true;
+	return s_audio_write(ctx, p, raw, sizeof(raw));
+}
+
+static int s_audio_begin(struct vhs_ctx *ctx, struct encode_priv *p, const struct vhs_segment *seg)
+{
+	struct seg_audio *a = &p->sa;
+	char name[32];
+	int ret;
+
+	a->open = true;
+	a->begin = *seg;
+	a->header = false;
+	a->frames = a->samples = 0;
+	snprintf(name, sizeof(name), "a%06u.pcm", seg->index);
+	ret = vhs_tempfile_open(&a->tf, p->dir, name);
+	return ret ? s_write_fail(ctx, p, "the audio", seg->index, -ret) : 0;
+}
+
+static int s_audio(struct vhs_ctx *ctx, const struct vhs_audio *d, uint8_t *data)
+{
+	struct encode_priv *p = vhs_priv(ctx);
+	struct seg_audio *a = &p->sa;
+	enum AVSampleFormat fmt = av_get_sample_fmt(d->fmt);
+	size_t need = (size_t)d->nb_samples * (size_t)d->channels * (size_t)av_get_bytes_per_sample(fmt);
+	uint8_t *planes[VHS_MAX_CHANNELS];
+	int ret = 0;
+
+	if (!a->open || d->segment != a->begin.index) {
+		vhs_release(ctx, 1, d->slot);
+		return vhs_fail(ctx, VHS_ERR_INTERNAL, "audio of segment %u outside its segment", d->segment);
+	}
+	if (need > a->cap) {
+		uint8_t *n = realloc(a->buf, need);
+
+		if (!n) {
+			vhs_release(ctx, 1, d->slot);
+			return -ENOMEM;
+		}
+		a->buf = n;
+		a->cap = need;
+	}
+	for (int c = 0; c < d->channels; c++)
+		planes[c] = data + d->offset[c];
+	vhs_spool_interleave(a->buf, planes, fmt, d->channels, d->nb_samples);
+	vhs_release(ctx, 1, d->slot);
+	if (!a->header)
+		ret = s_audio_header(ctx, p, d->pts);
+	if (!ret)
+		ret = s_audio_write(ctx, p, a->buf, need);
+	a->frames++;
+	a->samples += (uint64_t)d->nb_samples;
+	return ret;
+}
+
+static int s_audio_end(struct vhs_ctx *ctx, struct encode_priv *p, const struct vhs_segment *end)
+{
+	struct seg_audio *a = &p->sa;
+	uint64_t bytes;
+	int ret = s_check_count(ctx, end, a->frames, 1);
+
+	if (!ret && !a->header)
+		ret = s_audio_header(ctx, p, INT64_MIN);
+	if (ret)
+		return ret;
+	bytes = vhs_tempfile_size(a->tf);
+	ret = vhs_tempfile_commit(&a->tf);
+	a->open = false;
+	if (ret)
+		return s_write_fail(ctx, p, "the audio", end->index, -ret);
+	return s_committed(ctx, p, &a->begin, 1, 0, a->samples, bytes);
+}
+
+/* ---- the stage ---- */
+
+static int s_segment(struct vhs_ctx *ctx, const struct vhs_segment *seg)
+{
+	struct encode_priv *p = vhs_priv(ctx);
+	bool open = seg->port == 0 ? p->sv.open : p->sa.open;
+	uint32_t index = seg->port == 0 ? p->sv.begin.index : p->sa.begin.index;
+
+	if (seg->phase == VHS_SEG_BEGIN ? open : !open || index != seg->index)
+		return vhs_fail(ctx, VHS_ERR_INTERNAL, "segment %u %s on input %u out of order", seg->index,
+				seg->phase == VHS_SEG_BEGIN ? "BEGIN" : "END", seg->port);
+	if (seg->phase == VHS_SEG_BEGIN)
+		return seg->port == 0 ? s_video_begin(ctx, p, seg) : s_audio_begin(ctx, p, seg);
+	return seg->port == 0 ? s_video_end(ctx, p, seg) : s_audio_end(ctx, p, seg);
+}
+
+static int s_eos(struct vhs_ctx *ctx, int port)
+{
+	struct encode_priv *p = vhs_priv(ctx);
+
+	if (port == 0 ? p->sv.open : p->sa.open)
+		return vhs_fail(ctx, VHS_ERR_INTERNAL, "input %d ended inside a segment", port);
 	return 0;
 }
 
 static int s_init(struct vhs_ctx *ctx)
 {
 	struct encode_priv *p = vhs_priv(ctx);
+	char output[4096];
+	const AVOutputFormat *of;
+	int ret;
 
 	vhs_av_log_setup();
 	p->pkt = av_packet_alloc();
-	p->chunk = av_frame_alloc();
-	if (!p->pkt || !p->chunk)
+	if (!p->pkt)
 		return -ENOMEM;
-	return s_open_output(ctx, p);
-}
-
-/* Sends one frame (NULL: flush) and writes every packet that comes out. */
-static int s_encode(struct vhs_ctx *ctx, struct encode_priv *p, struct encoder *e, AVFrame *f)
-{
-	int ret = avcodec_send_frame(e->enc, f);
-
-	if (ret < 0)
-		return vhs_fail(ctx, VHS_ERR_INTERNAL, "%s encoder: %s", e->enc->codec->name, vhs_av_err(ret));
-	for (;;) {
-		ret = avcodec_receive_packet(e->enc, p->pkt);
-		if (ret == AVERROR(EAGAIN) || ret == AVERROR_EOF)
-			return 0;
-		if (ret < 0)
-			return vhs_fail(ctx, VHS_ERR_INTERNAL, "%s encoder: %s", e->enc->codec->name,
-					vhs_av_err(ret));
-		av_packet_rescale_ts(p->pkt, e->enc->time_base, e->st->time_base);
-		p->pkt->stream_index = e->st->index;
-		ret = av_interleaved_write_frame(p->oc, p->pkt);
-		if (ret < 0)
-			return vhs_fail(ctx, VHS_ERR_OUTPUT, "cannot write '%s': %s", p->part, vhs_av_err(ret));
-	}
-}
-
-static int s_video(struct vhs_ctx *ctx, const struct vhs_frame *d, uint8_t *data)
-{
-	struct encode_priv *p = vhs_priv(ctx);
-	AVFrame *f = vhs_wrap_video(ctx, d, data);
-	int ret;
-
-	if (!f)
-		return -ENOMEM;
-	f->pict_type = AV_PICTURE_TYPE_NONE;
-	f->sample_aspect_ratio = p->v.enc->sample_aspect_ratio;
-	ret = s_encode(ctx, p, &p->v, f);
-	av_frame_free(&f);
+	p->n_ports = vhs_input_count(ctx);
+	if (vhs_setting(ctx, "segment.dir", p->dir, sizeof(p->dir)) < 0)
+		return vhs_fail(ctx, VHS_ERR_CONFIG, "no work dir (segment.dir) in the settings");
+	if (vhs_setting(ctx, "output", output, sizeof(output)) < 0)
+		return vhs_fail(ctx, VHS_ERR_CONFIG, "no output in the job");
+	of = av_guess_format(NULL, output, NULL);
+	if (!of)
+		return vhs_fail(ctx, VHS_ERR_OUTPUT, "'%s': unsupported output format (use .mkv or .mp4)", output);
+	p->global_header = of->flags & AVFMT_GLOBALHEADER;
+	/* Open the encoder once now, so a bad codec setting fails before any frame flows. */
+	ret = s_open_video(ctx, p);
+	avcodec_free_context(&p->v.enc);
 	return ret;
-}
-
-/* Encodes whole encoder frames from the fifo; with flush, also the short last one. */
-static int s_audio_drain(struct vhs_ctx *ctx, struct encode_priv *p, int flush)
-{
-	AVCodecContext *c = p->a.enc;
-	int want = c->frame_size > 0 && !(c->codec->capabilities & AV_CODEC_CAP_VARIABLE_FRAME_SIZE)
-			   ? c->frame_size : av_audio_fifo_size(p->fifo);
-	int ret = 0;
-
-	while (!ret && want > 0 && (av_audio_fifo_size(p->fifo) >= want ||
-				    (flush && av_audio_fifo_size(p->fifo) > 0))) {
-		int nb = FFMIN(want, av_audio_fifo_size(p->fifo));
-
-		av_frame_unref(p->chunk);
-		p->chunk->nb_samples = nb;
-		p->chunk->format = c->sample_fmt;
-		p->chunk->sample_rate = c->sample_rate;
-		av_channel_layout_copy(&p->chunk->ch_layout, &c->ch_layout);
-		ret = av_frame_get_buffer(p->chunk, 0);
-		if (ret < 0)
-			return ret;
-		av_audio_fifo_read(p->fifo, (void **)p->chunk->data, nb);
-		p->chunk->pts = p->a.next_pts;
-		p->a.next_pts += nb;
-		ret = s_encode(ctx, p, &p->a, p->chunk);
-	}
-	return ret;
-}
-
-static int s_audio(struct vhs_ctx *ctx, const struct vhs_audio *d, uint8_t *data)
-{
-	struct encode_priv *p = vhs_priv(ctx);
-	AVFrame *f = vhs_wrap_audio(ctx, d, data);
-	int ret;
-
-	if (!f)
-		return -ENOMEM;
-	if (av_audio_fifo_size(p->fifo) == 0 && f->pts != AV_NOPTS_VALUE)
-		p->a.next_pts = f->pts; /* (re)anchor at the first sample we hold */
-	ret = av_audio_fifo_write(p->fifo, (void **)f->extended_data, f->nb_samples);
-	av_frame_free(&f); /* the slot goes back here: the fifo has the samples */
-	if (ret < 0)
-		return vhs_fail(ctx, VHS_ERR_INTERNAL, "audio fifo: %s", vhs_av_err(ret));
-	return s_audio_drain(ctx, p, 0);
-}
-
-static int s_eos(struct vhs_ctx *ctx, int port)
-{
-	struct encode_priv *p = vhs_priv(ctx);
-	int ret = 0;
-
-	if (port == 1)
-		ret = s_audio_drain(ctx, p, 1);
-	return ret ? ret : s_encode(ctx, p, port == 0 ? &p->v : &p->a, NULL);
-}
-
-static int s_fsync(const char *path)
-{
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
-	int ret;
-
-	if (fd < 0)
-		return -errno;
-	ret = fsync(fd) ? -errno : 0;
-	close(fd);
-	return ret;
-}
-
-static int s_finish(struct vhs_ctx *ctx)
-{
-	struct encode_priv *p = vhs_priv(ctx);
-	int ret = av_write_trailer(p->oc);
-
-	if (ret < 0)
-		return vhs_fail(ctx, VHS_ERR_OUTPUT, "cannot finish '%s': %s", p->part, vhs_av_err(ret));
-	ret = avio_closep(&p->oc->pb);
-	if (ret < 0)
-		return vhs_fail(ctx, VHS_ERR_OUTPUT, "cannot close '%s': %s", p->part, vhs_av_err(ret));
-	ret = s_fsync(p->part);
-	if (ret < 0)
-		return vhs_fail(ctx, VHS_ERR_OUTPUT, "cannot sync '%s': %s", p->part, strerror(-ret));
-	return 0;
 }
 
 static void s_uninit(struct vhs_ctx *ctx)
 {
 	struct encode_priv *p = vhs_priv(ctx);
 
+	s_video_close(p);
+	vhs_tempfile_abort(&p->sa.tf);
+	free(p->sa.buf);
 	avcodec_free_context(&p->v.enc);
-	avcodec_free_context(&p->a.enc);
-	if (p->oc) {
-		avio_closep(&p->oc->pb);
-		avformat_free_context(p->oc);
-	}
-	av_audio_fifo_free(p->fifo);
-	av_frame_free(&p->chunk);
 	av_packet_free(&p->pkt);
 }
 
@@ -353,8 +515,8 @@ const struct vhs_stage vhs_stage_encode = {
 	.init = s_init,
 	.video = s_video,
 	.audio = s_audio,
+	.segment = s_segment,
 	.eos = s_eos,
-	.finish = s_finish,
 	.uninit = s_uninit,
 };
 

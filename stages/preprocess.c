@@ -22,6 +22,7 @@ const struct vhs_stage vhs_stage_preprocess = {
 	.priv_size = sizeof(struct vhs_filter_stage),
 	.init = s_init,
 	.video = vhs_filter_stage_video,
+	.segment = vhs_filter_stage_segment,
 	.eos = vhs_filter_stage_eos,
 	.uninit = vhs_filter_stage_uninit,
 };

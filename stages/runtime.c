@@ -11,6 +11,13 @@
  * Heartbeat: STATS goes out at most every 0.5 s from every place the stage can wait
  * (input wait, output wait) and after each callback, so a busy stage still beats.
  *
+ * Segments: SEGMENT BEGIN/END markers are input records like FRAME (they keep their order
+ * with the frames); a source's SEGMENT REQUESTs queue there too. DRAIN is control: it
+ * sets a flag the source reads between segments.
+ *
+ * Fault injection for tests: VHS_TEST_CRASH=STAGE:N makes stage STAGE kill itself with
+ * SIGKILL at its N-th data record (received, or sent by a source), every time it starts.
+ *
  * Exit status: 0 after DONE; 1 after ERROR; 3 when stopped by STOP.
  */
 #include "runtime.h"
@@ -46,6 +53,8 @@ struct port_out {
 	uint32_t *credits;            /* granted empty slots, a stack */
 	uint32_t n_credits;
 	uint64_t sent;                /* records sent */
+	uint32_t segment;             /* index of the last BEGIN sent */
+	uint64_t seg_sent;            /* records sent since that BEGIN */
 };
 
 struct vhs_ctx {
@@ -59,6 +68,9 @@ struct vhs_ctx {
 	struct vhs_msg *fifo;         /* pending input records */
 	size_t fifo_head, fifo_len, fifo_cap;
 	int stop;                     /* STOP received */
+	int drain;                    /* DRAIN received */
+	uint64_t crash_at;            /* VHS_TEST_CRASH: die at this data record, 0 = never */
+	uint64_t data_records;        /* data records handled (received, or sent by a source) */
 	int failed;                   /* ERROR sent */
 	struct vhs_stats stats;
 	uint64_t last_stats_ns;
@@ -70,6 +82,22 @@ static uint64_t s_now(void)
 
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+}
+
+/* VHS_TEST_CRASH: a crash as real as it gets, at a reproducible point. */
+static void s_crash_point(struct vhs_ctx *ctx)
+{
+	if (ctx->crash_at && ++ctx->data_records >= ctx->crash_at)
+		raise(SIGKILL);
+}
+
+static void s_crash_setup(struct vhs_ctx *ctx)
+{
+	const char *v = getenv("VHS_TEST_CRASH");
+	size_t n = strlen(ctx->stage->name);
+
+	if (v && !strncmp(v, ctx->stage->name, n) && (v[n] == ':' || !v[n]))
+		ctx->crash_at = v[n] == ':' && atoll(v + n + 1) > 0 ? (uint64_t)atoll(v + n + 1) : 1;
 }
 
 static int s_send(struct vhs_ctx *ctx, const struct vhs_msg *m)
@@ -190,8 +218,12 @@ static int s_pump(struct vhs_ctx *ctx, long timeout_ms)
 	case VHS_MSG_STOP:
 		ctx->stop = 1;
 		return 1;
+	case VHS_MSG_DRAIN:
+		ctx->drain = 1;
+		return 1;
 	case VHS_MSG_FRAME:
 	case VHS_MSG_AUDIO:
+	case VHS_MSG_SEGMENT:
 	case VHS_MSG_EOS:
 		ret = s_fifo_push(ctx, &m);
 		return ret ? ret : 1;
@@ -288,7 +320,11 @@ int vhs_send_video(struct vhs_ctx *ctx, struct vhs_frame *f)
 		return vhs_fail(ctx, VHS_ERR_INTERNAL, "frame of %u bytes overflows slot of %zu",
 				f->bytes, ctx->out[f->port].ring.slot_size);
 	f->index = ctx->out[f->port].sent++;
+	f->segment = ctx->out[f->port].segment;
+	ctx->out[f->port].seg_sent++;
 	m.u.frame = *f;
+	if (!ctx->n_in)
+		s_crash_point(ctx);
 	ctx->stats.frames_out++;
 	return s_send(ctx, &m);
 }
@@ -301,9 +337,68 @@ int vhs_send_audio(struct vhs_ctx *ctx, struct vhs_audio *a)
 		return vhs_fail(ctx, VHS_ERR_INTERNAL, "audio of %u bytes overflows slot of %zu",
 				a->bytes, ctx->out[a->port].ring.slot_size);
 	a->index = ctx->out[a->port].sent++;
+	a->segment = ctx->out[a->port].segment;
+	ctx->out[a->port].seg_sent++;
 	m.u.audio = *a;
+	if (!ctx->n_in)
+		s_crash_point(ctx);
 	ctx->stats.frames_out++;
 	return s_send(ctx, &m);
+}
+
+int vhs_send_segment(struct vhs_ctx *ctx, struct vhs_segment *s)
+{
+	struct vhs_msg m = { .type = VHS_MSG_SEGMENT };
+
+	if (s->phase == VHS_SEG_BEGIN || s->phase == VHS_SEG_END) {
+		struct port_out *o;
+
+		if (s->port >= ctx->n_out)
+			return vhs_fail(ctx, VHS_ERR_INTERNAL, "segment marker for output port %u", s->port);
+		o = &ctx->out[s->port];
+		if (s->phase == VHS_SEG_BEGIN) {
+			o->segment = s->index;
+			o->seg_sent = 0;
+		} else {
+			s->frames = o->seg_sent;
+		}
+	}
+	m.u.segment = *s;
+	return s_send(ctx, &m);
+}
+
+int vhs_next_segment(struct vhs_ctx *ctx, uint32_t *index)
+{
+	struct vhs_msg m;
+	uint64_t t0 = s_now();
+	int ret = 0;
+
+	while (!ret && !ctx->stop && !ctx->drain) {
+		if (!s_fifo_pop(ctx, &m)) {
+			ret = s_pump(ctx, 250);
+			ret = ret < 0 ? ret : 0;
+			s_maybe_stats(ctx);
+			continue;
+		}
+		if (m.type == VHS_MSG_EOS)
+			break;
+		if (m.type != VHS_MSG_SEGMENT || m.u.segment.phase != VHS_SEG_REQUEST)
+			return vhs_fail(ctx, VHS_ERR_INTERNAL, "unexpected %s record for a source",
+					vhs_proto_type_name(m.type));
+		*index = m.u.segment.index;
+		ret = 1;
+	}
+	ctx->stats.wait_in_ns += s_now() - t0;
+	if (ret < 0)
+		return ret;
+	if (ctx->stop)
+		return -ECANCELED;
+	return ret;
+}
+
+int vhs_draining(struct vhs_ctx *ctx)
+{
+	return ctx->drain;
 }
 
 void vhs_release(struct vhs_ctx *ctx, int port, uint32_t slot)
@@ -444,11 +539,30 @@ static int s_startup(struct vhs_ctx *ctx, uint16_t instance)
 	return ret;
 }
 
+/* BEGIN or END on an input port: the stage's, or passed on to every output. */
+static int s_segment_marker(struct vhs_ctx *ctx, const struct vhs_segment *s)
+{
+	int ret = 0;
+
+	if (s->phase != VHS_SEG_BEGIN && s->phase != VHS_SEG_END)
+		return vhs_fail(ctx, VHS_ERR_INTERNAL, "segment record of phase %u on an input", s->phase);
+	if (ctx->stage->segment)
+		return ctx->stage->segment(ctx, s);
+	for (int i = 0; !ret && i < ctx->n_out; i++) {
+		struct vhs_segment out = *s;
+
+		out.port = (uint8_t)i;
+		ret = vhs_send_segment(ctx, &out);
+	}
+	return ret;
+}
+
 static int s_dispatch(struct vhs_ctx *ctx, const struct vhs_msg *m)
 {
 	const struct vhs_stage *st = ctx->stage;
 	int port = m->type == VHS_MSG_FRAME ? m->u.frame.port
-		 : m->type == VHS_MSG_AUDIO ? m->u.audio.port : m->u.eos.port;
+		 : m->type == VHS_MSG_AUDIO ? m->u.audio.port
+		 : m->type == VHS_MSG_SEGMENT ? m->u.segment.port : m->u.eos.port;
 	uint32_t slot = m->type == VHS_MSG_FRAME ? m->u.frame.slot : m->u.audio.slot;
 
 	if (port >= ctx->n_in || ctx->in[port].eos)
@@ -458,12 +572,15 @@ static int s_dispatch(struct vhs_ctx *ctx, const struct vhs_msg *m)
 		ctx->in[port].eos = 1;
 		return st->eos ? st->eos(ctx, port) : 0;
 	}
+	if (m->type == VHS_MSG_SEGMENT)
+		return s_segment_marker(ctx, &m->u.segment);
 	if (slot >= ctx->in[port].ring.slot_count ||
 	    (m->type == VHS_MSG_FRAME ? m->u.frame.bytes : m->u.audio.bytes) >
 		    ctx->in[port].ring.slot_size)
 		return vhs_fail(ctx, VHS_ERR_INTERNAL, "descriptor outside ring %s",
 				ctx->in[port].ring.name);
 	ctx->stats.frames_in++;
+	s_crash_point(ctx);
 	if (m->type == VHS_MSG_FRAME && st->video)
 		return st->video(ctx, &m->u.frame, vhs_input_slot(ctx, port, slot));
 	if (m->type == VHS_MSG_AUDIO && st->audio)
@@ -580,6 +697,7 @@ int vhs_stage_main(const struct vhs_stage *stage, int argc, char **argv)
 	if (s_process_setup())
 		return 1;
 	snprintf(id, sizeof(id), "%s.%ld", stage->name, instance);
+	s_crash_setup(&ctx);
 	ctx.priv = calloc(1, stage->priv_size ? stage->priv_size : 1);
 	ret = ctx.priv ? s_connect(&ctx, endpoint, id) : -ENOMEM;
 	if (!ret)

@@ -11,6 +11,10 @@
  *   run()    source stages only (no inputs): produce until the end of input
  *   video()  filter/sink stages: one filled input slot on a port
  *   audio()  same, for audio slots
+ *   segment() a SEGMENT BEGIN or END marker on an input port (segments are the unit of
+ *            replay: a stage's output for a segment must depend only on the records
+ *            between its BEGIN and END); without it the marker is passed on to every
+ *            output port unchanged
  *   eos()    an input port ended: flush what depends on it
  *   finish() all inputs ended and flushed (sinks: write the trailer)
  *   uninit() free everything (also on error paths; must cope with partial init)
@@ -43,6 +47,7 @@ struct vhs_stage {
 	int (*run)(struct vhs_ctx *ctx);
 	int (*video)(struct vhs_ctx *ctx, const struct vhs_frame *f, uint8_t *data);
 	int (*audio)(struct vhs_ctx *ctx, const struct vhs_audio *a, uint8_t *data);
+	int (*segment)(struct vhs_ctx *ctx, const struct vhs_segment *s);
 	int (*eos)(struct vhs_ctx *ctx, int port);
 	int (*finish)(struct vhs_ctx *ctx);
 	void (*uninit)(struct vhs_ctx *ctx);
@@ -70,6 +75,15 @@ int vhs_output_slot(struct vhs_ctx *ctx, int port, uint32_t *slot, uint8_t **dat
 int vhs_send_video(struct vhs_ctx *ctx, struct vhs_frame *f);
 int vhs_send_audio(struct vhs_ctx *ctx, struct vhs_audio *a);
 
+/* Sends a segment marker: BEGIN or END on output port s->port (END's frames is filled in:
+ * the records sent on the port since its BEGIN; video and audio records sent after a
+ * BEGIN carry its index), or DONE (sinks: the segment's files are committed). */
+int vhs_send_segment(struct vhs_ctx *ctx, struct vhs_segment *s);
+
+/* Source stages: waits for the next SEGMENT REQUEST. Returns 1 with *index set, 0 when
+ * there will be no more (the orchestrator's EOS, or DRAIN), -ECANCELED on STOP. */
+int vhs_next_segment(struct vhs_ctx *ctx, uint32_t *index);
+
 /* Gives an input slot back. The stage must not touch it afterwards. */
 void vhs_release(struct vhs_ctx *ctx, int port, uint32_t slot);
 
@@ -88,5 +102,8 @@ void vhs_warn(struct vhs_ctx *ctx, const char *fmt, ...) __attribute__((format(p
 
 /* True once STOP arrived; long loops in run() should check it. */
 int vhs_stopping(struct vhs_ctx *ctx);
+
+/* True once DRAIN arrived: finish the segment at hand, start no new one. */
+int vhs_draining(struct vhs_ctx *ctx);
 
 #endif

@@ -41,7 +41,7 @@ TestSuite(manifest, .init = setup, .fini = teardown);
 
 static struct vhs_manifest_segment seg(uint32_t i)
 {
-	struct vhs_manifest_segment s = { .index = i, .first_frame = 600 * (int64_t)i, .frames = 600,
+	struct vhs_manifest_segment s = { .index = i, .samples = 1601 * (int64_t)i, .frames = 600,
 					  .bytes = 1000000u + i };
 
 	snprintf(s.file, sizeof(s.file), "seg-%05u.mkv", i);
@@ -95,7 +95,7 @@ Test(manifest, roundtrip)
 	cr_assert_eq(back.n_done, 3);
 	for (size_t i = 0; i < 3; i++) {
 		cr_assert_eq(back.done[i].index, m.done[i].index);
-		cr_assert_eq(back.done[i].first_frame, m.done[i].first_frame);
+		cr_assert_eq(back.done[i].samples, m.done[i].samples);
 		cr_assert_eq(back.done[i].frames, m.done[i].frames);
 		cr_assert_eq(back.done[i].bytes, m.done[i].bytes);
 		cr_assert_str_eq(back.done[i].file, m.done[i].file);
@@ -137,12 +137,12 @@ Test(manifest, refuses_damage)
 	expect_damaged("version = 2\nfingerprint = \"00000000000000ff\"\n", "version");
 	expect_damaged("version = 1\nfingerprint = \"ff\"\n", "fingerprint");
 	expect_damaged("version = 1\nfingerprint = \"zz000000000000ff\"\n", "hexadecimal");
-	expect_damaged(HEAD "[[segment]]\nindex = 0\nfirst_frame = 0\nframes = 1\nbytes = 3\n", "file");
-	expect_damaged(HEAD "[[segment]]\nindex = 0\nfirst_frame = 0\nframes = 1\nbytes = 3\nfile = \"../x\"\n", "file");
-	expect_damaged(HEAD "[[segment]]\nindex = 7\nfirst_frame = 0\nframes = 1\nbytes = 3\nfile = \"a\"\n", "beyond");
-	expect_damaged(HEAD "[[segment]]\nindex = 1\nfirst_frame = 0\nframes = 1\nbytes = 3\nfile = \"a\"\n"
-			    "[[segment]]\nindex = 1\nfirst_frame = 0\nframes = 1\nbytes = 3\nfile = \"b\"\n", "twice");
-	expect_damaged(HEAD "[[segment]]\nindex = 0\nfirst_frame = -5\nframes = 1\nbytes = 3\nfile = \"a\"\n", "first_frame");
+	expect_damaged(HEAD "[[segment]]\nindex = 0\nsamples = 0\nframes = 1\nbytes = 3\n", "file");
+	expect_damaged(HEAD "[[segment]]\nindex = 0\nsamples = 0\nframes = 1\nbytes = 3\nfile = \"../x\"\n", "file");
+	expect_damaged(HEAD "[[segment]]\nindex = 7\nsamples = 0\nframes = 1\nbytes = 3\nfile = \"a\"\n", "beyond");
+	expect_damaged(HEAD "[[segment]]\nindex = 1\nsamples = 0\nframes = 1\nbytes = 3\nfile = \"a\"\n"
+			    "[[segment]]\nindex = 1\nsamples = 0\nframes = 1\nbytes = 3\nfile = \"b\"\n", "twice");
+	expect_damaged(HEAD "[[segment]]\nindex = 0\nsamples = -5\nframes = 1\nbytes = 3\nfile = \"a\"\n", "samples");
 	expect_damaged(HEAD "segment = 3\n", "array");
 	expect_damaged("version = 1\nfingerprint = \"00000000000000ff\n", "manifest.toml:2:");  /* torn */
 }

@@ -1,0 +1,406 @@
+/* mux.c: the mux stage: joins the finished segments into the output. It runs alone, after
+ * every segment of the job is in the work dir (possibly made by several runs, attempts or
+ * workers), and writes OUTPUT.part; the orchestrator renames it to OUTPUT.
+ *
+ * DESIGN
+ * Video: the packets of v000000.nut, v000001.nut, ... are copied as they are; their
+ * timestamps are the capture's own timeline, so they continue across segments by
+ * construction. The output stream takes its codec parameters (extradata included) from
+ * the first segment; every segment must match them.
+ * Audio: the spools a000000.pcm, ... hold the enhanced samples back to back, cut at the
+ * same instants as the video; they are encoded here in one pass (the encoder sees one
+ * continuous signal, no priming or padding at segment seams), with timestamps continuing
+ * from the first sample. Audio is written interleaved with the video by time.
+ * The file is fsynced before DONE.
+ */
+#include <fcntl.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <libavcodec/avcodec.h>
+#include <libavformat/avformat.h>
+#include <libavutil/audio_fifo.h>
+#include <libavutil/opt.h>
+
+#include "avslot.h"
+#include "spool.h"
+
+#define READ_SAMPLES 4096
+
+struct mux_priv {
+	char dir[4096], output[4096], part[4200];
+	long long count;           /* segments */
+	long long frames_expected; /* video frames in all segments */
+	AVFormatContext *oc;
+	AVStream *vst, *ast;
+	AVRational seg_tb;         /* time base of the segment files' video */
+	AVCodecContext *aenc;
+	AVAudioFifo *fifo;
+	AVFrame *chunk;
+	AVPacket *pkt;             /* video, read from the segments */
+	AVPacket *apkt;            /* audio, from the encoder */
+	struct vhs_spool_header ah;/* format of the spools */
+	FILE *spool;               /* the segment's spool being read */
+	uint8_t *raw;              /* read buffer */
+	int64_t next_pts;          /* audio: pts of the next sample into the encoder */
+	bool have_pts;
+	uint64_t frames;           /* video packets written */
+};
+
+static void s_path(const struct mux_priv *p, char *buf, size_t n, char kind, long long k)
+{
+	snprintf(buf, n, "%s/%c%06lld.%s", p->dir, kind, k, kind == 'v' ? "nut" : "pcm");
+}
+
+static int s_open_segment(struct vhs_ctx *ctx, struct mux_priv *p, long long k, AVFormatContext **in)
+{
+	char path[4200];
+	int ret;
+
+	s_path(p, path, sizeof(path), 'v', k);
+	ret = avformat_open_input(in, path, NULL, NULL);
+	if (ret >= 0)
+		ret = avformat_find_stream_info(*in, NULL);
+	if (ret < 0 || (*in)->nb_streams != 1)
+		return vhs_fail(ctx, VHS_ERR_INTERNAL, "segment file '%s' is missing or damaged: %s", path,
+				ret < 0 ? vhs_av_err(ret) : "wrong stream count");
+	return 0;
+}
+
+static int s_open_spool(struct vhs_ctx *ctx, struct mux_priv *p, long long k, struct vhs_spool_header *h)
+{
+	uint8_t raw[VHS_SPOOL_HEADER];
+	char path[4200];
+
+	s_path(p, path, sizeof(path), 'a', k);
+	p->spool = fopen(path, "rb");
+	if (!p->spool || fread(raw, 1, sizeof(raw), p->spool) != sizeof(raw) ||
+	    vhs_spool_header_unpack(h, raw))
+		return vhs_fail(ctx, VHS_ERR_INTERNAL, "audio spool '%s' is missing or damaged", path);
+	return 0;
+}
+
+static int s_open_audio(struct vhs_ctx *ctx, struct mux_priv *p)
+{
+	char name[64] = "aac", rate[32] = "";
+	const AVCodec *codec;
+	AVCodecContext *c;
+	int ret;
+
+	vhs_setting(ctx, "encode.audio_codec", name, sizeof(name));
+	vhs_setting(ctx, "encode.audio_bitrate", rate, sizeof(rate));
+	codec = avcodec_find_encoder_by_name(name);
+	if (!codec || codec->type != AVMEDIA_TYPE_AUDIO)
+		return vhs_fail(ctx, VHS_ERR_CONFIG, "unknown audio encoder '%s'", name);
+	c = p->aenc = avcodec_alloc_context3(codec);
+	if (!c)
+		return -ENOMEM;
+	c->sample_fmt = p->ah.fmt;
+	c->sample_rate = p->ah.rate;
+	c->time_base = (AVRational){ 1, p->ah.rate };
+	if (p->ah.layout)
+		av_channel_layout_from_mask(&c->ch_layout, p->ah.layout);
+	else
+		av_channel_layout_default(&c->ch_layout, p->ah.channels);
+	if (rate[0] && av_opt_set(c, "b", rate, 0) < 0)
+		return vhs_fail(ctx, VHS_ERR_CONFIG, "encode.audio_bitrate '%s' is not a bit rate", rate);
+	if (p->oc->oformat->flags & AVFMT_GLOBALHEADER)
+		c->flags |= AV_CODEC_FLAG_GLOBAL_HEADER;
+	ret = avcodec_open2(c, codec, NULL);
+	if (ret < 0)
+		return vhs_fail(ctx, VHS_ERR_CONFIG, "cannot open audio encoder %s: %s", name, vhs_av_err(ret));
+	p->fifo = av_audio_fifo_alloc(c->sample_fmt, c->ch_layout.nb_channels, 2 * READ_SAMPLES);
+	p->raw = malloc((size_t)READ_SAMPLES * (size_t)p->ah.channels *
+			(size_t)av_get_bytes_per_sample(p->ah.fmt));
+	p->ast = avformat_new_stream(p->oc, NULL);
+	if (!p->fifo || !p->raw || !p->ast)
+		return -ENOMEM;
+	p->ast->time_base = c->time_base;
+	return avcodec_parameters_from_context(p->ast->codecpar, c);
+}
+
+/* The output, with the video stream of segment 0 and the audio encoder. */
+static int s_open_output(struct vhs_ctx *ctx, struct mux_priv *p)
+{
+	AVFormatContext *first = NULL;
+	bool audio = vhs_setting_int(ctx, "segment.audio", 0) != 0;
+	int ret = s_open_segment(ctx, p, 0, &first);
+
+	if (ret)
+		goto out;
+	ret = avformat_alloc_output_context2(&p->oc, NULL, NULL, p->output);
+	if (ret < 0) {
+		ret = vhs_fail(ctx, VHS_ERR_OUTPUT, "'%s': unsupported output format (use .mkv or .mp4)", p->output);
+		goto out;
+	}
+	p->vst = avformat_new_stream(p->oc, NULL);
+	if (!p->vst) {
+		ret = -ENOMEM;
+		goto out;
+	}
+	p->seg_tb = first->streams[0]->time_base;
+	avcodec_parameters_copy(p->vst->codecpar, first->streams[0]->codecpar);
+	p->vst->codecpar->codec_tag = 0;
+	p->vst->time_base = p->seg_tb;
+	p->vst->sample_aspect_ratio = first->streams[0]->codecpar->sample_aspect_ratio;
+	if (audio) {
+		ret = s_open_spool(ctx, p, 0, &p->ah);
+		if (p->spool)
+			fclose(p->spool);
+		p->spool = NULL;
+		if (!ret)
+			ret = s_open_audio(ctx, p);
+		if (ret)
+			goto out;
+	}
+	ret = avio_open(&p->oc->pb, p->part, AVIO_FLAG_WRITE);
+	if (ret < 0) {
+		ret = vhs_fail(ctx, VHS_ERR_OUTPUT, "cannot create '%s': %s", p->part, vhs_av_err(ret));
+		goto out;
+	}
+	ret = avformat_write_header(p->oc, NULL);
+	if (ret < 0)
+		ret = vhs_fail(ctx, VHS_ERR_OUTPUT, "cannot write '%s': %s", p->part, vhs_av_err(ret));
+	else
+		ret = 0;
+out:
+	avformat_close_input(&first);
+	return ret;
+}
+
+static int s_write(struct vhs_ctx *ctx, struct mux_priv *p, AVPacket *pkt)
+{
+	int ret = av_interleaved_write_frame(p->oc, pkt);
+
+	if (ret < 0)
+		return vhs_fail(ctx, VHS_ERR_OUTPUT, "cannot write '%s': %s", p->part, vhs_av_err(ret));
+	return 0;
+}
+
+/* Encodes one chunk (NULL: flush) and writes what comes out. */
+static int s_encode_audio(struct vhs_ctx *ctx, struct mux_priv *p, AVFrame *f)
+{
+	int ret = avcodec_send_frame(p->aenc, f);
+
+	if (ret < 0)
+		return vhs_fail(ctx, VHS_ERR_INTERNAL, "%s encoder: %s", p->aenc->codec->name, vhs_av_err(ret));
+	for (;;) {
+		ret = avcodec_receive_packet(p->aenc, p->apkt);
+		if (ret == AVERROR(EAGAIN) || ret == AVERROR_EOF)
+			return 0;
+		if (ret < 0)
+			return vhs_fail(ctx, VHS_ERR_INTERNAL, "%s encoder: %s", p->aenc->codec->name,
+					vhs_av_err(ret));
+		av_packet_rescale_ts(p->apkt, p->aenc->time_base, p->ast->time_base);
+		p->apkt->stream_index = p->ast->index;
+		ret = s_write(ctx, p, p->apkt);
+		if (ret)
+			return ret;
+	}
+}
+
+/* Encodes whole encoder frames from the fifo; with flush, also the short last one. */
+static int s_audio_drain(struct vhs_ctx *ctx, struct mux_priv *p, int flush)
+{
+	AVCodecContext *c = p->aenc;
+	int want = c->frame_size > 0 && !(c->codec->capabilities & AV_CODEC_CAP_VARIABLE_FRAME_SIZE)
+			   ? c->frame_size : av_audio_fifo_size(p->fifo);
+	int ret = 0;
+
+	while (!ret && want > 0 && (av_audio_fifo_size(p->fifo) >= want ||
+				    (flush && av_audio_fifo_size(p->fifo) > 0))) {
+		int nb = FFMIN(want, av_audio_fifo_size(p->fifo));
+
+		av_frame_unref(p->chunk);
+		p->chunk->nb_samples = nb;
+		p->chunk->format = c->sample_fmt;
+		p->chunk->sample_rate = c->sample_rate;
+		av_channel_layout_copy(&p->chunk->ch_layout, &c->ch_layout);
+		ret = av_frame_get_buffer(p->chunk, 0);
+		if (ret < 0)
+			return ret;
+		av_audio_fifo_read(p->fifo, (void **)p->chunk->data, nb);
+		p->chunk->pts = p->next_pts;
+		p->next_pts += nb;
+		ret = s_encode_audio(ctx, p, p->chunk);
+	}
+	return ret;
+}
+
+/* Feeds the open spool to the encoder until the audio reaches video time t (in the
+ * segment time base), or to its end when t is INT64_MAX. */
+static int s_audio_until(struct vhs_ctx *ctx, struct mux_priv *p, int64_t t)
+{
+	size_t frame = (size_t)p->ah.channels * (size_t)av_get_bytes_per_sample(p->ah.fmt);
+	uint8_t *planes[64];
+	AVFrame *tmp;
+	int ret = 0;
+
+	if (!p->spool)
+		return 0;
+	tmp = av_frame_alloc();
+	if (!tmp)
+		return -ENOMEM;
+	while (!ret && (t == INT64_MAX || av_compare_ts(p->next_pts + av_audio_fifo_size(p->fifo),
+							 p->aenc->time_base, t, p->seg_tb) < 0)) {
+		size_t n = fread(p->raw, frame, READ_SAMPLES, p->spool);
+
+		if (!n) {
+			ret = ferror(p->spool) ? vhs_fail(ctx, VHS_ERR_INTERNAL, "reading an audio spool failed") : 0;
+			fclose(p->spool);
+			p->spool = NULL;
+			break;
+		}
+		tmp->nb_samples = (int)n;
+		tmp->format = p->ah.fmt;
+		av_channel_layout_copy(&tmp->ch_layout, &p->aenc->ch_layout);
+		ret = av_frame_get_buffer(tmp, 0);
+		if (ret < 0)
+			break;
+		for (int c = 0; c < p->ah.channels && c < 64; c++)
+			planes[c] = tmp->extended_data[av_sample_fmt_is_planar(p->ah.fmt) ? c : 0];
+		vhs_spool_split(planes, p->raw, p->ah.fmt, p->ah.channels, (int)n);
+		ret = av_audio_fifo_write(p->fifo, (void **)tmp->extended_data, (int)n);
+		av_frame_unref(tmp);
+		ret = ret < 0 ? ret : s_audio_drain(ctx, p, 0);
+	}
+	av_frame_free(&tmp);
+	return ret;
+}
+
+/* Copies segment k's video packets, with its audio interleaved by time. */
+static int s_segment(struct vhs_ctx *ctx, struct mux_priv *p, long long k)
+{
+	AVFormatContext *in = NULL;
+	struct vhs_spool_header h;
+	int ret = s_open_segment(ctx, p, k, &in);
+
+	if (!ret && av_q2d(in->streams[0]->time_base) != av_q2d(p->seg_tb))
+		ret = vhs_fail(ctx, VHS_ERR_INTERNAL, "segment %lld has another time base", k);
+	if (!ret && p->aenc) {
+		ret = s_open_spool(ctx, p, k, &h);
+		if (!ret && (h.fmt != p->ah.fmt || h.rate != p->ah.rate || h.channels != p->ah.channels))
+			ret = vhs_fail(ctx, VHS_ERR_INTERNAL, "segment %lld has another audio format", k);
+		if (!ret && !p->have_pts && h.pts != INT64_MIN) {
+			p->next_pts = h.pts; /* the first sample's time; the rest follows on */
+			p->have_pts = true;
+		}
+	}
+	while (!ret && (ret = av_read_frame(in, p->pkt)) >= 0) {
+		if (p->aenc && p->pkt->pts != AV_NOPTS_VALUE)
+			ret = s_audio_until(ctx, p, p->pkt->pts);
+		p->pkt->stream_index = p->vst->index;
+		av_packet_rescale_ts(p->pkt, p->seg_tb, p->vst->time_base);
+		p->pkt->pos = -1;
+		if (!ret)
+			ret = s_write(ctx, p, p->pkt);
+		av_packet_unref(p->pkt);
+		p->frames++;
+	}
+	if (ret == AVERROR_EOF)
+		ret = 0;
+	else if (ret < 0 && ret != -EIO)
+		ret = vhs_fail(ctx, VHS_ERR_INTERNAL, "reading segment %lld: %s", k, vhs_av_err(ret));
+	if (!ret && p->aenc)
+		ret = s_audio_until(ctx, p, INT64_MAX);
+	if (p->spool)
+		fclose(p->spool);
+	p->spool = NULL;
+	avformat_close_input(&in);
+	return ret;
+}
+
+static int s_fsync(const char *path)
+{
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	int ret;
+
+	if (fd < 0)
+		return -errno;
+	ret = fsync(fd) ? -errno : 0;
+	close(fd);
+	return ret;
+}
+
+static int s_run(struct vhs_ctx *ctx)
+{
+	struct mux_priv *p = vhs_priv(ctx);
+	int ret = s_open_output(ctx, p);
+
+	for (long long k = 0; !ret && k < p->count; k++) {
+		ret = s_segment(ctx, p, k);
+		if (!ret && vhs_stopping(ctx))
+			return -ECANCELED;
+	}
+	if (!ret && p->aenc)
+		ret = s_audio_drain(ctx, p, 1);
+	if (!ret && p->aenc)
+		ret = s_encode_audio(ctx, p, NULL);
+	if (ret)
+		return ret;
+	if ((long long)p->frames != p->frames_expected)
+		return vhs_fail(ctx, VHS_ERR_INTERNAL, "the segments hold %llu video frames, the manifest "
+				"says %lld", (unsigned long long)p->frames, p->frames_expected);
+	ret = av_write_trailer(p->oc);
+	if (ret >= 0)
+		ret = avio_closep(&p->oc->pb);
+	if (ret < 0)
+		return vhs_fail(ctx, VHS_ERR_OUTPUT, "cannot finish '%s': %s", p->part, vhs_av_err(ret));
+	ret = s_fsync(p->part);
+	if (ret < 0)
+		return vhs_fail(ctx, VHS_ERR_OUTPUT, "cannot sync '%s': %s", p->part, strerror(-ret));
+	return 0;
+}
+
+static int s_init(struct vhs_ctx *ctx)
+{
+	struct mux_priv *p = vhs_priv(ctx);
+
+	vhs_av_log_setup();
+	if (vhs_setting(ctx, "output", p->output, sizeof(p->output)) < 0 ||
+	    vhs_setting(ctx, "segment.dir", p->dir, sizeof(p->dir)) < 0)
+		return vhs_fail(ctx, VHS_ERR_CONFIG, "no output or work dir in the settings");
+	snprintf(p->part, sizeof(p->part), "%s.part", p->output);
+	p->count = vhs_setting_int(ctx, "segment.count", 0);
+	p->frames_expected = vhs_setting_int(ctx, "segment.frames", -1);
+	if (p->count <= 0)
+		return vhs_fail(ctx, VHS_ERR_INTERNAL, "nothing to mux (segment.count %lld)", p->count);
+	p->pkt = av_packet_alloc();
+	p->apkt = av_packet_alloc();
+	p->chunk = av_frame_alloc();
+	return p->pkt && p->apkt && p->chunk ? 0 : -ENOMEM;
+}
+
+static void s_uninit(struct vhs_ctx *ctx)
+{
+	struct mux_priv *p = vhs_priv(ctx);
+
+	if (p->spool)
+		fclose(p->spool);
+	avcodec_free_context(&p->aenc);
+	if (p->oc) {
+		avio_closep(&p->oc->pb);
+		avformat_free_context(p->oc);
+	}
+	av_audio_fifo_free(p->fifo);
+	av_frame_free(&p->chunk);
+	av_packet_free(&p->pkt);
+	av_packet_free(&p->apkt);
+	free(p->raw);
+}
+
+const struct vhs_stage vhs_stage_mux = {
+	.name = "mux",
+	.priv_size = sizeof(struct mux_priv),
+	.init = s_init,
+	.run = s_run,
+	.uninit = s_uninit,
+};
+
+int main(int argc, char **argv)
+{
+	return vhs_stage_main(&vhs_stage_mux, argc, argv);
+}
