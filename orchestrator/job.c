@@ -51,14 +51,14 @@ enum s_type {
 	T_PRESET,  /* the name of a file in the preset directory */
 	T_SAR,     /* "auto" or "N:D" */
 	T_INT,     /* integer in [min, max] (or 0 with O_ZERO_OK) */
-	T_FLOAT,   /* integer or float in (min, max] */
+	T_FLOAT,   /* integer or float in (min, max], or 0 with O_ZERO_OK */
 	T_WORKERS, /* integer in [min, max], or "auto" stored as 0 */
 };
 
 enum {
 	O_REQUIRED = 1 << 0,  /* must be set by the job file or a --set */
 	O_NO_PRESET = 1 << 1, /* a preset may not set it */
-	O_ZERO_OK = 1 << 2,   /* T_INT: 0 is allowed besides [min, max] */
+	O_ZERO_OK = 1 << 2,   /* T_INT, T_FLOAT: 0 is allowed besides the range */
 };
 
 struct s_opt {
@@ -124,7 +124,7 @@ static const struct s_opt s_opts[] = {
 	S_WORKERS("audio", 3, "audio"),
 	S_WORKERS("encode", 4, "encode"),
 	{ "run", "segment_seconds", T_FLOAT, OFF(run.segment_seconds), { .f = 10 }, 0, 86400, NULL,
-	  0, "length of the segments the capture is cut into, in seconds (cut at the next "
+	  O_ZERO_OK, "length of the segments the capture is cut into, in seconds (cut at the next "
 	  "keyframe); 0 = one segment" },
 	{ "run", "temp_dir", T_PATH, OFF(run.temp_dir), { .s = "" }, 0, 0, NULL, 0,
 	  "directory for the work dir (finished segments and the manifest); \"\" = the output's "
@@ -134,11 +134,11 @@ static const struct s_opt s_opts[] = {
 	{ "run", "warmup_frames", T_INT, OFF(run.warmup_frames), { .i = 30 }, 0, 10000, NULL, 0,
 	  "frames decoded before and after a segment for filters with unbounded memory "
 	  "(temporal hqdn3d, unknown filters)" },
-	{ "run", "audio_warmup", T_FLOAT, OFF(run.audio_warmup), { .f = 3 }, 0, 600, NULL, 0,
+	{ "run", "audio_warmup", T_FLOAT, OFF(run.audio_warmup), { .f = 3 }, 0, 600, NULL, O_ZERO_OK,
 	  "seconds of audio decoded before and after a segment for stateful audio filters" },
 	{ "run", "restart_limit", T_INT, OFF(run.restart_limit), { .i = 5 }, 0, 64, NULL, 0,
 	  "restarts of one stage allowed within restart_window; one more fails the job" },
-	{ "run", "restart_window", T_FLOAT, OFF(run.restart_window), { .f = 60 }, 1, 86400, NULL, 0,
+	{ "run", "restart_window", T_FLOAT, OFF(run.restart_window), { .f = 60 }, 0, 86400, NULL, 0,
 	  "the window of restart_limit, in seconds" },
 };
 
@@ -515,8 +515,11 @@ static int s_check_float(const struct s_ctx *c, const struct s_opt *o, double f,
 {
 	char in[64];
 
-	if (f > o->min && f <= o->max)
+	if ((f > o->min && f <= o->max) || (f == 0 && (o->flags & O_ZERO_OK)))
 		return 0;
+	if ((o->flags & O_ZERO_OK) && o->min == 0)
+		return s_fail(c, v->line, v->col, "'%s'%s must be between 0 and %g, not %g", o->key,
+			      s_in(o->section, "", in, sizeof(in)), o->max, f);
 	return s_fail(c, v->line, v->col, "'%s'%s must be greater than %g and at most %g, not %g",
 		      o->key, s_in(o->section, "", in, sizeof(in)), o->min, o->max, f);
 }

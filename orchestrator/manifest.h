@@ -17,7 +17,7 @@
  *   index = 0
  *   frames = 600                       # output video frames in it
  *   samples = 480480                   # audio samples (per channel) in its spool
- *   file = "v000000.nut"               # in the work dir; the audio spool is a000000.pcm
+ *   file = "v000000.vseg"              # in the work dir; the audio spool is a000000.pcm
  *   bytes = 51788823                   # of both files
  *
  * A resumed run that finds another fingerprint or another input refuses to continue

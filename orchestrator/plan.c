@@ -77,8 +77,15 @@ static void s_each_filter(const char *chain, void (*fn)(const char *name, void *
 			c++;
 			continue;
 		}
-		if (*c == '\'' )
+		if (*c == '\'')
 			quote = !quote;
+		if (*c == '[' && !quote) { /* a link label: skipped whole */
+			while (c[1] && c[1] != ']')
+				c++;
+			if (c[1])
+				c++;
+			continue;
+		}
 		if (!*c || (*c == ',' && !quote) || (*c == ';' && !quote)) {
 			name[n] = '\0';
 			if (n)
@@ -91,8 +98,6 @@ static void s_each_filter(const char *chain, void (*fn)(const char *name, void *
 		}
 		if (in_name && (*c == '=' || *c == '@'))
 			in_name = false;
-		else if (in_name && *c == '[')
-			n = 0; /* a link label: skipped */
 		else if (in_name && *c != ' ' && *c != ']' && n + 1 < sizeof(name))
 			name[n++] = *c;
 	}

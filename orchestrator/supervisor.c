@@ -139,6 +139,7 @@ struct run {
 	uint64_t seg_frames;          /* frames of the segments in flight that reached encode */
 	struct vhs_plan plan;
 	struct proc procs[VHS_STAGE_KINDS];
+	struct proc pipeline_procs[VHS_STAGE_KINDS]; /* the last pipeline attempt's, for --stats */
 	struct edge edges[VHS_PLAN_MAX_EDGES];
 	int n_edges;
 	void *zctx, *router;
@@ -653,7 +654,7 @@ static int s_on_segment_done(struct run *r, const struct vhs_segment *sg)
 					   .samples = (int64_t)sg->samples, .bytes = sg->bytes };
 	int ret;
 
-	snprintf(ms.file, sizeof(ms.file), "v%06u.nut", sg->index);
+	snprintf(ms.file, sizeof(ms.file), "v%06u.vseg", sg->index);
 	if (sg->flags & VHS_SEG_LAST)
 		r->man.segments_total = sg->index + 1;
 	ret = vhs_manifest_add(&r->man, &ms);
@@ -1033,7 +1034,7 @@ static void s_cleanup(struct run *r)
 static void s_print_stats(const struct run *r)
 {
 	for (int k = 0; k < VHS_STAGE_KINDS; k++) {
-		const struct proc *p = &r->procs[k];
+		const struct proc *p = k == VHS_MUX ? &r->procs[k] : &r->pipeline_procs[k];
 
 		if (p->state == P_NONE)
 			continue;
@@ -1061,14 +1062,14 @@ static bool s_keeps(const struct run *r, const char *name)
 
 	if (!strcmp(name, MANIFEST))
 		return r->man.n_done > 0;
-	if (sscanf(name, "%c%6u.%3s", &kind, &k, ext) != 3 || (kind != 'v' && kind != 'a'))
+	if (sscanf(name, "%c%6u.%4s", &kind, &k, ext) != 3 || (kind != 'v' && kind != 'a'))
 		return false;
 	return vhs_manifest_has(&r->man, k);
 }
 
 /* Removes everything in the work dir but what keep allows (the manifest and finished
- * segments); with nothing kept, the dir itself goes. */
-static void s_tidy(struct run *r, bool keep)
+ * segments); at the end of the run (last) with nothing kept, the dir itself goes. */
+static void s_tidy(struct run *r, bool keep, bool last)
 {
 	DIR *d = opendir(r->work_dir);
 	char path[PATH_MAX + 300];
@@ -1087,7 +1088,7 @@ static void s_tidy(struct run *r, bool keep)
 	}
 	if (d)
 		closedir(d);
-	if (!kept)
+	if (!kept && last)
 		rmdir(r->work_dir);
 }
 
@@ -1110,7 +1111,7 @@ static void s_check_segments(struct run *r)
 		struct stat st;
 		uint64_t bytes = 0;
 
-		snprintf(path, sizeof(path), "%s/v%06u.nut", r->work_dir, s->index);
+		snprintf(path, sizeof(path), "%s/v%06u.vseg", r->work_dir, s->index);
 		bytes += stat(path, &st) == 0 ? (uint64_t)st.st_size : 0;
 		snprintf(path, sizeof(path), "%s/a%06u.pcm", r->work_dir, s->index);
 		bytes += stat(path, &st) == 0 ? (uint64_t)st.st_size : 0;
@@ -1170,10 +1171,7 @@ static int s_open_work(struct run *r)
 	r->man.fingerprint = fp;
 	r->man.input_size = (uint64_t)st.st_size;
 	r->man.input_mtime_ns = (int64_t)st.st_mtim.tv_sec * 1000000000 + st.st_mtim.tv_nsec;
-	s_tidy(r, true);
-	if (mkdir(r->work_dir, 0700) != 0 && errno != EEXIST)
-		return s_error_code(r, VHS_EXIT_OUTPUT, "cannot create the work dir '%s': %s", r->work_dir,
-				    strerror(errno));
+	s_tidy(r, true, false);
 	return 0;
 }
 
@@ -1214,7 +1212,9 @@ static void s_attempt(struct run *r, bool mux)
 		       vhs_stage_name((enum vhs_stage_kind)first), strerror(-ret));
 	s_loop(r);
 	s_close_attempt(r);
-	s_tidy(r, true);
+	s_tidy(r, true, false);
+	if (!mux)
+		memcpy(r->pipeline_procs, r->procs, sizeof(r->procs)); /* for --stats */
 }
 
 /* Waits delay_ns, still answering signals. Returns false when interrupted meanwhile. */
@@ -1269,7 +1269,7 @@ static void s_settle_output(struct run *r)
 			     strerror(errno));
 	if (r->exit_code)
 		unlink(r->part);
-	s_tidy(r, r->exit_code != 0);
+	s_tidy(r, r->exit_code != 0, true);
 }
 
 int vhs_run(const struct vhs_job *job, const struct vhs_run_opts *opts)

@@ -523,9 +523,9 @@ static int s_segment(struct vhs_ctx *ctx, struct decode_priv *p, uint32_t k, int
 		ret = s_step(ctx, p, 1);
 		p->eof = ret == 1;
 		ret = ret == 1 ? 0 : ret;
-		if (p->win.v_done && p->last_pkt_ts != AV_NOPTS_VALUE && p->win.v_hi != VHS_SEG_OPEN_END &&
-		    p->last_pkt_ts > p->win.v_hi + margin)
-			break;
+		if (p->win.v_done && p->last_pkt_ts != AV_NOPTS_VALUE && p->win.a_hi != VHS_SEG_OPEN_END &&
+		    p->last_pkt_ts > p->win.a_hi + margin)
+			break; /* the audio stopped before the window's end */
 		if (!ret && vhs_stopping(ctx))
 			return -ECANCELED;
 	}

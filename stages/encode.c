@@ -6,16 +6,15 @@
  * DESIGN
  * A segment's video is encoded by an encoder opened at its BEGIN and flushed at its END,
  * so every segment starts with a key frame and refers to nothing outside itself: its file
- * is a pure function of its frames, whichever process or attempt made it. The file is
- * NUT (FFmpeg's own container: exact time bases, written front to back, no seeking), fed
- * through a custom AVIOContext into the temp writer (io_uring, or pwrite), committed at
- * END: drained, fsynced, renamed, directory fsynced. Video slots go to the encoder without
+ * is a pure function of its frames, whichever process or attempt made it. The packets go
+ * as they are into a segment file (segfile.h) through the temp writer (io_uring, or
+ * pwrite), committed at END: drained, fsynced, renamed, directory fsynced. Video slots go to the encoder without
  * copying. The audio spool (spool.h) is written the same way. When both files of a
  * segment are committed the stage reports SEGMENT DONE; the orchestrator records it in the
  * manifest. A segment whose END says more (or fewer) records than arrived is refused: no
  * frame may be lost or duplicated.
  *
- * Files: vNNNNNN.nut and aNNNNNN.pcm in the work dir (`segment.dir`).
+ * Files: vNNNNNN.vseg and aNNNNNN.pcm in the work dir (`segment.dir`).
  */
 #include <stdbool.h>
 #include <stdio.h>
@@ -28,23 +27,16 @@
 #include <libavutil/pixdesc.h>
 
 #include "avslot.h"
+#include "segfile.h"
 #include "spool.h"
 #include "tempfile.h"
 
-#define AVIO_BUFFER (64 * 1024)
 #define MAX_OPEN_SEGMENTS 8 /* segments with one port committed and the other not yet */
-
-#if LIBAVFORMAT_VERSION_MAJOR >= 61
-typedef const uint8_t avio_buf_t;
-#else
-typedef uint8_t avio_buf_t;
-#endif
 
 struct seg_video {
 	bool open;
 	struct vhs_segment begin;
 	AVCodecContext *enc;
-	AVFormatContext *oc;      /* NUT into the temp file */
 	struct vhs_tempfile *tf;
 	uint64_t frames;          /* records received in the segment */
 };
@@ -168,31 +160,23 @@ static int s_open_video(struct vhs_ctx *ctx, struct encode_priv *p)
 	return 0;
 }
 
-static int s_avio_write(void *opaque, avio_buf_t *buf, int size)
-{
-	int ret = vhs_tempfile_write(opaque, buf, (size_t)size);
-
-	return ret < 0 ? AVERROR(-ret) : size;
-}
-
 static int s_write_fail(struct vhs_ctx *ctx, struct encode_priv *p, const char *what, uint32_t k, int err)
 {
 	return vhs_fail(ctx, VHS_ERR_OUTPUT, "cannot write %s of segment %u in '%s': %s", what, k,
 			p->dir, strerror(err));
 }
 
-/* BEGIN on port 0: a fresh encoder and a NUT file for the segment. */
+/* BEGIN on port 0: a fresh encoder and a segment file. */
 static int s_video_begin(struct vhs_ctx *ctx, struct encode_priv *p, const struct vhs_segment *seg)
 {
 	struct seg_video *v = &p->sv;
+	AVCodecParameters *par;
 	char name[32];
-	uint8_t *buf;
-	AVStream *st;
 	int ret;
 
 	memset(v, 0, sizeof(*v));
 	v->begin = *seg;
-	snprintf(name, sizeof(name), "v%06u.nut", seg->index);
+	snprintf(name, sizeof(name), "v%06u.vseg", seg->index);
 	ret = vhs_tempfile_open(&v->tf, p->dir, name);
 	if (ret)
 		return s_write_fail(ctx, p, "the video", seg->index, -ret);
@@ -202,34 +186,19 @@ static int s_video_begin(struct vhs_ctx *ctx, struct encode_priv *p, const struc
 	p->v.enc = NULL;
 	if (ret)
 		return ret;
-	ret = avformat_alloc_output_context2(&v->oc, NULL, "nut", NULL);
-	if (ret < 0)
-		return vhs_fail(ctx, VHS_ERR_INTERNAL, "no NUT muxer: %s", vhs_av_err(ret));
-	buf = av_malloc(AVIO_BUFFER);
-	v->oc->pb = buf ? avio_alloc_context(buf, AVIO_BUFFER, 1, v->tf, NULL, s_avio_write, NULL) : NULL;
-	if (!v->oc->pb) {
-		av_free(buf);
+	par = avcodec_parameters_alloc();
+	if (!par)
 		return -ENOMEM;
-	}
-	st = avformat_new_stream(v->oc, NULL);
-	if (!st)
-		return -ENOMEM;
-	st->time_base = v->enc->time_base;
-	st->sample_aspect_ratio = v->enc->sample_aspect_ratio;
-	ret = avcodec_parameters_from_context(st->codecpar, v->enc);
-	if (ret >= 0)
-		ret = avformat_write_header(v->oc, NULL);
-	if (ret < 0)
-		return vhs_fail(ctx, VHS_ERR_OUTPUT, "cannot start segment %u: %s", seg->index,
-				vhs_av_err(ret));
-	return 0;
+	ret = avcodec_parameters_from_context(par, v->enc);
+	ret = ret < 0 ? -ENOMEM : vhs_segfile_write_header(v->tf, par, v->enc->time_base);
+	avcodec_parameters_free(&par);
+	return ret ? s_write_fail(ctx, p, "the video", seg->index, -ret) : 0;
 }
 
 /* Sends one frame (NULL: flush) and writes every packet that comes out. */
 static int s_encode(struct vhs_ctx *ctx, struct encode_priv *p, AVFrame *f)
 {
 	struct seg_video *v = &p->sv;
-	AVStream *st = v->oc->streams[0];
 	int ret = avcodec_send_frame(v->enc, f);
 
 	if (ret < 0)
@@ -241,12 +210,10 @@ static int s_encode(struct vhs_ctx *ctx, struct encode_priv *p, AVFrame *f)
 		if (ret < 0)
 			return vhs_fail(ctx, VHS_ERR_INTERNAL, "%s encoder: %s", v->enc->codec->name,
 					vhs_av_err(ret));
-		av_packet_rescale_ts(p->pkt, v->enc->time_base, st->time_base);
-		p->pkt->stream_index = 0;
-		ret = av_write_frame(v->oc, p->pkt);
+		ret = vhs_segfile_write_packet(v->tf, p->pkt);
 		av_packet_unref(p->pkt);
-		if (ret < 0)
-			return s_write_fail(ctx, p, "the video", v->begin.index, AVUNERROR(ret));
+		if (ret)
+			return s_write_fail(ctx, p, "the video", v->begin.index, -ret);
 	}
 }
 
@@ -254,13 +221,6 @@ static void s_video_close(struct encode_priv *p)
 {
 	struct seg_video *v = &p->sv;
 
-	if (v->oc) {
-		if (v->oc->pb)
-			av_freep(&v->oc->pb->buffer);
-		avio_context_free(&v->oc->pb);
-		avformat_free_context(v->oc);
-		v->oc = NULL;
-	}
 	avcodec_free_context(&v->enc);
 	vhs_tempfile_abort(&v->tf);
 	v->open = false;
@@ -319,13 +279,6 @@ static int s_video_end(struct vhs_ctx *ctx, struct encode_priv *p, const struct 
 		ret = s_encode(ctx, p, NULL);
 	if (ret)
 		return ret;
-	ret = av_write_trailer(v->oc);
-	if (ret >= 0) {
-		avio_flush(v->oc->pb);
-		ret = v->oc->pb->error;
-	}
-	if (ret < 0)
-		return s_write_fail(ctx, p, "the video", end->index, AVUNERROR(ret));
 	bytes = vhs_tempfile_size(v->tf);
 	ret = vhs_tempfile_commit(&v->tf);
 	if (ret)

@@ -3,7 +3,7 @@
  * workers), and writes OUTPUT.part; the orchestrator renames it to OUTPUT.
  *
  * DESIGN
- * Video: the packets of v000000.nut, v000001.nut, ... are copied as they are; their
+ * Video: the packets of v000000.vseg, v000001.vseg, ... (segfile.h) are copied as they are; their
  * timestamps are the capture's own timeline, so they continue across segments by
  * construction. The output stream takes its codec parameters (extradata included) from
  * the first segment; every segment must match them.
@@ -26,6 +26,7 @@
 #include <libavutil/opt.h>
 
 #include "avslot.h"
+#include "segfile.h"
 #include "spool.h"
 
 #define READ_SAMPLES 4096
@@ -52,21 +53,19 @@ struct mux_priv {
 
 static void s_path(const struct mux_priv *p, char *buf, size_t n, char kind, long long k)
 {
-	snprintf(buf, n, "%s/%c%06lld.%s", p->dir, kind, k, kind == 'v' ? "nut" : "pcm");
+	snprintf(buf, n, "%s/%c%06lld.%s", p->dir, kind, k, kind == 'v' ? "vseg" : "pcm");
 }
 
-static int s_open_segment(struct vhs_ctx *ctx, struct mux_priv *p, long long k, AVFormatContext **in)
+static int s_open_segment(struct vhs_ctx *ctx, struct mux_priv *p, long long k, struct vhs_segfile *in)
 {
 	char path[4200];
 	int ret;
 
 	s_path(p, path, sizeof(path), 'v', k);
-	ret = avformat_open_input(in, path, NULL, NULL);
-	if (ret >= 0)
-		ret = avformat_find_stream_info(*in, NULL);
-	if (ret < 0 || (*in)->nb_streams != 1)
+	ret = vhs_segfile_open(in, path);
+	if (ret)
 		return vhs_fail(ctx, VHS_ERR_INTERNAL, "segment file '%s' is missing or damaged: %s", path,
-				ret < 0 ? vhs_av_err(ret) : "wrong stream count");
+				strerror(-ret));
 	return 0;
 }
 
@@ -125,7 +124,7 @@ static int s_open_audio(struct vhs_ctx *ctx, struct mux_priv *p)
 /* The output, with the video stream of segment 0 and the audio encoder. */
 static int s_open_output(struct vhs_ctx *ctx, struct mux_priv *p)
 {
-	AVFormatContext *first = NULL;
+	struct vhs_segfile first = { 0 };
 	bool audio = vhs_setting_int(ctx, "segment.audio", 0) != 0;
 	int ret = s_open_segment(ctx, p, 0, &first);
 
@@ -141,11 +140,11 @@ static int s_open_output(struct vhs_ctx *ctx, struct mux_priv *p)
 		ret = -ENOMEM;
 		goto out;
 	}
-	p->seg_tb = first->streams[0]->time_base;
-	avcodec_parameters_copy(p->vst->codecpar, first->streams[0]->codecpar);
+	p->seg_tb = first.tb;
+	avcodec_parameters_copy(p->vst->codecpar, first.par);
 	p->vst->codecpar->codec_tag = 0;
 	p->vst->time_base = p->seg_tb;
-	p->vst->sample_aspect_ratio = first->streams[0]->codecpar->sample_aspect_ratio;
+	p->vst->sample_aspect_ratio = first.par->sample_aspect_ratio;
 	if (audio) {
 		ret = s_open_spool(ctx, p, 0, &p->ah);
 		if (p->spool)
@@ -167,7 +166,7 @@ static int s_open_output(struct vhs_ctx *ctx, struct mux_priv *p)
 	else
 		ret = 0;
 out:
-	avformat_close_input(&first);
+	vhs_segfile_close(&first);
 	return ret;
 }
 
@@ -274,11 +273,11 @@ static int s_audio_until(struct vhs_ctx *ctx, struct mux_priv *p, int64_t t)
 /* Copies segment k's video packets, with its audio interleaved by time. */
 static int s_segment(struct vhs_ctx *ctx, struct mux_priv *p, long long k)
 {
-	AVFormatContext *in = NULL;
+	struct vhs_segfile in = { 0 };
 	struct vhs_spool_header h;
 	int ret = s_open_segment(ctx, p, k, &in);
 
-	if (!ret && av_q2d(in->streams[0]->time_base) != av_q2d(p->seg_tb))
+	if (!ret && av_cmp_q(in.tb, p->seg_tb))
 		ret = vhs_fail(ctx, VHS_ERR_INTERNAL, "segment %lld has another time base", k);
 	if (!ret && p->aenc) {
 		ret = s_open_spool(ctx, p, k, &h);
@@ -289,7 +288,7 @@ static int s_segment(struct vhs_ctx *ctx, struct mux_priv *p, long long k)
 			p->have_pts = true;
 		}
 	}
-	while (!ret && (ret = av_read_frame(in, p->pkt)) >= 0) {
+	while (!ret && (ret = vhs_segfile_read(&in, p->pkt)) >= 0) {
 		if (p->aenc && p->pkt->pts != AV_NOPTS_VALUE)
 			ret = s_audio_until(ctx, p, p->pkt->pts);
 		p->pkt->stream_index = p->vst->index;
@@ -303,13 +302,13 @@ static int s_segment(struct vhs_ctx *ctx, struct mux_priv *p, long long k)
 	if (ret == AVERROR_EOF)
 		ret = 0;
 	else if (ret < 0 && ret != -EIO)
-		ret = vhs_fail(ctx, VHS_ERR_INTERNAL, "reading segment %lld: %s", k, vhs_av_err(ret));
+		ret = vhs_fail(ctx, VHS_ERR_INTERNAL, "segment %lld: the file is damaged", k);
 	if (!ret && p->aenc)
 		ret = s_audio_until(ctx, p, INT64_MAX);
 	if (p->spool)
 		fclose(p->spool);
 	p->spool = NULL;
-	avformat_close_input(&in);
+	vhs_segfile_close(&in);
 	return ret;
 }
 

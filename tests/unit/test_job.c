@@ -183,6 +183,10 @@ Test(job, defaults)
 	cr_assert_eq(j.run.segment_seconds, 10.0);
 	cr_assert_str_eq(j.run.temp_dir, dir, "temp_dir defaults to the output's directory");
 	cr_assert_eq(j.run.ring_slots, 8);
+	cr_assert_eq(j.run.warmup_frames, 30);
+	cr_assert_eq(j.run.audio_warmup, 3.0);
+	cr_assert_eq(j.run.restart_limit, 5);
+	cr_assert_eq(j.run.restart_window, 60.0);
 	cr_assert_str_eq(j.path, jobpath);
 	for (i = 0; i < VHS_JOB_MAX_KEYS; i++)
 		cr_assert(j.source[i] == VHS_JOB_SRC_DEFAULT || j.source[i] == VHS_JOB_SRC_JOB);
@@ -205,7 +209,9 @@ Test(job, every_key_set)
 		"[stages.decode]\nworkers = 2\n[stages.preprocess]\nworkers = 'auto'\n"
 		"[stages.upscale]\nworkers = 3\n[stages.audio]\nworkers = 4\n"
 		"[stages.encode]\nworkers = 256\n"
-		"[run]\nsegment_seconds = 2.5\ntemp_dir = '/var/tmp'\nring_slots = 64\n",
+		"[run]\nsegment_seconds = 2.5\ntemp_dir = '/var/tmp'\nring_slots = 64\n"
+		"warmup_frames = 10000\naudio_warmup = 0.25\nrestart_limit = 0\n"
+		"restart_window = 86400\n",
 		NULL, 0);
 	cr_assert_str_eq(j.video.filters, "null");
 	cr_assert_str_eq(j.upscale.backend, "cuda");
@@ -228,7 +234,66 @@ Test(job, every_key_set)
 	cr_assert_eq(j.run.segment_seconds, 2.5);
 	cr_assert_str_eq(j.run.temp_dir, "/var/tmp");
 	cr_assert_eq(j.run.ring_slots, 64);
+	cr_assert_eq(j.run.warmup_frames, 10000);
+	cr_assert_eq(j.run.audio_warmup, 0.25);
+	cr_assert_eq(j.run.restart_limit, 0);
+	cr_assert_eq(j.run.restart_window, 86400.0);
 	vhs_job_free(&j);
+}
+
+/* The [run] keys of segment replay and supervision: their defaults, each printed as a
+ * default, and in the CONFIG blob. */
+Test(job, run_replay_and_restart_defaults)
+{
+	struct vhs_job j;
+	char *text, *blob, buf[64];
+	long long v;
+
+	load_ok(&j, io, NULL, 0);
+	cr_assert_eq(j.run.warmup_frames, 30);
+	cr_assert_eq(j.run.audio_warmup, 3.0);
+	cr_assert_eq(j.run.restart_limit, 5);
+	cr_assert_eq(j.run.restart_window, 60.0);
+	text = print_to_string(&j);
+	source_is(text, "run", "warmup_frames", "default");
+	source_is(text, "run", "audio_warmup", "default");
+	source_is(text, "run", "restart_limit", "default");
+	source_is(text, "run", "restart_window", "default");
+	free(text);
+	blob = vhs_job_to_kv(&j);
+	cr_assert_not_null(blob);
+	cr_assert_eq(vhs_kv_get_int(blob, "run.warmup_frames", &v), 0);
+	cr_assert_eq(v, 30);
+	cr_assert_eq(vhs_kv_get_int(blob, "run.restart_limit", &v), 0);
+	cr_assert_eq(v, 5);
+	cr_assert_gt(vhs_kv_get(blob, "run.audio_warmup", buf, sizeof(buf)), 0);
+	cr_assert_eq(strtod(buf, NULL), 3.0, "%s", buf);
+	cr_assert_gt(vhs_kv_get(blob, "run.restart_window", buf, sizeof(buf)), 0);
+	cr_assert_eq(strtod(buf, NULL), 60.0, "%s", buf);
+	free(blob);
+	vhs_job_free(&j);
+
+	/* a job file overrides each */
+	load_ok(&j, "input = 'i'\noutput = 'o'\n[run]\nwarmup_frames = 0\naudio_warmup = 1.5\n"
+		"restart_limit = 64\nrestart_window = 2.5\n", NULL, 0);
+	cr_assert_eq(j.run.warmup_frames, 0);
+	cr_assert_eq(j.run.audio_warmup, 1.5);
+	cr_assert_eq(j.run.restart_limit, 64);
+	cr_assert_eq(j.run.restart_window, 2.5);
+	vhs_job_free(&j);
+}
+
+Test(job, restart_limit_range)
+{
+	fails("[run]\nrestart_limit = 65\n",
+	      "2:17: 'restart_limit' in [run] must be between 0 and 64, not 65");
+	fails("[run]\nrestart_limit = -1\n",
+	      "2:17: 'restart_limit' in [run] must be between 0 and 64, not -1");
+	fails("[run]\nrestart_limit = 5.0\n",
+	      "2:17: 'restart_limit' in [run] must be an integer, not a float");
+	set_fails("run.restart_limit=65",
+		  "--set run.restart_limit=65: 'restart_limit' in [run] must be between 0 and 64, "
+		  "not 65");
 }
 
 Test(job, inline_tables_and_dotted_keys_work_too)
@@ -318,14 +383,14 @@ Test(job, ranges_and_allowed_values)
 	fails("[run]\nring_slots = 2\n", "2:14: 'ring_slots' in [run] must be between 3 and 64, not 2");
 	fails("[run]\nring_slots = 65\n",
 	      "2:14: 'ring_slots' in [run] must be between 3 and 64, not 65");
-	fails("[run]\nsegment_seconds = 0\n",
-	      "2:19: 'segment_seconds' in [run] must be greater than 0 and at most 86400, not 0");
 	fails("[run]\nsegment_seconds = -1.5\n",
-	      "2:19: 'segment_seconds' in [run] must be greater than 0 and at most 86400, not -1.5");
+	      "2:19: 'segment_seconds' in [run] must be between 0 and 86400, not -1.5");
+	fails("[run]\naudio_warmup = -1\n",
+	      "2:16: 'audio_warmup' in [run] must be between 0 and 600, not -1");
 	fails("[run]\nsegment_seconds = nan\n",
-	      "2:19: 'segment_seconds' in [run] must be greater than 0 and at most 86400, not nan");
+	      "2:19: 'segment_seconds' in [run] must be between 0 and 86400, not nan");
 	fails("[run]\nsegment_seconds = inf\n",
-	      "2:19: 'segment_seconds' in [run] must be greater than 0 and at most 86400, not inf");
+	      "2:19: 'segment_seconds' in [run] must be between 0 and 86400, not inf");
 	fails("[stages.decode]\nworkers = 0\n",
 	      "2:11: 'workers' in [stages.decode] must be \"auto\" or between 1 and 256, not 0");
 	fails("[upscale]\nbackend = 'gpu'\n",
@@ -716,7 +781,7 @@ Test(job, to_kv)
 	cr_assert_not_null(blob);
 	for (p = blob; *p; p++)
 		lines += *p == '\n';
-	cr_assert_eq(lines, 24, "one line per key");
+	cr_assert_eq(lines, 28, "one line per key");
 	cr_assert_eq(blob[strlen(blob) - 1], '\n');
 	cr_assert(strstr(blob, "\nvideo.filters=a\\\\b\\nc\td \"q\" \xC3\xA9 \x01 #x\n"), "%s", blob);
 	cr_assert(strstr(blob, "\nencode.crf=10\n"), "%s", blob);
@@ -759,7 +824,7 @@ Test(job, print_reference)
 	fclose(f);
 	for (p = buf; *p; p++)
 		lines += *p == '\n';
-	cr_assert_eq(lines, 2 + 24, "%s", buf);
+	cr_assert_eq(lines, 2 + 28, "%s", buf);
 	cr_assert_eq(strncmp(buf, "| Key | Type | Default | Allowed | Description |\n", 49), 0);
 	cr_assert(strstr(buf, "\n| `encode.crf` | integer | `-1` | -1..63 | "), "%s", buf);
 	cr_assert(strstr(buf, "\n| `input` | path | (required) |"), "%s", buf);
@@ -770,6 +835,10 @@ Test(job, print_reference)
 		  "%s", buf);
 	cr_assert(strstr(buf, "\n| `video.filters` | string | `\"\"` |"), "%s", buf);
 	cr_assert(strstr(buf, "\n| `run.segment_seconds` | number | `10` |"), "%s", buf);
+	cr_assert(strstr(buf, "\n| `run.warmup_frames` | integer | `30` | 0..10000 |"), "%s", buf);
+	cr_assert(strstr(buf, "\n| `run.audio_warmup` | number | `3` |"), "%s", buf);
+	cr_assert(strstr(buf, "\n| `run.restart_limit` | integer | `5` | 0..64 |"), "%s", buf);
+	cr_assert(strstr(buf, "\n| `run.restart_window` | number | `60` |"), "%s", buf);
 	free(buf);
 }
 

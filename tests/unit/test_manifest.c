@@ -147,6 +147,40 @@ Test(manifest, refuses_damage)
 	expect_damaged("version = 1\nfingerprint = \"00000000000000ff\n", "manifest.toml:2:");  /* torn */
 }
 
+/* segments_total = 0 means the end of the input is not reached yet: any index is fine. */
+Test(manifest, unknown_total_allows_any_index)
+{
+	struct vhs_manifest m, back;
+	struct vhs_manifest_segment s5 = seg(5);
+	char err[256] = "";
+
+	write_text("version = 1\nfingerprint = \"00000000000000ff\"\ninput_size = 1\n"
+		   "input_mtime_ns = 2\nsegments_total = 0\n"
+		   "[[segment]]\nindex = 5\nsamples = 8008\nframes = 600\nbytes = 3\n"
+		   "file = \"v000005.nut\"\n");
+	cr_assert_eq(vhs_manifest_load(&m, path, err, sizeof(err)), 0, "%s", err);
+	cr_assert_eq(m.segments_total, 0);
+	cr_assert_eq(m.n_done, 1);
+	cr_assert_eq(m.done[0].index, 5);
+	cr_assert_eq(m.done[0].samples, 8008);
+	cr_assert_eq(m.done[0].frames, 600);
+	cr_assert_str_eq(m.done[0].file, "v000005.nut");
+	cr_assert(vhs_manifest_has(&m, 5));
+	vhs_manifest_free(&m);
+
+	/* and through save and load */
+	memset(&m, 0, sizeof(m));
+	m.fingerprint = 7;
+	cr_assert_eq(vhs_manifest_add(&m, &s5), 0);
+	cr_assert_eq(vhs_manifest_save(&m, dir, "manifest.toml"), 0);
+	cr_assert_eq(vhs_manifest_load(&back, path, err, sizeof(err)), 0, "%s", err);
+	cr_assert_eq(back.segments_total, 0);
+	cr_assert_eq(back.n_done, 1);
+	cr_assert_eq(back.done[0].index, 5);
+	vhs_manifest_free(&back);
+	vhs_manifest_free(&m);
+}
+
 Test(manifest, fingerprint_keys)
 {
 	const char *a = "input=/a.avi\nvideo.filters=bwdif\nstages.preprocess.workers=1\nrun.ring_slots=8\nrun.temp_dir=/t\n";

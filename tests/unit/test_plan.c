@@ -6,9 +6,16 @@
  *     ports, slot counts from job->run.ring_slots or the default 8, audio edges at
  *     VHS_AUDIO_RING_SLOTS), unique edge names, every port in range and used once, every
  *     running stage connected, a dirty plan struct fully reset;
+ *   - the mux stage: a kind of its own after the pipeline kinds, never in vhs_plan_build's
+ *     plan; vhs_plan_build_mux runs it alone, without edges;
  *   - vhs_stage_name for every kind and out of range;
- *   - vhs_plan_print: every running stage and edge is listed, and the oracle ffmpeg
- *     command carries input, filters, scale, model, pix_fmt, codecs and output;
+ *   - vhs_plan_reach: empty chains, exact reaches of deinterlacers, unbounded filters
+ *     (hqdn3d, tmix) and unknown ones costing [run] warmup_frames, reaches adding up along
+ *     the chain, filter names found past link labels, instance names, escaped and quoted
+ *     commas; audio: stateless filters cost nothing, any other one [run] audio_warmup;
+ *   - vhs_plan_print: every running stage and edge is listed, the window line, and the
+ *     oracle ffmpeg command carries input, filters, scale, model, pix_fmt, codecs and
+ *     output;
  *   - vhs_progress_update in log and bar mode (stderr captured in a temp file): percent,
  *     frames, fps, speed and the ETA clock (m:ss and h:mm:ss), unknown totals, none mode.
  * The job is a struct vhs_job made by hand with the fields plan.c reads.
@@ -49,6 +56,10 @@ static struct vhs_job s_job(int ring_slots)
 	j.encode.sar = "auto";
 	j.run.segment_seconds = 10;
 	j.run.ring_slots = ring_slots;
+	j.run.warmup_frames = 30;
+	j.run.audio_warmup = 3;
+	j.run.restart_limit = 5;
+	j.run.restart_window = 60;
 	return j;
 }
 
@@ -134,6 +145,7 @@ Test(plan, build_without_audio)
 	cr_assert(p.stages[VHS_UPSCALE]);
 	cr_assert(p.stages[VHS_ENCODE]);
 	cr_assert(!p.stages[VHS_AUDIO], "no audio stage without audio");
+	cr_assert(!p.stages[VHS_MUX], "mux runs alone, after the pipeline");
 	cr_assert_eq(p.n_edges, 3);
 	s_check_edge(&p, "decode.video", VHS_DECODE, 0, VHS_PREPROCESS, 0, 12);
 	s_check_edge(&p, "preprocess.video", VHS_PREPROCESS, 0, VHS_UPSCALE, 0, 12);
@@ -149,8 +161,9 @@ Test(plan, build_with_audio)
 
 	vhs_plan_build(&p, &job, true);
 	cr_assert(p.audio);
-	for (int k = 0; k < VHS_STAGE_KINDS; k++)
+	for (int k = 0; k < VHS_PIPELINE_KINDS; k++)
 		cr_assert(p.stages[k], "%s runs", vhs_stage_name(k));
+	cr_assert(!p.stages[VHS_MUX], "mux runs alone, after the pipeline");
 	cr_assert_eq(p.n_edges, 5);
 	s_check_edge(&p, "decode.video", VHS_DECODE, 0, VHS_PREPROCESS, 0, 5);
 	s_check_edge(&p, "preprocess.video", VHS_PREPROCESS, 0, VHS_UPSCALE, 0, 5);
@@ -197,16 +210,45 @@ Test(plan, build_resets_the_plan)
 	cr_assert(!p.audio);
 	cr_assert(!p.stages[VHS_AUDIO]);
 	s_check_invariants(&p);
+	/* and after a mux plan in the same struct */
+	vhs_plan_build_mux(&p);
+	vhs_plan_build(&p, &job, false);
+	cr_assert(!p.stages[VHS_MUX]);
+	cr_assert_eq(p.n_edges, 3);
+	s_check_invariants(&p);
+}
+
+Test(plan, build_mux)
+{
+	struct vhs_job job = s_job(8);
+	struct vhs_plan p;
+
+	/* from a dirty struct, and from a full pipeline plan */
+	memset(&p, 0xA5, sizeof(p));
+	vhs_plan_build_mux(&p);
+	for (int pass = 0; pass < 2; pass++) {
+		for (int k = 0; k < VHS_STAGE_KINDS; k++)
+			cr_assert_eq(p.stages[k], k == VHS_MUX, "pass %d: %s %s", pass,
+				     vhs_stage_name(k), p.stages[k] ? "runs" : "does not run");
+		cr_assert_eq(p.n_edges, 0, "pass %d: the mux stage has no edges", pass);
+		cr_assert(!p.audio, "pass %d", pass);
+		vhs_plan_build(&p, &job, true);
+		vhs_plan_build_mux(&p);
+	}
 }
 
 Test(plan, stage_names)
 {
-	static const char *const want[VHS_STAGE_KINDS] = {
+	static const char *const want[] = {
 		[VHS_DECODE] = "decode", [VHS_PREPROCESS] = "preprocess", [VHS_UPSCALE] = "upscale",
-		[VHS_AUDIO] = "audio",   [VHS_ENCODE] = "encode",
+		[VHS_AUDIO] = "audio",   [VHS_ENCODE] = "encode",         [VHS_MUX] = "mux",
 	};
 
-	cr_assert_eq(VHS_STAGE_KINDS, VHS_JOB_STAGES, "job.stages[] is indexed by stage kind");
+	cr_assert_eq(sizeof(want) / sizeof(want[0]), (size_t)VHS_STAGE_KINDS, "a name per kind");
+	cr_assert_eq(VHS_PIPELINE_KINDS, VHS_JOB_STAGES,
+		     "job.stages[] is indexed by the pipeline's stage kinds");
+	cr_assert_eq(VHS_MUX, VHS_PIPELINE_KINDS, "mux comes after the pipeline kinds");
+	cr_assert_eq(VHS_STAGE_KINDS, VHS_PIPELINE_KINDS + 1);
 	for (int k = 0; k < VHS_STAGE_KINDS; k++) {
 		cr_assert_str_eq(vhs_stage_name(k), want[k]);
 		cr_assert_lt(strlen(vhs_stage_name(k)), (size_t)VHS_NAME_LEN, "fits HELLO");
@@ -259,12 +301,15 @@ Test(plan, print_with_audio)
 
 	vhs_plan_build(&p, &job, true);
 	text = s_print(&p, &job);
-	for (int k = 0; k < VHS_STAGE_KINDS; k++) {
+	for (int k = 0; k < VHS_PIPELINE_KINDS; k++) {
 		char needle[64];
 
 		snprintf(needle, sizeof(needle), "vhs-stage-%s", vhs_stage_name(k));
 		s_contains(text, needle);
 	}
+	s_lacks(text, "vhs-stage-mux");
+	/* bwdif (1, 1) + hqdn3d (warmup_frames 30, 0); highpass needs audio_warmup 3 s */
+	s_contains(text, "window: 31 frames before, 1 after; audio 3000 ms either side");
 	for (int i = 0; i < p.n_edges; i++) {
 		char needle[64];
 
@@ -327,6 +372,174 @@ Test(plan, print_null_filters)
 	s_lacks(s_oracle(text), "-af");
 	s_contains(s_oracle(text), "-c:a aac");
 	free(text);
+}
+
+Test(plan, print_mux)
+{
+	struct vhs_job job = s_job(8);
+	struct vhs_plan p;
+	char *text;
+
+	vhs_plan_build_mux(&p);
+	text = s_print(&p, &job);
+	s_contains(text, "vhs-stage-mux");
+	for (int k = 0; k < VHS_PIPELINE_KINDS; k++) {
+		char needle[64];
+
+		snprintf(needle, sizeof(needle), "vhs-stage-%s ", vhs_stage_name(k));
+		s_lacks(text, needle);
+	}
+	s_lacks(text, "edge ");
+	free(text);
+}
+
+/* ---- vhs_plan_reach ------------------------------------------------------------------ */
+
+/* The reach of the chains video and audio with warmup_frames and audio_warmup. */
+static struct vhs_reach s_reach(const char *video, const char *audio, int warmup_frames,
+				double audio_warmup)
+{
+	struct vhs_job job = s_job(8);
+	struct vhs_reach r;
+
+	job.video.filters = (char *)video;
+	job.audio.filters = (char *)audio;
+	job.run.warmup_frames = warmup_frames;
+	job.run.audio_warmup = audio_warmup;
+	memset(&r, 0x5A, sizeof(r)); /* vhs_plan_reach must reset it */
+	vhs_plan_reach(&job, &r);
+	return r;
+}
+
+static void s_check_video(const char *chain, int warmup_frames, int before, int after)
+{
+	struct vhs_reach r = s_reach(chain, "", warmup_frames, 3);
+
+	cr_assert_eq(r.warmup, before, "\"%s\" (warmup_frames %d): %d frames before, expected %d",
+		     chain, warmup_frames, r.warmup, before);
+	cr_assert_eq(r.lookahead, after, "\"%s\" (warmup_frames %d): %d frames after, expected %d",
+		     chain, warmup_frames, r.lookahead, after);
+	cr_assert_eq(r.audio_ms, 0, "\"%s\": a video chain costs no audio", chain);
+}
+
+static void s_check_audio(const char *chain, double audio_warmup, int ms)
+{
+	struct vhs_reach r = s_reach("", chain, 30, audio_warmup);
+
+	cr_assert_eq(r.audio_ms, ms, "\"%s\" (audio_warmup %g): %d ms, expected %d", chain,
+		     audio_warmup, r.audio_ms, ms);
+	cr_assert_eq(r.warmup, 0, "\"%s\": an audio chain costs no video", chain);
+	cr_assert_eq(r.lookahead, 0, "\"%s\": an audio chain costs no video", chain);
+}
+
+Test(reach, empty_chains)
+{
+	struct vhs_reach r = s_reach("", "", 30, 3);
+
+	cr_assert_eq(r.warmup, 0);
+	cr_assert_eq(r.lookahead, 0);
+	cr_assert_eq(r.audio_ms, 0);
+	r = s_reach(NULL, NULL, 30, 3);
+	cr_assert_eq(r.warmup, 0, "NULL chains are empty");
+	cr_assert_eq(r.lookahead, 0);
+	cr_assert_eq(r.audio_ms, 0);
+	s_check_video(",", 30, 0, 0);
+	s_check_video(" ", 30, 0, 0);
+	s_check_audio(",", 3, 0);
+}
+
+Test(reach, deinterlacers_one_frame_each_side)
+{
+	s_check_video("bwdif=mode=send_field", 30, 1, 1);
+	s_check_video("bwdif", 30, 1, 1);
+	s_check_video("yadif=1", 30, 1, 1);
+	s_check_video("w3fdif", 30, 1, 1);
+	s_check_video("estdif=mode=field", 30, 1, 1);
+	/* reaches add up along the chain */
+	s_check_video("bwdif=mode=send_field,yadif", 30, 2, 2);
+	s_check_video("bwdif,yadif,w3fdif,estdif", 30, 4, 4);
+}
+
+Test(reach, unbounded_filters_cost_warmup_before)
+{
+	s_check_video("bwdif=mode=send_field,hqdn3d=3:2:3:2", 30, 31, 1);
+	s_check_video("hqdn3d=3:2:3:2,bwdif=mode=send_field", 30, 31, 1);
+	s_check_video("hqdn3d", 30, 30, 0);
+	s_check_video("hqdn3d=4:3:4:3", 7, 7, 0);
+	s_check_video("tmix=frames=3", 12, 12, 0);
+	s_check_video("hqdn3d,tmix", 30, 60, 0);
+	s_check_video("bwdif=mode=send_field,hqdn3d=3:2:3:2", 0, 1, 1);
+	/* reaching both ways */
+	s_check_video("atadenoise", 30, 30, 30);
+	s_check_video("deflicker=size=5", 9, 9, 9);
+}
+
+Test(reach, unknown_filters_cost_warmup_both_sides)
+{
+	s_check_video("frobnicate=1:2", 30, 30, 30);
+	s_check_video("frobnicate", 17, 17, 17);
+	s_check_video("bwdif,frobnicate", 30, 31, 31);
+	/* names match whole, not as prefixes */
+	s_check_video("yadif_cuda", 30, 30, 30);
+	s_check_video("eqx", 30, 30, 30);
+	s_check_video("bwdi", 30, 30, 30);
+}
+
+Test(reach, spatial_filters_cost_nothing)
+{
+	s_check_video("drawbox=x=0:y=ih-12:w=iw:h=12:color=black:t=fill,eq=contrast=1.1", 30, 0, 0);
+	s_check_video("eq,crop=704:480,scale=720:480,drawbox,format=yuv420p,setsar=1,setdar=4/3,"
+		      "setfield=tff,setparams=range=tv,null,pad=720:576,hflip,vflip,nlmeans,"
+		      "unsharp,gblur,boxblur,removegrain=1,colorspace=bt709,colorbalance,"
+		      "colorlevels,curves=vintage,hue=s=0,lutyuv=y=val,chromashift=cbh=1,"
+		      "smartblur,vaguedenoiser", 30, 0, 0);
+	/* the vhs preset's chain */
+	s_check_video("drawbox=x=0:y=ih-12:w=iw:h=12:color=black:t=fill,bwdif=mode=send_field,"
+		      "hqdn3d=3:2:3:2,eq=contrast=1.1:brightness=0.05:saturation=1.05", 30, 31, 1);
+}
+
+Test(reach, filter_names_in_graph_syntax)
+{
+	/* instance names and spaces */
+	s_check_video("bwdif@deint=mode=send_field", 30, 1, 1);
+	s_check_video(" bwdif , eq ", 30, 1, 1);
+	/* an escaped comma or a quoted one is part of an argument, not a new filter (an
+	 * unknown filter "2" would cost 30 frames each side) */
+	s_check_video("eq=gamma=1\\,2,bwdif", 30, 1, 1);
+	s_check_video("eq=gamma='1,2',bwdif", 30, 1, 1);
+	s_check_video("eq=gamma='1,2,3',hqdn3d", 30, 30, 0);
+	/* ';' separates chains of a graph as ',' separates filters */
+	s_check_video("bwdif;hqdn3d", 30, 31, 1);
+}
+
+Test(reach, link_labels_are_not_filter_names)
+{
+	s_check_video("[in]bwdif=mode=send_field[a];[a]hqdn3d=3:2:3:2[out]", 30, 31, 1);
+	s_check_video("[in]bwdif[mid];[mid]eq[out]", 30, 1, 1);
+	s_check_video("bwdif[out]", 30, 1, 1);
+	s_check_video("[in] yadif=1 [out]", 30, 1, 1);
+	s_check_audio("[in]volume=0.5[out]", 3, 0);
+}
+
+Test(reach, audio)
+{
+	s_check_audio("volume=0.5", 3.0, 0);
+	s_check_audio("highpass=f=100", 3.0, 3000);
+	s_check_audio("highpass=f=100", 0.5, 500);
+	s_check_audio("highpass=f=100", 0, 0);
+	s_check_audio("anull,volume=2,pan=mono|c0=c0,aformat=sample_fmts=s16,channelmap=0,"
+		      "asetnsamples=1024", 3.0, 0);
+	/* one stateful filter anywhere in the chain is enough, and costs the same once */
+	s_check_audio("volume=0.5,highpass=f=100", 3.0, 3000);
+	s_check_audio("highpass=f=100,volume=0.5", 3.0, 3000);
+	s_check_audio("highpass=f=100,lowpass=f=15000,afftdn=nf=-25,dynaudnorm=f=200:g=15", 2.0,
+		      2000);
+	s_check_audio("frobnicate", 1.0, 1000);
+	s_check_audio("volumex=1", 1.0, 1000);
+	/* milliseconds, rounded */
+	s_check_audio("highpass", 0.0126, 13);
+	s_check_audio("highpass", 0.0124, 12);
+	s_check_audio("highpass", 600, 600000);
 }
 
 /* ---- progress line ------------------------------------------------------------------- */

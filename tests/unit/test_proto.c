@@ -11,7 +11,11 @@
  *     comment's field lists;
  *   - every refusal unpack promises (-EPROTO): version, type, each truncated length,
  *     trailing bytes, unterminated strings, ports, channel counts, frame sizes, plane
- *     offsets, CONFIG settings terminator and embedded NUL, port counts, error class;
+ *     offsets, CONFIG settings terminator and embedded NUL, port counts, error class,
+ *     SEGMENT port, phase, flag bits, and BEGIN's time base and window;
+ *   - SEGMENT: every field round trips (open window bounds INT64_MIN/INT64_MAX included),
+ *     every phase, and the BEGIN-only checks do not apply to the other phases; DRAIN is
+ *     a bare header;
  *   - pack into a short buffer (-ENOSPC, no write past cap) and of a bad type (-EINVAL);
  *   - a fuzz loop over random and mutated records (fixed seed plus one from the clock,
  *     both printed; VHS_FUZZ_SEED=N replays one) under which unpack must not crash and
@@ -46,10 +50,12 @@
 #define EOS_BODY (1 + 8)                                                         /* 9 */
 #define STATS_BODY (9 * 8)                                                       /* 72 */
 #define ERROR_BODY (1 + 240)                                                     /* 241 */
+#define SEGMENT_BODY (1 + 1 + 1 + 4 + 8 + 8 + 4 * 2 + 8 + 8 + 8)                /* 55 */
 
 _Static_assert(STREAM_FMT_BODY == 83, "STREAM_FMT field list sums to 83");
 _Static_assert(FRAME_BODY == 115, "FRAME field list sums to 115");
 _Static_assert(AUDIO_BODY == 109, "AUDIO field list sums to 109");
+_Static_assert(SEGMENT_BODY == 55, "SEGMENT field list sums to 55");
 
 #define SETTINGS_LONG_LINES 200
 #define FUZZ_ITERATIONS 20000
@@ -219,7 +225,25 @@ static void s_sample(struct vhs_msg *m, uint8_t type)
 		m->u.error.cls = VHS_ERR_CONFIG;
 		s_fill_max(m->u.error.text, VHS_ERROR_TEXT, 'e');
 		break;
-	default: /* READY, DONE, STOP */
+	case VHS_MSG_SEGMENT: {
+		/* a BEGIN (the phase with the most checks) over the whole input: the open
+		 * bounds are the extremes of the field */
+		struct vhs_segment *s = &m->u.segment;
+
+		s->port = 1;
+		s->phase = VHS_SEG_BEGIN;
+		s->flags = VHS_SEG_LAST;
+		s->index = 0xFFFFFFFEu;
+		s->start = VHS_SEG_OPEN_START;
+		s->end = VHS_SEG_OPEN_END;
+		s->tb_num = 1001;
+		s->tb_den = 30000;
+		s->frames = 0x0102030405060708ULL;
+		s->samples = 0x1112131415161718ULL;
+		s->bytes = UINT64_MAX;
+		break;
+	}
+	default: /* READY, DONE, STOP, DRAIN */
 		break;
 	}
 }
@@ -238,7 +262,8 @@ static size_t s_expected_len(uint8_t type)
 	case VHS_MSG_EOS: return HDR + EOS_BODY;
 	case VHS_MSG_STATS: return HDR + STATS_BODY;
 	case VHS_MSG_ERROR: return HDR + ERROR_BODY;
-	default: return HDR;
+	case VHS_MSG_SEGMENT: return HDR + SEGMENT_BODY;
+	default: return HDR; /* READY, DONE, STOP, DRAIN */
 	}
 }
 
@@ -606,6 +631,21 @@ static void w_audio(struct wr *w, const struct vhs_audio *a)
 	w_int(w, a->bytes, 4);
 }
 
+static void w_segment(struct wr *w, const struct vhs_segment *s)
+{
+	w_int(w, s->port, 1);
+	w_int(w, s->phase, 1);
+	w_int(w, s->flags, 1);
+	w_int(w, s->index, 4);
+	w_int(w, (uint64_t)s->start, 8);
+	w_int(w, (uint64_t)s->end, 8);
+	w_int(w, (uint32_t)s->tb_num, 4);
+	w_int(w, (uint32_t)s->tb_den, 4);
+	w_int(w, s->frames, 8);
+	w_int(w, s->samples, 8);
+	w_int(w, s->bytes, 8);
+}
+
 /* The reference encoding of m; returns its length. */
 static size_t w_record(const struct vhs_msg *m, uint8_t *buf)
 {
@@ -669,8 +709,16 @@ static size_t w_record(const struct vhs_msg *m, uint8_t *buf)
 		w_int(&w, m->u.error.cls, 1);
 		w_str(&w, m->u.error.text, 240);
 		break;
-	default:
+	case VHS_MSG_SEGMENT:
+		w_segment(&w, &m->u.segment);
 		break;
+	case VHS_MSG_READY:
+	case VHS_MSG_DONE:
+	case VHS_MSG_STOP:
+	case VHS_MSG_DRAIN:
+		break;
+	default:
+		cr_assert_fail("the reference encoder does not know type %u", m->type);
 	}
 	return (size_t)(w.p - buf);
 }
@@ -698,7 +746,7 @@ Test(proto, type_names)
 {
 	static const char *const want[] = { "?", "HELLO", "CONFIG", "FORMAT", "ATTACH", "READY",
 					    "GRANT", "FRAME", "AUDIO", "RELEASE", "EOS", "STATS",
-					    "ERROR", "DONE", "STOP" };
+					    "ERROR", "DONE", "STOP", "SEGMENT", "DRAIN" };
 
 	cr_assert_eq(sizeof(want) / sizeof(want[0]), (size_t)VHS_MSG_TYPE_END);
 	for (int t = 0; t < VHS_MSG_TYPE_END; t++)
@@ -816,7 +864,7 @@ Test(proto, refuses_unterminated_strings)
 Test(proto, refuses_port_out_of_range)
 {
 	static const uint8_t types[] = { VHS_MSG_GRANT, VHS_MSG_RELEASE, VHS_MSG_EOS,
-					 VHS_MSG_FRAME, VHS_MSG_AUDIO };
+					 VHS_MSG_FRAME, VHS_MSG_AUDIO, VHS_MSG_SEGMENT };
 	static const uint8_t bad[] = { VHS_MAX_PORTS, VHS_MAX_PORTS + 1, 0xFF };
 	const uint8_t good = VHS_MAX_PORTS - 1, zero = 0;
 
@@ -1016,6 +1064,233 @@ Test(proto, refuses_error_class)
 	cr_assert_eq(s_unpack_msg(&m), -EPROTO);
 	m.u.error.cls = 0xFF;
 	cr_assert_eq(s_unpack_msg(&m), -EPROTO);
+}
+
+/* ---- SEGMENT and DRAIN ------------------------------------------------------------ */
+
+/* A SEGMENT of the given phase with ordinary, valid values. */
+static void s_segment_msg(struct vhs_msg *m, uint8_t phase)
+{
+	s_sample(m, VHS_MSG_SEGMENT);
+	m->u.segment.phase = phase;
+	m->u.segment.flags = 0;
+	m->u.segment.index = 7;
+	m->u.segment.start = 70070;
+	m->u.segment.end = 80080;
+}
+
+Test(proto, segment_roundtrip_every_field)
+{
+	struct vhs_msg in, out;
+	uint8_t buf[VHS_MSG_MAX], le[8];
+	int n;
+
+	/* the sample: BEGIN of the only segment, window open at both ends */
+	s_sample(&in, VHS_MSG_SEGMENT);
+	n = vhs_proto_pack(&in, buf, sizeof(buf));
+	cr_assert_eq(n, HDR + SEGMENT_BODY);
+	cr_assert_eq(buf[1], VHS_MSG_SEGMENT);
+	cr_assert_eq(vhs_proto_unpack(&out, buf, (size_t)n), 0);
+	cr_assert_eq(out.type, VHS_MSG_SEGMENT);
+	cr_assert_eq(out.u.segment.port, 1);
+	cr_assert_eq(out.u.segment.phase, VHS_SEG_BEGIN);
+	cr_assert_eq(out.u.segment.flags, VHS_SEG_LAST);
+	cr_assert_eq(out.u.segment.index, 0xFFFFFFFEu);
+	cr_assert_eq(out.u.segment.start, INT64_MIN, "open start");
+	cr_assert_eq(out.u.segment.end, INT64_MAX, "open end");
+	cr_assert_eq(out.u.segment.tb_num, 1001);
+	cr_assert_eq(out.u.segment.tb_den, 30000);
+	cr_assert_eq(out.u.segment.frames, 0x0102030405060708ULL);
+	cr_assert_eq(out.u.segment.samples, 0x1112131415161718ULL);
+	cr_assert_eq(out.u.segment.bytes, UINT64_MAX);
+	/* the bounds on the wire: start at body+7, end at body+15, little endian */
+	s_le(le, (uint64_t)INT64_MIN, 8);
+	cr_assert_eq(memcmp(buf + HDR + 7, le, 8), 0, "start at body+7");
+	s_le(le, (uint64_t)INT64_MAX, 8);
+	cr_assert_eq(memcmp(buf + HDR + 15, le, 8), 0, "end at body+15");
+
+	/* a window open at one end only, and a bounded one with a negative start */
+	static const struct { int64_t start, end; } windows[] = {
+		{ INT64_MIN, 0 }, { 0, INT64_MAX }, { -3003, 300300 }, { INT64_MIN, INT64_MIN + 1 },
+		{ INT64_MAX - 1, INT64_MAX },
+	};
+	for (size_t i = 0; i < sizeof(windows) / sizeof(windows[0]); i++) {
+		in.u.segment.start = windows[i].start;
+		in.u.segment.end = windows[i].end;
+		n = vhs_proto_pack(&in, buf, sizeof(buf));
+		cr_assert_eq(vhs_proto_unpack(&out, buf, (size_t)n), 0, "window %zu", i);
+		cr_assert_eq(out.u.segment.start, windows[i].start, "window %zu start", i);
+		cr_assert_eq(out.u.segment.end, windows[i].end, "window %zu end", i);
+		cr_assert_eq(memcmp(&in, &out, sizeof(in)), 0, "window %zu", i);
+	}
+
+	/* every phase, both ports, both flag values, whole struct compared */
+	for (uint8_t ph = VHS_SEG_REQUEST; ph <= VHS_SEG_DONE; ph++)
+		for (uint8_t port = 0; port < VHS_MAX_PORTS; port++)
+			for (uint8_t fl = 0; fl <= VHS_SEG_LAST; fl++) {
+				s_segment_msg(&in, ph);
+				in.u.segment.port = port;
+				in.u.segment.flags = fl;
+				in.u.segment.index = 0x01020304u + ph;
+				in.u.segment.frames = 600u + ph;
+				in.u.segment.samples = 480480u * ph;
+				in.u.segment.bytes = 1234567u + port;
+				n = vhs_proto_pack(&in, buf, sizeof(buf));
+				cr_assert_eq(n, HDR + SEGMENT_BODY);
+				cr_assert_eq(vhs_proto_unpack(&out, buf, (size_t)n), 0,
+					     "phase %u port %u flags %u", ph, port, fl);
+				cr_assert_eq(memcmp(&in, &out, sizeof(in)), 0,
+					     "phase %u port %u flags %u differs", ph, port, fl);
+			}
+}
+
+Test(proto, refuses_segment_port)
+{
+	struct vhs_msg m;
+	static const uint8_t bad[] = { VHS_MAX_PORTS, VHS_MAX_PORTS + 1, 0x80, 0xFF };
+
+	for (uint8_t ph = VHS_SEG_REQUEST; ph <= VHS_SEG_DONE; ph++) {
+		for (size_t i = 0; i < sizeof(bad); i++) {
+			s_segment_msg(&m, ph);
+			m.u.segment.port = bad[i];
+			cr_assert_eq(s_unpack_msg(&m), -EPROTO, "phase %u port %u", ph, bad[i]);
+		}
+		s_segment_msg(&m, ph);
+		m.u.segment.port = VHS_MAX_PORTS - 1;
+		cr_assert_eq(s_unpack_msg(&m), 0, "phase %u last port", ph);
+	}
+}
+
+Test(proto, refuses_segment_phase)
+{
+	struct vhs_msg m;
+	static const uint8_t bad[] = { VHS_SEG_DONE + 1, VHS_SEG_DONE + 2, 0x80, 0xFF };
+
+	for (size_t i = 0; i < sizeof(bad); i++) {
+		s_segment_msg(&m, bad[i]);
+		cr_assert_eq(s_unpack_msg(&m), -EPROTO, "phase %u", bad[i]);
+	}
+	for (uint8_t ph = VHS_SEG_REQUEST; ph <= VHS_SEG_DONE; ph++) {
+		s_segment_msg(&m, ph);
+		cr_assert_eq(s_unpack_msg(&m), 0, "phase %u", ph);
+	}
+	/* on the wire too: the phase byte is body+1 */
+	const uint8_t four = VHS_SEG_DONE + 1, done = VHS_SEG_DONE;
+
+	cr_assert_eq(s_unpack_mutated(VHS_MSG_SEGMENT, HDR + 1, &four, 1), -EPROTO);
+	cr_assert_eq(s_unpack_mutated(VHS_MSG_SEGMENT, HDR + 1, &done, 1), 0);
+}
+
+Test(proto, refuses_segment_unknown_flags)
+{
+	struct vhs_msg m;
+
+	for (uint8_t ph = VHS_SEG_REQUEST; ph <= VHS_SEG_DONE; ph++) {
+		for (int bit = 0; bit < 8; bit++) {
+			uint8_t f = (uint8_t)(1u << bit);
+
+			if (f == VHS_SEG_LAST)
+				continue;
+			s_segment_msg(&m, ph);
+			m.u.segment.flags = f;
+			cr_assert_eq(s_unpack_msg(&m), -EPROTO, "phase %u flags 0x%02x", ph, f);
+			m.u.segment.flags = f | VHS_SEG_LAST;
+			cr_assert_eq(s_unpack_msg(&m), -EPROTO, "phase %u flags 0x%02x", ph,
+				     f | VHS_SEG_LAST);
+		}
+		s_segment_msg(&m, ph);
+		m.u.segment.flags = 0xFF;
+		cr_assert_eq(s_unpack_msg(&m), -EPROTO, "phase %u flags 0xff", ph);
+		m.u.segment.flags = VHS_SEG_LAST;
+		cr_assert_eq(s_unpack_msg(&m), 0, "phase %u LAST", ph);
+		m.u.segment.flags = 0;
+		cr_assert_eq(s_unpack_msg(&m), 0, "phase %u no flags", ph);
+	}
+}
+
+Test(proto, refuses_segment_begin_time_base)
+{
+	struct vhs_msg m;
+	static const int32_t bad[] = { 0, -1, -30000, INT32_MIN };
+
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		s_segment_msg(&m, VHS_SEG_BEGIN);
+		m.u.segment.tb_num = bad[i];
+		cr_assert_eq(s_unpack_msg(&m), -EPROTO, "BEGIN tb_num %d", bad[i]);
+		s_segment_msg(&m, VHS_SEG_BEGIN);
+		m.u.segment.tb_den = bad[i];
+		cr_assert_eq(s_unpack_msg(&m), -EPROTO, "BEGIN tb_den %d", bad[i]);
+		/* only BEGIN carries a time base: the other phases are not checked */
+		for (uint8_t ph = VHS_SEG_REQUEST; ph <= VHS_SEG_DONE; ph++) {
+			if (ph == VHS_SEG_BEGIN)
+				continue;
+			s_segment_msg(&m, ph);
+			m.u.segment.tb_num = bad[i];
+			m.u.segment.tb_den = bad[i];
+			cr_assert_eq(s_unpack_msg(&m), 0, "phase %u tb %d/%d", ph, bad[i], bad[i]);
+		}
+	}
+	s_segment_msg(&m, VHS_SEG_BEGIN);
+	m.u.segment.tb_num = 1;
+	m.u.segment.tb_den = 1;
+	cr_assert_eq(s_unpack_msg(&m), 0, "BEGIN tb 1/1");
+	m.u.segment.tb_num = INT32_MAX;
+	m.u.segment.tb_den = INT32_MAX;
+	cr_assert_eq(s_unpack_msg(&m), 0, "BEGIN tb INT32_MAX/INT32_MAX");
+}
+
+Test(proto, refuses_segment_begin_empty_window)
+{
+	struct vhs_msg m;
+	static const struct { int64_t start, end; } bad[] = {
+		{ 80080, 80080 },         /* empty */
+		{ 80081, 80080 },         /* reversed by one */
+		{ 0, -1 },
+		{ INT64_MAX, INT64_MAX }, /* both open-end markers */
+		{ INT64_MIN, INT64_MIN }, /* both open-start markers */
+		{ INT64_MAX, INT64_MIN }, /* the open markers swapped */
+	};
+
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		s_segment_msg(&m, VHS_SEG_BEGIN);
+		m.u.segment.start = bad[i].start;
+		m.u.segment.end = bad[i].end;
+		cr_assert_eq(s_unpack_msg(&m), -EPROTO, "BEGIN [%lld, %lld)",
+			     (long long)bad[i].start, (long long)bad[i].end);
+		/* the window is only BEGIN's: END, REQUEST and DONE carry anything there */
+		for (uint8_t ph = VHS_SEG_REQUEST; ph <= VHS_SEG_DONE; ph++) {
+			if (ph == VHS_SEG_BEGIN)
+				continue;
+			s_segment_msg(&m, ph);
+			m.u.segment.start = bad[i].start;
+			m.u.segment.end = bad[i].end;
+			cr_assert_eq(s_unpack_msg(&m), 0, "phase %u [%lld, %lld)", ph,
+				     (long long)bad[i].start, (long long)bad[i].end);
+		}
+	}
+	s_segment_msg(&m, VHS_SEG_BEGIN);
+	m.u.segment.start = 80079;
+	m.u.segment.end = 80080;
+	cr_assert_eq(s_unpack_msg(&m), 0, "a window of one tick");
+}
+
+Test(proto, drain_is_a_bare_header)
+{
+	struct vhs_msg m;
+	uint8_t buf[16];
+	static const uint8_t want[] = { VHS_PROTO_VERSION, VHS_MSG_DRAIN, 0, 0 };
+
+	memset(&m, 0, sizeof(m));
+	m.type = VHS_MSG_DRAIN;
+	memset(buf, 0xEE, sizeof(buf));
+	cr_assert_eq(vhs_proto_pack(&m, buf, sizeof(buf)), (int)sizeof(want));
+	cr_assert_eq(memcmp(buf, want, sizeof(want)), 0);
+	cr_assert_eq(buf[sizeof(want)], 0xEE, "wrote past the record");
+	memset(&m, 0xA5, sizeof(m));
+	cr_assert_eq(vhs_proto_unpack(&m, want, sizeof(want)), 0);
+	cr_assert_eq(m.type, VHS_MSG_DRAIN);
+	cr_assert_str_eq(vhs_proto_type_name(VHS_MSG_DRAIN), "DRAIN");
+	cr_assert_eq(vhs_proto_unpack(&m, buf, sizeof(want) + 1), -EPROTO, "DRAIN with a body byte");
 }
 
 Test(proto, pack_enospc)
