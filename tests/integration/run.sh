@@ -27,7 +27,7 @@ ORCH="$BIN_DIR/vhs-orchestrate"
 MEDIA_CACHE="${VHS_MEDIA_CACHE:-$ROOT/build/test-media}"
 MAKE_TAPE="$ROOT/tests/media/make_tape.sh"
 ERROR_PREFIX="vhs-orchestrate: error: "
-STAGES=(decode preprocess upscale audio encode)
+STAGES=(decode preprocess upscale audio encode mux)
 
 # ---------------------------------------------------------------------------------------------
 # Helpers for test files (they run inside the test's own process, cwd = the test directory).
@@ -134,7 +134,7 @@ make_job() {
 				section="$cur"
 			fi
 			case "$key" in
-			width | height | crf | workers | segment_seconds)
+			width | height | crf | workers | segment_seconds | restart_limit | warmup_frames | ring_slots)
 				if [[ "$v" =~ ^-?[0-9]+$ ]]; then printf '%s = %s\n' "$key" "$v"; continue; fi ;;
 			esac
 			printf '%s = %s\n' "$key" "$(toml_string "$v")"
@@ -176,6 +176,19 @@ orch_wait() {
 	ORCH_RC=0
 	wait "$ORCH_PID" || ORCH_RC=$?
 	echo "# exit $ORCH_RC" >&2
+}
+
+# wait_exit SECONDS: waits for the background orchestrator to exit; fails if it does not.
+wait_exit() {
+	local deadline=$((SECONDS + $1))
+	while kill -0 "$ORCH_PID" 2>/dev/null; do
+		if ((SECONDS >= deadline)); then
+			show_file orch.err
+			fail "the orchestrator is still running $1 s after: $2"
+		fi
+		sleep 0.05
+	done
+	orch_wait
 }
 
 # expect_rc N: the last orchestrator run exited with N, else fail showing its output.
@@ -445,6 +458,23 @@ debris() {
 	fi
 	find "$tdir" -name 'vhs-run.*' -print 2>/dev/null | sed 's/^/run dir /' 
 	find "$tdir" -name '*.part' -print 2>/dev/null | sed 's/^/partial output /'
+	# temp files of the temp writer (.NAME.XXXXXX) anywhere; in a work dir, nothing but the
+	# manifest and the files of the segments it lists
+	find "$tdir" -name '.*.??????' -type f -print 2>/dev/null | sed 's/^/temp file /'
+	local w n
+	while IFS= read -r w; do
+		[ -s "$w/manifest.toml" ] || { echo "work dir without a manifest: $w"; continue; }
+		for f in "$w"/*; do
+			[ -e "$f" ] || continue
+			n="${f##*/}"
+			case "$n" in
+			manifest.toml) ;;
+			[va][0-9][0-9][0-9][0-9][0-9][0-9].vseg | [va][0-9][0-9][0-9][0-9][0-9][0-9].pcm)
+				grep -qx "index = $((10#${n:1:6}))" "$w/manifest.toml" || echo "unfinished segment file $f" ;;
+			*) echo "stray file in a work dir: $f" ;;
+			esac
+		done
+	done < <(find "$tdir" -type d -name '*.vhs-work' 2>/dev/null)
 	local pids
 	pids="$(tagged_pids "$tag")"
 	if [ -n "$pids" ]; then

@@ -8,19 +8,6 @@ slow_job() {
 		upscale.width=1440 upscale.height=1080 audio.filters="afftdn=nf=-25"
 }
 
-# wait_exit SECONDS: waits for the background orchestrator to exit; fails if it does not.
-wait_exit() {
-	local deadline=$((SECONDS + $1))
-	while kill -0 "$ORCH_PID" 2>/dev/null; do
-		if ((SECONDS >= deadline)); then
-			show_file orch.err
-			fail "the orchestrator is still running $1 s after: $2"
-		fi
-		sleep 0.05
-	done
-	orch_wait
-}
-
 # start_and_get_going: starts the slow job and waits until the encode stage runs.
 start_and_get_going() {
 	need_bin
