@@ -1,11 +1,11 @@
-# test_lifecycle.sh: the run as a whole: `check`, signals (Ctrl-C, SIGTERM), a stage killed
-# mid-run, real codecs in mkv and mp4, the presets, progress output, --stats, concurrent runs
+# test_lifecycle.sh: the run as a whole: `check`, signals (Ctrl-C, SIGTERM), real codecs in mkv and mp4, the presets, progress output, --stats, concurrent runs
 # and stale shared memory. Run by tests/integration/run.sh (debris is checked after each test).
 
-# A job slow enough to be interrupted: 8 s of NTSC DV, double-rate deinterlace, 1440x1080.
+# A job slow enough to be interrupted: 8 s of NTSC DV, double-rate deinterlace, 1440x1080,
+# in 1 s segments (the first Ctrl-C finishes the segment at hand).
 slow_job() {
 	make_job job.toml input="$(tape ntsc 8 dv)" video.filters="bwdif=mode=send_field,hqdn3d=3:2:3:2" \
-		upscale.width=1440 upscale.height=1080 audio.filters="afftdn=nf=-25"
+		upscale.width=1440 upscale.height=1080 audio.filters="afftdn=nf=-25" run.segment_seconds=1
 }
 
 # start_and_get_going: starts the slow job and waits until the encode stage runs.
@@ -76,26 +76,7 @@ test_ctrl_c_process_group() {
 	expect_no_output out.mkv
 }
 
-# --- a stage killed mid-run -----------------------------------------------------------------
-
-# kill_stage NAME: SIGKILL one stage process mid-run: exit 6, one error naming the stage.
-kill_stage() {
-	local name="$1" pid
-	start_and_get_going
-	pid="$(stage_pid "$name" 5)"
-	[ -n "$pid" ] || { kill -INT "$ORCH_PID"; wait_exit 10 "SIGINT"; skip "no $name stage process was running"; }
-	note "killing vhs-stage-$name, pid $pid"
-	kill -KILL "$pid"
-	wait_exit 15 "SIGKILL of vhs-stage-$name"
-	expect_rc 6
-	expect_one_error "$name"
-	expect_no_output out.mkv
-}
-
-test_kill_stage_preprocess() { kill_stage preprocess; }
-test_kill_stage_upscale() { kill_stage upscale; }
-test_kill_stage_encode() { kill_stage encode; }
-test_kill_stage_decode() { kill_stage decode; }
+# (a stage killed or hung mid-run is restarted: test_crash.sh)
 
 # --- real codecs and containers -------------------------------------------------------------
 
@@ -256,23 +237,6 @@ test_stale_shm_removed() {
 	rm -f "$stale"
 	expect_rc 0
 	((left == 0)) || fail "the stale $stale (pid $dead is not running) was not removed at start-up"
-}
-
-# A stage that stops responding (SIGSTOP: alive, but no heartbeat) is detected as hung and
-# the job fails cleanly (DESIGN: no STATS for 3 s while holding work means hung) instead of
-# hanging forever.
-test_stopped_stage_detected() {
-	local pid
-	start_and_get_going
-	pid="$(stage_pid preprocess 5)"
-	[ -n "$pid" ] || { kill -INT "$ORCH_PID"; wait_exit 10 "SIGINT"; skip "no preprocess stage process was running"; }
-	note "stopping vhs-stage-preprocess, pid $pid"
-	kill -STOP "$pid"
-	wait_exit 30 "SIGSTOP of vhs-stage-preprocess (a hung stage)"
-	kill -CONT "$pid" 2>/dev/null || true
-	expect_rc 6
-	expect_one_error preprocess
-	expect_no_output out.mkv
 }
 
 # Audio whose stage finishes long before the video (mono 44.1 kHz to aac, 10 s, silent for

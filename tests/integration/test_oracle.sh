@@ -54,7 +54,26 @@ test_oracle_ntsc_dv_no_io_uring() {
 		audio.filters="highpass=f=100,lowpass=f=15000"
 }
 
-# Several segments (when the job file knows [run] segment_seconds): same bits as one command.
+# Several segments with finite-reach chains (deinterlacers, colour, crop, spatial denoise):
+# each segment's window holds every frame its filters read, so the joined segments are the
+# same bits as one command.
+test_oracle_segments_bwdif_eq_crop() {
+	oracle "$(tape ntsc 8 dv)" video.filters="bwdif=mode=send_field,eq=contrast=1.1:saturation=1.05,crop=704:464:8:8" \
+		upscale.width=720 upscale.height=540 audio.filters="volume=0.8" run.segment_seconds=1
+}
+
+test_oracle_segments_yadif_spatial_denoise() {
+	oracle "$(tape pal 3 dv)" video.filters="yadif,vaguedenoiser" upscale.width=720 upscale.height=540 \
+		run.segment_seconds=0.5
+}
+
+test_oracle_segments_no_io_uring() {
+	VHS_NO_IO_URING=1 oracle "$(tape ntsc 3 dv)" video.filters="yadif" upscale.width=720 upscale.height=540 \
+		run.segment_seconds=1
+}
+
+# Several segments with the full preset chains (unbounded memory: temporal hqdn3d, afftdn,
+# dynaudnorm): the warm-up makes them converge to the same bits on this tape.
 test_oracle_ntsc_dv_short_segments() {
 	local in
 	in="$(tape ntsc 3 dv)"
