@@ -5,6 +5,7 @@
 #   make test       deps + build + unit tests (Criterion) + integration tests (real binaries)
 #   make demo       deps + build + make a sample tape + restore it with configs/demo.toml
 #   make bench      the reference benchmark against one ffmpeg command (bench/RESULTS.md)
+#   make bench-crash, make bench-tempfile   issue 3: segments, crash recovery, temp writer
 #   make FFMPEG=0   build only what needs no FFmpeg (orchestrator, proto, shm, their tests)
 
 FFMPEG ?= 1
@@ -92,6 +93,20 @@ demo: deps
 bench: deps
 	@$(MAKE) --no-print-directory all
 	@bench/run.sh
+
+# Issue 3: segmenting overhead and crash recovery (bench/crash.sh), and the temp writer's
+# io_uring back end against pwrite on segment-sized files (bench/tempfile.sh).
+.PHONY: bench-crash bench-tempfile
+bench-crash: deps
+	@$(MAKE) --no-print-directory all
+	@bench/crash.sh
+
+bench-tempfile: $(BUILD)/bench/tempfile_bench
+	@bench/tempfile.sh
+
+$(BUILD)/bench/tempfile_bench: bench/tempfile_bench.c $(CORE_LIB)
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -o $@ $^ $(CORE_LIBS)
 
 clean:
 	rm -rf $(BUILD)

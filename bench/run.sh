@@ -8,7 +8,8 @@
 # stage (from --stats), the CPU seconds of each whole process tree, and the peak total memory
 # of each process tree (the sum of Pss over the process and its descendants, sampled every
 # 50 ms by bench/measure.py: shared memory counted once), then a Markdown block for
-# bench/RESULTS.md.
+# bench/RESULTS.md. The job itself (tape, chain, encodings) is in bench/lib.sh, shared with
+# bench/crash.sh.
 #
 # Environment: BENCH_RUNS (runs of each, default 3), BENCH_SECONDS (tape length, default 20),
 # VHS_BIN_DIR (default build/bin), BENCH_CODEC (x264, the reference job, or ffv1: the same
@@ -22,46 +23,12 @@ RUNS="${BENCH_RUNS:-3}"
 TAPE_SECONDS="${BENCH_SECONDS:-20}"
 STAGES=(decode preprocess upscale audio encode)
 
-VF="bwdif=mode=send_field,hqdn3d=3:2:3:2,eq=contrast=1.1:brightness=0.05:saturation=1.05"
-AF="highpass=f=100,lowpass=f=15000,afftdn=nf=-25,dynaudnorm=f=200:g=15"
-WIDTH=1440 HEIGHT=1080
-if [ "${BENCH_CODEC:-x264}" = ffv1 ]; then
-	ENC_TOML=$'codec = "ffv1"\npreset = ""\ncrf = -1\npix_fmt = "yuv420p"\naudio_codec = "pcm_s16le"\naudio_bitrate = ""'
-	ENC_ARGS=(-c:v ffv1 -c:a pcm_s16le)
-	ENC_DESC="ffv1 yuv420p, pcm_s16le"
-else
-	ENC_TOML=$'codec = "libx264"\npreset = "fast"\ncrf = 18\npix_fmt = "yuv420p"\naudio_codec = "aac"\naudio_bitrate = "192k"'
-	ENC_ARGS=(-c:v libx264 -preset fast -crf 18 -c:a aac -b:a 192k)
-	ENC_DESC="libx264 fast crf 18 yuv420p, aac 192k"
-fi
+. "$ROOT/bench/lib.sh"
+encode_settings "${BENCH_CODEC:-x264}"
 
 die() {
 	echo "bench: $*" >&2
 	exit 1
-}
-
-write_job() {
-	cat >"$WORK/job.toml" <<-EOF
-		# bench/run.sh: the reference job of issue 2.
-		input = "tape.avi"
-		output = "pipeline.mkv"
-		preset = "none"
-
-		[video]
-		filters = "$VF"
-
-		[upscale]
-		backend = "cpu"
-		model = "lanczos"
-		width = $WIDTH
-		height = $HEIGHT
-
-		[audio]
-		filters = "$AF"
-
-		[encode]
-		$ENC_TOML
-	EOF
 }
 
 FFMPEG_CMD=(ffmpeg -nostdin -hide_banner -loglevel error -y -i tape.avi
@@ -133,21 +100,14 @@ summary() {
 	EOF
 }
 
-machine() {
-	local cpu mem
-	cpu="$(awk -F': ' '/^model name/ { print $2; exit }' /proc/cpuinfo)"
-	mem="$(awk '/^MemTotal/ { printf "%.1f GiB", $2 / 1048576 }' /proc/meminfo)"
-	echo "$(nproc) CPUs ($cpu), $mem RAM, $(uname -sr)"
-}
-
 main() {
 	[ -x "$ORCH" ] || die "$ORCH is missing: run make first"
 	command -v python3 >/dev/null || die "python3 is needed (make deps)"
 	mkdir -p "$WORK"
 	rm -f "$WORK"/pipeline-*.json "$WORK"/ffmpeg-*.json "$WORK"/pipeline-*.err "$WORK"/ffmpeg-*.err
 	echo "bench: making ${TAPE_SECONDS} s of 480i NTSC DV with PCM audio (build/bench/tape.avi)"
-	"$ROOT/tests/media/make_tape.sh" --standard ntsc --seconds "$TAPE_SECONDS" --codec dv "$WORK/tape.avi"
-	write_job
+	make_tape "$TAPE_SECONDS" "$WORK/tape.avi"
+	write_job "$WORK/job.toml" pipeline.mkv
 	echo "bench: pipeline: $(printf '%q ' "${PIPE_CMD[@]}")"
 	echo "bench: ffmpeg:   $(printf '%q ' "${FFMPEG_CMD[@]}")"
 	echo "bench: $RUNS runs of each, alternating (in build/bench)"

@@ -238,7 +238,8 @@ static bool s_segment_ok(const struct vhs_segment *s)
 {
 	if (s->port >= VHS_MAX_PORTS || s->phase > VHS_SEG_DONE || (s->flags & ~VHS_SEG_LAST))
 		return false;
-	if (s->phase == VHS_SEG_BEGIN && (s->tb_num <= 0 || s->tb_den <= 0 || s->start >= s->end))
+	if (s->phase == VHS_SEG_BEGIN && (s->tb_num <= 0 || s->tb_den <= 0 || s->start > s->end ||
+					  s->start == VHS_SEG_OPEN_END || s->end == VHS_SEG_OPEN_START))
 		return false;
 	return true;
 }

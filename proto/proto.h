@@ -156,7 +156,8 @@ struct vhs_segment {
 	uint8_t phase;                /* enum vhs_seg_phase */
 	uint8_t flags;                /* VHS_SEG_* */
 	uint32_t index;               /* segment number, from 0 */
-	int64_t start, end;           /* BEGIN: the window [start, end) in tb */
+	int64_t start, end;           /* BEGIN: the window [start, end) in tb; start == end:
+				       * an empty segment (no keyframe between two cuts) */
 	int32_t tb_num, tb_den;       /* BEGIN: the input video stream's time base */
 	uint64_t frames;              /* END: records of the segment on this port;
 				       * DONE: video frames in the segment file */

@@ -60,7 +60,7 @@ struct decode_priv {
 	int eof;               /* the demuxer has nothing more */
 	int64_t first_pts;     /* P0: pts of the first video frame (video stream time base) */
 	int64_t seg_len;       /* segment_seconds in the video time base; 0 = one segment */
-	int64_t frame_dur;     /* one video frame in the video time base */
+	AVRational frame_rate; /* of the video, for sizing windows in frames */
 	int warmup, lookahead; /* video frames decoded before and after a segment */
 	int64_t audio_reach;   /* audio decoded before and after a segment, video time base */
 	int64_t last_pkt_ts;   /* pts (or dts) of the last video packet read */
@@ -328,9 +328,7 @@ static int s_segment_setup(struct vhs_ctx *ctx, struct decode_priv *p)
 		seconds = atof(secs);
 	p->first_pts = v->pts != AV_NOPTS_VALUE ? v->pts : 0;
 	p->seg_len = seconds > 0 ? llrint(seconds * tb.den / tb.num) : 0;
-	p->frame_dur = fr.num > 0 ? av_rescale_q(1, av_inv_q(fr), tb) : 1;
-	if (p->frame_dur < 1)
-		p->frame_dur = 1;
+	p->frame_rate = fr.num > 0 && fr.den > 0 ? fr : (AVRational){ 25, 1 };
 	p->warmup = (int)vhs_setting_int(ctx, "segment.warmup", 0);
 	p->lookahead = (int)vhs_setting_int(ctx, "segment.lookahead", 0);
 	p->audio_reach = av_rescale_q(vhs_setting_int(ctx, "segment.audio_reach_ms", 0),
@@ -381,8 +379,21 @@ static void s_report_damage(struct vhs_ctx *ctx, struct decode_priv *p)
 	}
 }
 
+/* The very beginning: the input and its decoders opened afresh, exactly as a one-pass
+ * command reads them (a seek to the start can land past the first audio packets of some
+ * containers, and a flushed decoder is not always a new one). */
+static int s_reopen(struct vhs_ctx *ctx, struct decode_priv *p)
+{
+	avcodec_free_context(&p->v.dec);
+	avcodec_free_context(&p->a.dec);
+	avformat_close_input(&p->fmt);
+	p->v.index = p->a.index = -1;
+	p->eof = 0;
+	return s_open_input(ctx, p);
+}
+
 /* Positions the demuxer so that the next packets start at or before the video time t
- * (VHS_SEG_OPEN_START: the very beginning). A seek that lands after t is retried further
+ * (VHS_SEG_OPEN_START: the very beginning, by opening the input again). A seek that lands after t is retried further
  * back, down to the beginning, so the result never depends on a demuxer's seek accuracy. */
 static int s_seek(struct vhs_ctx *ctx, struct decode_priv *p, int64_t t)
 {
@@ -391,18 +402,13 @@ static int s_seek(struct vhs_ctx *ctx, struct decode_priv *p, int64_t t)
 
 	for (;;) {
 		int64_t first = AV_NOPTS_VALUE;
-		int start = target == VHS_SEG_OPEN_START || target <= p->first_pts;
 
-		ret = start ? avformat_seek_file(p->fmt, -1, INT64_MIN, p->fmt->start_time != AV_NOPTS_VALUE ?
-						 p->fmt->start_time : 0, INT64_MAX, AVSEEK_FLAG_BACKWARD)
-			    : av_seek_frame(p->fmt, p->v.index, target, AVSEEK_FLAG_BACKWARD);
-		if (ret < 0 && start)
-			ret = av_seek_frame(p->fmt, p->v.index, p->first_pts, AVSEEK_FLAG_BACKWARD | AVSEEK_FLAG_ANY);
+		if (target == VHS_SEG_OPEN_START || target <= p->first_pts)
+			return s_reopen(ctx, p);
+		ret = av_seek_frame(p->fmt, p->v.index, target, AVSEEK_FLAG_BACKWARD);
 		if (ret < 0)
 			return vhs_fail(ctx, VHS_ERR_INPUT, "'%s' cannot be seeked (%s); it cannot be cut into "
 					"segments: set [run] segment_seconds = 0", p->path, vhs_av_err(ret));
-		if (start)
-			break;
 		while ((ret = av_read_frame(p->fmt, p->pkt)) >= 0) {
 			int video = p->pkt->stream_index == p->v.index;
 
@@ -461,6 +467,16 @@ static int s_boundary(struct vhs_ctx *ctx, struct decode_priv *p, uint32_t k, in
 	return 0;
 }
 
+/* n frames in the video time base, plus half a frame: container time stamps are rounded
+ * (Matroska: to the millisecond), and the half frame keeps the n-th neighbour inside the
+ * window without taking the next one. 0 for n = 0. */
+static int64_t s_frames(const struct decode_priv *p, int n)
+{
+	AVRational half = { p->frame_rate.den, 2 * p->frame_rate.num };
+
+	return n > 0 ? av_rescale_q(2 * (int64_t)n + 1, half, p->v.st->time_base) : 0;
+}
+
 static int64_t s_before(int64_t b, int64_t by)
 {
 	return b == VHS_SEG_OPEN_START ? b : b - by;
@@ -504,8 +520,8 @@ static int s_segment(struct vhs_ctx *ctx, struct decode_priv *p, uint32_t k, int
 		seg.end = seg.start; /* no keyframe in between: an empty segment */
 	*last = seg.end == VHS_SEG_OPEN_END;
 	seg.flags = *last ? VHS_SEG_LAST : 0;
-	p->win.v_lo = s_before(seg.start, (int64_t)p->warmup * p->frame_dur);
-	p->win.v_hi = s_after(seg.end, (int64_t)p->lookahead * p->frame_dur);
+	p->win.v_lo = s_before(seg.start, s_frames(p, p->warmup));
+	p->win.v_hi = s_after(seg.end, s_frames(p, p->lookahead));
 	p->win.a_lo = s_before(seg.start, p->audio_reach);
 	p->win.a_hi = s_after(seg.end, p->audio_reach);
 	p->win.v_done = p->win.a_done = 0;
@@ -513,7 +529,7 @@ static int s_segment(struct vhs_ctx *ctx, struct decode_priv *p, uint32_t k, int
 	ret = s_seek(ctx, p, seek_to);
 	if (ret)
 		return ret;
-	avcodec_flush_buffers(p->v.dec);
+	avcodec_flush_buffers(p->v.dec); /* after s_reopen: new decoders, nothing to flush */
 	if (p->a.dec)
 		avcodec_flush_buffers(p->a.dec);
 	ret = s_marker(ctx, p, &seg);

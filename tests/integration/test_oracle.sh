@@ -67,6 +67,17 @@ test_oracle_segments_yadif_spatial_denoise() {
 		run.segment_seconds=0.5
 }
 
+# A long-GOP capture (interlaced H.264 with B-frames, 1.5 s GOPs, in Matroska whose time
+# stamps are rounded to the millisecond): segments cut at keyframes, some empty (two cuts in
+# one GOP), windows still hold every neighbour a deinterlacer reads.
+test_oracle_segments_h264_long_gop() {
+	need_bin
+	ffmpeg -nostdin -v error -y -i "$(tape ntsc 8 dv)" -c:v libx264 -g 45 -bf 3 -flags +ilme+ildct \
+		-c:a pcm_s16le lgop.mkv || fail "cannot make the long-GOP capture"
+	oracle lgop.mkv video.filters="bwdif=mode=send_field" upscale.width=720 upscale.height=540 \
+		run.segment_seconds=1
+}
+
 test_oracle_segments_no_io_uring() {
 	VHS_NO_IO_URING=1 oracle "$(tape ntsc 3 dv)" video.filters="yadif" upscale.width=720 upscale.height=540 \
 		run.segment_seconds=1

@@ -1239,11 +1239,20 @@ Test(proto, refuses_segment_begin_time_base)
 	cr_assert_eq(s_unpack_msg(&m), 0, "BEGIN tb INT32_MAX/INT32_MAX");
 }
 
-Test(proto, refuses_segment_begin_empty_window)
+/* An empty segment (no keyframe between two cuts of a long-GOP capture) is legal. */
+Test(proto, accepts_empty_segment)
+{
+	struct vhs_msg m;
+
+	s_segment_msg(&m, VHS_SEG_BEGIN);
+	m.u.segment.start = m.u.segment.end = 80080;
+	cr_assert_eq(s_unpack_msg(&m), 0);
+}
+
+Test(proto, refuses_segment_begin_reversed_window)
 {
 	struct vhs_msg m;
 	static const struct { int64_t start, end; } bad[] = {
-		{ 80080, 80080 },         /* empty */
 		{ 80081, 80080 },         /* reversed by one */
 		{ 0, -1 },
 		{ INT64_MAX, INT64_MAX }, /* both open-end markers */
