@@ -1,3 +1,4 @@
+# shellcheck shell=bash disable=SC2034
 # lib.sh: the reference job of the benchmarks, sourced by bench/run.sh and bench/crash.sh.
 #
 # The job of issue 2: 480i NTSC DV with PCM audio from tests/media/make_tape.sh, the chain

@@ -1210,6 +1210,8 @@ static void s_print_allowed(FILE *out, const struct s_opt *o)
 		fputs("`auto` or `N:D`", out);
 	else if (o->type == T_INT)
 		fprintf(out, "%s%g..%g", (o->flags & O_ZERO_OK) ? "0 or " : "", o->min, o->max);
+	else if (o->type == T_FLOAT && (o->flags & O_ZERO_OK) && o->min == 0)
+		fprintf(out, "0..%g", o->max);
 	else if (o->type == T_FLOAT)
 		fprintf(out, "> %g, <= %g", o->min, o->max);
 	else if (o->type == T_WORKERS)

@@ -108,8 +108,9 @@ static int s_check_paths(const struct vhs_job *job)
 
 	if (stat(job->input, &st) != 0 || access(job->input, R_OK) != 0)
 		return s_error(VHS_EXIT_INPUT, "cannot read input '%s': %s", job->input, strerror(errno));
-	if (!S_ISREG(st.st_mode) && !S_ISBLK(st.st_mode) && !S_ISFIFO(st.st_mode))
-		return s_error(VHS_EXIT_INPUT, "input '%s' is not a file", job->input);
+	if (!S_ISREG(st.st_mode) && !S_ISBLK(st.st_mode))
+		return s_error(VHS_EXIT_INPUT, "input '%s' is not a file (segments are made by seeking "
+			       "in the capture, so pipes cannot be read)", job->input);
 	snprintf(tmp, sizeof(tmp), "%s", job->output);
 	snprintf(dir, sizeof(dir), "%s", dirname(tmp));
 	if (stat(dir, &st) != 0 || !S_ISDIR(st.st_mode))

@@ -124,6 +124,9 @@ struct run {
 	struct vhs_restart restarts[VHS_STAGE_KINDS];
 	int interrupts;               /* SIGINTs seen */
 	bool draining;                /* the first Ctrl-C: finish the segment at hand, then end */
+	bool work_owned;              /* the work dir was opened (not refused): settle it at the end */
+	int kept;                     /* finished segments the work dir keeps at the end */
+	int restarts_done;            /* pipeline or mux restarts after crashes */
 	uint32_t made;                /* segments committed by this run */
 	uint64_t crash_ns;            /* when the last crash was seen (recovery time) */
 	uint64_t recovery_ns;         /* sum of crash -> first frame out again */
@@ -1048,7 +1051,7 @@ static void s_print_stats(const struct run *r)
 	}
 	fprintf(stderr, "stats: run segments_made=%u segments_done=%zu segments_total=%u restarts=%d "
 		"recovery_ms=%.1f frames_redone=%llu\n", r->made, r->man.n_done, r->man.segments_total,
-		r->recoveries, r->recoveries ? (double)r->recovery_ns / r->recoveries / 1e6 : 0.0,
+		r->restarts_done, r->recoveries ? (double)r->recovery_ns / r->recoveries / 1e6 : 0.0,
 		(unsigned long long)r->frames_redone);
 }
 
@@ -1069,7 +1072,7 @@ static bool s_keeps(const struct run *r, const char *name)
 
 /* Removes everything in the work dir but what keep allows (the manifest and finished
  * segments); at the end of the run (last) with nothing kept, the dir itself goes. */
-static void s_tidy(struct run *r, bool keep, bool last)
+static int s_tidy(struct run *r, bool keep, bool last)
 {
 	DIR *d = opendir(r->work_dir);
 	char path[PATH_MAX + 300];
@@ -1090,6 +1093,7 @@ static void s_tidy(struct run *r, bool keep, bool last)
 		closedir(d);
 	if (!kept && last)
 		rmdir(r->work_dir);
+	return kept ? (int)r->man.n_done : 0;
 }
 
 static bool s_all_done(const struct run *r)
@@ -1252,6 +1256,7 @@ static bool s_may_restart(struct run *r)
 	}
 	while (vhs_manifest_has(&r->man, from))
 		from++;
+	r->restarts_done++;
 	vhs_progress_end(&r->progress);
 	fprintf(stderr, "vhs-orchestrate: warning: %s; restarting from segment %u in %llu ms "
 		"(restart %d of %d within %g s)\n", r->crash_why, from,
@@ -1269,7 +1274,7 @@ static void s_settle_output(struct run *r)
 			     strerror(errno));
 	if (r->exit_code)
 		unlink(r->part);
-	s_tidy(r, r->exit_code != 0, true);
+	r->kept = s_tidy(r, r->exit_code != 0, true);
 }
 
 int vhs_run(const struct vhs_job *job, const struct vhs_run_opts *opts)
@@ -1288,13 +1293,17 @@ int vhs_run(const struct vhs_job *job, const struct vhs_run_opts *opts)
 	if (ret)
 		s_error_code(&r, VHS_EXIT_INTERNAL, "cannot set up the run directory or socket: %s", strerror(-ret));
 	else
-		s_open_work(&r);
+		r.work_owned = !s_open_work(&r); /* refused: the work dir is left as it was */
 	while (!r.exit_code) {
 		bool mux = s_all_done(&r);
 
 		s_attempt(&r, mux);
 		if (r.exit_code)
 			break;
+		if (r.crashed != NO_CRASH && r.draining) {
+			s_error_code(&r, VHS_EXIT_INTERRUPTED, "interrupted (and %s)", r.crash_why);
+			break;
+		}
 		if (r.crashed != NO_CRASH) {
 			if (!s_may_restart(&r))
 				break;
@@ -1310,14 +1319,14 @@ int vhs_run(const struct vhs_job *job, const struct vhs_run_opts *opts)
 	if (r.progress_started && !r.exit_code)
 		vhs_progress_update(&r.progress, r.frames_out, 1);
 	vhs_progress_end(&r.progress);
-	if (r.work_dir[0])
+	if (r.work_owned)
 		s_settle_output(&r);
 	if (opts->stats)
 		s_print_stats(&r);
 	s_cleanup(&r);
-	if (r.exit_code == VHS_EXIT_INTERRUPTED || (r.exit_code && r.man.n_done))
-		fprintf(stderr, "vhs-orchestrate: error: %s; %zu finished segments are kept in '%s': "
-			"continue with --resume\n", r.error, r.man.n_done, r.work_dir);
+	if (r.exit_code && r.work_owned && r.kept)
+		fprintf(stderr, "vhs-orchestrate: error: %s; %d finished segments are kept in '%s': "
+			"continue with --resume\n", r.error, r.kept, r.work_dir);
 	else if (r.exit_code)
 		fprintf(stderr, "vhs-orchestrate: error: %s\n", r.error);
 	vhs_manifest_free(&r.man);

@@ -26,6 +26,7 @@
 #include <libavutil/opt.h>
 #include <libavutil/pixdesc.h>
 
+#include "audioenc.h"
 #include "avslot.h"
 #include "segfile.h"
 #include "spool.h"
@@ -62,6 +63,7 @@ struct committed {
 struct encode_priv {
 	char dir[4096];           /* the work dir */
 	bool global_header;       /* the final container wants codec headers out of band */
+	bool quiet;               /* encoder warnings were given at start-up */
 	struct {
 		AVCodecContext *enc;  /* named so for s_open_video */
 	} v;
@@ -87,19 +89,21 @@ static bool s_has_opt(AVCodecContext *c, const char *name)
 
 /* Options only some encoders have: preset, crf. Absent ones are ignored with a warning, so
  * a preset made for libx264 still works with ffv1. */
-static int s_quality(struct vhs_ctx *ctx, AVCodecContext *c)
+static int s_quality(struct vhs_ctx *ctx, AVCodecContext *c, bool quiet)
 {
 	char preset[64];
 	long long crf = vhs_setting_int(ctx, "encode.crf", -1);
 
 	s_setting(ctx, "encode.preset", preset, sizeof(preset), "");
-	if (preset[0] && !s_has_opt(c, "preset"))
-		vhs_warn(ctx, "encoder %s has no presets; preset = \"%s\" ignored", c->codec->name, preset);
-	else if (preset[0] && av_opt_set(c->priv_data, "preset", preset, 0) < 0)
+	if (preset[0] && !s_has_opt(c, "preset")) {
+		if (!quiet)
+			vhs_warn(ctx, "encoder %s has no presets; preset = \"%s\" ignored", c->codec->name, preset);
+	} else if (preset[0] && av_opt_set(c->priv_data, "preset", preset, 0) < 0)
 		return vhs_fail(ctx, VHS_ERR_CONFIG, "encoder %s has no preset '%s'", c->codec->name, preset);
-	if (crf >= 0 && !s_has_opt(c, "crf"))
-		vhs_warn(ctx, "encoder %s has no crf setting; crf = %lld ignored", c->codec->name, crf);
-	else if (crf >= 0 && av_opt_set_double(c->priv_data, "crf", (double)crf, 0) < 0)
+	if (crf >= 0 && !s_has_opt(c, "crf")) {
+		if (!quiet)
+			vhs_warn(ctx, "encoder %s has no crf setting; crf = %lld ignored", c->codec->name, crf);
+	} else if (crf >= 0 && av_opt_set_double(c->priv_data, "crf", (double)crf, 0) < 0)
 		return vhs_fail(ctx, VHS_ERR_CONFIG, "encoder %s refuses crf = %lld", c->codec->name, crf);
 	return 0;
 }
@@ -150,7 +154,7 @@ static int s_open_video(struct vhs_ctx *ctx, struct encode_priv *p)
 		c->flags |= AV_CODEC_FLAG_GLOBAL_HEADER;
 	ret = s_sar(ctx, in, &c->sample_aspect_ratio);
 	if (!ret)
-		ret = s_quality(ctx, c);
+		ret = s_quality(ctx, c, p->quiet);
 	if (ret)
 		return ret;
 	ret = avcodec_open2(c, codec, NULL);
@@ -445,9 +449,18 @@ static int s_init(struct vhs_ctx *ctx)
 	if (!of)
 		return vhs_fail(ctx, VHS_ERR_OUTPUT, "'%s': unsupported output format (use .mkv or .mp4)", output);
 	p->global_header = of->flags & AVFMT_GLOBALHEADER;
-	/* Open the encoder once now, so a bad codec setting fails before any frame flows. */
+	/* Open the encoders once now, so a bad codec setting fails before any frame flows. */
 	ret = s_open_video(ctx, p);
 	avcodec_free_context(&p->v.enc);
+	p->quiet = true; /* its warnings (ignored options) were said once */
+	if (!ret && p->n_ports > 1) {
+		const struct vhs_stream_fmt *a = vhs_input_format(ctx, 1);
+		AVCodecContext *check = NULL;
+
+		ret = vhs_open_audio_encoder(ctx, av_get_sample_fmt(a->fmt), a->sample_rate, a->channels,
+					     a->channel_layout, p->global_header, &check);
+		avcodec_free_context(&check);
+	}
 	return ret;
 }
 

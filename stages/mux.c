@@ -23,8 +23,8 @@
 #include <libavcodec/avcodec.h>
 #include <libavformat/avformat.h>
 #include <libavutil/audio_fifo.h>
-#include <libavutil/opt.h>
 
+#include "audioenc.h"
 #include "avslot.h"
 #include "segfile.h"
 #include "spool.h"
@@ -84,41 +84,19 @@ static int s_open_spool(struct vhs_ctx *ctx, struct mux_priv *p, long long k, st
 
 static int s_open_audio(struct vhs_ctx *ctx, struct mux_priv *p)
 {
-	char name[64] = "aac", rate[32] = "";
-	const AVCodec *codec;
-	AVCodecContext *c;
-	int ret;
+	int ret = vhs_open_audio_encoder(ctx, p->ah.fmt, p->ah.rate, p->ah.channels, p->ah.layout,
+					 p->oc->oformat->flags & AVFMT_GLOBALHEADER, &p->aenc);
 
-	vhs_setting(ctx, "encode.audio_codec", name, sizeof(name));
-	vhs_setting(ctx, "encode.audio_bitrate", rate, sizeof(rate));
-	codec = avcodec_find_encoder_by_name(name);
-	if (!codec || codec->type != AVMEDIA_TYPE_AUDIO)
-		return vhs_fail(ctx, VHS_ERR_CONFIG, "unknown audio encoder '%s'", name);
-	c = p->aenc = avcodec_alloc_context3(codec);
-	if (!c)
-		return -ENOMEM;
-	c->sample_fmt = p->ah.fmt;
-	c->sample_rate = p->ah.rate;
-	c->time_base = (AVRational){ 1, p->ah.rate };
-	if (p->ah.layout)
-		av_channel_layout_from_mask(&c->ch_layout, p->ah.layout);
-	else
-		av_channel_layout_default(&c->ch_layout, p->ah.channels);
-	if (rate[0] && av_opt_set(c, "b", rate, 0) < 0)
-		return vhs_fail(ctx, VHS_ERR_CONFIG, "encode.audio_bitrate '%s' is not a bit rate", rate);
-	if (p->oc->oformat->flags & AVFMT_GLOBALHEADER)
-		c->flags |= AV_CODEC_FLAG_GLOBAL_HEADER;
-	ret = avcodec_open2(c, codec, NULL);
-	if (ret < 0)
-		return vhs_fail(ctx, VHS_ERR_CONFIG, "cannot open audio encoder %s: %s", name, vhs_av_err(ret));
-	p->fifo = av_audio_fifo_alloc(c->sample_fmt, c->ch_layout.nb_channels, 2 * READ_SAMPLES);
+	if (ret)
+		return ret;
+	p->fifo = av_audio_fifo_alloc(p->aenc->sample_fmt, p->aenc->ch_layout.nb_channels, 2 * READ_SAMPLES);
 	p->raw = malloc((size_t)READ_SAMPLES * (size_t)p->ah.channels *
 			(size_t)av_get_bytes_per_sample(p->ah.fmt));
 	p->ast = avformat_new_stream(p->oc, NULL);
 	if (!p->fifo || !p->raw || !p->ast)
 		return -ENOMEM;
-	p->ast->time_base = c->time_base;
-	return avcodec_parameters_from_context(p->ast->codecpar, c);
+	p->ast->time_base = p->aenc->time_base;
+	return avcodec_parameters_from_context(p->ast->codecpar, p->aenc);
 }
 
 /* The output, with the video stream of segment 0 and the audio encoder. */

@@ -220,3 +220,40 @@ test_awkward_paths() {
 	expect_rc 0
 	[ -s "my tapes/restored 01.mkv" ] || fail "output not written next to the job file"
 }
+
+# A pipe is not a capture: segments are made by seeking in the input.
+test_fifo_input() {
+	need_bin
+	mkfifo tape.avi
+	make_job job.toml input=tape.avi
+	orch run job.toml
+	expect_error 4 'pipes cannot be read'
+}
+
+# A bad audio bit rate is found at start-up, not by the mux after every segment was made:
+# nothing is kept (there is nothing to resume with a setting that cannot work).
+test_bad_audio_bitrate_refused_at_start() {
+	need_bin
+	make_job job.toml input="$(tape ntsc 3 dv)" encode.audio_codec=aac encode.audio_bitrate=fast \
+		run.segment_seconds=1
+	orch run job.toml
+	expect_error 3 "audio_bitrate 'fast'"
+	[ ! -e out.mkv.vhs-work ] || fail "a work dir was left: $(ls -A out.mkv.vhs-work | tr '\n' ' ')"
+}
+
+# A damaged manifest is refused, and the work dir is left exactly as it was for the user to
+# look at (or to discard with --restart).
+test_damaged_manifest_left_alone() {
+	need_bin
+	make_job job.toml input="$(tape ntsc 2 dv)"
+	mkdir out.mkv.vhs-work
+	printf 'version = 1\nfingerprint = "zz"\n' >out.mkv.vhs-work/manifest.toml
+	: >out.mkv.vhs-work/v000000.vseg
+	orch run --resume job.toml
+	expect_error 3 'damaged manifest.*--restart'
+	[ -s out.mkv.vhs-work/manifest.toml ] && [ -e out.mkv.vhs-work/v000000.vseg ] ||
+		fail "the refused work dir was changed"
+	orch run --restart job.toml
+	expect_rc 0
+	[ ! -e out.mkv.vhs-work ] || fail "the work dir is left after a successful run"
+}

@@ -192,6 +192,25 @@ test_second_ctrl_c_stops_at_once() {
 	[ ! -e out.mkv.vhs-work ] || fail "the work dir is left after a successful run"
 }
 
+# A crash while the first Ctrl-C drains: the run stops there (no restart), exit 130, the
+# finished segments kept.
+test_crash_while_draining() {
+	need_bin
+	local pid
+	crash_job job.toml out.mkv
+	orch_bg run --progress=none job.toml
+	wait_segments out.mkv.vhs-work 1 60
+	pid="$(stage_pid upscale 10)"
+	kill -INT "$ORCH_PID"
+	sleep 0.1
+	[ -z "$pid" ] || kill -KILL "$pid" 2>/dev/null || true
+	wait_exit 15 "a crash during the drain"
+	expect_rc 130
+	expect_no_output out.mkv
+	expect_work_dir out.mkv.vhs-work
+	if grep -q 'restarting from segment' orch.err; then show_file orch.err; fail "restarted while draining"; fi
+}
+
 # A stage that always crashes: the job fails after restart_limit restarts, with a clear
 # message and exit 6, keeping what was finished.
 test_restart_limit() {

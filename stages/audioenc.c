@@ -1,0 +1,42 @@
+/* audioenc.c: the job's audio encoder (see audioenc.h). */
+#include "audioenc.h"
+
+#include <errno.h>
+#include <stdio.h>
+
+#include <libavutil/opt.h>
+
+#include "avslot.h"
+
+int vhs_open_audio_encoder(struct vhs_ctx *ctx, enum AVSampleFormat fmt, int rate, int channels,
+			   uint64_t layout, int global_header, AVCodecContext **out)
+{
+	char name[64] = "aac", bitrate[32] = "";
+	const AVCodec *codec;
+	AVCodecContext *c;
+	int ret;
+
+	vhs_setting(ctx, "encode.audio_codec", name, sizeof(name));
+	vhs_setting(ctx, "encode.audio_bitrate", bitrate, sizeof(bitrate));
+	codec = avcodec_find_encoder_by_name(name);
+	if (!codec || codec->type != AVMEDIA_TYPE_AUDIO)
+		return vhs_fail(ctx, VHS_ERR_CONFIG, "unknown audio encoder '%s'", name);
+	c = *out = avcodec_alloc_context3(codec);
+	if (!c)
+		return -ENOMEM;
+	c->sample_fmt = fmt;
+	c->sample_rate = rate;
+	c->time_base = (AVRational){ 1, rate };
+	if (layout)
+		av_channel_layout_from_mask(&c->ch_layout, layout);
+	else
+		av_channel_layout_default(&c->ch_layout, channels);
+	if (bitrate[0] && av_opt_set(c, "b", bitrate, 0) < 0)
+		return vhs_fail(ctx, VHS_ERR_CONFIG, "encode.audio_bitrate '%s' is not a bit rate", bitrate);
+	if (global_header)
+		c->flags |= AV_CODEC_FLAG_GLOBAL_HEADER;
+	ret = avcodec_open2(c, codec, NULL);
+	if (ret < 0)
+		return vhs_fail(ctx, VHS_ERR_CONFIG, "cannot open audio encoder %s: %s", name, vhs_av_err(ret));
+	return 0;
+}
