@@ -80,14 +80,16 @@ test_ctrl_c_process_group() {
 
 # --- real codecs and containers -------------------------------------------------------------
 
-# x264_aac EXT: libx264 + aac into out.EXT; h264 + aac, the right size and frame count, in sync.
+# x264_aac EXT: libx264 + aac into out.EXT, in 0.5 s segments joined by the mux; h264 + aac,
+# the right size and frame count, in sync, and it seeks (to a key frame in the middle).
 x264_aac() {
 	local ext="$1" in
 	need_bin
 	in="$(tape ntsc 2 dv)"
 	make_job job.toml input="$in" output="out.$ext" video.filters=yadif upscale.width=720 \
 		upscale.height=540 encode.codec=libx264 encode.preset=fast encode.crf=23 \
-		encode.audio_codec=aac encode.audio_bitrate=192k audio.filters="highpass=f=100"
+		encode.audio_codec=aac encode.audio_bitrate=192k audio.filters="highpass=f=100" \
+		run.segment_seconds=0.5
 	orch run --progress=none job.toml
 	expect_rc 0
 	local v a size n want
@@ -98,6 +100,12 @@ x264_aac() {
 	n="$(frame_count "out.$ext")" want="$(frame_count "$in")"
 	[ "$n" = "$want" ] || fail "expected $want frames (yadif keeps the rate), got $n"
 	expect_av_sync "out.$ext"
+	local t
+	t="$(ffprobe -v error -read_intervals 1.2%+#1 -select_streams v:0 -show_entries frame=pts_time \
+		-of csv=p=0 "out.$ext" | head -n 1)"
+	note "a seek to 1.2 s starts at the frame at $t s"
+	awk -v t="$t" 'BEGIN { exit !(t != "" && t >= 0.9 && t <= 1.25) }' ||
+		fail "a seek to 1.2 s in out.$ext starts at '$t' s, not at the key frame of the segment near 1 s"
 }
 
 test_libx264_aac_mkv() { x264_aac mkv; }
