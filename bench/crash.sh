@@ -20,6 +20,7 @@
 # always advances; with 2 s segments kills come about every 4-5 s, with
 # BENCH_CHAOS_SEGMENT=1 every 2-3 s. No kill once the mux stage has started.
 #
+# The binaries are copied into the work dir first, so a rebuild meanwhile cannot mix versions.
 # Every run goes through bench/measure.py (wall time, CPU of the whole process tree). After
 # each run the script checks that nothing is left (processes, /dev/shm/vhs-PID-*, run dir,
 # work dir, OUTPUT.part), hashes the output (ffmpeg -f framemd5 on the video, hashes only;
@@ -30,6 +31,10 @@
 # orchestrator's warnings) and a Markdown block for bench/RESULTS.md. Everything the script
 # made (build/bench/crash) is removed at the end, also on failure or Ctrl-C.
 #
+# Run: `make bench-crash`, or after `make all` e.g.
+#   BENCH_SEGMENTS=0 BENCH_CHAOS_SEGMENT=1 bench/crash.sh
+# (about 10 minutes with the defaults on 2 CPUs).
+#
 # Environment: BENCH_RUNS (rounds, default 3), BENCH_SECONDS (tape length, default 20),
 # BENCH_CODEC (ffv1, default, or x264), BENCH_SEGMENTS (undisturbed segment lengths compared,
 # default "10 0"), BENCH_CHAOS_SEGMENT (default 2), BENCH_CHAOS_SEED (default random; printed),
@@ -37,8 +42,9 @@
 set -euo pipefail
 
 ROOT="$(cd -- "$(dirname -- "${BASH_SOURCE[0]}")/.." && pwd)"
-ORCH="${VHS_BIN_DIR:-$ROOT/build/bin}/vhs-orchestrate"
+BIN_DIR="${VHS_BIN_DIR:-$ROOT/build/bin}"
 WORK="$ROOT/build/bench/crash"
+ORCH="$WORK/bin/vhs-orchestrate" # a copy: see snapshot_bins
 RUNS="${BENCH_RUNS:-3}"
 TAPE_SECONDS="${BENCH_SECONDS:-20}"
 read -r -a SEGMENTS <<<"${BENCH_SEGMENTS:-10 0}"
@@ -73,6 +79,25 @@ problem() {
 }
 
 now_ms() { echo $(($(date +%s%N) / 1000000)); }
+
+# snapshot_bins: copies the binaries into the work dir, so that a rebuild while the benchmark
+# runs (another make in the same tree) cannot mix two versions in one comparison.
+snapshot_bins() {
+	local f
+	[ -x "$BIN_DIR/vhs-orchestrate" ] || die "$BIN_DIR/vhs-orchestrate is missing: run make first"
+	mkdir -p "$WORK/bin"
+	for f in "$BIN_DIR"/vhs-orchestrate "$BIN_DIR"/vhs-stage-*; do cp -p -- "$f" "$WORK/bin/"; done
+	export VHS_PRESET_DIR="$ROOT/configs/presets" VHS_STAGE_DIR="$WORK/bin"
+}
+
+# build_state: the commit, local changes outside bench/, and whether the binaries are current.
+build_state() {
+	local head dirty current
+	head="$(git -C "$ROOT" rev-parse --short HEAD 2>/dev/null || echo "?")"
+	dirty="$(git -C "$ROOT" status --porcelain 2>/dev/null | awk '$2 !~ /^bench\// { print $2 }' | paste -sd' ')"
+	current="$(make -C "$ROOT" -q all >/dev/null 2>&1 && echo "binaries current" || echo "BINARIES OLDER THAN THE SOURCES")"
+	echo "commit $head${dirty:+, local changes in $dirty}, $current"
+}
 
 # tagged_pids: live vhs-* processes carrying this benchmark's tag (this script's own shells
 # and tools carry it too, and are not counted).
@@ -302,7 +327,7 @@ summary() {
 		    out.append("| run | kills | restarts | recovery_ms (mean) | mean back-off (ms) | frames_redone | per kill | kill phase (mean, of T) | wall (s) | output = undisturbed |")
 		    out.append("|---|---:|---:|---:|---:|---:|---:|---:|---:|---|")
 		    tk = tf = tr = trec = tb = 0
-		    phases = []
+		    phases, gaps = [], []
 		    for i, r in enumerate(ch, 1):
 		        kills = [l.split() for l in open(f"{work}/chaos-{i}.kills")]
 		        err = open(f"{work}/chaos-{i}.err").read()
@@ -312,14 +337,18 @@ summary() {
 		        redone, restarts, rec = rr.get("frames_redone", 0), rr.get("restarts", 0), rr.get("recovery_ms", 0)
 		        ph = [int(k[4]) / int(k[5]) for k in kills if int(k[5]) > 0]
 		        phases += ph
+		        gaps += [int(b[0]) - int(a[0]) for a, b in zip(kills, kills[1:])]
 		        same = open(f"{work}/same-{i}").read().strip()
 		        out.append(f"| {i} | {landed} | {int(restarts)} | {rec:.0f} | {statistics.mean(backs) if backs else 0:.0f} | {int(redone)} | {redone / landed if landed else 0:.1f} | {statistics.mean(ph) if ph else 0:.2f} | {r['wall_s']:.2f} | {same} |")
+		        # recovery_ms is a mean over recoveries; the schedule lets a segment finish after
+		        # every kill, so every restart is also a recovery and restarts can weigh it
 		        tk += landed; tf += redone; tr += restarts; trec += rec * restarts; tb += sum(backs)
 		    frames = res[f"seg{chaos_seg}"][0]["stage_frames"].get("upscale") if ref else None
 		    segs = res[f"seg{chaos_seg}"][0]["run"].get("segments_total") if ref else None
 		    per_seg = frames / segs if frames and segs else float("nan")
 		    out.append("")
-		    out.append(f"- kills that landed: {tk} in {runs} runs (the orchestrator reported each as 'killed by signal 9')")
+		    out.append(f"- kills that landed: {tk} in {runs} runs (the orchestrator reported each as 'killed by signal 9'), "
+		               f"{med(gaps) / 1000 if gaps else 0:.1f} s apart (median; {min(gaps or [0]) / 1000:.1f} to {max(gaps or [0]) / 1000:.1f} s)")
 		    if tr:
 		        out.append(f"- recovery, a kill seen to the first video frame at encode again: mean {trec / tr:.0f} ms over {int(tr)} recoveries; of which back-off {tb / max(tk, 1):.0f} ms on average, so {trec / tr - tb / max(tk, 1):.0f} ms for the rest: stopping the other stages, starting five new ones up to READY, the seek, the warm-up frames and the way through the pipeline")
 		    if tk:
@@ -359,12 +388,12 @@ compare_configs() {
 }
 
 main() {
-	[ -x "$ORCH" ] || die "$ORCH is missing: run make first"
 	command -v python3 >/dev/null || die "python3 is needed (make deps)"
 	trap cleanup EXIT
 	trap 'exit 130' INT TERM
 	rm -rf -- "$WORK"
 	mkdir -p "$WORK" "$TMPDIR"
+	snapshot_bins
 	CONFIGS=()
 	local s c i k order
 	for s in "${SEGMENTS[@]}" "$CHAOS_SEG"; do
@@ -372,6 +401,7 @@ main() {
 	done
 	CONFIGS+=(chaos)
 	note "machine: $(machine); $(df -T "$WORK" | awk 'NR == 2 { print $2 " on " $1 }') under build/bench"
+	note "build: $(build_state) (copied to build/bench/crash/bin)"
 	note "making ${TAPE_SECONDS} s of 480i NTSC DV with PCM audio (build/bench/crash/tape.avi)"
 	make_tape "$TAPE_SECONDS" "$WORK/tape.avi"
 	write_job "$WORK/job.toml" out.mkv
@@ -380,7 +410,7 @@ main() {
 		# shellcheck disable=SC2046
 		note "$c: $("$ORCH" check $(args_for "$c") "$WORK/job.toml" | grep '^segments ')"
 	done
-	note "chaos seed $SEED (BENCH_CHAOS_SEED=$SEED replays the schedule)"
+	note "chaos seed $SEED (BENCH_CHAOS_SEED=$SEED replays the kinds and delays; the moments still depend on the machine)"
 	RANDOM=$SEED
 	note "command: (cd build/bench/crash && bench/measure.py -- vhs-orchestrate run --progress=none --stats ARGS job.toml)"
 	for c in "${CONFIGS[@]}"; do note "  $c: ARGS = $(args_for "$c")"; done
@@ -406,6 +436,7 @@ $(compare_configs)"
 	echo "---- paste into bench/RESULTS.md ----"
 	cat <<-EOF
 		- machine: $(machine); work dir on $(df -T "$WORK" | awk 'NR == 2 { print $2 }')
+		- build: $(build_state)
 		- command: \`make bench-crash\` (bench/crash.sh, BENCH_RUNS=$RUNS, BENCH_CHAOS_SEED=$SEED, ${TAPE_SECONDS} s tape, $ENC_DESC)
 		- reach: $("$ORCH" check "$WORK/job.toml" | grep '^segments ' | sed 's/^segments [^,]*, //')
 

@@ -13,9 +13,10 @@
  * VHS_NO_IO_URING, which is set and unset between files; the program checks which one it
  * got (vhs_tempfile_backend) and says so if io_uring is unavailable.
  *
- * Per file it measures three times: the write calls (open to the last write returning: what
- * the encoder waits for), the commit (drain + fsync + rename + directory fsync) and the whole
- * (open to commit returning), and the CPU time of the process (getrusage RUSAGE_SELF, user +
+ * Per file it measures four times: the open (the file, and for io_uring the ring and its
+ * registered buffers), the write calls (open to the last write returning: what the encoder
+ * waits for), the commit (drain + fsync + rename + directory fsync) and the whole (open to
+ * commit returning), and the CPU time of the process (getrusage RUSAGE_SELF, user +
  * sys, which includes io_uring's io-wq worker threads: they belong to this process). It
  * prints one line per file, then per back end the median MiB/s over the files and the
  * io_uring/pwrite ratios. MiB/s = file size / time, 1 MiB = 2^20 bytes.
@@ -44,6 +45,7 @@ enum { URING, PWRITE, BACKENDS };
 static const char *const s_backend_names[BACKENDS] = { "io_uring", "pwrite" };
 
 struct sample {
+	double open_s;   /* vhs_tempfile_open: the file, and the ring with its registered buffers */
 	double write_s;  /* open .. last write returned */
 	double commit_s; /* commit call */
 	double total_s;  /* open .. commit returned */
@@ -117,7 +119,7 @@ static int s_one_file(const char *dir, int index, const uint8_t *data, size_t ch
 {
 	struct vhs_tempfile *tf;
 	char name[64], path[4096];
-	double t0, t1, t2, c0;
+	double t0, to, t1, t2, c0;
 	int ret;
 
 	snprintf(name, sizeof(name), "bench%03d.vseg", index);
@@ -126,6 +128,7 @@ static int s_one_file(const char *dir, int index, const uint8_t *data, size_t ch
 	ret = vhs_tempfile_open(&tf, dir, name);
 	if (ret)
 		return ret;
+	to = s_now();
 	*got = vhs_tempfile_backend(tf);
 	for (size_t done = 0; done < file_bytes && !ret; done += chunk) {
 		size_t n = file_bytes - done < chunk ? file_bytes - done : chunk;
@@ -139,7 +142,7 @@ static int s_one_file(const char *dir, int index, const uint8_t *data, size_t ch
 	t1 = s_now();
 	ret = vhs_tempfile_commit(&tf);
 	t2 = s_now();
-	*out = (struct sample){ t1 - t0, t2 - t1, t2 - t0, s_cpu() - c0 };
+	*out = (struct sample){ to - t0, t1 - t0, t2 - t1, t2 - t0, s_cpu() - c0 };
 	snprintf(path, sizeof(path), "%s/%s", dir, name);
 	if (!ret && unlink(path))
 		ret = -errno;
@@ -148,7 +151,7 @@ static int s_one_file(const char *dir, int index, const uint8_t *data, size_t ch
 
 static void s_report(int files, size_t file_bytes, struct sample s[BACKENDS][MAX_FILES])
 {
-	double mib = (double)file_bytes / (1 << 20), med[BACKENDS][4];
+	double mib = (double)file_bytes / (1 << 20), med[BACKENDS][5];
 	double v[MAX_FILES];
 
 	for (int b = 0; b < BACKENDS; b++) {
@@ -164,14 +167,17 @@ static void s_report(int files, size_t file_bytes, struct sample s[BACKENDS][MAX
 		for (int i = 0; i < files; i++)
 			v[i] = s[b][i].cpu_s * 1e3;
 		med[b][3] = s_median(v, files);
+		for (int i = 0; i < files; i++)
+			v[i] = s[b][i].open_s * 1e3;
+		med[b][4] = s_median(v, files);
 	}
-	printf("\n| back end | median MiB/s, open..commit | median MiB/s, write calls | median commit (ms) | median CPU per file (ms) |\n");
-	printf("|---|---:|---:|---:|---:|\n");
+	printf("\n| back end | median MiB/s, open..commit | median MiB/s, write calls | median open (ms) | median commit (ms) | median CPU per file (ms) |\n");
+	printf("|---|---:|---:|---:|---:|---:|\n");
 	for (int b = 0; b < BACKENDS; b++)
-		printf("| %s | %.0f | %.0f | %.1f | %.1f |\n", s_backend_names[b], med[b][0], med[b][1],
-		       med[b][2], med[b][3]);
-	printf("| io_uring/pwrite | %.3f | %.3f | %.3f | %.3f |\n", med[URING][0] / med[PWRITE][0],
-	       med[URING][1] / med[PWRITE][1], med[URING][2] / med[PWRITE][2],
+		printf("| %s | %.0f | %.0f | %.2f | %.1f | %.1f |\n", s_backend_names[b], med[b][0], med[b][1],
+		       med[b][4], med[b][2], med[b][3]);
+	printf("| io_uring/pwrite | %.3f | %.3f | %.3f | %.3f | %.3f |\n", med[URING][0] / med[PWRITE][0],
+	       med[URING][1] / med[PWRITE][1], med[URING][4] / med[PWRITE][4], med[URING][2] / med[PWRITE][2],
 	       med[URING][3] / med[PWRITE][3]);
 }
 
@@ -236,9 +242,9 @@ int main(int argc, char **argv)
 			free(data);
 			return 1;
 		}
-		printf("file %2d %-8s  total %7.1f ms %6.0f MiB/s  writes %7.1f ms  commit %7.1f ms  cpu %6.1f ms\n",
-		       i, got, s->total_s * 1e3, file_mib / s->total_s, s->write_s * 1e3, s->commit_s * 1e3,
-		       s->cpu_s * 1e3);
+		printf("file %2d %-8s  total %7.1f ms %6.0f MiB/s  open %5.2f ms  writes %7.1f ms  commit %7.1f ms  cpu %6.1f ms\n",
+		       i, got, s->total_s * 1e3, file_mib / s->total_s, s->open_s * 1e3, s->write_s * 1e3,
+		       s->commit_s * 1e3, s->cpu_s * 1e3);
 	}
 	unsetenv("VHS_NO_IO_URING");
 	s_report(files, (size_t)file_mib << 20, samples);
