@@ -216,6 +216,20 @@ static int s_decode(struct vhs_ctx *ctx, struct decode_priv *p, struct decoder *
 	}
 }
 
+/* True for a video packet of an intra-only codec (DV, FFV1, HuffYUV: nothing refers to
+ * another frame) that lies before the segment's video window or after it was passed: the
+ * audio window can reach seconds further, and decoding those frames only to drop them
+ * would be most of decode's work. */
+static int s_outside_window(const struct decode_priv *p, const AVPacket *pkt)
+{
+	const AVCodecDescriptor *desc = avcodec_descriptor_get(p->v.dec->codec_id);
+	int64_t ts = pkt->pts != AV_NOPTS_VALUE ? pkt->pts : pkt->dts;
+
+	if (!desc || !(desc->props & AV_CODEC_PROP_INTRA_ONLY) || ts == AV_NOPTS_VALUE)
+		return 0;
+	return ts < p->win.v_lo || p->win.v_done;
+}
+
 /* Reads and decodes one packet. Returns 0, 1 at the end of input, or an error. */
 static int s_step(struct vhs_ctx *ctx, struct decode_priv *p, int running)
 {
@@ -233,6 +247,8 @@ static int s_step(struct vhs_ctx *ctx, struct decode_priv *p, int running)
 		p->last_pkt_ts = p->pkt->pts != AV_NOPTS_VALUE ? p->pkt->pts : p->pkt->dts;
 	d = p->pkt->stream_index == p->v.index ? &p->v
 	  : p->pkt->stream_index == p->a.index ? &p->a : NULL;
+	if (d == &p->v && running && s_outside_window(p, p->pkt))
+		d = NULL; /* an intra-only frame no window wants: not even decoded */
 	ret = d ? s_decode(ctx, p, d, p->pkt, running) : 0;
 	av_packet_unref(p->pkt);
 	return ret;
