@@ -162,6 +162,28 @@ struct run {
 	uint64_t moved_ns;            /* when a data record last moved (stall watch) */
 };
 
+/* Keeps the first failure of the run: its exit code and message. */
+static void s_record(struct run *r, int code, const char *fmt, va_list ap)
+{
+	if (r->exit_code)
+		return;
+	r->exit_code = code;
+	vsnprintf(r->error, sizeof(r->error), fmt, ap);
+}
+
+/* Records the first failure of the run (outside an attempt). Returns its code. */
+static int s_error_code(struct run *r, int code, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+
+static int s_error_code(struct run *r, int code, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	s_record(r, code, fmt, ap);
+	va_end(ap);
+	return r->exit_code;
+}
+
 static void s_fail(struct run *r, int code, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 
 /* Records the first failure and starts stopping everything. */
@@ -169,12 +191,9 @@ static void s_fail(struct run *r, int code, const char *fmt, ...)
 {
 	va_list ap;
 
-	if (!r->exit_code) {
-		r->exit_code = code;
-		va_start(ap, fmt);
-		vsnprintf(r->error, sizeof(r->error), fmt, ap);
-		va_end(ap);
-	}
+	va_start(ap, fmt);
+	s_record(r, code, fmt, ap);
+	va_end(ap);
 	if (r->aborting)
 		return;
 	r->aborting = true;
@@ -192,6 +211,8 @@ static void s_fail(struct run *r, int code, const char *fmt, ...)
 	}
 }
 
+static void s_kill_all(struct run *r);
+
 /* A stage died without reporting an error: end the attempt at once (kill the rest) so a
  * fresh one can start. The restart policy decides later whether it may. */
 static void s_crash(struct run *r, struct proc *p, const char *why)
@@ -203,25 +224,7 @@ static void s_crash(struct run *r, struct proc *p, const char *why)
 	r->crash_ns = vhs_now_ns();
 	r->aborting = true;
 	r->abort_ns = r->crash_ns;
-	for (int k = 0; k < VHS_STAGE_KINDS; k++)
-		if (r->procs[k].state != P_NONE && !r->procs[k].exited)
-			kill(r->procs[k].pid, SIGKILL);
-}
-
-/* Records the first failure of the run (outside an attempt). Returns its code. */
-static int s_error_code(struct run *r, int code, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
-
-static int s_error_code(struct run *r, int code, const char *fmt, ...)
-{
-	va_list ap;
-
-	if (!r->exit_code) {
-		r->exit_code = code;
-		va_start(ap, fmt);
-		vsnprintf(r->error, sizeof(r->error), fmt, ap);
-		va_end(ap);
-	}
-	return r->exit_code;
+	s_kill_all(r);
 }
 
 static int s_send(struct run *r, struct proc *p, const struct vhs_msg *m)
