@@ -157,14 +157,14 @@ Test(manifest, unknown_total_allows_any_index)
 	write_text("version = 1\nfingerprint = \"00000000000000ff\"\ninput_size = 1\n"
 		   "input_mtime_ns = 2\nsegments_total = 0\n"
 		   "[[segment]]\nindex = 5\nsamples = 8008\nframes = 600\nbytes = 3\n"
-		   "file = \"v000005.nut\"\n");
+		   "file = \"v000005.vseg\"\n");
 	cr_assert_eq(vhs_manifest_load(&m, path, err, sizeof(err)), 0, "%s", err);
 	cr_assert_eq(m.segments_total, 0);
 	cr_assert_eq(m.n_done, 1);
 	cr_assert_eq(m.done[0].index, 5);
 	cr_assert_eq(m.done[0].samples, 8008);
 	cr_assert_eq(m.done[0].frames, 600);
-	cr_assert_str_eq(m.done[0].file, "v000005.nut");
+	cr_assert_str_eq(m.done[0].file, "v000005.vseg");
 	cr_assert(vhs_manifest_has(&m, 5));
 	vhs_manifest_free(&m);
 
