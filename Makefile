@@ -38,7 +38,7 @@ CORE_LIB := $(BUILD)/libvhs-core.a
 # Stage runtime and the helpers stages share (libavfilter graphs, frame <-> slot).
 RUNTIME_SRC := stages/runtime.c
 RUNTIME_OBJ := $(RUNTIME_SRC:%.c=$(BUILD)/obj/%.o)
-STAGE_LIB_SRC := stages/avslot.c stages/lavfi.c stages/filter.c stages/spool.c stages/segfile.c stages/audioenc.c
+STAGE_LIB_SRC := stages/avslot.c stages/lavfi.c stages/filter.c stages/spool.c stages/segfile.c stages/encoder.c
 STAGE_LIB_OBJ := $(STAGE_LIB_SRC:%.c=$(BUILD)/obj/%.o)
 
 STAGES := decode preprocess upscale audio encode mux

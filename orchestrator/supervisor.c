@@ -399,11 +399,20 @@ static bool s_exists(const struct run *r, const char *name)
 	return access(path, F_OK) == 0;
 }
 
+/* Video frames in the finished segments. */
+static uint64_t s_done_frames(const struct run *r)
+{
+	uint64_t n = 0;
+
+	for (size_t i = 0; i < r->man.n_done; i++)
+		n += (uint64_t)r->man.done[i].frames;
+	return n;
+}
+
 /* The CONFIG blob: the job's settings plus what this run adds (segment.*). */
 static char *s_settings(const struct run *r)
 {
 	char *job = vhs_job_to_kv(r->job), *text = NULL;
-	uint64_t frames = 0;
 	size_t len = 0;
 	FILE *f = job ? open_memstream(&text, &len) : NULL;
 
@@ -411,14 +420,12 @@ static char *s_settings(const struct run *r)
 		free(job);
 		return NULL;
 	}
-	for (size_t i = 0; i < r->man.n_done; i++)
-		frames += (uint64_t)r->man.done[i].frames;
 	fputs(job, f);
 	s_kv(f, "segment.dir", r->work_dir);
 	fprintf(f, "segment.warmup=%d\nsegment.lookahead=%d\nsegment.audio_reach_ms=%d\n"
 		   "segment.count=%u\nsegment.frames=%llu\nsegment.audio=%d\n",
 		r->reach.warmup, r->reach.lookahead, r->reach.audio_ms, r->man.segments_total,
-		(unsigned long long)frames, s_exists(r, "a000000.pcm"));
+		(unsigned long long)s_done_frames(r), s_exists(r, "a000000.pcm"));
 	free(job);
 	if (fclose(f)) {
 		free(text);
@@ -536,15 +543,6 @@ static int s_request_more(struct run *r)
 		r->outstanding++;
 	}
 	return ret;
-}
-
-static uint64_t s_done_frames(const struct run *r)
-{
-	uint64_t n = 0;
-
-	for (size_t i = 0; i < r->man.n_done; i++)
-		n += (uint64_t)r->man.done[i].frames;
-	return n;
 }
 
 /* Everything is up: hand every slot to its producer, ask for segments, start the

@@ -4,9 +4,8 @@
  * DESIGN
  * Like the ffmpeg command line, the edge formats are taken from the first decoded
  * frames, not from the container's claims: init decodes until it has the first video
- * frame (and the first audio frame, if there is audio), keeping every frame decoded on
- * the way in a small queue that run() sends first. Each frame is copied once, from the
- * decoder's buffer into a slot.
+ * frame (and the first audio frame, if there is audio) and keeps those two; the segments
+ * then decode afresh. Each frame is copied once, from the decoder's buffer into a slot.
  *
  * Segments: run() serves the orchestrator's SEGMENT REQUESTs in the order they come. The
  * timeline is cut at video keyframes: segment k starts at B(k), the first keyframe at or
@@ -37,8 +36,7 @@
 
 #include "avslot.h"
 
-#define PENDING_MAX 256      /* frames decoded before both streams showed one */
-#define PENDING_SLACK 64     /* room for the frames one packet can still produce */
+#define PROBE_MAX 192        /* frames decoded before both streams must have shown one */
 
 struct decoder {
 	int index;           /* stream index, -1 if absent */
@@ -53,8 +51,8 @@ struct decode_priv {
 	struct decoder v, a;
 	AVPacket *pkt;
 	AVFrame *frame;
-	AVFrame *pending[PENDING_MAX]; /* decoded during init, sent first by run() */
-	int n_pending;
+	AVFrame *first[2];     /* the first video and audio frame: the edge formats */
+	int probed;            /* frames decoded while looking for them */
 	struct vhs_stream_fmt out[2];
 	int damaged;           /* read or decode errors seen */
 	int eof;               /* the demuxer has nothing more */
@@ -63,6 +61,7 @@ struct decode_priv {
 	AVRational frame_rate; /* of the video, for sizing windows in frames */
 	int warmup, lookahead; /* video frames decoded before and after a segment */
 	int64_t audio_reach;   /* audio decoded before and after a segment, video time base */
+	int64_t second;        /* one second in the video time base */
 	int64_t last_pkt_ts;   /* pts (or dts) of the last video packet read */
 	uint32_t bound_k;      /* cache: B(bound_k) = bound_v, for k >= 1 */
 	int64_t bound_v;
@@ -152,7 +151,8 @@ static int s_send_audio(struct vhs_ctx *ctx, struct decode_priv *p, AVFrame *f)
 	return vhs_put_audio(ctx, 1, f, 0, f->nb_samples, p->out[1].slot_size);
 }
 
-/* A decoded frame: queued while init looks for the formats, sent afterwards. */
+/* A decoded frame: kept if it is the first of its kind while init looks for the formats;
+ * once running, sent if it lies in the segment's window. */
 static int s_emit(struct vhs_ctx *ctx, struct decode_priv *p, struct decoder *d, AVFrame *f,
 		  int running)
 {
@@ -161,10 +161,12 @@ static int s_emit(struct vhs_ctx *ctx, struct decode_priv *p, struct decoder *d,
 	d->frames++;
 	d->last_end_us = s_frame_end_us(d, f);
 	if (!running) {
-		if (p->n_pending == PENDING_MAX)
-			return AVERROR(ENOSPC); /* s_probe_formats stops well before */
-		p->pending[p->n_pending] = av_frame_clone(f);
-		return p->pending[p->n_pending++] ? 0 : AVERROR(ENOMEM);
+		AVFrame **first = &p->first[d == &p->a];
+
+		p->probed++;
+		if (!*first && !(*first = av_frame_clone(f)))
+			return AVERROR(ENOMEM);
+		return 0;
 	}
 	if (d == &p->a && !p->out[1].media)
 		return 0; /* audio that only decoded after the probe gave up on it: no track */
@@ -216,6 +218,12 @@ static int s_decode(struct vhs_ctx *ctx, struct decode_priv *p, struct decoder *
 	}
 }
 
+/* A packet's time: its pts, or its dts when it has none. */
+static int64_t s_pkt_ts(const AVPacket *pkt)
+{
+	return pkt->pts != AV_NOPTS_VALUE ? pkt->pts : pkt->dts;
+}
+
 /* True for a video packet of an intra-only codec (DV, FFV1, HuffYUV: nothing refers to
  * another frame) that lies before the segment's video window or after it was passed: the
  * audio window can reach seconds further, and decoding those frames only to drop them
@@ -223,7 +231,7 @@ static int s_decode(struct vhs_ctx *ctx, struct decode_priv *p, struct decoder *
 static int s_outside_window(const struct decode_priv *p, const AVPacket *pkt)
 {
 	const AVCodecDescriptor *desc = avcodec_descriptor_get(p->v.dec->codec_id);
-	int64_t ts = pkt->pts != AV_NOPTS_VALUE ? pkt->pts : pkt->dts;
+	int64_t ts = s_pkt_ts(pkt);
 
 	if (!desc || !(desc->props & AV_CODEC_PROP_INTRA_ONLY) || ts == AV_NOPTS_VALUE)
 		return 0;
@@ -244,7 +252,7 @@ static int s_step(struct vhs_ctx *ctx, struct decode_priv *p, int running)
 		return 1;
 	}
 	if (p->pkt->stream_index == p->v.index)
-		p->last_pkt_ts = p->pkt->pts != AV_NOPTS_VALUE ? p->pkt->pts : p->pkt->dts;
+		p->last_pkt_ts = s_pkt_ts(p->pkt);
 	d = p->pkt->stream_index == p->v.index ? &p->v
 	  : p->pkt->stream_index == p->a.index ? &p->a : NULL;
 	if (d == &p->v && running && s_outside_window(p, p->pkt))
@@ -252,14 +260,6 @@ static int s_step(struct vhs_ctx *ctx, struct decode_priv *p, int running)
 	ret = d ? s_decode(ctx, p, d, p->pkt, running) : 0;
 	av_packet_unref(p->pkt);
 	return ret;
-}
-
-static AVFrame *s_first(struct decode_priv *p, enum AVMediaType type)
-{
-	for (int i = 0; i < p->n_pending; i++)
-		if ((type == AVMEDIA_TYPE_VIDEO) == (p->pending[i]->width > 0))
-			return p->pending[i];
-	return NULL;
 }
 
 /* The programme length the container claims: the longer of its duration and the video
@@ -307,15 +307,14 @@ static int s_probe_formats(struct vhs_ctx *ctx, struct decode_priv *p)
 	AVFrame *v = NULL, *a = NULL;
 	int ret = 0;
 
-	while (!p->eof && p->n_pending < PENDING_MAX - PENDING_SLACK &&
-	       (!(v = s_first(p, AVMEDIA_TYPE_VIDEO)) || (p->a.dec && !(a = s_first(p, AVMEDIA_TYPE_AUDIO))))) {
+	while (!p->eof && p->probed < PROBE_MAX && (!p->first[0] || (p->a.dec && !p->first[1]))) {
 		ret = s_step(ctx, p, 0);
 		if (ret < 0)
 			return ret;
 		p->eof = ret == 1;
 	}
-	v = s_first(p, AVMEDIA_TYPE_VIDEO);
-	a = s_first(p, AVMEDIA_TYPE_AUDIO);
+	v = p->first[0];
+	a = p->first[1];
 	if (!v)
 		return vhs_fail(ctx, VHS_ERR_INPUT, "'%s': no video frame could be decoded", p->path);
 	if (a && a->ch_layout.nb_channels > VHS_MAX_CHANNELS)
@@ -336,7 +335,7 @@ static int s_probe_formats(struct vhs_ctx *ctx, struct decode_priv *p)
 static int s_segment_setup(struct vhs_ctx *ctx, struct decode_priv *p)
 {
 	AVRational tb = p->v.st->time_base, fr = av_guess_frame_rate(p->fmt, p->v.st, NULL);
-	AVFrame *v = s_first(p, AVMEDIA_TYPE_VIDEO);
+	AVFrame *v = p->first[0];
 	char secs[64];
 	double seconds = 10;
 
@@ -349,6 +348,7 @@ static int s_segment_setup(struct vhs_ctx *ctx, struct decode_priv *p)
 	p->lookahead = (int)vhs_setting_int(ctx, "segment.lookahead", 0);
 	p->audio_reach = av_rescale_q(vhs_setting_int(ctx, "segment.audio_reach_ms", 0),
 				      (AVRational){ 1, 1000 }, tb);
+	p->second = av_rescale_q(1, (AVRational){ 1, 1 }, tb);
 	p->bound_k = 0; /* B(0) is never cached */
 	p->last_pkt_ts = AV_NOPTS_VALUE;
 	return 0;
@@ -413,7 +413,7 @@ static int s_reopen(struct vhs_ctx *ctx, struct decode_priv *p)
  * back, down to the beginning, so the result never depends on a demuxer's seek accuracy. */
 static int s_seek(struct vhs_ctx *ctx, struct decode_priv *p, int64_t t)
 {
-	int64_t target = t, step = p->seg_len > 0 ? p->seg_len : av_rescale_q(1, (AVRational){ 1, 1 }, p->v.st->time_base);
+	int64_t target = t, step = p->seg_len > 0 ? p->seg_len : p->second;
 	int ret;
 
 	for (;;) {
@@ -428,7 +428,7 @@ static int s_seek(struct vhs_ctx *ctx, struct decode_priv *p, int64_t t)
 		while ((ret = av_read_frame(p->fmt, p->pkt)) >= 0) {
 			int video = p->pkt->stream_index == p->v.index;
 
-			first = p->pkt->pts != AV_NOPTS_VALUE ? p->pkt->pts : p->pkt->dts;
+			first = s_pkt_ts(p->pkt);
 			av_packet_unref(p->pkt);
 			if (video)
 				break;
@@ -469,7 +469,7 @@ static int s_boundary(struct vhs_ctx *ctx, struct decode_priv *p, uint32_t k, in
 		return ret;
 	*b = VHS_SEG_OPEN_END;
 	while ((ret = av_read_frame(p->fmt, p->pkt)) >= 0) {
-		int64_t ts = p->pkt->pts != AV_NOPTS_VALUE ? p->pkt->pts : p->pkt->dts;
+		int64_t ts = s_pkt_ts(p->pkt);
 		int key = p->pkt->stream_index == p->v.index && (p->pkt->flags & AV_PKT_FLAG_KEY);
 
 		av_packet_unref(p->pkt);
@@ -522,7 +522,6 @@ static int s_segment(struct vhs_ctx *ctx, struct decode_priv *p, uint32_t k, int
 {
 	struct vhs_segment seg = { .phase = VHS_SEG_BEGIN, .index = k,
 				   .tb_num = p->v.st->time_base.num, .tb_den = p->v.st->time_base.den };
-	int64_t margin = av_rescale_q(1, (AVRational){ 1, 1 }, p->v.st->time_base);
 	int64_t seek_to;
 	int ret = s_boundary(ctx, p, k, &seg.start); /* usually cached: the last segment's end */
 
@@ -541,7 +540,7 @@ static int s_segment(struct vhs_ctx *ctx, struct decode_priv *p, uint32_t k, int
 	p->win.a_lo = s_before(seg.start, p->audio_reach);
 	p->win.a_hi = s_after(seg.end, p->audio_reach);
 	p->win.v_done = p->win.a_done = 0;
-	seek_to = s_before(p->win.v_lo < p->win.a_lo ? p->win.v_lo : p->win.a_lo, margin);
+	seek_to = s_before(p->win.v_lo < p->win.a_lo ? p->win.v_lo : p->win.a_lo, p->second);
 	ret = s_seek(ctx, p, seek_to);
 	if (ret)
 		return ret;
@@ -556,7 +555,7 @@ static int s_segment(struct vhs_ctx *ctx, struct decode_priv *p, uint32_t k, int
 		p->eof = ret == 1;
 		ret = ret == 1 ? 0 : ret;
 		if (p->win.v_done && p->last_pkt_ts != AV_NOPTS_VALUE && p->win.a_hi != VHS_SEG_OPEN_END &&
-		    p->last_pkt_ts > p->win.a_hi + margin)
+		    p->last_pkt_ts > p->win.a_hi + p->second)
 			break; /* the audio stopped before the window's end */
 		if (!ret && vhs_stopping(ctx))
 			return -ECANCELED;
@@ -575,9 +574,6 @@ static int s_run(struct vhs_ctx *ctx)
 	uint32_t k;
 	int ret, last = 0;
 
-	for (int i = 0; i < p->n_pending; i++)
-		av_frame_free(&p->pending[i]); /* they gave the formats; segments decode afresh */
-	p->n_pending = 0;
 	while (!last && (ret = vhs_next_segment(ctx, &k)) > 0) {
 		ret = s_segment(ctx, p, k, &last);
 		if (ret)
@@ -594,8 +590,8 @@ static void s_uninit(struct vhs_ctx *ctx)
 {
 	struct decode_priv *p = vhs_priv(ctx);
 
-	for (int i = 0; i < p->n_pending; i++)
-		av_frame_free(&p->pending[i]);
+	av_frame_free(&p->first[0]);
+	av_frame_free(&p->first[1]);
 	avcodec_free_context(&p->v.dec);
 	avcodec_free_context(&p->a.dec);
 	avformat_close_input(&p->fmt);

@@ -26,7 +26,7 @@
 #include <libavutil/opt.h>
 #include <libavutil/pixdesc.h>
 
-#include "audioenc.h"
+#include "encoder.h"
 #include "avslot.h"
 #include "segfile.h"
 #include "spool.h"
@@ -64,9 +64,6 @@ struct encode_priv {
 	char dir[4096];           /* the work dir */
 	bool global_header;       /* the final container wants codec headers out of band */
 	bool quiet;               /* encoder warnings were given at start-up */
-	struct {
-		AVCodecContext *enc;  /* named so for s_open_video */
-	} v;
 	struct seg_video sv;
 	struct seg_audio sa;
 	struct committed done[MAX_OPEN_SEGMENTS];
@@ -124,7 +121,8 @@ static int s_sar(struct vhs_ctx *ctx, const struct vhs_stream_fmt *in, AVRationa
 	return 0;
 }
 
-static int s_open_video(struct vhs_ctx *ctx, struct encode_priv *p)
+/* A fresh video encoder as the job asks, into *out (freed by the caller also on error). */
+static int s_open_video(struct vhs_ctx *ctx, struct encode_priv *p, AVCodecContext **out)
 {
 	const struct vhs_stream_fmt *in = vhs_input_format(ctx, 0);
 	char name[64];
@@ -136,7 +134,7 @@ static int s_open_video(struct vhs_ctx *ctx, struct encode_priv *p)
 	codec = avcodec_find_encoder_by_name(name);
 	if (!codec || codec->type != AVMEDIA_TYPE_VIDEO)
 		return vhs_fail(ctx, VHS_ERR_CONFIG, "unknown video encoder '%s'", name);
-	c = p->v.enc = avcodec_alloc_context3(codec);
+	c = *out = avcodec_alloc_context3(codec);
 	if (!c)
 		return -ENOMEM;
 	c->width = in->width;
@@ -185,9 +183,7 @@ static int s_video_begin(struct vhs_ctx *ctx, struct encode_priv *p, const struc
 	if (ret)
 		return s_write_fail(ctx, p, "the video", seg->index, -ret);
 	v->open = true;
-	ret = s_open_video(ctx, p);
-	v->enc = p->v.enc;
-	p->v.enc = NULL;
+	ret = s_open_video(ctx, p, &v->enc);
 	if (ret)
 		return ret;
 	par = avcodec_parameters_alloc();
@@ -199,26 +195,19 @@ static int s_video_begin(struct vhs_ctx *ctx, struct encode_priv *p, const struc
 	return ret ? s_write_fail(ctx, p, "the video", seg->index, -ret) : 0;
 }
 
+/* A video packet from the encoder into the segment file. */
+static int s_video_packet(struct vhs_ctx *ctx, void *opaque, AVPacket *pkt)
+{
+	struct encode_priv *p = opaque;
+	int ret = vhs_segfile_write_packet(p->sv.tf, pkt);
+
+	return ret ? s_write_fail(ctx, p, "the video", p->sv.begin.index, -ret) : 0;
+}
+
 /* Sends one frame (NULL: flush) and writes every packet that comes out. */
 static int s_encode(struct vhs_ctx *ctx, struct encode_priv *p, AVFrame *f)
 {
-	struct seg_video *v = &p->sv;
-	int ret = avcodec_send_frame(v->enc, f);
-
-	if (ret < 0)
-		return vhs_fail(ctx, VHS_ERR_INTERNAL, "%s encoder: %s", v->enc->codec->name, vhs_av_err(ret));
-	for (;;) {
-		ret = avcodec_receive_packet(v->enc, p->pkt);
-		if (ret == AVERROR(EAGAIN) || ret == AVERROR_EOF)
-			return 0;
-		if (ret < 0)
-			return vhs_fail(ctx, VHS_ERR_INTERNAL, "%s encoder: %s", v->enc->codec->name,
-					vhs_av_err(ret));
-		ret = vhs_segfile_write_packet(v->tf, p->pkt);
-		av_packet_unref(p->pkt);
-		if (ret)
-			return s_write_fail(ctx, p, "the video", v->begin.index, -ret);
-	}
+	return vhs_encode(ctx, p->sv.enc, f, p->pkt, s_video_packet, p);
 }
 
 static void s_video_close(struct encode_priv *p)
@@ -356,31 +345,32 @@ static int s_audio(struct vhs_ctx *ctx, const struct vhs_audio *d, uint8_t *data
 	struct seg_audio *a = &p->sa;
 	enum AVSampleFormat fmt = av_get_sample_fmt(d->fmt);
 	size_t need = (size_t)d->nb_samples * (size_t)d->channels * (size_t)av_get_bytes_per_sample(fmt);
-	uint8_t *planes[VHS_MAX_CHANNELS];
+	const uint8_t *src = data + d->offset[0]; /* packed: the slot is the spool's layout */
 	int ret = 0;
 
-	if (!a->open || d->segment != a->begin.index) {
-		vhs_release(ctx, 1, d->slot);
-		return vhs_fail(ctx, VHS_ERR_INTERNAL, "audio of segment %u outside its segment", d->segment);
-	}
-	if (need > a->cap) {
-		uint8_t *n = realloc(a->buf, need);
+	if (!a->open || d->segment != a->begin.index)
+		ret = vhs_fail(ctx, VHS_ERR_INTERNAL, "audio of segment %u outside its segment", d->segment);
+	if (!ret && av_sample_fmt_is_planar(fmt)) {
+		uint8_t *planes[VHS_MAX_CHANNELS];
 
-		if (!n) {
-			vhs_release(ctx, 1, d->slot);
-			return -ENOMEM;
+		if (need > a->cap) {
+			uint8_t *n = realloc(a->buf, need);
+
+			ret = n ? 0 : -ENOMEM;
+			a->buf = n ? n : a->buf;
+			a->cap = n ? need : a->cap;
 		}
-		a->buf = n;
-		a->cap = need;
+		for (int c = 0; !ret && c < d->channels; c++)
+			planes[c] = data + d->offset[c];
+		if (!ret)
+			vhs_spool_interleave(a->buf, planes, fmt, d->channels, d->nb_samples);
+		src = a->buf;
 	}
-	for (int c = 0; c < d->channels; c++)
-		planes[c] = data + d->offset[c];
-	vhs_spool_interleave(a->buf, planes, fmt, d->channels, d->nb_samples);
-	vhs_release(ctx, 1, d->slot);
-	if (!a->header)
+	if (!ret && !a->header)
 		ret = s_audio_header(ctx, p, d->pts);
 	if (!ret)
-		ret = s_audio_write(ctx, p, a->buf, need);
+		ret = s_audio_write(ctx, p, src, need);
+	vhs_release(ctx, 1, d->slot);
 	a->frames++;
 	a->samples += (uint64_t)d->nb_samples;
 	return ret;
@@ -434,6 +424,7 @@ static int s_init(struct vhs_ctx *ctx)
 	struct encode_priv *p = vhs_priv(ctx);
 	char output[4096];
 	const AVOutputFormat *of;
+	AVCodecContext *check = NULL;
 	int ret;
 
 	vhs_av_log_setup();
@@ -450,12 +441,11 @@ static int s_init(struct vhs_ctx *ctx)
 		return vhs_fail(ctx, VHS_ERR_OUTPUT, "'%s': unsupported output format (use .mkv or .mp4)", output);
 	p->global_header = of->flags & AVFMT_GLOBALHEADER;
 	/* Open the encoders once now, so a bad codec setting fails before any frame flows. */
-	ret = s_open_video(ctx, p);
-	avcodec_free_context(&p->v.enc);
+	ret = s_open_video(ctx, p, &check);
+	avcodec_free_context(&check);
 	p->quiet = true; /* its warnings (ignored options) were said once */
 	if (!ret && p->n_ports > 1) {
 		const struct vhs_stream_fmt *a = vhs_input_format(ctx, 1);
-		AVCodecContext *check = NULL;
 
 		ret = vhs_open_audio_encoder(ctx, av_get_sample_fmt(a->fmt), a->sample_rate, a->channels,
 					     a->channel_layout, p->global_header, &check);
@@ -471,7 +461,6 @@ static void s_uninit(struct vhs_ctx *ctx)
 	s_video_close(p);
 	vhs_tempfile_abort(&p->sa.tf);
 	free(p->sa.buf);
-	avcodec_free_context(&p->v.enc);
 	av_packet_free(&p->pkt);
 }
 

@@ -24,7 +24,7 @@
 #include <libavformat/avformat.h>
 #include <libavutil/audio_fifo.h>
 
-#include "audioenc.h"
+#include "encoder.h"
 #include "avslot.h"
 #include "segfile.h"
 #include "spool.h"
@@ -157,26 +157,20 @@ static int s_write(struct vhs_ctx *ctx, struct mux_priv *p, AVPacket *pkt)
 	return 0;
 }
 
+/* An audio packet from the encoder into the output. */
+static int s_audio_packet(struct vhs_ctx *ctx, void *opaque, AVPacket *pkt)
+{
+	struct mux_priv *p = opaque;
+
+	av_packet_rescale_ts(pkt, p->aenc->time_base, p->ast->time_base);
+	pkt->stream_index = p->ast->index;
+	return s_write(ctx, p, pkt);
+}
+
 /* Encodes one chunk (NULL: flush) and writes what comes out. */
 static int s_encode_audio(struct vhs_ctx *ctx, struct mux_priv *p, AVFrame *f)
 {
-	int ret = avcodec_send_frame(p->aenc, f);
-
-	if (ret < 0)
-		return vhs_fail(ctx, VHS_ERR_INTERNAL, "%s encoder: %s", p->aenc->codec->name, vhs_av_err(ret));
-	for (;;) {
-		ret = avcodec_receive_packet(p->aenc, p->apkt);
-		if (ret == AVERROR(EAGAIN) || ret == AVERROR_EOF)
-			return 0;
-		if (ret < 0)
-			return vhs_fail(ctx, VHS_ERR_INTERNAL, "%s encoder: %s", p->aenc->codec->name,
-					vhs_av_err(ret));
-		av_packet_rescale_ts(p->apkt, p->aenc->time_base, p->ast->time_base);
-		p->apkt->stream_index = p->ast->index;
-		ret = s_write(ctx, p, p->apkt);
-		if (ret)
-			return ret;
-	}
+	return vhs_encode(ctx, p->aenc, f, p->apkt, s_audio_packet, p);
 }
 
 /* Encodes whole encoder frames from the fifo; with flush, also the short last one. */

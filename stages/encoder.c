@@ -1,5 +1,5 @@
-/* audioenc.c: the job's audio encoder (see audioenc.h). */
-#include "audioenc.h"
+/* encoder.c: encoders shared by encode and mux (see encoder.h). */
+#include "encoder.h"
 
 #include <errno.h>
 #include <stdio.h>
@@ -39,4 +39,25 @@ int vhs_open_audio_encoder(struct vhs_ctx *ctx, enum AVSampleFormat fmt, int rat
 	if (ret < 0)
 		return vhs_fail(ctx, VHS_ERR_CONFIG, "cannot open audio encoder %s: %s", name, vhs_av_err(ret));
 	return 0;
+}
+
+int vhs_encode(struct vhs_ctx *ctx, AVCodecContext *enc, const AVFrame *f, AVPacket *pkt,
+	       vhs_packet_sink sink, void *opaque)
+{
+	int ret = avcodec_send_frame(enc, f);
+
+	if (ret < 0)
+		return vhs_fail(ctx, VHS_ERR_INTERNAL, "%s encoder: %s", enc->codec->name, vhs_av_err(ret));
+	for (;;) {
+		ret = avcodec_receive_packet(enc, pkt);
+		if (ret == AVERROR(EAGAIN) || ret == AVERROR_EOF)
+			return 0;
+		if (ret < 0)
+			return vhs_fail(ctx, VHS_ERR_INTERNAL, "%s encoder: %s", enc->codec->name,
+					vhs_av_err(ret));
+		ret = sink(ctx, opaque, pkt);
+		av_packet_unref(pkt);
+		if (ret)
+			return ret;
+	}
 }
