@@ -6,6 +6,7 @@
 #   make demo       deps + build + make a sample tape + restore it with configs/demo.toml
 #   make bench      the reference benchmark against one ffmpeg command (bench/RESULTS.md)
 #   make bench-crash, make bench-tempfile   issue 3: segments, crash recovery, temp writer
+#   make bench-workers  issue 4: worker pools, auto workers, memory
 #   make FFMPEG=0   build only what needs no FFmpeg (orchestrator, proto, shm, their tests)
 
 FFMPEG ?= 1
@@ -103,6 +104,13 @@ bench-crash: deps
 
 bench-tempfile: $(BUILD)/bench/tempfile_bench
 	@bench/tempfile.sh
+
+# Issue 4: worker pools (bench/workers.sh): a preprocess-bound nlmeans job with 1 and 2
+# workers, and "auto" workers against hand-picked counts on the reference job.
+.PHONY: bench-workers
+bench-workers: deps
+	@$(MAKE) --no-print-directory all
+	@bench/workers.sh
 
 $(BUILD)/bench/tempfile_bench: bench/tempfile_bench.c $(CORE_LIB)
 	@mkdir -p $(dir $@)

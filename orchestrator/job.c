@@ -30,6 +30,7 @@
 #include "job.h"
 #include "toml.h"
 
+#include <ctype.h>
 #include <dirent.h>
 #include <errno.h>
 #include <math.h>
@@ -50,6 +51,7 @@ enum s_type {
 	T_ENUM,    /* one of allowed[] */
 	T_PRESET,  /* the name of a file in the preset directory */
 	T_SAR,     /* "auto" or "N:D" */
+	T_MEMORY,  /* "auto", "N%" of RAM, or bytes with an optional K/M/G/T suffix */
 	T_INT,     /* integer in [min, max] (or 0 with O_ZERO_OK) */
 	T_FLOAT,   /* integer or float in (min, max], or 0 with O_ZERO_OK */
 	T_WORKERS, /* integer in [min, max], or "auto" stored as 0 */
@@ -84,6 +86,9 @@ static const char *const s_models[] = { "lanczos", "bicubic", "esrgan-slim", "es
 #define S_WORKERS(name, idx, what)                                                        \
 	{ "stages." name, "workers", T_WORKERS, OFF(stages[idx].workers), { .i = 1 }, 1, 256, \
 	  NULL, 0, "processes running the " what " stage, or \"auto\"" }
+#define S_THREADS(name, idx, what)                                                        \
+	{ "stages." name, "threads", T_WORKERS, OFF(stages[idx].threads), { .i = 0 }, 1, 256, \
+	  NULL, 0, "threads each " what " worker uses; \"auto\" = the cores shared among its workers" }
 
 static const struct s_opt s_opts[] = {
 	{ "", "input", T_PATH, OFF(input), { .s = NULL }, 0, 0, NULL, O_REQUIRED | O_NO_PRESET,
@@ -119,9 +124,13 @@ static const struct s_opt s_opts[] = {
 	{ "encode", "sar", T_SAR, OFF(encode.sar), { .s = "auto" }, 0, 0, NULL, 0,
 	  "sample aspect ratio to write: \"auto\" (from the frames) or \"N:D\"" },
 	S_WORKERS("decode", 0, "decode"),
+	S_THREADS("decode", 0, "decode"),
 	S_WORKERS("preprocess", 1, "preprocess"),
+	S_THREADS("preprocess", 1, "preprocess"),
 	S_WORKERS("upscale", 2, "upscale"),
+	S_THREADS("upscale", 2, "upscale"),
 	S_WORKERS("audio", 3, "audio"),
+	S_THREADS("audio", 3, "audio"),
 	S_WORKERS("encode", 4, "encode"),
 	{ "run", "segment_seconds", T_FLOAT, OFF(run.segment_seconds), { .f = 10 }, 0, 86400, NULL,
 	  O_ZERO_OK, "length of the segments the capture is cut into, in seconds (cut at the next "
@@ -140,6 +149,9 @@ static const struct s_opt s_opts[] = {
 	  "restarts of one stage allowed within restart_window; one more fails the job" },
 	{ "run", "restart_window", T_FLOAT, OFF(run.restart_window), { .f = 60 }, 0, 86400, NULL, 0,
 	  "the window of restart_limit, in seconds" },
+	{ "run", "max_memory", T_MEMORY, OFF(run.max_memory), { .s = "auto" }, 0, 0, NULL, 0,
+	  "memory the run may use (rings and stage processes): \"auto\" (half the RAM), \"N%\" "
+	  "of the RAM, or a size such as \"6G\" or \"512M\"" },
 };
 
 _Static_assert(ARRAY_SIZE(s_opts) <= VHS_JOB_MAX_KEYS, "vhs_job.source is too small");
@@ -280,7 +292,8 @@ static size_t s_row(const struct s_opt *o)
 
 static bool s_is_text(enum s_type t)
 {
-	return t == T_STRING || t == T_PATH || t == T_ENUM || t == T_PRESET || t == T_SAR;
+	return t == T_STRING || t == T_PATH || t == T_ENUM || t == T_PRESET || t == T_SAR ||
+	       t == T_MEMORY;
 }
 
 static char **s_str_field(struct vhs_job *job, const struct s_opt *o)
@@ -360,6 +373,37 @@ static bool s_ratio_part(const char **s)
 		return false;
 	*s = p;
 	return true;
+}
+
+int vhs_job_memory_bytes(const char *text, uint64_t ram, uint64_t *bytes)
+{
+	static const char units[] = "KMGT";
+	char *end;
+	double v;
+
+	if (!strcmp(text, "auto")) {
+		*bytes = ram / 2;
+		return 0;
+	}
+	errno = 0;
+	v = strtod(text, &end);
+	if (errno || end == text || !(v > 0) || v > 1e18 || isspace((unsigned char)*text))
+		return -EINVAL;
+	if (!strcmp(end, "%")) {
+		if (v > 100)
+			return -EINVAL;
+		*bytes = (uint64_t)((double)ram * v / 100);
+		return 0;
+	}
+	if (*end && (!strchr(units, *end) || (end[1] && strcmp(end + 1, "B") && strcmp(end + 1, "iB"))))
+		return -EINVAL;
+	for (const char *u = units; *end && *u; u++) {
+		v *= 1024;
+		if (*u == *end)
+			break;
+	}
+	*bytes = (uint64_t)v;
+	return *bytes ? 0 : -EINVAL;
 }
 
 static bool s_sar_ok(const char *s)
@@ -492,6 +536,10 @@ static int s_check_text(const struct s_ctx *c, const struct s_opt *o, const stru
 		return s_fail(c, v->line, v->col,
 			      "'%s'%s must be \"auto\" or \"N:D\" with positive integers, "
 			      "like \"1:1\", not '%s'", o->key, sect, v->u.s);
+	if (o->type == T_MEMORY && vhs_job_memory_bytes(v->u.s, 1ull << 40, &(uint64_t){ 0 }))
+		return s_fail(c, v->line, v->col,
+			      "'%s'%s must be \"auto\", a percentage of the RAM like \"50%%\", or a "
+			      "size like \"6G\" or \"512M\", not '%s'", o->key, sect, v->u.s);
 	if (o->type == T_PRESET)
 		return s_check_preset(c, v);
 	return 0;
@@ -1190,8 +1238,11 @@ char *vhs_job_to_kv(const struct vhs_job *job)
 
 static const char *s_type_doc(enum s_type t)
 {
-	static const char *const names[] = { "string", "path", "string", "string", "string",
-					     "integer", "number", "integer or \"auto\"" };
+	static const char *const names[] = {
+		[T_STRING] = "string", [T_PATH] = "path",   [T_ENUM] = "string",  [T_PRESET] = "string",
+		[T_SAR] = "string",    [T_MEMORY] = "string", [T_INT] = "integer", [T_FLOAT] = "number",
+		[T_WORKERS] = "integer or \"auto\"",
+	};
 
 	return names[t];
 }
@@ -1208,6 +1259,8 @@ static void s_print_allowed(FILE *out, const struct s_opt *o)
 		fputs("a file in `configs/presets/`", out);
 	else if (o->type == T_SAR)
 		fputs("`auto` or `N:D`", out);
+	else if (o->type == T_MEMORY)
+		fputs("`auto`, `N%`, or a size (`6G`, `512M`)", out);
 	else if (o->type == T_INT)
 		fprintf(out, "%s%g..%g", (o->flags & O_ZERO_OK) ? "0 or " : "", o->min, o->max);
 	else if (o->type == T_FLOAT && (o->flags & O_ZERO_OK) && o->min == 0)
@@ -1231,6 +1284,8 @@ static void s_print_default(FILE *out, const struct s_opt *o)
 		fprintf(out, "%s`", *o->def.s ? "" : "\"\"");
 	} else if (o->type == T_FLOAT) {
 		fprintf(out, "`%g`", o->def.f);
+	} else if (o->type == T_WORKERS && o->def.i == 0) {
+		fputs("`\"auto\"`", out);
 	} else {
 		fprintf(out, "`%lld`", o->def.i);
 	}

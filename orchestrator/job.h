@@ -22,10 +22,11 @@
 #ifndef VHS_JOB_H
 #define VHS_JOB_H
 
+#include <stdint.h>
 #include <stdio.h>
 
 #define VHS_JOB_STAGES 5 /* decode, preprocess, upscale, audio, encode */
-#define VHS_JOB_MAX_KEYS 32 /* room in vhs_job.source; job.c checks its table fits */
+#define VHS_JOB_MAX_KEYS 40 /* room in vhs_job.source; job.c checks its table fits */
 
 /* Where a resolved value came from, lowest precedence first. */
 enum vhs_job_source {
@@ -68,6 +69,9 @@ struct vhs_job {
 
 	struct {
 		int workers;          /* process count, >= 1 (0 = "auto") */
+		int threads;          /* decoder/filter threads per worker (0 = "auto"); not for
+				       * encode, whose encoder always picks its own, so that its
+				       * bits do not depend on the worker count */
 	} stages[VHS_JOB_STAGES]; /* indexed by enum vhs_stage_kind order */
 
 	struct {
@@ -78,6 +82,7 @@ struct vhs_job {
 		double audio_warmup;    /* seconds, for stateful audio filters */
 		int restart_limit;      /* restarts of one stage within restart_window */
 		double restart_window;  /* seconds */
+		char *max_memory;       /* "auto", "N%" or a size: vhs_job_memory_bytes */
 	} run;
 
 	unsigned char source[VHS_JOB_MAX_KEYS]; /* enum vhs_job_source of each key, in the
@@ -93,6 +98,11 @@ struct vhs_job {
  * line in err, and then leaves job zeroed. */
 int vhs_job_load(struct vhs_job *job, const char *path, const char *preset_dir,
 		 char *const *sets, int nsets, char *err, size_t errlen);
+
+/* [run] max_memory in bytes, given the RAM: "auto" is half of it, "N%" a share of it,
+ * "N" bytes, "NK", "NM", "NG", "NT" (also "NGB", "NGiB"; binary units, N may have a
+ * fraction). Returns 0, or -EINVAL for anything else. */
+int vhs_job_memory_bytes(const char *text, uint64_t ram, uint64_t *bytes);
 
 /* Frees every string and zeroes the struct. Safe on a zeroed struct. */
 void vhs_job_free(struct vhs_job *job);

@@ -12,7 +12,8 @@
 
 /* Settings that may differ between a run and its resume without changing the output. */
 static const char *const s_free_keys[] = { "stages.", "run.temp_dir=", "run.ring_slots=",
-					   "run.restart_limit=", "run.restart_window=", NULL };
+					   "run.max_memory=", "run.restart_limit=",
+					   "run.restart_window=", NULL };
 
 uint64_t vhs_manifest_fingerprint(const char *settings)
 {

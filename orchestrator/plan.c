@@ -1,6 +1,8 @@
 /* plan.c: the stage graph of a job (see plan.h). */
 #include "plan.h"
 
+#include <errno.h>
+#include <stdio.h>
 #include <string.h>
 
 static const char *const s_names[VHS_STAGE_KINDS] = {
@@ -13,34 +15,122 @@ const char *vhs_stage_name(enum vhs_stage_kind k)
 	return k < VHS_STAGE_KINDS ? s_names[k] : "?";
 }
 
+/* An edge whose producer workers get per_segment slots for every segment they may hold. */
 static void s_edge(struct vhs_plan *p, enum vhs_stage_kind from, int from_port,
-		   enum vhs_stage_kind to, int to_port, uint32_t slots, const char *name)
+		   enum vhs_stage_kind to, int to_port, uint32_t per_segment, const char *name)
 {
-	p->edges[p->n_edges++] = (struct vhs_plan_edge){ from, to, from_port, to_port, slots, name };
+	uint32_t quota = per_segment * (uint32_t)p->open[from];
+
+	p->edges[p->n_edges++] = (struct vhs_plan_edge){ from, to, from_port, to_port, quota,
+							 quota * (uint32_t)p->workers[from], name };
+}
+
+void vhs_plan_layout(struct vhs_plan *p, const int workers[VHS_STAGE_KINDS], int ring_slots)
+{
+	uint32_t slots = ring_slots > 0 ? (uint32_t)ring_slots : 8;
+
+	p->ring_slots = (int)slots;
+	p->width = 1;
+	for (int k = 0; k < VHS_PIPELINE_KINDS; k++) {
+		p->workers[k] = workers[k] > 0 ? workers[k] : 1;
+		p->width = p->workers[k] > p->width ? p->workers[k] : p->width;
+	}
+	for (int k = 0; k < VHS_PIPELINE_KINDS; k++)
+		p->open[k] = (p->width + p->workers[k] - 1) / p->workers[k];
+	p->in_flight = p->width + 1;
+	p->n_edges = 0;
+	s_edge(p, VHS_DECODE, 0, VHS_PREPROCESS, 0, slots, "decode.video");
+	s_edge(p, VHS_PREPROCESS, 0, VHS_UPSCALE, 0, slots, "preprocess.video");
+	s_edge(p, VHS_UPSCALE, 0, VHS_ENCODE, 0, slots, "upscale.video");
+	if (p->audio) {
+		s_edge(p, VHS_DECODE, 1, VHS_AUDIO, 0, VHS_AUDIO_RING_SLOTS, "decode.audio");
+		s_edge(p, VHS_AUDIO, 0, VHS_ENCODE, 1, VHS_AUDIO_RING_SLOTS, "audio.audio");
+	}
 }
 
 void vhs_plan_build(struct vhs_plan *p, const struct vhs_job *job, bool audio)
 {
-	uint32_t slots = job->run.ring_slots > 0 ? (uint32_t)job->run.ring_slots : 8;
+	int workers[VHS_STAGE_KINDS] = { 0 };
 
 	memset(p, 0, sizeof(*p));
 	p->audio = audio;
 	p->stages[VHS_DECODE] = p->stages[VHS_PREPROCESS] = p->stages[VHS_UPSCALE] = true;
 	p->stages[VHS_ENCODE] = true;
 	p->stages[VHS_AUDIO] = audio;
-	s_edge(p, VHS_DECODE, 0, VHS_PREPROCESS, 0, slots, "decode.video");
-	s_edge(p, VHS_PREPROCESS, 0, VHS_UPSCALE, 0, slots, "preprocess.video");
-	s_edge(p, VHS_UPSCALE, 0, VHS_ENCODE, 0, slots, "upscale.video");
-	if (audio) {
-		s_edge(p, VHS_DECODE, 1, VHS_AUDIO, 0, VHS_AUDIO_RING_SLOTS, "decode.audio");
-		s_edge(p, VHS_AUDIO, 0, VHS_ENCODE, 1, VHS_AUDIO_RING_SLOTS, "audio.audio");
+	for (int k = 0; k < VHS_PIPELINE_KINDS; k++)
+		workers[k] = job->stages[k].workers;
+	vhs_plan_layout(p, workers, job->run.ring_slots);
+}
+
+uint64_t vhs_plan_memory(const struct vhs_plan *p, const struct vhs_plan_costs *c, uint64_t *rings,
+			 uint64_t *procs)
+{
+	*rings = *procs = 0;
+	for (int i = 0; i < p->n_edges; i++)
+		*rings += (uint64_t)p->edges[i].slots * c->slot_size[i];
+	for (int k = 0; k < VHS_STAGE_KINDS; k++)
+		if (p->stages[k])
+			*procs += (uint64_t)p->workers[k] * (c->base[k] + (uint64_t)p->open[k] * c->per_segment[k]);
+	return *rings + *procs;
+}
+
+/* The "auto" stage with the most workers (the first on a tie), or -1 when none has more than 1. */
+static int s_widest_auto(const struct vhs_plan *p, const bool is_auto[VHS_STAGE_KINDS])
+{
+	int widest = -1;
+
+	for (int k = 0; k < VHS_PIPELINE_KINDS; k++)
+		if (is_auto[k] && p->workers[k] > 1 && (widest < 0 || p->workers[k] > p->workers[widest]))
+			widest = k;
+	return widest;
+}
+
+static double s_mib(uint64_t bytes)
+{
+	return (double)bytes / (1024.0 * 1024.0);
+}
+
+int vhs_plan_fit(struct vhs_plan *p, const bool is_auto[VHS_STAGE_KINDS], const struct vhs_plan_costs *c,
+		 uint64_t budget, char *msg, size_t n)
+{
+	uint64_t rings, procs, need = vhs_plan_memory(p, c, &rings, &procs);
+	int workers[VHS_STAGE_KINDS];
+	int ring_slots = p->ring_slots, changed = 0;
+
+	memcpy(workers, p->workers, sizeof(workers));
+	while (need > budget) {
+		int k = s_widest_auto(p, is_auto);
+
+		if (k >= 0)
+			workers[k]--;
+		else if (ring_slots > VHS_PLAN_MIN_RING_SLOTS)
+			ring_slots--;
+		else
+			break;
+		changed++;
+		vhs_plan_layout(p, workers, ring_slots);
+		need = vhs_plan_memory(p, c, &rings, &procs);
 	}
+	msg[0] = '\0';
+	if (need > budget) {
+		snprintf(msg, n, "the plan needs %.0f MiB (rings %.0f MiB, stage processes %.0f MiB) even "
+			 "with %d ring slots, but [run] max_memory allows %.0f MiB: use fewer workers or "
+			 "raise max_memory", s_mib(need), s_mib(rings), s_mib(procs), ring_slots, s_mib(budget));
+		return -ENOMEM;
+	}
+	if (changed)
+		snprintf(msg, n, "reduced to fit [run] max_memory (%.0f MiB): %d ring slots per segment, "
+			 "workers decode %d, preprocess %d, upscale %d, audio %d, encode %d; needs %.0f MiB",
+			 s_mib(budget), ring_slots, p->workers[VHS_DECODE], p->workers[VHS_PREPROCESS],
+			 p->workers[VHS_UPSCALE], p->workers[VHS_AUDIO], p->workers[VHS_ENCODE], s_mib(need));
+	return changed;
 }
 
 void vhs_plan_build_mux(struct vhs_plan *p)
 {
 	memset(p, 0, sizeof(*p));
 	p->stages[VHS_MUX] = true;
+	p->workers[VHS_MUX] = p->open[VHS_MUX] = p->width = p->in_flight = 1;
 }
 
 /* Video filters by temporal reach in frames (before, after); -1 = unbounded. */
@@ -150,13 +240,15 @@ void vhs_plan_print(const struct vhs_plan *p, const struct vhs_job *job, FILE *o
 	fprintf(out, "# plan\n");
 	for (int k = 0; k < VHS_STAGE_KINDS; k++)
 		if (p->stages[k])
-			fprintf(out, "stage %-10s processes 1  vhs-stage-%s\n", s_names[k], s_names[k]);
+			fprintf(out, "stage %-10s processes %-3d vhs-stage-%s%s\n", s_names[k], p->workers[k],
+				s_names[k], p->open[k] > 1 ? " (several segments each)" : "");
 	for (int i = 0; i < p->n_edges; i++) {
 		const struct vhs_plan_edge *e = &p->edges[i];
 
 		fprintf(out, "edge  %-10s:%d -> %-10s:%d  ring %u slots (%s)\n", s_names[e->from],
 			e->from_port, s_names[e->to], e->to_port, e->slots, e->name);
 	}
+	fprintf(out, "segments in the making at once: at most %d\n", p->in_flight);
 	struct vhs_reach reach;
 
 	vhs_plan_reach(job, &reach);

@@ -36,20 +36,64 @@ enum vhs_stage_kind {
 struct vhs_plan_edge {
 	enum vhs_stage_kind from, to;
 	int from_port, to_port;
-	uint32_t slots;       /* ring slot count */
+	uint32_t quota;       /* slots of each producer worker: slot s belongs to worker s / quota */
+	uint32_t slots;       /* ring slot count: quota x producer workers */
 	const char *name;     /* e.g. "decode.video" */
 };
 
+/* Workers: every stage kind runs as workers[k] processes. A segment stays with one worker
+ * per stage, so to keep W workers of the widest stage busy, W segments are in the making
+ * at once, and a worker of a narrower stage holds several of them (open[k]: up to
+ * ceil(W / workers[k]); decode makes that many at once, interleaved). Each producer worker
+ * gets ring_slots slots per segment it may hold, so a filter that keeps frames in one
+ * segment cannot starve another. One more segment than W is asked for ahead (in_flight),
+ * so the next one is ready when a worker frees. */
 struct vhs_plan {
 	bool audio;                               /* the capture has audio */
 	bool stages[VHS_STAGE_KINDS];             /* which stages run */
+	int workers[VHS_STAGE_KINDS];             /* processes per stage (0 for the mux's plan) */
+	int open[VHS_STAGE_KINDS];                /* segments a worker may hold at once */
+	int width;                                /* W: the most workers of any stage */
+	int ring_slots;                           /* video slots per segment a producer holds */
+	int in_flight;                            /* segments requested and not yet done, at most */
 	struct vhs_plan_edge edges[VHS_PLAN_MAX_EDGES];
 	int n_edges;
 };
 
 const char *vhs_stage_name(enum vhs_stage_kind k);
 
+/* The pipeline's plan, with job->stages[k].workers processes per stage ("auto", stored as
+ * 0, counts 1 here; the supervisor decides). */
 void vhs_plan_build(struct vhs_plan *p, const struct vhs_job *job, bool audio);
+
+/* Sets the worker counts (<= 0 counts as 1) and video ring slots per segment, and derives
+ * width, open, in_flight and the edges from them. */
+void vhs_plan_layout(struct vhs_plan *p, const int workers[VHS_STAGE_KINDS], int ring_slots);
+
+/* Memory: what a plan keeps resident. Rings: every slot of every edge. Stage processes:
+ * each worker's base (what its first worker had resident once started: libraries, codec
+ * and filter set-up) plus a working set per segment it may hold (frames its decoder,
+ * filters or encoder keep). The supervisor measures base and estimates per_segment from
+ * the frame sizes (supervisor.c); this arithmetic is kept apart so it can be tested. */
+struct vhs_plan_costs {
+	uint32_t slot_size[VHS_PLAN_MAX_EDGES];   /* bytes per slot, per edge of the plan */
+	uint64_t base[VHS_STAGE_KINDS];           /* resident bytes of a started worker */
+	uint64_t per_segment[VHS_STAGE_KINDS];    /* working bytes per segment held */
+};
+
+#define VHS_PLAN_MIN_RING_SLOTS 4 /* fewest video slots per segment a plan is cut down to */
+
+/* Bytes the plan needs: *rings + *procs, returned. */
+uint64_t vhs_plan_memory(const struct vhs_plan *p, const struct vhs_plan_costs *c, uint64_t *rings,
+			 uint64_t *procs);
+
+/* Makes the plan fit budget bytes: first fewer workers for "auto" stages (is_auto; the
+ * widest first), then fewer ring slots per segment (down to VHS_PLAN_MIN_RING_SLOTS).
+ * Explicit worker counts are never cut: a plan that still does not fit is refused.
+ * Returns 0 (fits as it was), > 0 (reduced; msg says to what), or -ENOMEM (refused; msg
+ * says what it needs). */
+int vhs_plan_fit(struct vhs_plan *p, const bool is_auto[VHS_STAGE_KINDS], const struct vhs_plan_costs *c,
+		 uint64_t budget, char *msg, size_t n);
 
 /* The plan of the final step: the mux stage alone. */
 void vhs_plan_build_mux(struct vhs_plan *p);

@@ -2,7 +2,7 @@
  *
  * DESIGN
  * A run is a series of attempts. A pipeline attempt starts decode, preprocess, upscale,
- * audio and encode, asks decode for the segments not yet done (two requests ahead), and
+ * audio and encode workers, asks decode for the segments not yet done (a few at a time), and
  * records each segment the encode stage commits in the manifest of the work dir
  * (TEMP_DIR/OUTPUT_NAME.vhs-work). When every segment is done, a mux attempt runs the mux
  * stage alone, which joins the segments into OUTPUT.part; the part is renamed and the
@@ -20,28 +20,39 @@
  * that reports an error (bad input, bad setting, full disk) is not restarted.
  *
  * Within an attempt: one thread, one ROUTER socket (ipc://RUNDIR/ctl), one signalfd
- * (SIGCHLD, SIGINT, SIGTERM, SIGHUP), polled together. Each stage process walks a small
- * state machine:
+ * (SIGCHLD, SIGINT, SIGTERM, SIGHUP), polled together. Each stage runs as the plan's
+ * number of worker processes ("preprocess.0", "preprocess.1", ...; plan.h); each process
+ * walks a small state machine:
  *
- *   SPAWNED --HELLO/CONFIG--> CONFIGURED --FORMAT/ATTACH--> ATTACHED --READY--> RUNNING
- *   RUNNING --DONE--> DONE;  any --exit--> EXITED
+ *   SPAWNED --HELLO/CONFIG--> CONFIGURED --FORMAT--> FORMATTED --ATTACH--> ATTACHED
+ *   ATTACHED --READY--> RUNNING --DONE--> DONE;  any --exit--> EXITED
  *
- * Stages start one at a time in plan order, because a stage's CONFIG carries the
- * formats its producers declared. When every stage is RUNNING, every slot of every ring
- * is granted to its producer, and frames start to flow.
+ * The first worker of each stage starts in plan order, because a stage's CONFIG carries
+ * the formats its producers declared; it waits in FORMATTED until the last stage has
+ * declared its outputs, when every ring can be sized. Then the rings are created, those
+ * workers attached, and all the other workers started at once (their formats must equal
+ * their first worker's). When every worker is RUNNING, every slot is granted to its
+ * producer worker, and frames start to flow.
  *
- * Slot ownership, per ring slot: FREE (the orchestrator), PRODUCER, or CONSUMER. It
- * changes only here: GRANT (FREE -> PRODUCER), FRAME/AUDIO (PRODUCER -> CONSUMER, the
- * record is forwarded), RELEASE (CONSUMER -> PRODUCER again, with a GRANT, or FREE when
- * the producer has ended). A record that does not match the table is a protocol error.
+ * Slots: a ring has a share of slots per producer worker (plan.h: quota); slot s is
+ * worker s / quota's, granted back to it whenever released. Ownership per slot: FREE (the
+ * orchestrator), PRODUCER or CONSUMER, plus the process holding it. It changes only here:
+ * GRANT (FREE -> PRODUCER), FRAME/AUDIO (PRODUCER -> CONSUMER, the record is forwarded),
+ * RELEASE (CONSUMER -> PRODUCER again, with a GRANT, or FREE when the producer has ended).
+ * A record that does not match the table is a protocol error.
  *
- * SEGMENT BEGIN/END markers are routed like FRAME records, in order with them, but own
- * no slot; decode's END frees a request place, encode's DONE goes into the manifest.
+ * Segments: a segment is given to one worker per stage (pool.h: the least loaded one, at
+ * its first marker there) and every record of it is routed to that worker. SEGMENT
+ * BEGIN/END markers are routed like FRAME records, in order with them, but own no slot.
+ * The plan's in_flight segments are requested at a time (from the least loaded decode
+ * worker); encode's DONE goes into the manifest and frees a place; decode's NONE (past
+ * the end) and its LAST flag bound the requests. EOS on an edge reaches the consumer
+ * workers when every producer worker has sent its own.
  *
  * Failure: the first ERROR record, a start-up timeout, or a second interrupt turns the
- * attempt into ABORTING: STOP to every live stage, SIGKILL after 2 s, and the attempt
+ * attempt into ABORTING: STOP to every live worker, SIGKILL after 2 s, and the attempt
  * ends when every child is reaped. The first Ctrl-C drains instead: decode finishes the
- * segment at hand, the pipeline flushes, and the run ends keeping what is finished.
+ * segments at hand, the pipeline flushes, and the run ends keeping what is finished.
  * Then, success or not: rings unlinked, socket and run dir removed, OUTPUT.part renamed
  * (success) or removed (failure), the work dir removed (success) or left holding only
  * the manifest and finished segments (failure, for --resume).
@@ -53,7 +64,9 @@
 #include <fcntl.h>
 #include <libgen.h>
 #include <poll.h>
+#include <sched.h>
 #include <limits.h>
+#include <math.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stdbool.h>
@@ -71,6 +84,7 @@
 #include "kv.h"
 #include "manifest.h"
 #include "plan.h"
+#include "pool.h"
 #include "proto.h"
 #include "restart.h"
 #include "ring.h"
@@ -80,23 +94,27 @@
 #define EXIT_GRACE_NS (1ull * 1000000000ull)  /* for a DONE or ERROR sent just before exit */
 #define STALL_NS (60ull * 1000000000ull)   /* no record moved for this long: stalled */
 #define HEARTBEAT_NS (3ull * 1000000000ull) /* silent this long, with no CPU used: hung */
-#define REQUESTS_AHEAD 2                    /* segment requests decode holds at once */
 #define MANIFEST "manifest.toml"
 #define NO_CRASH (-1)
+#define NO_PROC (-1)
 
-enum proc_state { P_NONE, P_SPAWNED, P_CONFIGURED, P_ATTACHED, P_RUNNING };
+/* Start-up, per process: SPAWNED -HELLO/CONFIG-> CONFIGURED -FORMAT-> FORMATTED (the first
+ * worker of each stage waits there until every ring can be sized) -ATTACH-> ATTACHED
+ * -READY-> RUNNING. */
+enum proc_state { P_NONE, P_SPAWNED, P_CONFIGURED, P_FORMATTED, P_ATTACHED, P_RUNNING };
 enum owner { OWN_FREE, OWN_PRODUCER, OWN_CONSUMER };
 
 struct proc {
 	enum vhs_stage_kind kind;
-	char id[VHS_NAME_LEN + 8];    /* ZeroMQ routing id, "decode.0" */
+	int instance;                 /* worker number within its stage */
+	char id[VHS_NAME_LEN + 16];   /* ZeroMQ routing id, "decode.0" */
 	pid_t pid;
 	enum proc_state state;        /* start-up progress */
 	bool done;                    /* DONE received: finished its work */
 	bool exited;                  /* reaped */
-	int n_in, n_out;
-	int in_edge[VHS_MAX_PORTS];   /* edge index per input port */
-	int out_edge[VHS_MAX_PORTS];  /* edge index per output port */
+	uint64_t sent[VHS_MAX_PORTS];     /* records forwarded from it, per output port */
+	bool ended[VHS_MAX_PORTS];        /* EOS from it, per output port */
+	uint64_t received[VHS_MAX_PORTS]; /* records forwarded to it, per input port */
 	struct vhs_stats stats;       /* last STATS */
 	struct rusage ru;             /* from wait4 */
 	int status;                   /* from wait4 */
@@ -105,13 +123,28 @@ struct proc {
 	unsigned long long cpu_ticks; /* utime + stime sampled once it fell silent, 0 = none yet */
 };
 
+/* The edges of a stage kind, the same for each of its workers. */
+struct wiring {
+	int n_in, n_out;
+	int in_edge[VHS_MAX_PORTS];   /* edge index per input port */
+	int out_edge[VHS_MAX_PORTS];  /* edge index per output port */
+};
+
 struct edge {
 	struct vhs_plan_edge plan;
-	struct vhs_stream_fmt fmt;    /* declared by the producer */
+	struct vhs_stream_fmt fmt;    /* declared by the producers (all alike) */
+	bool fmt_known;
 	struct vhs_ring ring;
 	uint8_t *owner;               /* enum owner per slot */
-	bool producer_ended;          /* EOS seen */
-	uint64_t forwarded;           /* records forwarded to the consumer */
+	int *holder;                  /* per slot: the process holding it, NO_PROC when free */
+};
+
+/* What --stats prints for a stage: its workers summed (peak memory: the largest). */
+struct kind_stats {
+	int workers;
+	double cpu_user, cpu_sys;
+	long maxrss_kb;
+	uint64_t frames_in, frames_out, copies, bytes_copied;
 };
 
 struct run {
@@ -122,8 +155,9 @@ struct run {
 	struct vhs_manifest man;
 	struct vhs_reach reach;
 	struct vhs_restart restarts[VHS_STAGE_KINDS];
+	int cores;                    /* CPUs this process may run on */
 	int interrupts;               /* SIGINTs seen */
-	bool draining;                /* the first Ctrl-C: finish the segment at hand, then end */
+	bool draining;                /* the first Ctrl-C: finish the segments at hand, then end */
 	bool work_owned;              /* the work dir was opened (not refused): settle it at the end */
 	int kept;                     /* finished segments the work dir keeps at the end */
 	int restarts_done;            /* pipeline or mux restarts after crashes */
@@ -132,17 +166,27 @@ struct run {
 	uint64_t recovery_ns;         /* sum of crash -> first frame out again */
 	int recoveries;
 	uint64_t frames_redone;       /* frames that reached encode in segments a crash lost */
+	struct kind_stats kstats[VHS_STAGE_KINDS]; /* last pipeline attempt's (mux: its own) */
+	bool announced;               /* the worker plan was printed */
+	int auto_workers[VHS_STAGE_KINDS]; /* workers = "auto": the counts chosen, 0 = not yet */
+	bool replanning;              /* draining the attempt to start again with auto's counts */
+	uint64_t flow_seen_ns;        /* auto: when frames first reached encode, 0 = not yet */
+	uint64_t calib_ns;            /* auto: when the measuring window opened, 0 = not yet */
+	uint64_t calib_busy[VHS_STAGE_KINDS], calib_cpu[VHS_STAGE_KINDS]; /* sums at its start */
 	/* one attempt */
 	bool mux;                     /* the mux attempt */
 	int crashed;                  /* kind of the stage whose crash ended the attempt, or NO_CRASH */
 	char crash_why[256];
 	uint32_t next_request;        /* lowest segment index not yet requested */
-	int outstanding;              /* requests decode has not finished */
+	uint32_t past_end;            /* lowest segment known not to exist (NONE), or UINT32_MAX */
 	bool requests_closed;         /* decode was told there are no more */
 	uint64_t seg_frames;          /* frames of the segments in flight that reached encode */
 	struct vhs_plan plan;
-	struct proc procs[VHS_STAGE_KINDS];
-	struct proc pipeline_procs[VHS_STAGE_KINDS]; /* the last pipeline attempt's, for --stats */
+	struct vhs_pool pool;         /* segments in flight and their workers */
+	struct proc *procs;           /* every worker of every stage, stage by stage */
+	int n_procs;
+	int base[VHS_STAGE_KINDS];    /* index in procs of each stage's worker 0 */
+	struct wiring wiring[VHS_STAGE_KINDS];
 	struct edge edges[VHS_PLAN_MAX_EDGES];
 	int n_edges;
 	void *zctx, *router;
@@ -184,6 +228,11 @@ static int s_error_code(struct run *r, int code, const char *fmt, ...)
 	return r->exit_code;
 }
 
+static bool s_live(const struct proc *p)
+{
+	return p->state != P_NONE && !p->exited;
+}
+
 static void s_fail(struct run *r, int code, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 
 /* Records the first failure and starts stopping everything. */
@@ -198,10 +247,10 @@ static void s_fail(struct run *r, int code, const char *fmt, ...)
 		return;
 	r->aborting = true;
 	r->abort_ns = vhs_now_ns();
-	for (int k = 0; k < VHS_STAGE_KINDS; k++) {
-		struct proc *p = &r->procs[k];
+	for (int i = 0; i < r->n_procs; i++) {
+		struct proc *p = &r->procs[i];
 
-		if (p->state != P_NONE && !p->exited && !p->done) {
+		if (s_live(p) && !p->done) {
 			uint8_t buf[8];
 			int n = vhs_proto_pack(&(struct vhs_msg){ .type = VHS_MSG_STOP }, buf, sizeof(buf));
 
@@ -249,17 +298,30 @@ static int s_send(struct run *r, struct proc *p, const struct vhs_msg *m)
 	return n < 0 ? n : 0;
 }
 
+/* Sends m to every worker of a stage kind (EOS, DRAIN). */
+static int s_send_kind(struct run *r, enum vhs_stage_kind kind, const struct vhs_msg *m)
+{
+	int ret = 0;
+
+	for (int i = 0; i < r->plan.workers[kind]; i++) {
+		int one = s_send(r, &r->procs[r->base[kind] + i], m);
+
+		ret = ret ? ret : one == -EHOSTUNREACH ? 0 : one;
+	}
+	return ret;
+}
+
 /* ---- processes ---- */
 
-static int s_spawn(struct run *r, enum vhs_stage_kind kind)
+static int s_spawn(struct run *r, struct proc *p)
 {
-	struct proc *p = &r->procs[kind];
-	char exe[PATH_MAX], parent[32];
+	char exe[PATH_MAX], parent[32], instance[16];
 	sigset_t none;
 	pid_t pid;
 
-	snprintf(exe, sizeof(exe), "%s/vhs-stage-%s", r->opts->stage_dir, vhs_stage_name(kind));
+	snprintf(exe, sizeof(exe), "%s/vhs-stage-%s", r->opts->stage_dir, vhs_stage_name(p->kind));
 	snprintf(parent, sizeof(parent), "%ld", (long)getpid());
+	snprintf(instance, sizeof(instance), "%d", p->instance);
 	pid = fork();
 	if (pid < 0)
 		return -errno;
@@ -267,7 +329,7 @@ static int s_spawn(struct run *r, enum vhs_stage_kind kind)
 		sigemptyset(&none);
 		sigprocmask(SIG_SETMASK, &none, NULL);
 		setenv("VHS_PARENT_PID", parent, 1);
-		execl(exe, exe, "--ctl", r->endpoint, "--instance", "0", (char *)NULL);
+		execl(exe, exe, "--ctl", r->endpoint, "--instance", instance, (char *)NULL);
 		fprintf(stderr, "vhs-orchestrate: error: cannot start %s: %s\n", exe, strerror(errno));
 		_exit(127);
 	}
@@ -276,23 +338,26 @@ static int s_spawn(struct run *r, enum vhs_stage_kind kind)
 	return 0;
 }
 
-static const char *s_proc_name(const struct proc *p)
+/* "preprocess", or "preprocess.1" when the stage has several workers. */
+static const char *s_proc_name(const struct run *r, const struct proc *p)
 {
-	return vhs_stage_name(p->kind);
+	return r->plan.workers[p->kind] > 1 ? p->id : vhs_stage_name(p->kind);
 }
 
 /* Describes how a child ended, for messages. */
-static void s_describe_exit(const struct proc *p, char *buf, size_t n)
+static void s_describe_exit(const struct run *r, const struct proc *p, char *buf, size_t n)
 {
+	const char *name = s_proc_name(r, p);
+
 	if (WIFSIGNALED(p->status))
-		snprintf(buf, n, "stage %s (pid %d) was killed by signal %d (%s)", s_proc_name(p),
+		snprintf(buf, n, "stage %s (pid %d) was killed by signal %d (%s)", name,
 			 (int)p->pid, WTERMSIG(p->status), strsignal(WTERMSIG(p->status)));
 	else if (WEXITSTATUS(p->status) == 127)
 		snprintf(buf, n, "stage %s could not be started (is vhs-stage-%s in %s?)",
-			 s_proc_name(p), s_proc_name(p), "the build's bin directory");
+			 name, vhs_stage_name(p->kind), "the build's bin directory");
 	else
 		snprintf(buf, n, "stage %s (pid %d) exited with status %d before finishing",
-			 s_proc_name(p), (int)p->pid, WEXITSTATUS(p->status));
+			 name, (int)p->pid, WEXITSTATUS(p->status));
 }
 
 static void s_reap(struct run *r)
@@ -302,8 +367,8 @@ static void s_reap(struct run *r)
 	pid_t pid;
 
 	while ((pid = wait4(-1, &status, WNOHANG, &ru)) > 0) {
-		for (int k = 0; k < VHS_STAGE_KINDS; k++) {
-			struct proc *p = &r->procs[k];
+		for (int i = 0; i < r->n_procs; i++) {
+			struct proc *p = &r->procs[i];
 
 			if (p->pid != pid || p->exited)
 				continue;
@@ -323,14 +388,14 @@ static void s_check_exits(struct run *r)
 {
 	char why[256];
 
-	for (int k = 0; k < VHS_STAGE_KINDS; k++) {
-		struct proc *p = &r->procs[k];
+	for (int i = 0; i < r->n_procs; i++) {
+		struct proc *p = &r->procs[i];
 
 		if (!p->exited || p->done || r->aborting)
 			continue;
 		if (WIFEXITED(p->status) && vhs_now_ns() - p->exited_ns < EXIT_GRACE_NS)
 			continue;
-		s_describe_exit(p, why, sizeof(why));
+		s_describe_exit(r, p, why, sizeof(why));
 		if (WIFEXITED(p->status) && WEXITSTATUS(p->status) == 127)
 			s_fail(r, VHS_EXIT_STAGE, "%s", why);
 		else
@@ -340,17 +405,17 @@ static void s_check_exits(struct run *r)
 
 static bool s_all_exited(const struct run *r)
 {
-	for (int k = 0; k < VHS_STAGE_KINDS; k++)
-		if (r->procs[k].state != P_NONE && !r->procs[k].exited)
+	for (int i = 0; i < r->n_procs; i++)
+		if (s_live(&r->procs[i]))
 			return false;
 	return true;
 }
 
 static void s_kill_all(struct run *r)
 {
-	for (int k = 0; k < VHS_STAGE_KINDS; k++)
-		if (r->procs[k].state != P_NONE && !r->procs[k].exited)
-			kill(r->procs[k].pid, SIGKILL);
+	for (int i = 0; i < r->n_procs; i++)
+		if (s_live(&r->procs[i]))
+			kill(r->procs[i].pid, SIGKILL);
 }
 
 /* ---- start-up ---- */
@@ -363,16 +428,45 @@ static int s_next_stage(const struct run *r, int after)
 	return -1;
 }
 
+/* The pipeline's plan: the job's worker counts, "auto" ones as chosen (1 until then). */
+static void s_build_plan(struct run *r, bool audio)
+{
+	vhs_plan_build(&r->plan, r->job, audio);
+	if (r->auto_workers[VHS_DECODE])
+		vhs_plan_layout(&r->plan, r->auto_workers, r->job->run.ring_slots);
+}
+
+/* The workers of the plan: procs[] laid out stage by stage, each with its routing id. */
+static int s_make_procs(struct run *r)
+{
+	int n = 0;
+
+	for (int k = 0; k < VHS_STAGE_KINDS; k++)
+		n += r->plan.workers[k];
+	r->procs = calloc((size_t)n, sizeof(*r->procs));
+	if (!r->procs)
+		return -ENOMEM;
+	r->n_procs = n;
+	n = 0;
+	for (int k = 0; k < VHS_STAGE_KINDS; k++) {
+		r->base[k] = n;
+		for (int i = 0; i < r->plan.workers[k]; i++, n++) {
+			r->procs[n].kind = (enum vhs_stage_kind)k;
+			r->procs[n].instance = i;
+			snprintf(r->procs[n].id, sizeof(r->procs[n].id), "%s.%d",
+				 vhs_stage_name((enum vhs_stage_kind)k), i);
+		}
+	}
+	return 0;
+}
+
 static void s_wire(struct run *r)
 {
-	for (int k = 0; k < VHS_STAGE_KINDS; k++) {
-		r->procs[k].kind = (enum vhs_stage_kind)k;
-		r->procs[k].n_in = r->procs[k].n_out = 0;
-	}
+	memset(r->wiring, 0, sizeof(r->wiring));
 	r->n_edges = r->plan.n_edges;
 	for (int i = 0; i < r->n_edges; i++) {
 		const struct vhs_plan_edge *e = &r->plan.edges[i];
-		struct proc *from = &r->procs[e->from], *to = &r->procs[e->to];
+		struct wiring *from = &r->wiring[e->from], *to = &r->wiring[e->to];
 
 		r->edges[i].plan = *e;
 		from->out_edge[e->from_port] = i;
@@ -409,8 +503,22 @@ static uint64_t s_done_frames(const struct run *r)
 	return n;
 }
 
-/* The CONFIG blob: the job's settings plus what this run adds (segment.*). */
-static char *s_settings(const struct run *r)
+/* Threads of a decode or filter worker: the job's, or the cores shared among the stage's
+ * workers (one worker: the libraries' own choice, all cores). */
+static int s_threads(const struct run *r, enum vhs_stage_kind kind)
+{
+	int workers = r->plan.workers[kind];
+
+	if (kind >= VHS_JOB_STAGES || r->job->stages[kind].threads > 0)
+		return kind < VHS_JOB_STAGES ? r->job->stages[kind].threads : 0;
+	if (workers <= 1)
+		return 0;
+	return r->cores / workers > 1 ? r->cores / workers : 1;
+}
+
+/* The CONFIG blob: the job's settings plus what this run adds (segment.*) and what this
+ * worker is (worker.*). */
+static char *s_settings(const struct run *r, const struct proc *p)
 {
 	char *job = vhs_job_to_kv(r->job), *text = NULL;
 	size_t len = 0;
@@ -423,9 +531,11 @@ static char *s_settings(const struct run *r)
 	fputs(job, f);
 	s_kv(f, "segment.dir", r->work_dir);
 	fprintf(f, "segment.warmup=%d\nsegment.lookahead=%d\nsegment.audio_reach_ms=%d\n"
-		   "segment.count=%u\nsegment.frames=%llu\nsegment.audio=%d\n",
+		   "segment.count=%u\nsegment.frames=%llu\nsegment.audio=%d\n"
+		   "worker.instance=%d\nworker.threads=%d\n",
 		r->reach.warmup, r->reach.lookahead, r->reach.audio_ms, r->man.segments_total,
-		(unsigned long long)s_done_frames(r), s_exists(r, "a000000.pcm"));
+		(unsigned long long)s_done_frames(r), s_exists(r, "a000000.pcm"), p->instance,
+		s_threads(r, p->kind));
 	free(job);
 	if (fclose(f)) {
 		free(text);
@@ -436,15 +546,16 @@ static char *s_settings(const struct run *r)
 
 static int s_on_hello(struct run *r, struct proc *p)
 {
+	const struct wiring *w = &r->wiring[p->kind];
 	struct vhs_msg m = { .type = VHS_MSG_CONFIG };
-	char *kv = s_settings(r);
+	char *kv = s_settings(r, p);
 	int ret;
 
 	if (!kv)
 		return -ENOMEM;
-	m.u.config.n_inputs = (uint8_t)p->n_in;
-	for (int i = 0; i < p->n_in; i++)
-		m.u.config.inputs[i] = r->edges[p->in_edge[i]].fmt;
+	m.u.config.n_inputs = (uint8_t)w->n_in;
+	for (int i = 0; i < w->n_in; i++)
+		m.u.config.inputs[i] = r->edges[w->in_edge[i]].fmt;
 	m.u.config.settings = kv;
 	m.u.config.settings_len = (uint32_t)strlen(kv);
 	ret = s_send(r, p, &m);
@@ -467,82 +578,292 @@ static int s_create_ring(struct run *r, struct edge *e)
 	if (ret)
 		return ret;
 	e->owner = calloc(e->plan.slots, 1);
-	return e->owner ? 0 : -ENOMEM;
+	e->holder = malloc(e->plan.slots * sizeof(*e->holder));
+	if (!e->owner || !e->holder)
+		return -ENOMEM;
+	for (uint32_t s = 0; s < e->plan.slots; s++)
+		e->holder[s] = NO_PROC;
+	return 0;
 }
 
-static int s_on_format(struct run *r, struct proc *p, const struct vhs_msg *m)
+static int s_attach(struct run *r, struct proc *p)
 {
+	const struct wiring *w = &r->wiring[p->kind];
 	struct vhs_msg a = { .type = VHS_MSG_ATTACH };
+
+	for (int i = 0; i < w->n_out; i++)
+		snprintf(a.u.attach.outputs[i], VHS_RING_NAME_LEN, "%s", r->edges[w->out_edge[i]].ring.name);
+	for (int i = 0; i < w->n_in; i++)
+		snprintf(a.u.attach.inputs[i], VHS_RING_NAME_LEN, "%s", r->edges[w->in_edge[i]].ring.name);
+	a.u.attach.n_inputs = (uint8_t)w->n_in;
+	a.u.attach.n_outputs = (uint8_t)w->n_out;
+	a.u.attach.segments = (uint16_t)r->plan.open[p->kind];
+	p->state = P_ATTACHED;
+	return s_send(r, p, &a);
+}
+
+/* Resident memory of a process in bytes: its proportional share (Pss, so the libraries
+ * all stages map are not counted once per process), or its RSS where smaps_rollup is
+ * missing; 0 if neither can be read. */
+static uint64_t s_resident(pid_t pid)
+{
+	char path[64], line[256];
+	unsigned long long kb = 0;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "/proc/%d/smaps_rollup", (int)pid);
+	f = fopen(path, "r");
+	while (f && fgets(line, sizeof(line), f))
+		if (sscanf(line, "Pss: %llu kB", &kb) == 1)
+			break;
+	if (f)
+		fclose(f);
+	if (!kb) {
+		snprintf(path, sizeof(path), "/proc/%d/status", (int)pid);
+		f = fopen(path, "r");
+		while (f && fgets(line, sizeof(line), f))
+			if (sscanf(line, "VmRSS: %llu kB", &kb) == 1)
+				break;
+		if (f)
+			fclose(f);
+	}
+	return (uint64_t)kb * 1024;
+}
+
+/* Physical memory in bytes (for max_memory "auto" and percentages). */
+static uint64_t s_ram(void)
+{
+	long pages = sysconf(_SC_PHYS_PAGES), size = sysconf(_SC_PAGESIZE);
+
+	return pages > 0 && size > 0 ? (uint64_t)pages * (uint64_t)size : 0;
+}
+
+/* Frames a worker keeps per segment it holds, beyond its slots: decoders their reference
+ * and threading frames, filters their queues, x264 its look-ahead (40 frames by default)
+ * and B-frames. An estimate, checked against measured peaks in bench/RESULTS.md. */
+static const int s_working_frames[VHS_STAGE_KINDS] = {
+	[VHS_DECODE] = 16, [VHS_PREPROCESS] = 8, [VHS_UPSCALE] = 4, [VHS_AUDIO] = 4, [VHS_ENCODE] = 48,
+};
+
+/* The costs of the plan: slot sizes, each stage's first worker as measured now, and the
+ * working set per segment from its largest edge's slot size. */
+static void s_costs(struct run *r, struct vhs_plan_costs *c)
+{
+	memset(c, 0, sizeof(*c));
+	for (int i = 0; i < r->n_edges; i++) {
+		const struct edge *e = &r->edges[i];
+		uint64_t frames[2] = { (uint64_t)s_working_frames[e->plan.from] * e->fmt.slot_size,
+				       (uint64_t)s_working_frames[e->plan.to] * e->fmt.slot_size };
+
+		c->slot_size[i] = e->fmt.slot_size;
+		c->per_segment[e->plan.from] = frames[0] > c->per_segment[e->plan.from] ? frames[0]
+						: c->per_segment[e->plan.from];
+		if (e->plan.to == VHS_ENCODE && e->plan.to_port == 0)
+			c->per_segment[VHS_ENCODE] = frames[1];
+	}
+	for (int k = 0; k < VHS_STAGE_KINDS; k++)
+		if (r->plan.stages[k])
+			c->base[k] = s_resident(r->procs[r->base[k]].pid);
+}
+
+/* Lays procs[] out again for the plan's (reduced) worker counts, keeping each stage's
+ * first worker, which is running already. */
+static int s_relayout_procs(struct run *r)
+{
+	struct proc first[VHS_STAGE_KINDS];
 	int ret;
 
-	if (p->kind == VHS_DECODE) {
-		vhs_plan_build(&r->plan, r->job, m->u.format.n > 1);
-		s_wire(r);
-	}
-	if (m->u.format.n != p->n_out) {
-		s_fail(r, VHS_EXIT_INTERNAL, "stage %s declared %d outputs, the plan has %d",
-		       s_proc_name(p), m->u.format.n, p->n_out);
+	for (int k = 0; k < VHS_STAGE_KINDS; k++)
+		if (r->plan.stages[k])
+			first[k] = r->procs[r->base[k]];
+	free(r->procs);
+	vhs_pool_free(&r->pool);
+	ret = s_make_procs(r);
+	if (!ret)
+		ret = vhs_pool_init(&r->pool, r->plan.workers, r->plan.in_flight);
+	if (ret)
+		return ret;
+	for (int k = 0; k < VHS_STAGE_KINDS; k++)
+		if (r->plan.stages[k])
+			r->procs[r->base[k]] = first[k];
+	s_wire(r);
+	return 0;
+}
+
+/* Checks the plan against [run] max_memory, cutting it down or refusing it (plan.h). */
+static int s_fit_memory(struct run *r)
+{
+	struct vhs_plan_costs c;
+	bool is_auto[VHS_STAGE_KINDS] = { false };
+	uint64_t budget = 0, rings, procs, need;
+	char msg[512];
+	int ret;
+
+	vhs_job_memory_bytes(r->job->run.max_memory ? r->job->run.max_memory : "auto", s_ram(), &budget);
+	for (int k = 0; k < VHS_JOB_STAGES; k++)
+		is_auto[k] = r->job->stages[k].workers == 0;
+	s_costs(r, &c);
+	ret = vhs_plan_fit(&r->plan, is_auto, &c, budget, msg, sizeof(msg));
+	if (ret < 0) {
+		s_fail(r, VHS_EXIT_JOB, "%s", msg);
 		return 0;
 	}
-	for (int i = 0; i < p->n_out; i++) {
-		struct edge *e = &r->edges[p->out_edge[i]];
+	if (ret > 0) {
+		fprintf(stderr, "vhs-orchestrate: warning: %s\n", msg);
+		ret = s_relayout_procs(r);
+	}
+	need = vhs_plan_memory(&r->plan, &c, &rings, &procs);
+	if (r->plan.width > 1 && !r->announced) {
+		fprintf(stderr, "vhs-orchestrate: workers: decode %d, preprocess %d, upscale %d, audio %d, "
+			"encode %d on %d cores; memory about %.0f MiB of %.0f MiB allowed\n",
+			r->plan.workers[VHS_DECODE], r->plan.workers[VHS_PREPROCESS], r->plan.workers[VHS_UPSCALE],
+			r->plan.stages[VHS_AUDIO] ? r->plan.workers[VHS_AUDIO] : 0, r->plan.workers[VHS_ENCODE],
+			r->cores, (double)need / 1048576.0, (double)budget / 1048576.0);
+		r->announced = true;
+	}
+	return ret;
+}
 
-		e->fmt = m->u.format.outputs[i];
+/* Every stage's first worker declared its outputs, so every ring can be sized: fit the
+ * plan to the memory budget, create the rings, attach those workers, and start all the
+ * others, which need nothing in order. */
+static int s_rings_up(struct run *r)
+{
+	int ret = r->mux ? 0 : s_fit_memory(r);
+
+	if (ret || r->aborting)
+		return ret;
+
+	for (int i = 0; i < r->n_edges && !ret; i++) {
+		struct edge *e = &r->edges[i];
+
 		ret = s_create_ring(r, e);
 		if (ret) {
 			s_fail(r, VHS_EXIT_INTERNAL, "cannot create shared memory for %s (%u x %u bytes): %s",
 			       e->plan.name, e->plan.slots, e->fmt.slot_size, strerror(-ret));
 			return 0;
 		}
-		snprintf(a.u.attach.outputs[i], VHS_RING_NAME_LEN, "%s", e->ring.name);
 	}
-	for (int i = 0; i < p->n_in; i++)
-		snprintf(a.u.attach.inputs[i], VHS_RING_NAME_LEN, "%s", r->edges[p->in_edge[i]].ring.name);
-	a.u.attach.n_inputs = (uint8_t)p->n_in;
-	a.u.attach.n_outputs = (uint8_t)p->n_out;
-	p->state = P_ATTACHED;
-	return s_send(r, p, &a);
+	for (int i = 0; i < r->n_procs && !ret; i++) {
+		struct proc *p = &r->procs[i];
+
+		if (!r->plan.stages[p->kind])
+			continue;
+		if (p->state == P_FORMATTED)
+			ret = s_attach(r, p);
+		else if (p->state == P_NONE && (ret = s_spawn(r, p)))
+			s_fail(r, VHS_EXIT_INTERNAL, "cannot start stage %s: %s", p->id, strerror(-ret));
+	}
+	return ret;
+}
+
+/* The formats a worker declares must be those its stage's first worker declared. */
+static bool s_same_format(const struct vhs_stream_fmt *a, const struct vhs_stream_fmt *b)
+{
+	return !memcmp(a, b, sizeof(*a));
+}
+
+static int s_on_format(struct run *r, struct proc *p, const struct vhs_msg *m)
+{
+	const struct wiring *w;
+	int next;
+
+	if (p->kind == VHS_DECODE && p->instance == 0) {
+		s_build_plan(r, m->u.format.n > 1);
+		s_wire(r);
+	}
+	w = &r->wiring[p->kind];
+	if (m->u.format.n != w->n_out) {
+		s_fail(r, VHS_EXIT_INTERNAL, "stage %s declared %d outputs, the plan has %d",
+		       s_proc_name(r, p), m->u.format.n, w->n_out);
+		return 0;
+	}
+	for (int i = 0; i < w->n_out; i++) {
+		struct edge *e = &r->edges[w->out_edge[i]];
+
+		if (e->fmt_known && !s_same_format(&e->fmt, &m->u.format.outputs[i])) {
+			s_fail(r, VHS_EXIT_INTERNAL, "stage %s declared another format for %s than its "
+			       "first worker", s_proc_name(r, p), e->plan.name);
+			return 0;
+		}
+		e->fmt = m->u.format.outputs[i];
+		e->fmt_known = true;
+	}
+	if (p->instance > 0)
+		return s_attach(r, p);
+	p->state = P_FORMATTED;
+	next = s_next_stage(r, (int)p->kind);
+	if (next < 0)
+		return s_rings_up(r);
+	return s_spawn(r, &r->procs[r->base[next]]);
+}
+
+/* The process a slot of e is given to: the producer worker whose share it is. */
+static struct proc *s_slot_producer(struct run *r, const struct edge *e, uint32_t slot)
+{
+	return &r->procs[r->base[e->plan.from] + (int)(slot / e->plan.quota)];
 }
 
 static int s_grant(struct run *r, struct edge *e, uint32_t slot)
 {
+	struct proc *p = s_slot_producer(r, e, slot);
 	struct vhs_msg m = { .type = VHS_MSG_GRANT };
 	int ret;
 
 	m.u.grant.port = (uint8_t)e->plan.from_port;
 	m.u.grant.slot = slot;
-	ret = s_send(r, &r->procs[e->plan.from], &m);
+	ret = s_send(r, p, &m);
 	/* The producer may have ended and gone before its EOS was read here (the ROUTER reads
 	 * peers fairly, not in global order): the slot then rests. */
 	e->owner[slot] = ret == 0 ? OWN_PRODUCER : OWN_FREE;
+	e->holder[slot] = ret == 0 ? (int)(p - r->procs) : NO_PROC;
 	return ret == -EHOSTUNREACH ? 0 : ret;
 }
 
-/* Asks decode for the next segments not done yet, keeping REQUESTS_AHEAD in its hands;
- * when every segment is asked for, tells it there are no more (EOS). */
+/* No more segments to ask for: every decode worker is told (EOS), once. */
+static int s_close_requests(struct run *r)
+{
+	if (r->requests_closed)
+		return 0;
+	r->requests_closed = true;
+	return s_send_kind(r, VHS_DECODE, &(struct vhs_msg){ .type = VHS_MSG_EOS });
+}
+
+/* Asks for the next segments not done yet, up to the plan's in_flight, each from the
+ * decode worker holding the fewest; when every segment is asked for, closes the requests. */
 static int s_request_more(struct run *r)
 {
-	struct proc *d = &r->procs[VHS_DECODE];
 	int ret = 0;
 
-	while (!ret && !r->mux && !r->requests_closed && !r->draining && r->outstanding < REQUESTS_AHEAD) {
+	while (!ret && !r->mux && !r->requests_closed && !r->draining && !r->replanning &&
+	       r->pool.n < r->plan.in_flight) {
 		struct vhs_msg m = { .type = VHS_MSG_SEGMENT };
 		uint32_t k = r->next_request;
+		struct vhs_flight *f;
 
 		while (vhs_manifest_has(&r->man, k))
 			k++;
-		if (r->man.segments_total && k >= r->man.segments_total) {
-			r->requests_closed = true;
-			m = (struct vhs_msg){ .type = VHS_MSG_EOS };
-			return s_send(r, d, &m);
-		}
+		if (r->man.segments_total && k >= r->man.segments_total)
+			return s_close_requests(r);
+		if (k >= r->past_end)
+			return 0; /* past the end; the segment flagged LAST is still being made */
+		f = vhs_pool_start(&r->pool, k);
+		if (!f)
+			return -EPROTO;
 		m.u.segment.phase = VHS_SEG_REQUEST;
 		m.u.segment.index = k;
-		ret = s_send(r, d, &m);
+		ret = s_send(r, &r->procs[r->base[VHS_DECODE] + vhs_pool_holder(&r->pool, f, VHS_DECODE)], &m);
 		r->next_request = k + 1;
-		r->outstanding++;
 	}
 	return ret;
+}
+
+static bool s_all_running(const struct run *r)
+{
+	for (int i = 0; i < r->n_procs; i++)
+		if (r->plan.stages[r->procs[i].kind] && r->procs[i].state != P_RUNNING)
+			return false;
+	return true;
 }
 
 /* Everything is up: hand every slot to its producer, ask for segments, start the
@@ -557,7 +878,7 @@ static int s_start_flow(struct run *r)
 	r->moved_ns = vhs_now_ns();
 	if (r->mux)
 		return 0;
-	out = &r->edges[r->procs[VHS_ENCODE].in_edge[0]].fmt;
+	out = &r->edges[r->wiring[VHS_ENCODE].in_edge[0]].fmt;
 	fps = out->fr_den ? (double)out->fr_num / out->fr_den : 0;
 	total = out->duration_us > 0 && fps > 0 ? (double)out->duration_us / 1e6 * fps : 0;
 	for (int i = 0; i < r->n_edges && !ret; i++)
@@ -571,12 +892,8 @@ static int s_start_flow(struct run *r)
 
 static int s_on_ready(struct run *r, struct proc *p)
 {
-	int next = s_next_stage(r, (int)p->kind);
-
 	p->state = P_RUNNING;
-	if (next < 0)
-		return s_start_flow(r);
-	return s_spawn(r, (enum vhs_stage_kind)next);
+	return s_all_running(r) ? s_start_flow(r) : 0;
 }
 
 /* ---- the broker ---- */
@@ -584,27 +901,45 @@ static int s_on_ready(struct run *r, struct proc *p)
 static bool s_slot_ok(struct run *r, struct proc *p, struct edge *e, uint32_t slot,
 		      enum owner expect, const char *what)
 {
-	if (slot < e->plan.slots && e->owner[slot] == expect)
+	if (slot < e->plan.slots && e->owner[slot] == expect && e->holder[slot] == (int)(p - r->procs))
 		return true;
 	s_fail(r, VHS_EXIT_INTERNAL, "protocol error: stage %s sent %s for slot %u of %s, which it does not own",
-	       s_proc_name(p), what, slot, e->plan.name);
+	       s_proc_name(r, p), what, slot, e->plan.name);
 	return false;
 }
 
-/* FRAME or AUDIO from a producer: the slot moves to the consumer. */
+/* The worker of e's consumer stage that holds segment index (given it at the segment's
+ * first marker there), or NULL when the segment is not in flight there: a protocol error. */
+static struct proc *s_consumer(struct run *r, const struct edge *e, uint32_t index, bool assign)
+{
+	struct vhs_flight *f = vhs_pool_find(&r->pool, index);
+
+	if (!f || (!assign && f->worker[e->plan.to] == VHS_POOL_NONE))
+		return NULL;
+	return &r->procs[r->base[e->plan.to] + vhs_pool_holder(&r->pool, f, e->plan.to)];
+}
+
+/* FRAME or AUDIO from a producer: the slot moves to the worker holding its segment. */
 static int s_on_data(struct run *r, struct proc *p, struct vhs_msg *m)
 {
 	uint8_t *port = m->type == VHS_MSG_FRAME ? &m->u.frame.port : &m->u.audio.port;
 	uint32_t slot = m->type == VHS_MSG_FRAME ? m->u.frame.slot : m->u.audio.slot;
+	uint32_t index = m->type == VHS_MSG_FRAME ? m->u.frame.segment : m->u.audio.segment;
 	struct edge *e;
+	struct proc *to;
 
-	if (*port >= p->n_out)
+	if (*port >= r->wiring[p->kind].n_out)
 		return -EPROTO;
-	e = &r->edges[p->out_edge[*port]];
+	e = &r->edges[r->wiring[p->kind].out_edge[*port]];
 	if (!s_slot_ok(r, p, e, slot, OWN_PRODUCER, vhs_proto_type_name(m->type)))
 		return 0;
+	to = s_consumer(r, e, index, false);
+	if (!to)
+		return -EPROTO;
 	e->owner[slot] = OWN_CONSUMER;
-	e->forwarded++;
+	e->holder[slot] = (int)(to - r->procs);
+	p->sent[*port]++;
+	to->received[e->plan.to_port]++;
 	if (e->plan.to == VHS_ENCODE && e->plan.to_port == 0) {
 		r->frames_out++;
 		r->seg_frames++;
@@ -615,40 +950,57 @@ static int s_on_data(struct run *r, struct proc *p, struct vhs_msg *m)
 		}
 	}
 	*port = (uint8_t)e->plan.to_port;
-	return s_send(r, &r->procs[e->plan.to], m);
+	return s_send(r, to, m);
 }
 
-/* RELEASE from a consumer: the slot goes back to the producer, or rests if it ended. */
+/* RELEASE from a consumer: the slot goes back to the producer whose share it is, or rests
+ * if that one ended. */
 static int s_on_release(struct run *r, struct proc *p, const struct vhs_msg *m)
 {
 	struct edge *e;
+	struct proc *producer;
 
-	if (m->u.grant.port >= p->n_in)
+	if (m->u.grant.port >= r->wiring[p->kind].n_in)
 		return -EPROTO;
-	e = &r->edges[p->in_edge[m->u.grant.port]];
+	e = &r->edges[r->wiring[p->kind].in_edge[m->u.grant.port]];
 	if (!s_slot_ok(r, p, e, m->u.grant.slot, OWN_CONSUMER, "RELEASE"))
 		return 0;
 	e->owner[m->u.grant.slot] = OWN_FREE;
-	if (e->producer_ended || r->procs[e->plan.from].exited || r->aborting)
+	e->holder[m->u.grant.slot] = NO_PROC;
+	producer = s_slot_producer(r, e, m->u.grant.slot);
+	if (producer->ended[e->plan.from_port] || producer->exited || r->aborting)
 		return 0;
 	return s_grant(r, e, m->u.grant.slot);
 }
 
+/* EOS from a producer worker; when the last of them ended, every consumer worker gets it. */
 static int s_on_eos(struct run *r, struct proc *p, struct vhs_msg *m)
 {
+	struct vhs_msg out = { .type = VHS_MSG_EOS };
 	struct edge *e;
+	int ret = 0;
 
-	if (m->u.eos.port >= p->n_out)
+	if (m->u.eos.port >= r->wiring[p->kind].n_out)
 		return -EPROTO;
-	e = &r->edges[p->out_edge[m->u.eos.port]];
-	if (m->u.eos.count != e->forwarded) {
-		s_fail(r, VHS_EXIT_INTERNAL, "protocol error: %s says it sent %llu records, %llu arrived",
-		       e->plan.name, (unsigned long long)m->u.eos.count, (unsigned long long)e->forwarded);
+	e = &r->edges[r->wiring[p->kind].out_edge[m->u.eos.port]];
+	if (m->u.eos.count != p->sent[m->u.eos.port]) {
+		s_fail(r, VHS_EXIT_INTERNAL, "protocol error: %s says it sent %llu records on %s, %llu arrived",
+		       s_proc_name(r, p), (unsigned long long)m->u.eos.count, e->plan.name,
+		       (unsigned long long)p->sent[m->u.eos.port]);
 		return 0;
 	}
-	e->producer_ended = true;
-	m->u.eos.port = (uint8_t)e->plan.to_port;
-	return s_send(r, &r->procs[e->plan.to], m);
+	p->ended[m->u.eos.port] = true;
+	for (int i = 0; i < r->plan.workers[e->plan.from]; i++)
+		if (!r->procs[r->base[e->plan.from] + i].ended[e->plan.from_port])
+			return 0;
+	out.u.eos.port = (uint8_t)e->plan.to_port;
+	for (int i = 0; i < r->plan.workers[e->plan.to] && !ret; i++) {
+		struct proc *to = &r->procs[r->base[e->plan.to] + i];
+
+		out.u.eos.count = to->received[e->plan.to_port];
+		ret = s_send(r, to, &out);
+	}
+	return ret;
 }
 
 /* encode committed a segment: into the manifest, which is replaced atomically. */
@@ -656,8 +1008,12 @@ static int s_on_segment_done(struct run *r, const struct vhs_segment *sg)
 {
 	struct vhs_manifest_segment ms = { .index = sg->index, .frames = (int64_t)sg->frames,
 					   .samples = (int64_t)sg->samples, .bytes = sg->bytes };
+	struct vhs_flight *f = vhs_pool_find(&r->pool, sg->index);
 	int ret;
 
+	if (!f)
+		return -EPROTO;
+	vhs_pool_finish(&r->pool, f);
 	snprintf(ms.file, sizeof(ms.file), "v%06u.vseg", sg->index);
 	if (sg->flags & VHS_SEG_LAST)
 		r->man.segments_total = sg->index + 1;
@@ -670,37 +1026,56 @@ static int s_on_segment_done(struct run *r, const struct vhs_segment *sg)
 	}
 	r->made++;
 	r->seg_frames -= sg->frames < r->seg_frames ? sg->frames : r->seg_frames;
-	return 0;
+	ret = s_request_more(r);
+	return ret == -EHOSTUNREACH ? 0 : ret;
 }
 
-/* SEGMENT: BEGIN/END markers are routed like data (no slot moves); decode's END frees a
- * request place; encode's DONE is recorded. */
+/* decode found the input ends before a segment it was asked for. */
+static int s_on_segment_none(struct run *r, const struct vhs_segment *sg)
+{
+	struct vhs_flight *f = vhs_pool_find(&r->pool, sg->index);
+	int ret;
+
+	if (!f || sg->index == 0)
+		return -EPROTO;
+	vhs_pool_finish(&r->pool, f);
+	r->past_end = sg->index < r->past_end ? sg->index : r->past_end;
+	ret = s_request_more(r);
+	return ret == -EHOSTUNREACH ? 0 : ret;
+}
+
+/* SEGMENT: BEGIN/END markers are routed like data, to the worker holding the segment at
+ * the next stage (chosen at its first marker there); encode's DONE is recorded; decode's
+ * NONE and LAST bound the requests. */
 static int s_on_segment(struct run *r, struct proc *p, struct vhs_msg *m)
 {
 	struct vhs_segment *sg = &m->u.segment;
+	const struct wiring *w = &r->wiring[p->kind];
 	struct edge *e;
+	struct proc *to;
 
 	if (sg->phase == VHS_SEG_DONE)
 		return p->kind == VHS_ENCODE ? s_on_segment_done(r, sg) : -EPROTO;
-	if ((sg->phase != VHS_SEG_BEGIN && sg->phase != VHS_SEG_END) || sg->port >= p->n_out)
+	if (sg->phase == VHS_SEG_NONE)
+		return p->kind == VHS_DECODE ? s_on_segment_none(r, sg) : -EPROTO;
+	if ((sg->phase != VHS_SEG_BEGIN && sg->phase != VHS_SEG_END) || sg->port >= w->n_out)
 		return -EPROTO;
-	if (p->kind == VHS_DECODE && sg->port == 0) {
-		if (sg->phase == VHS_SEG_BEGIN && (sg->flags & VHS_SEG_LAST)) {
-			r->man.segments_total = sg->index + 1;
-			r->requests_closed = true; /* decode ends after this one */
-		}
-		if (sg->phase == VHS_SEG_END) {
-			int ret;
+	e = &r->edges[w->out_edge[sg->port]];
+	to = s_consumer(r, e, sg->index, sg->phase == VHS_SEG_BEGIN);
+	if (!to)
+		return -EPROTO;
+	if (sg->phase == VHS_SEG_END)
+		vhs_pool_end(&r->pool, vhs_pool_find(&r->pool, sg->index), p->kind, w->n_out);
+	if (p->kind == VHS_DECODE && sg->port == 0 && sg->phase == VHS_SEG_BEGIN &&
+	    (sg->flags & VHS_SEG_LAST)) {
+		int ret = s_close_requests(r); /* decode workers end after what they hold */
 
-			r->outstanding--;
-			ret = s_request_more(r);
-			if (ret && ret != -EHOSTUNREACH)
-				return ret;
-		}
+		r->man.segments_total = sg->index + 1;
+		if (ret && ret != -EHOSTUNREACH)
+			return ret;
 	}
-	e = &r->edges[p->out_edge[sg->port]];
 	sg->port = (uint8_t)e->plan.to_port;
-	return s_send(r, &r->procs[e->plan.to], m);
+	return s_send(r, to, m);
 }
 
 static int s_on_error(struct run *r, struct proc *p, const struct vhs_msg *m)
@@ -710,16 +1085,16 @@ static int s_on_error(struct run *r, struct proc *p, const struct vhs_msg *m)
 		[VHS_ERR_OUTPUT] = VHS_EXIT_OUTPUT,  [VHS_ERR_CONFIG] = VHS_EXIT_JOB,
 	};
 
-	s_fail(r, codes[m->u.error.cls], "%s: %s", s_proc_name(p), m->u.error.text);
+	s_fail(r, codes[m->u.error.cls], "%s: %s", vhs_stage_name(p->kind), m->u.error.text);
 	return 0;
 }
 
 static struct proc *s_find(struct run *r, const char *id, size_t len)
 {
-	for (int k = 0; k < VHS_STAGE_KINDS; k++)
-		if (r->procs[k].state != P_NONE && strlen(r->procs[k].id) == len &&
-		    !memcmp(r->procs[k].id, id, len))
-			return &r->procs[k];
+	for (int i = 0; i < r->n_procs; i++)
+		if (r->procs[i].state != P_NONE && strlen(r->procs[i].id) == len &&
+		    !memcmp(r->procs[i].id, id, len))
+			return &r->procs[i];
 	return NULL;
 }
 
@@ -790,11 +1165,11 @@ static void s_on_message(struct run *r)
 		ret = s_dispatch(r, p, &m);
 	if (ret == -EPROTO)
 		s_fail(r, VHS_EXIT_INTERNAL, "protocol error from stage %s (%s record out of place or malformed)",
-		       s_proc_name(p), vhs_proto_type_name(len >= 2 ? buf[1] : 0));
+		       s_proc_name(r, p), vhs_proto_type_name(len >= 2 ? buf[1] : 0));
 	else if (ret == -EHOSTUNREACH)
 		; /* a peer that left: its exit is judged by s_check_exits, with the real cause */
 	else if (ret < 0)
-		s_fail(r, VHS_EXIT_INTERNAL, "routing a record of stage %s: %s", s_proc_name(p), strerror(-ret));
+		s_fail(r, VHS_EXIT_INTERNAL, "routing a record of stage %s: %s", s_proc_name(r, p), strerror(-ret));
 }
 
 static void s_on_signal(struct run *r)
@@ -811,8 +1186,8 @@ static void s_on_signal(struct run *r)
 			struct vhs_msg m = { .type = VHS_MSG_DRAIN };
 
 			r->draining = true;
-			s_send(r, &r->procs[VHS_DECODE], &m);
-			fprintf(stderr, "vhs-orchestrate: interrupted: finishing the segment in progress "
+			s_send_kind(r, VHS_DECODE, &m);
+			fprintf(stderr, "vhs-orchestrate: interrupted: finishing the segments in progress "
 				"(Ctrl-C again to stop at once)\n");
 			continue;
 		}
@@ -822,8 +1197,8 @@ static void s_on_signal(struct run *r)
 
 static bool s_finished(const struct run *r)
 {
-	for (int k = 0; k < VHS_STAGE_KINDS; k++)
-		if (r->plan.stages[k] && !r->procs[k].done)
+	for (int i = 0; i < r->n_procs; i++)
+		if (r->plan.stages[r->procs[i].kind] && !r->procs[i].done)
 			return false;
 	return r->flowing;
 }
@@ -855,8 +1230,8 @@ static unsigned long long s_cpu_ticks(pid_t pid)
  * (a slow filter inside one long callback uses CPU, so it is not mistaken for hung). */
 static void s_check_heartbeats(struct run *r, uint64_t now)
 {
-	for (int k = 0; k < VHS_STAGE_KINDS; k++) {
-		struct proc *p = &r->procs[k];
+	for (int i = 0; i < r->n_procs; i++) {
+		struct proc *p = &r->procs[i];
 		unsigned long long ticks;
 		char why[256];
 
@@ -869,21 +1244,25 @@ static void s_check_heartbeats(struct run *r, uint64_t now)
 			continue;
 		}
 		snprintf(why, sizeof(why), "stage %s (pid %d) stopped responding: no heartbeat and no CPU "
-			 "time for %llu s; killed", s_proc_name(p), (int)p->pid, HEARTBEAT_NS / 1000000000ull);
+			 "time for %llu s; killed", s_proc_name(r, p), (int)p->pid, HEARTBEAT_NS / 1000000000ull);
 		s_crash(r, p, why);
 	}
 }
 
-/* Nothing moved for a minute: name the edge whose consumer holds every slot. */
+/* Nothing moved for a minute: name an edge where consumers hold every slot of a
+ * producer worker that has not ended. */
 static void s_fail_stalled(struct run *r)
 {
 	for (int i = 0; i < r->n_edges; i++) {
 		struct edge *e = &r->edges[i];
-		uint32_t held = 0;
 
-		for (uint32_t s = 0; s < e->plan.slots; s++)
-			held += e->owner[s] == OWN_CONSUMER;
-		if (held == e->plan.slots && !e->producer_ended) {
+		for (uint32_t first = 0; first < e->plan.slots; first += e->plan.quota) {
+			uint32_t held = 0;
+
+			for (uint32_t s = first; s < first + e->plan.quota; s++)
+				held += e->owner[s] == OWN_CONSUMER;
+			if (held < e->plan.quota || s_slot_producer(r, e, first)->ended[e->plan.from_port])
+				continue;
 			s_fail(r, VHS_EXIT_STAGE, "pipeline stalled: %s holds all %u slots of %s; its filters "
 			       "keep more frames than that (raise [run] ring_slots)",
 			       vhs_stage_name(e->plan.to), held, e->plan.name);
@@ -891,6 +1270,124 @@ static void s_fail_stalled(struct run *r)
 		}
 	}
 	s_fail(r, VHS_EXIT_STAGE, "pipeline stalled: no frame moved for %llu s", STALL_NS / 1000000000ull);
+}
+
+/* ---- workers = "auto" ---- */
+
+#define AUTO_SETTLE_NS (1ull * 1000000000ull) /* from the first frame at encode to the window */
+#define AUTO_WINDOW_NS (5ull * 1000000000ull) /* measured before choosing */
+#define AUTO_MIN_GAIN 1.10                    /* a new plan must promise this much more */
+
+static bool s_any_auto(const struct run *r)
+{
+	for (int k = 0; k < VHS_JOB_STAGES; k++)
+		if (r->job->stages[k].workers == 0)
+			return true;
+	return false;
+}
+
+static unsigned long long s_cpu_ticks(pid_t pid);
+
+/* Busy nanoseconds of each stage's workers (from their last STATS) and CPU nanoseconds
+ * (read now from /proc), summed per stage. */
+static void s_stage_times(const struct run *r, uint64_t busy[VHS_STAGE_KINDS], uint64_t cpu[VHS_STAGE_KINDS])
+{
+	long tick = sysconf(_SC_CLK_TCK);
+
+	memset(busy, 0, VHS_STAGE_KINDS * sizeof(*busy));
+	memset(cpu, 0, VHS_STAGE_KINDS * sizeof(*cpu));
+	for (int i = 0; i < r->n_procs; i++) {
+		if (!s_live(&r->procs[i]))
+			continue;
+		busy[r->procs[i].kind] += r->procs[i].stats.busy_ns;
+		cpu[r->procs[i].kind] += s_cpu_ticks(r->procs[i].pid) * (1000000000ull / (uint64_t)(tick > 0 ? tick : 100));
+	}
+}
+
+/* The rule (docs/user-guide.md): over the window, stage k kept its workers busy B_k and
+ * used CPU U_k. All cores would carry the pipeline s = cores / sum(U_k / T) times faster,
+ * where stage k then needs s * B_k / T workers busy: each "auto" stage gets that many,
+ * rounded up, at least 1. Stages with a count of their own keep it. */
+static double s_auto_choose(struct run *r, uint64_t window, const uint64_t busy[], const uint64_t cpu[],
+			    int chosen[VHS_STAGE_KINDS])
+{
+	double used = 0, s, gain;
+
+	for (int k = 0; k < VHS_PIPELINE_KINDS; k++)
+		used += r->plan.stages[k] ? (double)(cpu[k] - r->calib_cpu[k]) / (double)window : 0;
+	s = used > 0 ? r->cores / used : 1;
+	gain = s;
+	for (int k = 0; k < VHS_PIPELINE_KINDS; k++) {
+		double b = (double)(busy[k] - r->calib_busy[k]) / (double)window;
+		double need = s * b;
+
+		chosen[k] = r->plan.workers[k];
+		if (!r->plan.stages[k])
+			continue;
+		if (r->job->stages[k].workers == 0) {
+			chosen[k] = need > 1 ? (int)ceil(need - 0.05) : 1;
+			chosen[k] = chosen[k] > r->cores ? r->cores : chosen[k];
+		}
+		gain = b > 0 && chosen[k] / b < gain ? chosen[k] / b : gain; /* its workers' limit */
+	}
+	return gain;
+}
+
+/* Prints what auto saw and chose. */
+static void s_auto_report(const struct run *r, uint64_t window, const uint64_t busy[], const uint64_t cpu[],
+			  const int chosen[], double gain, bool change)
+{
+	fprintf(stderr, "vhs-orchestrate: auto workers: over %.1f s on %d cores:", (double)window / 1e9, r->cores);
+	for (int k = 0; k < VHS_PIPELINE_KINDS; k++)
+		if (r->plan.stages[k])
+			fprintf(stderr, " %s %d busy %.0f%% cpu %.2f;", vhs_stage_name((enum vhs_stage_kind)k),
+				r->plan.workers[k], 100.0 * (double)(busy[k] - r->calib_busy[k]) / (double)window /
+				r->plan.workers[k], (double)(cpu[k] - r->calib_cpu[k]) / (double)window);
+	fprintf(stderr, " %s", change ? "now" : "keeping");
+	for (int k = 0; k < VHS_PIPELINE_KINDS; k++)
+		if (r->plan.stages[k] && r->job->stages[k].workers == 0)
+			fprintf(stderr, " %s %d", vhs_stage_name((enum vhs_stage_kind)k), chosen[k]);
+	fprintf(stderr, change ? " (about %.2fx faster; the segments in progress finish first)\n"
+			       : " (another count would gain less than %.0f%%)\n",
+		change ? gain : (AUTO_MIN_GAIN - 1) * 100);
+}
+
+/* Auto workers: opens the measuring window a second after frames first reach encode; at its end,
+ * chooses the counts and, if they promise enough, drains the attempt so that the next one
+ * starts with them (finished segments are kept; nothing is redone). */
+static void s_auto_check(struct run *r, uint64_t now)
+{
+	uint64_t busy[VHS_STAGE_KINDS], cpu[VHS_STAGE_KINDS];
+	int chosen[VHS_STAGE_KINDS];
+	double gain;
+	bool change = false;
+
+	if (r->mux || r->replanning || r->draining || r->auto_workers[VHS_DECODE] || !s_any_auto(r) ||
+	    r->frames_out == s_done_frames(r))
+		return;
+	if (!r->flow_seen_ns)
+		r->flow_seen_ns = now;
+	if (now - r->flow_seen_ns < AUTO_SETTLE_NS)
+		return; /* the pipeline is still filling */
+	s_stage_times(r, busy, cpu);
+	if (!r->calib_ns) {
+		r->calib_ns = now;
+		memcpy(r->calib_busy, busy, sizeof(busy));
+		memcpy(r->calib_cpu, cpu, sizeof(cpu));
+		return;
+	}
+	if (now - r->calib_ns < AUTO_WINDOW_NS)
+		return;
+	gain = s_auto_choose(r, now - r->calib_ns, busy, cpu, chosen);
+	for (int k = 0; k < VHS_PIPELINE_KINDS; k++)
+		change |= chosen[k] != r->plan.workers[k];
+	change &= gain >= AUTO_MIN_GAIN && !r->requests_closed;
+	s_auto_report(r, now - r->calib_ns, busy, cpu, chosen, gain, change);
+	memcpy(r->auto_workers, change ? chosen : r->plan.workers, sizeof(chosen));
+	if (change) {
+		r->replanning = true;
+		s_send_kind(r, VHS_DECODE, &(struct vhs_msg){ .type = VHS_MSG_DRAIN });
+	}
 }
 
 static void s_check_time(struct run *r)
@@ -906,6 +1403,8 @@ static void s_check_time(struct run *r)
 		s_fail_stalled(r);
 	if (r->flowing && !r->aborting)
 		s_check_heartbeats(r, now);
+	if (r->flowing && !r->aborting)
+		s_auto_check(r, now);
 }
 
 static void s_loop(struct run *r)
@@ -1015,6 +1514,7 @@ static void s_close_attempt(struct run *r)
 			vhs_ring_unlink(e->ring.name);
 		}
 		free(e->owner);
+		free(e->holder);
 		memset(e, 0, sizeof(*e));
 	}
 	r->n_edges = 0;
@@ -1035,20 +1535,43 @@ static void s_cleanup(struct run *r)
 		rmdir(r->run_dir);
 }
 
-static void s_print_stats(const struct run *r)
+/* Sums the attempt's workers per stage for --stats (peak memory: the largest worker's). */
+static void s_collect_stats(struct run *r)
 {
 	for (int k = 0; k < VHS_STAGE_KINDS; k++) {
-		const struct proc *p = k == VHS_MUX ? &r->procs[k] : &r->pipeline_procs[k];
+		if (r->plan.stages[k])
+			memset(&r->kstats[k], 0, sizeof(r->kstats[k]));
+	}
+	for (int i = 0; i < r->n_procs; i++) {
+		const struct proc *p = &r->procs[i];
+		struct kind_stats *s = &r->kstats[p->kind];
 
 		if (p->state == P_NONE)
 			continue;
-		fprintf(stderr, "stats: %s cpu_user=%.3f cpu_sys=%.3f maxrss_kb=%ld frames=%llu "
+		s->workers++;
+		s->cpu_user += (double)p->ru.ru_utime.tv_sec + p->ru.ru_utime.tv_usec / 1e6;
+		s->cpu_sys += (double)p->ru.ru_stime.tv_sec + p->ru.ru_stime.tv_usec / 1e6;
+		s->maxrss_kb = p->ru.ru_maxrss > s->maxrss_kb ? p->ru.ru_maxrss : s->maxrss_kb;
+		s->frames_in += p->stats.frames_in;
+		s->frames_out += p->stats.frames_out;
+		s->copies += p->stats.copies;
+		s->bytes_copied += p->stats.bytes_copied;
+	}
+}
+
+static void s_print_stats(const struct run *r)
+{
+	for (int k = 0; k < VHS_STAGE_KINDS; k++) {
+		const struct kind_stats *s = &r->kstats[k];
+
+		if (!s->workers)
+			continue;
+		fprintf(stderr, "stats: %s workers=%d cpu_user=%.3f cpu_sys=%.3f maxrss_kb=%ld frames=%llu "
 			"frames_in=%llu frames_out=%llu copies=%llu bytes_copied=%llu\n",
-			s_proc_name(p), (double)p->ru.ru_utime.tv_sec + p->ru.ru_utime.tv_usec / 1e6,
-			(double)p->ru.ru_stime.tv_sec + p->ru.ru_stime.tv_usec / 1e6, p->ru.ru_maxrss,
-			(unsigned long long)(p->n_out ? p->stats.frames_out : p->stats.frames_in),
-			(unsigned long long)p->stats.frames_in, (unsigned long long)p->stats.frames_out,
-			(unsigned long long)p->stats.copies, (unsigned long long)p->stats.bytes_copied);
+			vhs_stage_name((enum vhs_stage_kind)k), s->workers, s->cpu_user, s->cpu_sys,
+			s->maxrss_kb, (unsigned long long)(k == VHS_ENCODE || k == VHS_MUX ? s->frames_in : s->frames_out),
+			(unsigned long long)s->frames_in, (unsigned long long)s->frames_out,
+			(unsigned long long)s->copies, (unsigned long long)s->bytes_copied);
 	}
 	fprintf(stderr, "stats: run segments_made=%u segments_done=%zu segments_total=%u restarts=%d "
 		"recovery_ms=%.1f frames_redone=%llu\n", r->made, r->man.n_done, r->man.segments_total,
@@ -1184,42 +1707,41 @@ static int s_open_work(struct run *r)
 
 static void s_attempt(struct run *r, bool mux)
 {
-	int first, ret;
+	int ret;
 
-	for (int k = 0; k < VHS_STAGE_KINDS; k++) {
-		struct proc *p = &r->procs[k];
-		char id[sizeof(p->id)];
-
-		memcpy(id, p->id, sizeof(id));
-		memset(p, 0, sizeof(*p));
-		memcpy(p->id, id, sizeof(id));
-	}
 	r->mux = mux;
 	r->crashed = NO_CRASH;
 	r->aborting = r->flowing = false;
 	r->next_request = 0;
-	r->outstanding = 0;
+	r->past_end = UINT32_MAX;
 	r->requests_closed = false;
 	r->seg_frames = 0;
 	r->frames_out = s_done_frames(r);
+	r->replanning = false;
+	r->calib_ns = r->flow_seen_ns = 0;
 	if (mux)
 		vhs_plan_build_mux(&r->plan);
 	else
-		vhs_plan_build(&r->plan, r->job, false);
+		s_build_plan(r, false);
 	s_wire(r);
 	r->start_ns = vhs_now_ns();
-	ret = s_open_socket(r);
+	ret = s_make_procs(r);
+	if (!ret)
+		ret = vhs_pool_init(&r->pool, r->plan.workers, r->plan.in_flight);
+	if (!ret)
+		ret = s_open_socket(r);
 	if (ret)
-		s_fail(r, VHS_EXIT_INTERNAL, "cannot set up the control socket: %s", strerror(-ret));
-	first = s_next_stage(r, -1);
-	if (!ret && (ret = s_spawn(r, (enum vhs_stage_kind)first)))
-		s_fail(r, VHS_EXIT_INTERNAL, "cannot start the %s stage: %s",
-		       vhs_stage_name((enum vhs_stage_kind)first), strerror(-ret));
+		s_fail(r, VHS_EXIT_INTERNAL, "cannot set up the attempt: %s", strerror(-ret));
+	else if ((ret = s_spawn(r, &r->procs[r->base[s_next_stage(r, -1)]])))
+		s_fail(r, VHS_EXIT_INTERNAL, "cannot start the first stage: %s", strerror(-ret));
 	s_loop(r);
 	s_close_attempt(r);
 	s_tidy(r, true, false);
-	if (!mux)
-		memcpy(r->pipeline_procs, r->procs, sizeof(r->procs)); /* for --stats */
+	s_collect_stats(r);
+	vhs_pool_free(&r->pool);
+	free(r->procs);
+	r->procs = NULL;
+	r->n_procs = 0;
 }
 
 /* Waits delay_ns, still answering signals. Returns false when interrupted meanwhile. */
@@ -1278,6 +1800,16 @@ static void s_settle_output(struct run *r)
 	r->kept = s_tidy(r, r->exit_code != 0, true);
 }
 
+/* CPUs this process may run on (its affinity mask: a container's or taskset's limit). */
+static int s_cores(void)
+{
+	cpu_set_t set;
+
+	if (sched_getaffinity(0, sizeof(set), &set) == 0 && CPU_COUNT(&set) > 0)
+		return CPU_COUNT(&set);
+	return sysconf(_SC_NPROCESSORS_ONLN) > 0 ? (int)sysconf(_SC_NPROCESSORS_ONLN) : 1;
+}
+
 int vhs_run(const struct vhs_job *job, const struct vhs_run_opts *opts)
 {
 	struct run r = { .job = job, .opts = opts, .sigfd = -1, .crashed = NO_CRASH };
@@ -1286,10 +1818,9 @@ int vhs_run(const struct vhs_job *job, const struct vhs_run_opts *opts)
 	vhs_ring_sweep_stale();
 	snprintf(r.part, sizeof(r.part), "%s.part", job->output);
 	vhs_plan_reach(job, &r.reach);
-	for (int k = 0; k < VHS_STAGE_KINDS; k++) {
+	r.cores = s_cores();
+	for (int k = 0; k < VHS_STAGE_KINDS; k++)
 		vhs_restart_init(&r.restarts[k], job->run.restart_limit, job->run.restart_window);
-		snprintf(r.procs[k].id, sizeof(r.procs[k].id), "%s.0", vhs_stage_name((enum vhs_stage_kind)k));
-	}
 	ret = s_setup(&r);
 	if (ret)
 		s_error_code(&r, VHS_EXIT_INTERNAL, "cannot set up the run directory or socket: %s", strerror(-ret));
@@ -1314,6 +1845,8 @@ int vhs_run(const struct vhs_job *job, const struct vhs_run_opts *opts)
 			break; /* the output is complete */
 		if (r.draining)
 			s_error_code(&r, VHS_EXIT_INTERRUPTED, "interrupted");
+		else if (r.replanning)
+			vhs_progress_end(&r.progress); /* on with auto's worker counts */
 		else if (!s_all_done(&r))
 			s_error_code(&r, VHS_EXIT_INTERNAL, "the pipeline ended with segments missing");
 	}

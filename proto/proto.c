@@ -10,7 +10,7 @@
  *   HELLO    <stage:16> <pid:u32> <instance:u16>                                      22 B
  *   CONFIG   <n_inputs:u8> <fmt:STREAM_FMT> x2 <settings_len:u32> <settings:len+1>
  *   FORMAT   <n:u8> <fmt:STREAM_FMT> x2
- *   ATTACH   <n_in:u8> <n_out:u8> <in:48> x2 <out:48> x2                              194 B
+ *   ATTACH   <n_in:u8> <n_out:u8> <in:48> x2 <out:48> x2 <segments:u16>                196 B
  *   READY, DONE, STOP: empty
  *   GRANT, RELEASE   <port:u8> <slot:u32>                                              5 B
  *   FRAME    <port:u8> <slot:u32> <segment:u32> <index:u64> <pts:i64> <duration:i64>
@@ -236,7 +236,7 @@ static void s_segment(struct cursor *c, struct vhs_segment *s)
 
 static bool s_segment_ok(const struct vhs_segment *s)
 {
-	if (s->port >= VHS_MAX_PORTS || s->phase > VHS_SEG_DONE || (s->flags & ~VHS_SEG_LAST))
+	if (s->port >= VHS_MAX_PORTS || s->phase > VHS_SEG_PHASE_MAX || (s->flags & ~VHS_SEG_LAST))
 		return false;
 	if (s->phase == VHS_SEG_BEGIN && (s->tb_num <= 0 || s->tb_den <= 0 || s->start > s->end ||
 					  s->start == VHS_SEG_OPEN_END || s->end == VHS_SEG_OPEN_START))
@@ -295,6 +295,7 @@ static void s_body(struct cursor *c, struct vhs_msg *m)
 			STR(c, m->u.attach.inputs[i]);
 		for (int i = 0; i < VHS_MAX_PORTS; i++)
 			STR(c, m->u.attach.outputs[i]);
+		U16(c, m->u.attach.segments);
 		break;
 	case VHS_MSG_GRANT:
 	case VHS_MSG_RELEASE:
@@ -346,7 +347,8 @@ static bool s_body_ok(const struct vhs_msg *m)
 				return false;
 		return true;
 	case VHS_MSG_ATTACH:
-		if (m->u.attach.n_inputs > VHS_MAX_PORTS || m->u.attach.n_outputs > VHS_MAX_PORTS)
+		if (m->u.attach.n_inputs > VHS_MAX_PORTS || m->u.attach.n_outputs > VHS_MAX_PORTS ||
+		    m->u.attach.segments == 0)
 			return false;
 		for (int i = 0; i < VHS_MAX_PORTS; i++)
 			if (!s_terminated(m->u.attach.inputs[i], VHS_RING_NAME_LEN) ||

@@ -47,7 +47,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define VHS_PROTO_VERSION 1
+#define VHS_PROTO_VERSION 2
 #define VHS_NAME_LEN 16       /* stage names, pixel and sample format names */
 #define VHS_RING_NAME_LEN 48  /* shm object names, "/vhs-<pid>-<edge>" */
 #define VHS_MAX_PORTS 2       /* inputs or outputs per stage */
@@ -146,7 +146,14 @@ struct vhs_audio {
 };
 
 /* Segment record phases (vhs_segment.phase) and flags. */
-enum vhs_seg_phase { VHS_SEG_REQUEST = 0, VHS_SEG_BEGIN, VHS_SEG_END, VHS_SEG_DONE };
+enum vhs_seg_phase {
+	VHS_SEG_REQUEST = 0, /* O->S (source): make this segment */
+	VHS_SEG_BEGIN,       /* S->O->S: the segment's records follow on this port */
+	VHS_SEG_END,         /* S->O->S: they ended */
+	VHS_SEG_DONE,        /* S->O (sink): the segment's files are committed */
+	VHS_SEG_NONE,        /* S->O (source): there is no such segment; the input ends before it */
+};
+#define VHS_SEG_PHASE_MAX VHS_SEG_NONE
 #define VHS_SEG_LAST 0x01 /* BEGIN/END/DONE: the input ends with this segment */
 #define VHS_SEG_OPEN_START INT64_MIN /* window start of the first segment: the beginning */
 #define VHS_SEG_OPEN_END INT64_MAX   /* window end of the last segment: the end */
@@ -167,7 +174,7 @@ struct vhs_segment {
 
 struct vhs_stats {
 	uint64_t frames_in, frames_out;  /* records received and sent */
-	uint64_t busy_ns;                /* time inside the stage's callbacks */
+	uint64_t busy_ns;                /* time running, not waiting for input or a slot */
 	uint64_t wait_in_ns;             /* time blocked waiting for input */
 	uint64_t wait_out_ns;            /* time blocked waiting for an output slot */
 	uint64_t cpu_ns;                 /* user + system CPU time of the process */
@@ -192,6 +199,7 @@ struct vhs_msg {
 			uint8_t n_inputs, n_outputs;
 			char inputs[VHS_MAX_PORTS][VHS_RING_NAME_LEN];
 			char outputs[VHS_MAX_PORTS][VHS_RING_NAME_LEN];
+			uint16_t segments; /* segments the worker may hold at once (>= 1) */
 		} attach;
 		struct { uint8_t port; uint32_t slot; } grant;   /* also RELEASE */
 		struct vhs_frame frame;

@@ -144,9 +144,10 @@ int vhs_copy_audio_to_slot(struct vhs_ctx *ctx, const AVFrame *f, int first, int
 	return 0;
 }
 
-int vhs_put_video(struct vhs_ctx *ctx, int port, const AVFrame *f, uint32_t slot_size)
+int vhs_put_video(struct vhs_ctx *ctx, int port, uint32_t segment, const AVFrame *f,
+		  uint32_t slot_size)
 {
-	struct vhs_frame d = { .port = (uint8_t)port };
+	struct vhs_frame d = { .port = (uint8_t)port, .segment = segment };
 	uint32_t need = vhs_video_slot_size(f->format, f->width, f->height);
 	uint8_t *data;
 	int ret;
@@ -159,12 +160,12 @@ int vhs_put_video(struct vhs_ctx *ctx, int port, const AVFrame *f, uint32_t slot
 	return ret ? ret : vhs_send_video(ctx, &d);
 }
 
-int vhs_put_audio(struct vhs_ctx *ctx, int port, const AVFrame *f, int from, int count,
-		  uint32_t slot_size)
+int vhs_put_audio(struct vhs_ctx *ctx, int port, uint32_t segment, const AVFrame *f, int from,
+		  int count, uint32_t slot_size)
 {
 	for (int first = from; first < from + count; first += VHS_AUDIO_SLOT_SAMPLES) {
 		int nb = FFMIN(VHS_AUDIO_SLOT_SAMPLES, from + count - first);
-		struct vhs_audio d = { .port = (uint8_t)port };
+		struct vhs_audio d = { .port = (uint8_t)port, .segment = segment };
 		uint8_t *data;
 		int ret = vhs_output_slot(ctx, port, &d.slot, &data);
 

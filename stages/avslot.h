@@ -38,14 +38,16 @@ int vhs_copy_audio_to_slot(struct vhs_ctx *ctx, const AVFrame *f, int first, int
 			   uint8_t *slot, uint32_t slot_size, struct vhs_audio *d);
 
 /* The one copy of an edge: takes an empty output slot on port, copies f into it and gives
- * it away. Returns 0, -ENOSPC when f does not fit slot_size (checked before a slot is
- * taken; the caller words the error), or the runtime's error (-ECANCELED on STOP). */
-int vhs_put_video(struct vhs_ctx *ctx, int port, const AVFrame *f, uint32_t slot_size);
+ * it away as a record of segment `segment`. Returns 0, -ENOSPC when f does not fit
+ * slot_size (checked before a slot is taken; the caller words the error), or the
+ * runtime's error (-ECANCELED on STOP). */
+int vhs_put_video(struct vhs_ctx *ctx, int port, uint32_t segment, const AVFrame *f,
+		  uint32_t slot_size);
 
 /* Same for the samples [from, from + count) of an audio frame, split across as many slots
  * of VHS_AUDIO_SLOT_SAMPLES as they need. */
-int vhs_put_audio(struct vhs_ctx *ctx, int port, const AVFrame *f, int from, int count,
-		  uint32_t slot_size);
+int vhs_put_audio(struct vhs_ctx *ctx, int port, uint32_t segment, const AVFrame *f, int from,
+		  int count, uint32_t slot_size);
 
 /* Wraps an input slot as a new AVFrame without copying. The slot goes back to the
  * orchestrator when the last reference to the frame's buffer is freed. NULL on ENOMEM

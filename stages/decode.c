@@ -7,23 +7,42 @@
  * frame (and the first audio frame, if there is audio) and keeps those two; the segments
  * then decode afresh. Each frame is copied once, from the decoder's buffer into a slot.
  *
- * Segments: run() serves the orchestrator's SEGMENT REQUESTs in the order they come. The
- * timeline is cut at video keyframes: segment k starts at B(k), the first keyframe at or
- * after P0 + k * segment_seconds (P0: the first frame's pts; B(0) is the very start), and
- * ends where segment k+1 starts. To produce segment k the stage seeks to a keyframe at or
- * before the window's warm-up, decodes forward, and sends the frames within the window:
- * `segment.warmup` frames before B(k) and `segment.lookahead` frames after B(k+1) for
- * video, `segment.audio_reach_ms` either side for audio; downstream filters drop what lies
- * outside [B(k), B(k+1)) after filtering. Because a segment is made from a seek, not from
- * where the previous one stopped, any segment can be made again, in any order, with the
- * same result (replay after a crash, resume, several workers).
+ * Segments: the timeline is cut at video keyframes: segment k starts at B(k), the first
+ * keyframe at or after P0 + k * segment_seconds (P0: the first frame's pts; B(0) is the
+ * very start), and ends where segment k+1 starts. To produce segment k the stage seeks to
+ * a keyframe at or before the window's warm-up, decodes forward with new decoders, and
+ * sends the frames within the window: `segment.warmup` frames before B(k) and
+ * `segment.lookahead` frames after B(k+1) for video, `segment.audio_reach_ms` either side
+ * for audio; downstream filters drop what lies outside [B(k), B(k+1)) after filtering.
+ * Because a segment is made from a seek and new decoders, not from where the previous one
+ * stopped, any segment can be made again, in any order, with the same result (replay
+ * after a crash, resume, several workers). A
+ * request for a segment whose B(k) lies past the end of the input is answered with NONE:
+ * the orchestrator asks ahead without knowing where the input ends.
  *
- * Damage: a read error other than end of file ends the input early with a warning; at
- * the end the stage compares what it decoded with the container's stated duration and
- * says how much was lost.
+ * Readers: one process may make up to vhs_worker_segments() segments at once, interleaved,
+ * so that several workers downstream (each paced by its bounded ring) are all fed. Each open
+ * segment has a reader of its own: the input opened separately (its own demuxer and
+ * decoders), the segment's BEGIN record and window, and the reading position. run() takes
+ * SEGMENT REQUESTs while a reader is idle (waiting for one only when no reader is busy,
+ * since otherwise there is decoding to do), then steps the busy readers in round robin,
+ * one packet each (read, decoded, its frames sent as records of that reader's segment);
+ * a reader whose window is done sends END and goes idle, its input kept open to be seeked
+ * for the next segment. A reader's records depend only on its segment, so interleaving
+ * changes the order of records of different segments, never their content; with one
+ * segment at a time (the default) they are made one after the other, in request order. The
+ * stage ends when the orchestrator says there will be no more requests (EOS, sent after the
+ * last segment, or DRAIN), once the open segments are finished. The readers share what is
+ * a property of the input: the edge formats, the segment geometry, the boundaries B(k)
+ * found so far, and the damage count.
+ *
+ * Damage: a read error other than end of file ends the input early with a warning; when
+ * the process makes the last segment it compares what it decoded with the container's
+ * stated duration and says how much was lost.
  *
  * `vhs-stage-decode --probe FILE` prints the capture's streams (used by `check`).
  */
+#include <limits.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -37,6 +56,8 @@
 #include "avslot.h"
 
 #define PROBE_MAX 192        /* frames decoded before both streams must have shown one */
+#define READERS_MAX 64       /* segments made at once, at most: each reader holds an input and decoders */
+#define BOUNDS_CACHED 16     /* boundaries remembered: B(k) in bounds[k % BOUNDS_CACHED] */
 
 struct decoder {
 	int index;           /* stream index, -1 if absent */
@@ -46,42 +67,59 @@ struct decoder {
 	int64_t last_end_us; /* end of the last frame, microseconds */
 };
 
-struct decode_priv {
-	AVFormatContext *fmt;
+/* What a segment lets through, in the video time base (open ends: VHS_SEG_OPEN_*). */
+struct window {
+	int64_t v_lo, v_hi;  /* video frames with pts in [v_lo, v_hi) are sent */
+	int64_t a_lo, a_hi;  /* audio frames overlapping [a_lo, a_hi) are sent */
+	int v_done, a_done;  /* a frame at or past the end was decoded */
+};
+
+/* The input opened on its own, making one segment at a time. Written by run() only. */
+struct reader {
+	AVFormatContext *fmt;    /* NULL until the reader is first used */
 	struct decoder v, a;
-	AVPacket *pkt;
-	AVFrame *frame;
-	AVFrame *first[2];     /* the first video and audio frame: the edge formats */
-	int probed;            /* frames decoded while looking for them */
+	int busy;                /* a segment is open: BEGIN sent, END not yet */
+	int eof;                 /* the demuxer has nothing more */
+	int64_t last_pkt_ts;     /* pts (or dts) of the last video packet read */
+	struct vhs_segment seg;  /* the open segment's BEGIN record (becomes its END) */
+	struct window win;       /* the open segment's window */
+};
+
+struct decode_priv {
+	struct reader *readers;  /* READERS_MAX, n_readers in use; readers[0] also probes in init */
+	int n_readers;
+	int threads;             /* threads per decoder (worker.threads), 0 = "auto" */
+	AVPacket *pkt;           /* scratch: read and unreferenced within one step */
+	AVFrame *frame;          /* scratch: received and unreferenced within one step */
+	AVFrame *first[2];       /* the first video and audio frame: the edge formats */
+	int probed;              /* frames decoded while looking for them */
 	struct vhs_stream_fmt out[2];
-	int damaged;           /* read or decode errors seen */
-	int eof;               /* the demuxer has nothing more */
-	int64_t first_pts;     /* P0: pts of the first video frame (video stream time base) */
-	int64_t seg_len;       /* segment_seconds in the video time base; 0 = one segment */
-	AVRational frame_rate; /* of the video, for sizing windows in frames */
-	int warmup, lookahead; /* video frames decoded before and after a segment */
-	int64_t audio_reach;   /* audio decoded before and after a segment, video time base */
-	int64_t second;        /* one second in the video time base */
-	int64_t last_pkt_ts;   /* pts (or dts) of the last video packet read */
-	uint32_t bound_k;      /* cache: B(bound_k) = bound_v, for k >= 1 */
-	int64_t bound_v;
-	struct {               /* the window of the segment being made */
-		int64_t v_lo, v_hi, a_lo, a_hi;
-		int v_done, a_done;
-	} win;
+	int damaged;             /* read or decode errors seen, by all readers */
+	int damage_reported;     /* the last segment was made and the damage said (once) */
+	int64_t first_pts;       /* P0: pts of the first video frame (video time base) */
+	int64_t seg_len;         /* segment_seconds in the video time base; 0 = one segment */
+	AVRational vtb;          /* the video stream's time base: the unit of the times here */
+	AVRational frame_rate;   /* of the video, for sizing windows in frames */
+	int warmup, lookahead;   /* video frames decoded before and after a segment */
+	int64_t audio_reach;     /* audio decoded before and after a segment, video time base */
+	int64_t second;          /* one second in the video time base */
+	struct {                 /* B(k) found so far; k = 0: empty (B(0) is never cached) */
+		uint32_t k;
+		int64_t b;
+	} bounds[BOUNDS_CACHED];
 	char path[4096];
 };
 
-static int s_open_decoder(struct vhs_ctx *ctx, struct decode_priv *p, struct decoder *d,
-			  enum AVMediaType type)
+static int s_open_decoder(struct vhs_ctx *ctx, struct decode_priv *p, struct reader *r,
+			  struct decoder *d, enum AVMediaType type)
 {
 	const AVCodec *codec = NULL;
 	int ret;
 
-	d->index = av_find_best_stream(p->fmt, type, -1, -1, &codec, 0);
+	d->index = av_find_best_stream(r->fmt, type, -1, -1, &codec, 0);
 	if (d->index < 0)
 		return d->index == AVERROR_STREAM_NOT_FOUND ? 0 : d->index;
-	d->st = p->fmt->streams[d->index];
+	d->st = r->fmt->streams[d->index];
 	if (!codec)
 		return vhs_fail(ctx, VHS_ERR_INPUT, "'%s': no decoder for %s stream (%s)", p->path,
 				av_get_media_type_string(type), avcodec_get_name(d->st->codecpar->codec_id));
@@ -90,7 +128,7 @@ static int s_open_decoder(struct vhs_ctx *ctx, struct decode_priv *p, struct dec
 		return AVERROR(ENOMEM);
 	avcodec_parameters_to_context(d->dec, d->st->codecpar);
 	d->dec->pkt_timebase = d->st->time_base;
-	av_opt_set(d->dec, "threads", "auto", 0);
+	av_opt_set_int(d->dec, "threads", p->threads, 0); /* 0 is the option's "auto" */
 	ret = avcodec_open2(d->dec, codec, NULL);
 	if (ret < 0)
 		return vhs_fail(ctx, VHS_ERR_INPUT, "'%s': cannot open the %s decoder: %s", p->path,
@@ -98,25 +136,43 @@ static int s_open_decoder(struct vhs_ctx *ctx, struct decode_priv *p, struct dec
 	return 0;
 }
 
-static int s_open_input(struct vhs_ctx *ctx, struct decode_priv *p)
+/* New video and audio decoders for r's input (the old ones, if any, freed). */
+static int s_open_decoders(struct vhs_ctx *ctx, struct decode_priv *p, struct reader *r)
 {
-	int ret = avformat_open_input(&p->fmt, p->path, NULL, NULL);
+	int ret;
 
-	if (ret < 0)
-		return vhs_fail(ctx, VHS_ERR_INPUT, "cannot open '%s': %s", p->path, vhs_av_err(ret));
-	ret = avformat_find_stream_info(p->fmt, NULL);
-	if (ret < 0)
-		return vhs_fail(ctx, VHS_ERR_INPUT, "'%s': cannot read stream info: %s", p->path,
-				vhs_av_err(ret));
-	ret = s_open_decoder(ctx, p, &p->v, AVMEDIA_TYPE_VIDEO);
+	avcodec_free_context(&r->v.dec);
+	avcodec_free_context(&r->a.dec);
+	ret = s_open_decoder(ctx, p, r, &r->v, AVMEDIA_TYPE_VIDEO);
 	if (ret < 0 && ret != -EIO)
 		ret = vhs_fail(ctx, VHS_ERR_INPUT, "'%s': %s", p->path, vhs_av_err(ret));
 	if (ret)
 		return ret;
-	if (!p->v.dec)
+	if (!r->v.dec)
 		return vhs_fail(ctx, VHS_ERR_INPUT, "'%s' has no video stream", p->path);
-	ret = s_open_decoder(ctx, p, &p->a, AVMEDIA_TYPE_AUDIO);
+	ret = s_open_decoder(ctx, p, r, &r->a, AVMEDIA_TYPE_AUDIO);
 	return ret < 0 && ret != -EIO ? vhs_fail(ctx, VHS_ERR_INPUT, "'%s': %s", p->path, vhs_av_err(ret)) : ret;
+}
+
+static int s_open_input(struct vhs_ctx *ctx, struct decode_priv *p, struct reader *r)
+{
+	int ret = avformat_open_input(&r->fmt, p->path, NULL, NULL);
+
+	if (ret < 0)
+		return vhs_fail(ctx, VHS_ERR_INPUT, "cannot open '%s': %s", p->path, vhs_av_err(ret));
+	ret = avformat_find_stream_info(r->fmt, NULL);
+	if (ret < 0)
+		return vhs_fail(ctx, VHS_ERR_INPUT, "'%s': cannot read stream info: %s", p->path,
+				vhs_av_err(ret));
+	return s_open_decoders(ctx, p, r);
+}
+
+static void s_close_input(struct reader *r)
+{
+	avcodec_free_context(&r->v.dec);
+	avcodec_free_context(&r->a.dec);
+	avformat_close_input(&r->fmt);
+	r->v.index = r->a.index = -1;
 }
 
 static int64_t s_frame_end_us(const struct decoder *d, const AVFrame *f)
@@ -131,9 +187,10 @@ static int64_t s_frame_end_us(const struct decoder *d, const AVFrame *f)
 	return av_rescale_q(f->pts + dur, tb, AV_TIME_BASE_Q);
 }
 
-static int s_send_video(struct vhs_ctx *ctx, struct decode_priv *p, AVFrame *f)
+/* Copies f into a slot and gives it away as a record of segment seg, on port 0. */
+static int s_send_video(struct vhs_ctx *ctx, struct decode_priv *p, uint32_t seg, AVFrame *f)
 {
-	int ret = vhs_put_video(ctx, 0, f, p->out[0].slot_size);
+	int ret = vhs_put_video(ctx, 0, seg, f, p->out[0].slot_size);
 
 	if (ret == -ENOSPC)
 		return vhs_fail(ctx, VHS_ERR_INPUT, "'%s': frame size or format changed mid-stream "
@@ -142,60 +199,70 @@ static int s_send_video(struct vhs_ctx *ctx, struct decode_priv *p, AVFrame *f)
 	return ret;
 }
 
-static int s_send_audio(struct vhs_ctx *ctx, struct decode_priv *p, AVFrame *f)
+/* Copies f into slots and gives them away as records of segment seg, on port 1. */
+static int s_send_audio(struct vhs_ctx *ctx, struct decode_priv *p, uint32_t seg, AVFrame *f)
 {
 	if (f->format != av_get_sample_fmt(p->out[1].fmt) || f->sample_rate != p->out[1].sample_rate ||
 	    f->ch_layout.nb_channels != p->out[1].channels)
 		return vhs_fail(ctx, VHS_ERR_INPUT, "'%s': audio format changed mid-stream; this is not supported",
 				p->path);
-	return vhs_put_audio(ctx, 1, f, 0, f->nb_samples, p->out[1].slot_size);
+	return vhs_put_audio(ctx, 1, seg, f, 0, f->nb_samples, p->out[1].slot_size);
+}
+
+/* A decoded video frame of r's segment: sent if it lies in the window. */
+static int s_emit_video(struct vhs_ctx *ctx, struct decode_priv *p, struct reader *r, AVFrame *f)
+{
+	int64_t t = f->pts;
+
+	if (t != AV_NOPTS_VALUE && t >= r->win.v_hi)
+		r->win.v_done = 1;
+	if (t != AV_NOPTS_VALUE && (t < r->win.v_lo || t >= r->win.v_hi))
+		return 0;
+	return s_send_video(ctx, p, r->seg.index, f);
+}
+
+/* A decoded audio frame of r's segment: sent if it overlaps the window. */
+static int s_emit_audio(struct vhs_ctx *ctx, struct decode_priv *p, struct reader *r, AVFrame *f)
+{
+	if (f->pts != AV_NOPTS_VALUE) {
+		AVRational atb = r->a.st->time_base;
+		int64_t end = f->pts + av_rescale_q(f->nb_samples, (AVRational){ 1, f->sample_rate }, atb);
+
+		if (r->win.a_hi != VHS_SEG_OPEN_END && av_compare_ts(f->pts, atb, r->win.a_hi, p->vtb) >= 0) {
+			r->win.a_done = 1;
+			return 0;
+		}
+		if (r->win.a_lo != VHS_SEG_OPEN_START && av_compare_ts(end, atb, r->win.a_lo, p->vtb) <= 0)
+			return 0;
+	}
+	return s_send_audio(ctx, p, r->seg.index, f);
 }
 
 /* A decoded frame: kept if it is the first of its kind while init looks for the formats;
- * once running, sent if it lies in the segment's window. */
-static int s_emit(struct vhs_ctx *ctx, struct decode_priv *p, struct decoder *d, AVFrame *f,
-		  int running)
+ * once running, sent if it lies in the window of r's segment. */
+static int s_emit(struct vhs_ctx *ctx, struct decode_priv *p, struct reader *r,
+		  struct decoder *d, AVFrame *f, int running)
 {
 	f->pts = f->best_effort_timestamp;
 	f->time_base = d->st->time_base;
 	d->frames++;
 	d->last_end_us = s_frame_end_us(d, f);
 	if (!running) {
-		AVFrame **first = &p->first[d == &p->a];
+		AVFrame **first = &p->first[d == &r->a];
 
 		p->probed++;
 		if (!*first && !(*first = av_frame_clone(f)))
 			return AVERROR(ENOMEM);
 		return 0;
 	}
-	if (d == &p->a && !p->out[1].media)
+	if (d == &r->a && !p->out[1].media)
 		return 0; /* audio that only decoded after the probe gave up on it: no track */
-	if (d == &p->v) {
-		int64_t t = f->pts;
-
-		if (t != AV_NOPTS_VALUE && t >= p->win.v_hi)
-			p->win.v_done = 1;
-		if (t != AV_NOPTS_VALUE && (t < p->win.v_lo || t >= p->win.v_hi))
-			return 0;
-		return s_send_video(ctx, p, f);
-	}
-	if (f->pts != AV_NOPTS_VALUE) {
-		AVRational vtb = p->v.st->time_base, atb = d->st->time_base;
-		int64_t end = f->pts + av_rescale_q(f->nb_samples, (AVRational){ 1, f->sample_rate }, atb);
-
-		if (p->win.a_hi != VHS_SEG_OPEN_END && av_compare_ts(f->pts, atb, p->win.a_hi, vtb) >= 0) {
-			p->win.a_done = 1;
-			return 0;
-		}
-		if (p->win.a_lo != VHS_SEG_OPEN_START && av_compare_ts(end, atb, p->win.a_lo, vtb) <= 0)
-			return 0;
-	}
-	return s_send_audio(ctx, p, f);
+	return d == &r->v ? s_emit_video(ctx, p, r, f) : s_emit_audio(ctx, p, r, f);
 }
 
-/* Feeds one packet (NULL: flush) to a decoder and emits what comes out. */
-static int s_decode(struct vhs_ctx *ctx, struct decode_priv *p, struct decoder *d,
-		    const AVPacket *pkt, int running)
+/* Feeds one packet (NULL: flush) to one of r's decoders and emits what comes out. */
+static int s_decode(struct vhs_ctx *ctx, struct decode_priv *p, struct reader *r,
+		    struct decoder *d, const AVPacket *pkt, int running)
 {
 	int ret = avcodec_send_packet(d->dec, pkt);
 
@@ -211,7 +278,7 @@ static int s_decode(struct vhs_ctx *ctx, struct decode_priv *p, struct decoder *
 			p->damaged++;
 			continue;
 		}
-		ret = s_emit(ctx, p, d, p->frame, running);
+		ret = s_emit(ctx, p, r, d, p->frame, running);
 		av_frame_unref(p->frame);
 		if (ret)
 			return ret;
@@ -225,24 +292,25 @@ static int64_t s_pkt_ts(const AVPacket *pkt)
 }
 
 /* True for a video packet of an intra-only codec (DV, FFV1, HuffYUV: nothing refers to
- * another frame) that lies before the segment's video window or after it was passed: the
- * audio window can reach seconds further, and decoding those frames only to drop them
- * would be most of decode's work. */
-static int s_outside_window(const struct decode_priv *p, const AVPacket *pkt)
+ * another frame) that lies before r's video window or after it was passed: the audio
+ * window can reach seconds further, and decoding those frames only to drop them would be
+ * most of decode's work. */
+static int s_outside_window(const struct reader *r, const AVPacket *pkt)
 {
-	const AVCodecDescriptor *desc = avcodec_descriptor_get(p->v.dec->codec_id);
+	const AVCodecDescriptor *desc = avcodec_descriptor_get(r->v.dec->codec_id);
 	int64_t ts = s_pkt_ts(pkt);
 
 	if (!desc || !(desc->props & AV_CODEC_PROP_INTRA_ONLY) || ts == AV_NOPTS_VALUE)
 		return 0;
-	return ts < p->win.v_lo || p->win.v_done;
+	return ts < r->win.v_lo || r->win.v_done;
 }
 
-/* Reads and decodes one packet. Returns 0, 1 at the end of input, or an error. */
-static int s_step(struct vhs_ctx *ctx, struct decode_priv *p, int running)
+/* Reads and decodes one packet of r's input. Returns 0, 1 at the end of input, or an
+ * error. */
+static int s_step(struct vhs_ctx *ctx, struct decode_priv *p, struct reader *r, int running)
 {
 	struct decoder *d;
-	int ret = av_read_frame(p->fmt, p->pkt);
+	int ret = av_read_frame(r->fmt, p->pkt);
 
 	if (ret == AVERROR_EOF)
 		return 1;
@@ -251,44 +319,44 @@ static int s_step(struct vhs_ctx *ctx, struct decode_priv *p, int running)
 		p->damaged++;
 		return 1;
 	}
-	if (p->pkt->stream_index == p->v.index)
-		p->last_pkt_ts = s_pkt_ts(p->pkt);
-	d = p->pkt->stream_index == p->v.index ? &p->v
-	  : p->pkt->stream_index == p->a.index ? &p->a : NULL;
-	if (d == &p->v && running && s_outside_window(p, p->pkt))
+	if (p->pkt->stream_index == r->v.index)
+		r->last_pkt_ts = s_pkt_ts(p->pkt);
+	d = p->pkt->stream_index == r->v.index ? &r->v
+	  : p->pkt->stream_index == r->a.index ? &r->a : NULL;
+	if (d == &r->v && running && s_outside_window(r, p->pkt))
 		d = NULL; /* an intra-only frame no window wants: not even decoded */
-	ret = d ? s_decode(ctx, p, d, p->pkt, running) : 0;
+	ret = d ? s_decode(ctx, p, r, d, p->pkt, running) : 0;
 	av_packet_unref(p->pkt);
 	return ret;
 }
 
 /* The programme length the container claims: the longer of its duration and the video
  * stream's frame count (a truncated AVI keeps the count of the full tape in its header). */
-static int64_t s_expected_us(const struct decode_priv *p)
+static int64_t s_expected_us(const struct reader *r)
 {
-	AVRational fr = av_guess_frame_rate(p->fmt, p->v.st, NULL);
-	int64_t us = p->fmt->duration != AV_NOPTS_VALUE ? p->fmt->duration : -1;
+	AVRational fr = av_guess_frame_rate(r->fmt, r->v.st, NULL);
+	int64_t us = r->fmt->duration != AV_NOPTS_VALUE ? r->fmt->duration : -1;
 
-	if (p->v.st->nb_frames > 0 && fr.num > 0)
-		us = FFMAX(us, av_rescale_q(p->v.st->nb_frames, av_inv_q(fr), AV_TIME_BASE_Q));
+	if (r->v.st->nb_frames > 0 && fr.num > 0)
+		us = FFMAX(us, av_rescale_q(r->v.st->nb_frames, av_inv_q(fr), AV_TIME_BASE_Q));
 	return us;
 }
 
-static void s_video_format(struct decode_priv *p, const AVFrame *f, struct vhs_stream_fmt *o)
+static void s_video_format(struct reader *r, const AVFrame *f, struct vhs_stream_fmt *o)
 {
-	AVRational fr = av_guess_frame_rate(p->fmt, p->v.st, NULL);
+	AVRational fr = av_guess_frame_rate(r->fmt, r->v.st, NULL);
 
 	vhs_fmt_from_video(o, f);
-	o->tb_num = p->v.st->time_base.num;
-	o->tb_den = p->v.st->time_base.den;
+	o->tb_num = r->v.st->time_base.num;
+	o->tb_den = r->v.st->time_base.den;
 	o->fr_num = fr.num;
 	o->fr_den = fr.den;
-	o->field_order = (uint8_t)p->v.st->codecpar->field_order;
-	o->duration_us = s_expected_us(p);
+	o->field_order = (uint8_t)r->v.st->codecpar->field_order;
+	o->duration_us = s_expected_us(r);
 	o->slot_size = vhs_video_slot_size(f->format, f->width, f->height);
 }
 
-static void s_audio_format(struct decode_priv *p, const AVFrame *f, struct vhs_stream_fmt *o)
+static void s_audio_format(struct reader *r, const AVFrame *f, struct vhs_stream_fmt *o)
 {
 	o->media = VHS_MEDIA_AUDIO;
 	snprintf(o->fmt, sizeof(o->fmt), "%s", av_get_sample_fmt_name(f->format));
@@ -297,21 +365,21 @@ static void s_audio_format(struct decode_priv *p, const AVFrame *f, struct vhs_s
 	o->channel_layout = f->ch_layout.order == AV_CHANNEL_ORDER_NATIVE ? f->ch_layout.u.mask : 0;
 	o->tb_num = 1;
 	o->tb_den = f->sample_rate;
-	o->duration_us = s_expected_us(p);
+	o->duration_us = s_expected_us(r);
 	o->slot_size = vhs_audio_slot_size(f->format, o->channels, VHS_AUDIO_SLOT_SAMPLES);
 }
 
-/* Decodes until the first video frame and the first audio frame are known. */
-static int s_probe_formats(struct vhs_ctx *ctx, struct decode_priv *p)
+/* Decodes with r until the first video frame and the first audio frame are known. */
+static int s_probe_formats(struct vhs_ctx *ctx, struct decode_priv *p, struct reader *r)
 {
 	AVFrame *v = NULL, *a = NULL;
 	int ret = 0;
 
-	while (!p->eof && p->probed < PROBE_MAX && (!p->first[0] || (p->a.dec && !p->first[1]))) {
-		ret = s_step(ctx, p, 0);
+	while (!r->eof && p->probed < PROBE_MAX && (!p->first[0] || (r->a.dec && !p->first[1]))) {
+		ret = s_step(ctx, p, r, 0);
 		if (ret < 0)
 			return ret;
-		p->eof = ret == 1;
+		r->eof = ret == 1;
 	}
 	v = p->first[0];
 	a = p->first[1];
@@ -320,27 +388,28 @@ static int s_probe_formats(struct vhs_ctx *ctx, struct decode_priv *p)
 	if (a && a->ch_layout.nb_channels > VHS_MAX_CHANNELS)
 		return vhs_fail(ctx, VHS_ERR_INPUT, "'%s': %d audio channels; at most %d are supported",
 				p->path, a->ch_layout.nb_channels, VHS_MAX_CHANNELS);
-	s_video_format(p, v, &p->out[0]);
+	s_video_format(r, v, &p->out[0]);
 	if (!p->out[0].slot_size)
 		return vhs_fail(ctx, VHS_ERR_INPUT, "'%s': pixel format %s is not supported", p->path,
 				av_get_pix_fmt_name(v->format));
 	if (a)
-		s_audio_format(p, a, &p->out[1]);
-	else if (p->a.dec)
+		s_audio_format(r, a, &p->out[1]);
+	else if (r->a.dec)
 		vhs_warn(ctx, "'%s': the audio stream has no decodable audio; the output will have no audio track", p->path);
 	return 0;
 }
 
-/* The segment geometry, from the first frame and the settings. */
-static int s_segment_setup(struct vhs_ctx *ctx, struct decode_priv *p)
+/* The segment geometry, from the first frame, the input r probed and the settings. */
+static int s_segment_setup(struct vhs_ctx *ctx, struct decode_priv *p, struct reader *r)
 {
-	AVRational tb = p->v.st->time_base, fr = av_guess_frame_rate(p->fmt, p->v.st, NULL);
+	AVRational tb = r->v.st->time_base, fr = av_guess_frame_rate(r->fmt, r->v.st, NULL);
 	AVFrame *v = p->first[0];
 	char secs[64];
 	double seconds = 10;
 
 	if (vhs_setting(ctx, "run.segment_seconds", secs, sizeof(secs)) >= 0)
 		seconds = atof(secs);
+	p->vtb = tb;
 	p->first_pts = v->pts != AV_NOPTS_VALUE ? v->pts : 0;
 	p->seg_len = seconds > 0 ? llrint(seconds * tb.den / tb.num) : 0;
 	p->frame_rate = fr.num > 0 && fr.den > 0 ? fr : (AVRational){ 25, 1 };
@@ -349,8 +418,28 @@ static int s_segment_setup(struct vhs_ctx *ctx, struct decode_priv *p)
 	p->audio_reach = av_rescale_q(vhs_setting_int(ctx, "segment.audio_reach_ms", 0),
 				      (AVRational){ 1, 1000 }, tb);
 	p->second = av_rescale_q(1, (AVRational){ 1, 1 }, tb);
-	p->bound_k = 0; /* B(0) is never cached */
-	p->last_pkt_ts = AV_NOPTS_VALUE;
+	return 0;
+}
+
+/* The worker's shape: how many threads each decoder may use (a pool of workers shares the
+ * machine's cores), and room for the readers; how many of them are used (the segments it
+ * makes at once) the orchestrator says when the stage runs (vhs_worker_segments). */
+static int s_worker_setup(struct vhs_ctx *ctx, struct decode_priv *p)
+{
+	long long threads = vhs_setting_int(ctx, "worker.threads", 0);
+
+	if (threads < 0 || threads > INT_MAX)
+		return vhs_fail(ctx, VHS_ERR_CONFIG, "worker.threads is %lld; it must be 0 (auto) or more",
+				threads);
+	p->readers = calloc(READERS_MAX, sizeof(*p->readers));
+	if (!p->readers)
+		return -ENOMEM;
+	p->n_readers = 1;
+	p->threads = (int)threads;
+	for (int i = 0; i < READERS_MAX; i++) {
+		p->readers[i].v.index = p->readers[i].a.index = -1;
+		p->readers[i].last_pkt_ts = AV_NOPTS_VALUE;
+	}
 	return 0;
 }
 
@@ -360,28 +449,31 @@ static int s_init(struct vhs_ctx *ctx)
 	int ret;
 
 	vhs_av_log_setup();
-	p->v.index = p->a.index = -1;
 	if (vhs_setting(ctx, "input", p->path, sizeof(p->path)) < 0)
 		return vhs_fail(ctx, VHS_ERR_CONFIG, "no input in the job");
+	ret = s_worker_setup(ctx, p);
+	if (ret)
+		return ret;
 	p->pkt = av_packet_alloc();
 	p->frame = av_frame_alloc();
 	if (!p->pkt || !p->frame)
 		return -ENOMEM;
-	ret = s_open_input(ctx, p);
+	ret = s_open_input(ctx, p, &p->readers[0]);
 	if (!ret)
-		ret = s_probe_formats(ctx, p);
+		ret = s_probe_formats(ctx, p, &p->readers[0]);
 	if (ret)
 		return ret;
 	vhs_set_outputs(ctx, p->out[1].media ? 2 : 1, p->out);
-	return s_segment_setup(ctx, p);
+	return s_segment_setup(ctx, p, &p->readers[0]);
 }
 
-/* Says how much of the programme was lost when the input ended early or was damaged. */
-static void s_report_damage(struct vhs_ctx *ctx, struct decode_priv *p)
+/* Says how much of the programme was lost when the input ended early or was damaged;
+ * r has just made the last segment, so its video decoder saw the end. */
+static void s_report_damage(struct vhs_ctx *ctx, struct decode_priv *p, const struct reader *r)
 {
-	int64_t expect = s_expected_us(p);
-	int64_t got = p->v.last_end_us;
-	double fps = av_q2d(av_guess_frame_rate(p->fmt, p->v.st, NULL));
+	int64_t expect = s_expected_us(r);
+	int64_t got = r->v.last_end_us;
+	double fps = av_q2d(av_guess_frame_rate(r->fmt, r->v.st, NULL));
 	double frame_us = fps > 0 ? 1e6 / fps : 40000;
 
 	if (expect > 0 && got + 1.5 * frame_us < expect) {
@@ -395,23 +487,20 @@ static void s_report_damage(struct vhs_ctx *ctx, struct decode_priv *p)
 	}
 }
 
-/* The very beginning: the input and its decoders opened afresh, exactly as a one-pass
- * command reads them (a seek to the start can land past the first audio packets of some
- * containers, and a flushed decoder is not always a new one). */
-static int s_reopen(struct vhs_ctx *ctx, struct decode_priv *p)
+/* The very beginning: r's input opened afresh, exactly as a one-pass command reads it (a
+ * seek to the start can land past the first audio packets of some containers). */
+static int s_reopen(struct vhs_ctx *ctx, struct decode_priv *p, struct reader *r)
 {
-	avcodec_free_context(&p->v.dec);
-	avcodec_free_context(&p->a.dec);
-	avformat_close_input(&p->fmt);
-	p->v.index = p->a.index = -1;
-	p->eof = 0;
-	return s_open_input(ctx, p);
+	s_close_input(r);
+	r->eof = 0;
+	return s_open_input(ctx, p, r);
 }
 
-/* Positions the demuxer so that the next packets start at or before the video time t
- * (VHS_SEG_OPEN_START: the very beginning, by opening the input again). A seek that lands after t is retried further
- * back, down to the beginning, so the result never depends on a demuxer's seek accuracy. */
-static int s_seek(struct vhs_ctx *ctx, struct decode_priv *p, int64_t t)
+/* Positions r's demuxer so that the next packets start at or before the video time t
+ * (VHS_SEG_OPEN_START: the very beginning, by opening the input again). A seek that lands
+ * after t is retried further back, down to the beginning, so the result never depends on
+ * a demuxer's seek accuracy. */
+static int s_seek(struct vhs_ctx *ctx, struct decode_priv *p, struct reader *r, int64_t t)
 {
 	int64_t target = t, step = p->seg_len > 0 ? p->seg_len : p->second;
 	int ret;
@@ -420,13 +509,13 @@ static int s_seek(struct vhs_ctx *ctx, struct decode_priv *p, int64_t t)
 		int64_t first = AV_NOPTS_VALUE;
 
 		if (target == VHS_SEG_OPEN_START || target <= p->first_pts)
-			return s_reopen(ctx, p);
-		ret = av_seek_frame(p->fmt, p->v.index, target, AVSEEK_FLAG_BACKWARD);
+			return s_reopen(ctx, p, r);
+		ret = av_seek_frame(r->fmt, r->v.index, target, AVSEEK_FLAG_BACKWARD);
 		if (ret < 0)
 			return vhs_fail(ctx, VHS_ERR_INPUT, "'%s' cannot be seeked (%s); it cannot be cut into "
 					"segments: set [run] segment_seconds = 0", p->path, vhs_av_err(ret));
-		while ((ret = av_read_frame(p->fmt, p->pkt)) >= 0) {
-			int video = p->pkt->stream_index == p->v.index;
+		while ((ret = av_read_frame(r->fmt, p->pkt)) >= 0) {
+			int video = p->pkt->stream_index == r->v.index;
 
 			first = s_pkt_ts(p->pkt);
 			av_packet_unref(p->pkt);
@@ -434,19 +523,22 @@ static int s_seek(struct vhs_ctx *ctx, struct decode_priv *p, int64_t t)
 				break;
 		}
 		if (ret >= 0 && first != AV_NOPTS_VALUE && first <= t) {
-			ret = av_seek_frame(p->fmt, p->v.index, target, AVSEEK_FLAG_BACKWARD);
+			ret = av_seek_frame(r->fmt, r->v.index, target, AVSEEK_FLAG_BACKWARD);
 			if (ret < 0)
 				return vhs_fail(ctx, VHS_ERR_INPUT, "'%s': seek failed: %s", p->path, vhs_av_err(ret));
 			break;
 		}
 		target = target - step > p->first_pts ? target - step : VHS_SEG_OPEN_START;
 	}
-	p->eof = 0;
+	r->eof = 0;
 	return 0;
 }
 
-/* B(k): where segment k starts, or VHS_SEG_OPEN_END when the input ends before it. */
-static int s_boundary(struct vhs_ctx *ctx, struct decode_priv *p, uint32_t k, int64_t *b)
+/* B(k): where segment k starts, or VHS_SEG_OPEN_END when the input ends before it. Found
+ * with r's demuxer (which is left anywhere) unless already known: B(k) is a property of
+ * the input, the same whichever reader finds it. */
+static int s_boundary(struct vhs_ctx *ctx, struct decode_priv *p, struct reader *r, uint32_t k,
+		      int64_t *b)
 {
 	int64_t t;
 	int ret;
@@ -459,18 +551,18 @@ static int s_boundary(struct vhs_ctx *ctx, struct decode_priv *p, uint32_t k, in
 		*b = VHS_SEG_OPEN_END;
 		return 0;
 	}
-	if (p->bound_k == k) {
-		*b = p->bound_v;
+	if (p->bounds[k % BOUNDS_CACHED].k == k) {
+		*b = p->bounds[k % BOUNDS_CACHED].b;
 		return 0;
 	}
 	t = p->first_pts + (int64_t)k * p->seg_len;
-	ret = s_seek(ctx, p, t);
+	ret = s_seek(ctx, p, r, t);
 	if (ret)
 		return ret;
 	*b = VHS_SEG_OPEN_END;
-	while ((ret = av_read_frame(p->fmt, p->pkt)) >= 0) {
+	while ((ret = av_read_frame(r->fmt, p->pkt)) >= 0) {
 		int64_t ts = s_pkt_ts(p->pkt);
-		int key = p->pkt->stream_index == p->v.index && (p->pkt->flags & AV_PKT_FLAG_KEY);
+		int key = p->pkt->stream_index == r->v.index && (p->pkt->flags & AV_PKT_FLAG_KEY);
 
 		av_packet_unref(p->pkt);
 		if (key && ts != AV_NOPTS_VALUE && ts >= t) {
@@ -478,8 +570,8 @@ static int s_boundary(struct vhs_ctx *ctx, struct decode_priv *p, uint32_t k, in
 			break;
 		}
 	}
-	p->bound_k = k;
-	p->bound_v = *b;
+	p->bounds[k % BOUNDS_CACHED].k = k;
+	p->bounds[k % BOUNDS_CACHED].b = *b;
 	return 0;
 }
 
@@ -490,7 +582,7 @@ static int64_t s_frames(const struct decode_priv *p, int n)
 {
 	AVRational half = { p->frame_rate.den, 2 * p->frame_rate.num };
 
-	return n > 0 ? av_rescale_q(2 * (int64_t)n + 1, half, p->v.st->time_base) : 0;
+	return n > 0 ? av_rescale_q(2 * (int64_t)n + 1, half, p->vtb) : 0;
 }
 
 static int64_t s_before(int64_t b, int64_t by)
@@ -517,73 +609,171 @@ static int s_marker(struct vhs_ctx *ctx, struct decode_priv *p, const struct vhs
 	return ret;
 }
 
-/* Makes segment k: BEGIN, the frames of its window, END. *last: the input ends with it. */
-static int s_segment(struct vhs_ctx *ctx, struct decode_priv *p, uint32_t k, int *last)
+/* Segment k lies past the end of the input: there is no such segment. */
+static int s_send_none(struct vhs_ctx *ctx, uint32_t k)
 {
-	struct vhs_segment seg = { .phase = VHS_SEG_BEGIN, .index = k,
-				   .tb_num = p->v.st->time_base.num, .tb_den = p->v.st->time_base.den };
-	int64_t seek_to;
-	int ret = s_boundary(ctx, p, k, &seg.start); /* usually cached: the last segment's end */
+	struct vhs_segment none = { .phase = VHS_SEG_NONE, .index = k };
 
-	if (!ret)
-		ret = s_boundary(ctx, p, k + 1, &seg.end);
-	if (ret)
-		return ret;
-	if (seg.start == VHS_SEG_OPEN_END)
-		return vhs_fail(ctx, VHS_ERR_INTERNAL, "segment %u lies past the end of '%s'", k, p->path);
-	if (seg.end < seg.start)
-		seg.end = seg.start; /* no keyframe in between: an empty segment */
-	*last = seg.end == VHS_SEG_OPEN_END;
-	seg.flags = *last ? VHS_SEG_LAST : 0;
-	p->win.v_lo = s_before(seg.start, s_frames(p, p->warmup));
-	p->win.v_hi = s_after(seg.end, s_frames(p, p->lookahead));
-	p->win.a_lo = s_before(seg.start, p->audio_reach);
-	p->win.a_hi = s_after(seg.end, p->audio_reach);
-	p->win.v_done = p->win.a_done = 0;
-	seek_to = s_before(p->win.v_lo < p->win.a_lo ? p->win.v_lo : p->win.a_lo, p->second);
-	ret = s_seek(ctx, p, seek_to);
-	if (ret)
-		return ret;
-	avcodec_flush_buffers(p->v.dec); /* after s_reopen: new decoders, nothing to flush */
-	if (p->a.dec)
-		avcodec_flush_buffers(p->a.dec);
-	ret = s_marker(ctx, p, &seg);
-	/* Read until the video passed the window and the audio did too (or, for audio that
-	 * stopped early, until the file is a second past the window). */
-	while (!ret && !p->eof && !(p->win.v_done && (!p->out[1].media || p->win.a_done))) {
-		ret = s_step(ctx, p, 1);
-		p->eof = ret == 1;
-		ret = ret == 1 ? 0 : ret;
-		if (p->win.v_done && p->last_pkt_ts != AV_NOPTS_VALUE && p->win.a_hi != VHS_SEG_OPEN_END &&
-		    p->last_pkt_ts > p->win.a_hi + p->second)
-			break; /* the audio stopped before the window's end */
-		if (!ret && vhs_stopping(ctx))
-			return -ECANCELED;
-	}
-	if (!ret && p->eof)
-		ret = s_decode(ctx, p, &p->v, NULL, 1);
-	if (!ret && p->eof && p->out[1].media)
-		ret = s_decode(ctx, p, &p->a, NULL, 1);
-	seg.phase = VHS_SEG_END;
-	return ret ? ret : s_marker(ctx, p, &seg);
+	return vhs_send_segment(ctx, &none);
 }
 
+/* Sets the window of r's segment from its bounds. Returns where reading must start: a
+ * second before the earliest frame the window wants. */
+static int64_t s_set_window(const struct decode_priv *p, struct reader *r)
+{
+	struct window *w = &r->win;
+
+	w->v_lo = s_before(r->seg.start, s_frames(p, p->warmup));
+	w->v_hi = s_after(r->seg.end, s_frames(p, p->lookahead));
+	w->a_lo = s_before(r->seg.start, p->audio_reach);
+	w->a_hi = s_after(r->seg.end, p->audio_reach);
+	w->v_done = w->a_done = 0;
+	return s_before(w->v_lo < w->a_lo ? w->v_lo : w->a_lo, p->second);
+}
+
+/* Opens segment k on the idle reader r: its bounds and window, r seeked to the window's
+ * start, BEGIN on every port; r is then busy. A segment past the end of the input is
+ * answered with NONE instead, and r stays idle. */
+static int s_begin_segment(struct vhs_ctx *ctx, struct decode_priv *p, struct reader *r, uint32_t k)
+{
+	struct vhs_segment *seg = &r->seg;
+	int ret = r->fmt ? 0 : s_open_input(ctx, p, r); /* a reader's first segment */
+
+	*seg = (struct vhs_segment){ .phase = VHS_SEG_BEGIN, .index = k,
+				     .tb_num = p->vtb.num, .tb_den = p->vtb.den };
+	if (!ret)
+		ret = s_boundary(ctx, p, r, k, &seg->start); /* usually known: the end of k - 1 */
+	if (ret)
+		return ret;
+	if (seg->start == VHS_SEG_OPEN_END)
+		return s_send_none(ctx, k);
+	ret = s_boundary(ctx, p, r, k + 1, &seg->end);
+	if (ret)
+		return ret;
+	if (seg->end < seg->start)
+		seg->end = seg->start; /* no keyframe in between: an empty segment */
+	seg->flags = seg->end == VHS_SEG_OPEN_END ? VHS_SEG_LAST : 0;
+	ret = s_seek(ctx, p, r, s_set_window(p, r));
+	/* New decoders, not flushed ones: some keep state across avcodec_flush_buffers (AC-3's
+	 * dither generator, AAC's noise substitution), and the segment's audio would then
+	 * depend on what the reader decoded before: on the order of requests, on which reader
+	 * got the segment, on a restart. */
+	if (!ret)
+		ret = s_open_decoders(ctx, p, r);
+	if (ret)
+		return ret;
+	r->last_pkt_ts = AV_NOPTS_VALUE; /* nothing of this segment read yet */
+	ret = s_marker(ctx, p, seg);
+	r->busy = !ret;
+	return ret;
+}
+
+/* True when r has read all its window needs: the input ended, or the video passed the
+ * window and the audio did too (or, for audio that stopped before the window's end, the
+ * file is a second past the window). */
+static int s_window_done(const struct decode_priv *p, const struct reader *r)
+{
+	const struct window *w = &r->win;
+
+	if (r->eof)
+		return 1;
+	if (!w->v_done)
+		return 0;
+	if (!p->out[1].media || w->a_done)
+		return 1;
+	return r->last_pkt_ts != AV_NOPTS_VALUE && w->a_hi != VHS_SEG_OPEN_END &&
+	       r->last_pkt_ts > w->a_hi + p->second;
+}
+
+/* Ends r's segment: what its decoders still hold if the input ended, then END on every
+ * port; r becomes idle, its input kept open for its next segment. */
+static int s_end_segment(struct vhs_ctx *ctx, struct decode_priv *p, struct reader *r)
+{
+	int ret = 0;
+
+	if (r->eof)
+		ret = s_decode(ctx, p, r, &r->v, NULL, 1);
+	if (!ret && r->eof && p->out[1].media)
+		ret = s_decode(ctx, p, r, &r->a, NULL, 1);
+	r->busy = 0;
+	r->seg.phase = VHS_SEG_END;
+	if (!ret)
+		ret = s_marker(ctx, p, &r->seg);
+	if (!ret && (r->seg.flags & VHS_SEG_LAST) && !p->damage_reported) {
+		s_report_damage(ctx, p, r); /* once, though a replay makes the last segment again */
+		p->damage_reported = 1;
+	}
+	return ret;
+}
+
+/* One step of r's segment: one packet read and decoded, its frames sent; END when the
+ * window is done. */
+static int s_reader_step(struct vhs_ctx *ctx, struct decode_priv *p, struct reader *r)
+{
+	int ret = s_step(ctx, p, r, 1);
+
+	if (ret < 0)
+		return ret;
+	r->eof = ret == 1;
+	if (s_window_done(p, r))
+		return s_end_segment(ctx, p, r);
+	return vhs_stopping(ctx) ? -ECANCELED : 0;
+}
+
+static int s_busy_readers(const struct decode_priv *p)
+{
+	int n = 0;
+
+	for (int i = 0; i < p->n_readers; i++)
+		n += p->readers[i].busy;
+	return n;
+}
+
+static struct reader *s_idle_reader(struct decode_priv *p)
+{
+	for (int i = 0; i < p->n_readers; i++)
+		if (!p->readers[i].busy)
+			return &p->readers[i];
+	return NULL;
+}
+
+/* Takes SEGMENT REQUESTs while a reader is idle. Waits for one only when no reader is
+ * busy: otherwise there is decoding to do meanwhile. *more = 0 once the orchestrator said
+ * there will be no more. */
+static int s_take_requests(struct vhs_ctx *ctx, struct decode_priv *p, int *more)
+{
+	struct reader *r;
+	uint32_t k;
+	int ret = 0;
+
+	while (!ret && *more && (r = s_idle_reader(p))) {
+		ret = vhs_next_segment(ctx, &k, s_busy_readers(p) == 0);
+		if (ret == -EAGAIN)
+			return 0;
+		if (ret <= 0) {
+			*more = 0;
+			return ret;
+		}
+		ret = s_begin_segment(ctx, p, r, k);
+	}
+	return ret;
+}
+
+/* Makes the requested segments, up to vhs_worker_segments() at once, in round robin, until the
+ * orchestrator says there will be no more and the open ones are finished. */
 static int s_run(struct vhs_ctx *ctx)
 {
 	struct decode_priv *p = vhs_priv(ctx);
-	uint32_t k;
-	int ret, last = 0;
+	int more = 1, ret = 0;
 
-	while (!last && (ret = vhs_next_segment(ctx, &k)) > 0) {
-		ret = s_segment(ctx, p, k, &last);
-		if (ret)
-			return ret;
+	p->n_readers = vhs_worker_segments(ctx) < READERS_MAX ? vhs_worker_segments(ctx) : READERS_MAX;
+	while (!ret && (more || s_busy_readers(p))) {
+		ret = s_take_requests(ctx, p, &more);
+		for (int i = 0; !ret && i < p->n_readers; i++)
+			if (p->readers[i].busy)
+				ret = s_reader_step(ctx, p, &p->readers[i]);
 	}
-	if (ret < 0)
-		return ret;
-	if (last)
-		s_report_damage(ctx, p);
-	return 0;
+	return ret;
 }
 
 static void s_uninit(struct vhs_ctx *ctx)
@@ -592,9 +782,10 @@ static void s_uninit(struct vhs_ctx *ctx)
 
 	av_frame_free(&p->first[0]);
 	av_frame_free(&p->first[1]);
-	avcodec_free_context(&p->v.dec);
-	avcodec_free_context(&p->a.dec);
-	avformat_close_input(&p->fmt);
+	for (int i = 0; p->readers && i < READERS_MAX; i++)
+		s_close_input(&p->readers[i]);
+	free(p->readers);
+	p->readers = NULL;
 	av_packet_free(&p->pkt);
 	av_frame_free(&p->frame);
 }

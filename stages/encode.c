@@ -8,11 +8,19 @@
  * so every segment starts with a key frame and refers to nothing outside itself: its file
  * is a pure function of its frames, whichever process or attempt made it. The packets go
  * as they are into a segment file (segfile.h) through the temp writer (io_uring, or
- * pwrite), committed at END: drained, fsynced, renamed, directory fsynced. Video slots go to the encoder without
- * copying. The audio spool (spool.h) is written the same way. When both files of a
- * segment are committed the stage reports SEGMENT DONE; the orchestrator records it in the
- * manifest. A segment whose END says more (or fewer) records than arrived is refused: no
- * frame may be lost or duplicated.
+ * pwrite), committed at END: drained, fsynced, renamed, directory fsynced. Video slots go
+ * to the encoder without copying. The audio spool (spool.h) is written the same way. When
+ * both files of a segment are committed the stage reports SEGMENT DONE; the orchestrator
+ * records it in the manifest. A segment whose END says more (or fewer) records than
+ * arrived is refused: no frame may be lost or duplicated.
+ *
+ * A worker may hold several segments at once: when the upstream stages run as pools,
+ * several of their workers feed this one, and the records of their segments arrive
+ * interleaved on each input port (each segment's own records still in order between its
+ * BEGIN and END). So everything is kept per open segment and port (struct open_segment:
+ * its own encoder or spool header, temp file and counters), and every record goes to the
+ * state of the segment it names. The two ports of a segment also finish independently:
+ * struct committed remembers a segment with one file committed until the other is.
  *
  * Files: vNNNNNN.vseg and aNNNNNN.pcm in the work dir (`segment.dir`).
  */
@@ -32,24 +40,16 @@
 #include "spool.h"
 #include "tempfile.h"
 
-#define MAX_OPEN_SEGMENTS 8 /* segments with one port committed and the other not yet */
-
-struct seg_video {
-	bool open;
-	struct vhs_segment begin;
-	AVCodecContext *enc;
-	struct vhs_tempfile *tf;
-	uint64_t frames;          /* records received in the segment */
-};
-
-struct seg_audio {
-	bool open;
-	struct vhs_segment begin;
-	struct vhs_tempfile *tf;
-	bool header;              /* header written */
-	uint64_t frames, samples;
-	uint8_t *buf;             /* interleaving buffer */
-	size_t cap;
+/* A segment open on one input port (its BEGIN arrived, its END not yet): the file being
+ * written. Allocated at BEGIN, freed at END (or uninit); the address is stable. */
+struct open_segment {
+	uint8_t port;             /* 0: video, 1: audio */
+	struct vhs_segment begin; /* its BEGIN (index, flags) */
+	struct vhs_tempfile *tf;  /* vNNNNNN.vseg or aNNNNNN.pcm; NULL once committed */
+	uint64_t frames;          /* records received */
+	AVCodecContext *enc;      /* video: the segment's own encoder */
+	bool header;              /* audio: spool header written */
+	uint64_t samples;         /* audio: samples per channel received */
 };
 
 /* A segment with one of its files committed. */
@@ -64,12 +64,14 @@ struct encode_priv {
 	char dir[4096];           /* the work dir */
 	bool global_header;       /* the final container wants codec headers out of band */
 	bool quiet;               /* encoder warnings were given at start-up */
-	struct seg_video sv;
-	struct seg_audio sa;
-	struct committed done[MAX_OPEN_SEGMENTS];
-	int n_done;
+	struct open_segment **open; /* open segments of both ports (order not kept) */
+	size_t n_open, cap_open;
+	struct committed *done;   /* segments with some but not all ports committed */
+	size_t n_done, cap_done;
 	int n_ports;
 	AVPacket *pkt;
+	uint8_t *abuf;            /* audio interleaving buffer, reused by every record */
+	size_t abuf_cap;          /* its size in bytes */
 };
 
 static int s_setting(struct vhs_ctx *ctx, const char *key, char *buf, size_t n, const char *dflt)
@@ -168,55 +170,65 @@ static int s_write_fail(struct vhs_ctx *ctx, struct encode_priv *p, const char *
 			p->dir, strerror(err));
 }
 
-/* BEGIN on port 0: a fresh encoder and a segment file. */
-static int s_video_begin(struct vhs_ctx *ctx, struct encode_priv *p, const struct vhs_segment *seg)
+/* Room for one more element in a growable array of n of cap elements: returns the array,
+ * moved if it had to grow (*cap updated), or NULL on ENOMEM (the old one is kept). */
+static void *s_grow(void *array, size_t n, size_t *cap, size_t size)
 {
-	struct seg_video *v = &p->sv;
-	AVCodecParameters *par;
-	char name[32];
-	int ret;
+	size_t want;
+	void *grown;
 
-	memset(v, 0, sizeof(*v));
-	v->begin = *seg;
-	snprintf(name, sizeof(name), "v%06u.vseg", seg->index);
-	ret = vhs_tempfile_open(&v->tf, p->dir, name);
-	if (ret)
-		return s_write_fail(ctx, p, "the video", seg->index, -ret);
-	v->open = true;
-	ret = s_open_video(ctx, p, &v->enc);
-	if (ret)
-		return ret;
-	par = avcodec_parameters_alloc();
-	if (!par)
+	if (n < *cap)
+		return array;
+	want = *cap ? 2 * *cap : 4;
+	grown = realloc(array, want * size);
+	if (grown)
+		*cap = want;
+	return grown;
+}
+
+/* ---- the open segments ---- */
+
+/* The segment open on input port with this index, or NULL. */
+static struct open_segment *s_find(struct encode_priv *p, int port, uint32_t index)
+{
+	for (size_t i = 0; i < p->n_open; i++)
+		if (p->open[i]->port == port && p->open[i]->begin.index == index)
+			return p->open[i];
+	return NULL;
+}
+
+/* A new open segment for its BEGIN, in *out; the stage owns it until s_forget. */
+static int s_remember(struct encode_priv *p, const struct vhs_segment *begin,
+		      struct open_segment **out)
+{
+	struct open_segment **open = s_grow(p->open, p->n_open, &p->cap_open, sizeof(*open));
+	struct open_segment *s;
+
+	if (!open)
 		return -ENOMEM;
-	ret = avcodec_parameters_from_context(par, v->enc);
-	ret = ret < 0 ? -ENOMEM : vhs_segfile_write_header(v->tf, par, v->enc->time_base);
-	avcodec_parameters_free(&par);
-	return ret ? s_write_fail(ctx, p, "the video", seg->index, -ret) : 0;
+	p->open = open;
+	s = calloc(1, sizeof(*s));
+	if (!s)
+		return -ENOMEM;
+	s->port = begin->port;
+	s->begin = *begin;
+	p->open[p->n_open++] = s;
+	*out = s;
+	return 0;
 }
 
-/* A video packet from the encoder into the segment file. */
-static int s_video_packet(struct vhs_ctx *ctx, void *opaque, AVPacket *pkt)
+/* Frees an open segment: its encoder, and its temp file if not committed. */
+static void s_forget(struct encode_priv *p, struct open_segment *s)
 {
-	struct encode_priv *p = opaque;
-	int ret = vhs_segfile_write_packet(p->sv.tf, pkt);
-
-	return ret ? s_write_fail(ctx, p, "the video", p->sv.begin.index, -ret) : 0;
-}
-
-/* Sends one frame (NULL: flush) and writes every packet that comes out. */
-static int s_encode(struct vhs_ctx *ctx, struct encode_priv *p, AVFrame *f)
-{
-	return vhs_encode(ctx, p->sv.enc, f, p->pkt, s_video_packet, p);
-}
-
-static void s_video_close(struct encode_priv *p)
-{
-	struct seg_video *v = &p->sv;
-
-	avcodec_free_context(&v->enc);
-	vhs_tempfile_abort(&v->tf);
-	v->open = false;
+	for (size_t i = 0; i < p->n_open; i++) {
+		if (p->open[i] == s) {
+			p->open[i] = p->open[--p->n_open];
+			break;
+		}
+	}
+	avcodec_free_context(&s->enc);
+	vhs_tempfile_abort(&s->tf);
+	free(s);
 }
 
 /* Both files of a segment committed: tell the orchestrator. */
@@ -225,14 +237,16 @@ static int s_committed(struct vhs_ctx *ctx, struct encode_priv *p, const struct 
 {
 	struct committed *c = NULL;
 	struct vhs_segment done = { .phase = VHS_SEG_DONE };
-	int i;
 
-	for (i = 0; i < p->n_done && !c; i++)
+	for (size_t i = 0; i < p->n_done && !c; i++)
 		if (p->done[i].index == begin->index)
 			c = &p->done[i];
 	if (!c) {
-		if (p->n_done == MAX_OPEN_SEGMENTS)
-			return vhs_fail(ctx, VHS_ERR_INTERNAL, "too many half-finished segments");
+		struct committed *grown = s_grow(p->done, p->n_done, &p->cap_done, sizeof(*grown));
+
+		if (!grown)
+			return -ENOMEM;
+		p->done = grown;
 		c = &p->done[p->n_done++];
 		memset(c, 0, sizeof(*c));
 		c->index = begin->index;
@@ -261,32 +275,91 @@ static int s_check_count(struct vhs_ctx *ctx, const struct vhs_segment *end, uin
 			"arrived", end->index, port, (unsigned long long)end->frames, (unsigned long long)got);
 }
 
-/* END on port 0: flush, finish the file, commit it. */
-static int s_video_end(struct vhs_ctx *ctx, struct encode_priv *p, const struct vhs_segment *end)
+/* Commits the segment's file, forgets the segment and counts the file as committed. */
+static int s_commit(struct vhs_ctx *ctx, struct encode_priv *p, struct open_segment *s)
 {
-	struct seg_video *v = &p->sv;
-	uint64_t bytes;
+	struct vhs_segment begin = s->begin;
+	uint64_t bytes = vhs_tempfile_size(s->tf);
+	uint64_t frames = s->port == 0 ? s->frames : 0;
+	uint64_t samples = s->port == 0 ? 0 : s->samples;
+	int port = s->port;
+	int ret = vhs_tempfile_commit(&s->tf);
+
+	if (ret)
+		return s_write_fail(ctx, p, port == 0 ? "the video" : "the audio", begin.index, -ret);
+	s_forget(p, s);
+	return s_committed(ctx, p, &begin, port, frames, samples, bytes);
+}
+
+/* ---- video ---- */
+
+/* BEGIN on port 0: a fresh encoder and a segment file. */
+static int s_video_begin(struct vhs_ctx *ctx, struct encode_priv *p, struct open_segment *v)
+{
+	AVCodecParameters *par;
+	char name[32];
+	int ret;
+
+	snprintf(name, sizeof(name), "v%06u.vseg", v->begin.index);
+	ret = vhs_tempfile_open(&v->tf, p->dir, name);
+	if (ret)
+		return s_write_fail(ctx, p, "the video", v->begin.index, -ret);
+	ret = s_open_video(ctx, p, &v->enc);
+	if (ret)
+		return ret;
+	par = avcodec_parameters_alloc();
+	if (!par)
+		return -ENOMEM;
+	ret = avcodec_parameters_from_context(par, v->enc);
+	ret = ret < 0 ? -ENOMEM : vhs_segfile_write_header(v->tf, par, v->enc->time_base);
+	avcodec_parameters_free(&par);
+	return ret ? s_write_fail(ctx, p, "the video", v->begin.index, -ret) : 0;
+}
+
+/* Where a segment's packets go (vhs_encode's opaque). */
+struct video_sink {
+	struct encode_priv *p;
+	struct open_segment *v;
+};
+
+/* A video packet from the encoder into the segment file. */
+static int s_video_packet(struct vhs_ctx *ctx, void *opaque, AVPacket *pkt)
+{
+	struct video_sink *to = opaque;
+	int ret = vhs_segfile_write_packet(to->v->tf, pkt);
+
+	return ret ? s_write_fail(ctx, to->p, "the video", to->v->begin.index, -ret) : 0;
+}
+
+/* Sends one frame (NULL: flush) to the segment's encoder and writes every packet. */
+static int s_encode(struct vhs_ctx *ctx, struct encode_priv *p, struct open_segment *v, AVFrame *f)
+{
+	struct video_sink to = { .p = p, .v = v };
+
+	return vhs_encode(ctx, v->enc, f, p->pkt, s_video_packet, &to);
+}
+
+/* END on port 0: flush, finish the file, commit it. */
+static int s_video_end(struct vhs_ctx *ctx, struct encode_priv *p, struct open_segment *v,
+		       const struct vhs_segment *end)
+{
 	int ret = s_check_count(ctx, end, v->frames, 0);
 
 	if (!ret)
-		ret = s_encode(ctx, p, NULL);
-	if (ret)
-		return ret;
-	bytes = vhs_tempfile_size(v->tf);
-	ret = vhs_tempfile_commit(&v->tf);
-	if (ret)
-		return s_write_fail(ctx, p, "the video", end->index, -ret);
-	s_video_close(p);
-	return s_committed(ctx, p, &v->begin, 0, v->frames, 0, bytes);
+		ret = s_encode(ctx, p, v, NULL);
+	return ret ? ret : s_commit(ctx, p, v);
 }
 
+/* A video slot into its segment's encoder; the slot is given away (released when the
+ * encoder is done with the frame, or at once when the segment is not open). */
 static int s_video(struct vhs_ctx *ctx, const struct vhs_frame *d, uint8_t *data)
 {
 	struct encode_priv *p = vhs_priv(ctx);
+	struct open_segment *v = s_find(p, 0, d->segment);
 	AVFrame *f;
 	int ret;
 
-	if (!p->sv.open || d->segment != p->sv.begin.index) {
+	if (!v) {
 		vhs_release(ctx, 0, d->slot);
 		return vhs_fail(ctx, VHS_ERR_INTERNAL, "video frame of segment %u outside its segment",
 				d->segment);
@@ -295,23 +368,25 @@ static int s_video(struct vhs_ctx *ctx, const struct vhs_frame *d, uint8_t *data
 	if (!f)
 		return -ENOMEM;
 	f->pict_type = AV_PICTURE_TYPE_NONE;
-	f->sample_aspect_ratio = p->sv.enc->sample_aspect_ratio;
-	p->sv.frames++;
-	ret = s_encode(ctx, p, f);
+	f->sample_aspect_ratio = v->enc->sample_aspect_ratio;
+	v->frames++;
+	ret = s_encode(ctx, p, v, f);
 	av_frame_free(&f);
 	return ret;
 }
 
 /* ---- audio spool ---- */
 
-static int s_audio_write(struct vhs_ctx *ctx, struct encode_priv *p, const void *buf, size_t n)
+static int s_audio_write(struct vhs_ctx *ctx, struct encode_priv *p, struct open_segment *a,
+			 const void *buf, size_t n)
 {
-	int ret = vhs_tempfile_write(p->sa.tf, buf, n);
+	int ret = vhs_tempfile_write(a->tf, buf, n);
 
-	return ret ? s_write_fail(ctx, p, "the audio", p->sa.begin.index, -ret) : 0;
+	return ret ? s_write_fail(ctx, p, "the audio", a->begin.index, -ret) : 0;
 }
 
-static int s_audio_header(struct vhs_ctx *ctx, struct encode_priv *p, int64_t pts)
+static int s_audio_header(struct vhs_ctx *ctx, struct encode_priv *p, struct open_segment *a,
+			  int64_t pts)
 {
 	const struct vhs_stream_fmt *in = vhs_input_format(ctx, 1);
 	struct vhs_spool_header h = { .pts = pts, .fmt = av_get_sample_fmt(in->fmt),
@@ -320,102 +395,124 @@ static int s_audio_header(struct vhs_ctx *ctx, struct encode_priv *p, int64_t pt
 	uint8_t raw[VHS_SPOOL_HEADER];
 
 	vhs_spool_header_pack(&h, raw);
-	p->sa.header = true;
-	return s_audio_write(ctx, p, raw, sizeof(raw));
+	a->header = true;
+	return s_audio_write(ctx, p, a, raw, sizeof(raw));
 }
 
-static int s_audio_begin(struct vhs_ctx *ctx, struct encode_priv *p, const struct vhs_segment *seg)
+static int s_audio_begin(struct vhs_ctx *ctx, struct encode_priv *p, struct open_segment *a)
 {
-	struct seg_audio *a = &p->sa;
 	char name[32];
 	int ret;
 
-	a->open = true;
-	a->begin = *seg;
-	a->header = false;
-	a->frames = a->samples = 0;
-	snprintf(name, sizeof(name), "a%06u.pcm", seg->index);
+	snprintf(name, sizeof(name), "a%06u.pcm", a->begin.index);
 	ret = vhs_tempfile_open(&a->tf, p->dir, name);
-	return ret ? s_write_fail(ctx, p, "the audio", seg->index, -ret) : 0;
+	return ret ? s_write_fail(ctx, p, "the audio", a->begin.index, -ret) : 0;
 }
 
+/* The samples of an audio slot in the spool's packed layout, in *out: the slot itself when
+ * it is packed, else interleaved into the stage's buffer. Returns 0 or -ENOMEM. */
+static int s_audio_packed(struct encode_priv *p, const struct vhs_audio *d, uint8_t *data,
+			  size_t bytes, const uint8_t **out)
+{
+	enum AVSampleFormat fmt = av_get_sample_fmt(d->fmt);
+	uint8_t *planes[VHS_MAX_CHANNELS];
+
+	*out = data + d->offset[0];
+	if (!av_sample_fmt_is_planar(fmt))
+		return 0;
+	if (bytes > p->abuf_cap) {
+		uint8_t *n = realloc(p->abuf, bytes);
+
+		if (!n)
+			return -ENOMEM;
+		p->abuf = n;
+		p->abuf_cap = bytes;
+	}
+	for (int c = 0; c < d->channels; c++)
+		planes[c] = data + d->offset[c];
+	vhs_spool_interleave(p->abuf, planes, fmt, d->channels, d->nb_samples);
+	*out = p->abuf;
+	return 0;
+}
+
+/* An audio slot appended to its segment's spool; the slot is given away (released here). */
 static int s_audio(struct vhs_ctx *ctx, const struct vhs_audio *d, uint8_t *data)
 {
 	struct encode_priv *p = vhs_priv(ctx);
-	struct seg_audio *a = &p->sa;
-	enum AVSampleFormat fmt = av_get_sample_fmt(d->fmt);
-	size_t need = (size_t)d->nb_samples * (size_t)d->channels * (size_t)av_get_bytes_per_sample(fmt);
-	const uint8_t *src = data + d->offset[0]; /* packed: the slot is the spool's layout */
-	int ret = 0;
+	struct open_segment *a = s_find(p, 1, d->segment);
+	size_t bytes = (size_t)d->nb_samples * (size_t)d->channels *
+		       (size_t)av_get_bytes_per_sample(av_get_sample_fmt(d->fmt));
+	const uint8_t *src;
+	int ret;
 
-	if (!a->open || d->segment != a->begin.index)
-		ret = vhs_fail(ctx, VHS_ERR_INTERNAL, "audio of segment %u outside its segment", d->segment);
-	if (!ret && av_sample_fmt_is_planar(fmt)) {
-		uint8_t *planes[VHS_MAX_CHANNELS];
-
-		if (need > a->cap) {
-			uint8_t *n = realloc(a->buf, need);
-
-			ret = n ? 0 : -ENOMEM;
-			a->buf = n ? n : a->buf;
-			a->cap = n ? need : a->cap;
-		}
-		for (int c = 0; !ret && c < d->channels; c++)
-			planes[c] = data + d->offset[c];
-		if (!ret)
-			vhs_spool_interleave(a->buf, planes, fmt, d->channels, d->nb_samples);
-		src = a->buf;
+	if (!a) {
+		vhs_release(ctx, 1, d->slot);
+		return vhs_fail(ctx, VHS_ERR_INTERNAL, "audio of segment %u outside its segment",
+				d->segment);
 	}
+	ret = s_audio_packed(p, d, data, bytes, &src);
 	if (!ret && !a->header)
-		ret = s_audio_header(ctx, p, d->pts);
+		ret = s_audio_header(ctx, p, a, d->pts);
 	if (!ret)
-		ret = s_audio_write(ctx, p, src, need);
+		ret = s_audio_write(ctx, p, a, src, bytes);
 	vhs_release(ctx, 1, d->slot);
 	a->frames++;
 	a->samples += (uint64_t)d->nb_samples;
 	return ret;
 }
 
-static int s_audio_end(struct vhs_ctx *ctx, struct encode_priv *p, const struct vhs_segment *end)
+/* END on port 1: the header if no audio came, then commit the spool. */
+static int s_audio_end(struct vhs_ctx *ctx, struct encode_priv *p, struct open_segment *a,
+		       const struct vhs_segment *end)
 {
-	struct seg_audio *a = &p->sa;
-	uint64_t bytes;
 	int ret = s_check_count(ctx, end, a->frames, 1);
 
 	if (!ret && !a->header)
-		ret = s_audio_header(ctx, p, INT64_MIN);
-	if (ret)
-		return ret;
-	bytes = vhs_tempfile_size(a->tf);
-	ret = vhs_tempfile_commit(&a->tf);
-	a->open = false;
-	if (ret)
-		return s_write_fail(ctx, p, "the audio", end->index, -ret);
-	return s_committed(ctx, p, &a->begin, 1, 0, a->samples, bytes);
+		ret = s_audio_header(ctx, p, a, INT64_MIN);
+	return ret ? ret : s_commit(ctx, p, a);
 }
 
 /* ---- the stage ---- */
 
+static int s_segment_begin(struct vhs_ctx *ctx, struct encode_priv *p, const struct vhs_segment *seg)
+{
+	struct open_segment *s;
+	int ret;
+
+	if (s_find(p, seg->port, seg->index))
+		return vhs_fail(ctx, VHS_ERR_INTERNAL, "segment %u begun twice on input %u", seg->index,
+				seg->port);
+	ret = s_remember(p, seg, &s);
+	if (ret)
+		return ret;
+	return seg->port == 0 ? s_video_begin(ctx, p, s) : s_audio_begin(ctx, p, s);
+}
+
 static int s_segment(struct vhs_ctx *ctx, const struct vhs_segment *seg)
 {
 	struct encode_priv *p = vhs_priv(ctx);
-	bool open = seg->port == 0 ? p->sv.open : p->sa.open;
-	uint32_t index = seg->port == 0 ? p->sv.begin.index : p->sa.begin.index;
+	struct open_segment *s;
 
-	if (seg->phase == VHS_SEG_BEGIN ? open : !open || index != seg->index)
-		return vhs_fail(ctx, VHS_ERR_INTERNAL, "segment %u %s on input %u out of order", seg->index,
-				seg->phase == VHS_SEG_BEGIN ? "BEGIN" : "END", seg->port);
+	if (seg->port >= p->n_ports)
+		return vhs_fail(ctx, VHS_ERR_INTERNAL, "segment %u marker on input %u of %d", seg->index,
+				seg->port, p->n_ports);
 	if (seg->phase == VHS_SEG_BEGIN)
-		return seg->port == 0 ? s_video_begin(ctx, p, seg) : s_audio_begin(ctx, p, seg);
-	return seg->port == 0 ? s_video_end(ctx, p, seg) : s_audio_end(ctx, p, seg);
+		return s_segment_begin(ctx, p, seg);
+	s = s_find(p, seg->port, seg->index);
+	if (!s)
+		return vhs_fail(ctx, VHS_ERR_INTERNAL, "END of segment %u on input %u without its BEGIN",
+				seg->index, seg->port);
+	return seg->port == 0 ? s_video_end(ctx, p, s, seg) : s_audio_end(ctx, p, s, seg);
 }
 
 static int s_eos(struct vhs_ctx *ctx, int port)
 {
 	struct encode_priv *p = vhs_priv(ctx);
 
-	if (port == 0 ? p->sv.open : p->sa.open)
-		return vhs_fail(ctx, VHS_ERR_INTERNAL, "input %d ended inside a segment", port);
+	for (size_t i = 0; i < p->n_open; i++)
+		if (p->open[i]->port == port)
+			return vhs_fail(ctx, VHS_ERR_INTERNAL, "input %d ended inside segment %u", port,
+					p->open[i]->begin.index);
 	return 0;
 }
 
@@ -458,9 +555,11 @@ static void s_uninit(struct vhs_ctx *ctx)
 {
 	struct encode_priv *p = vhs_priv(ctx);
 
-	s_video_close(p);
-	vhs_tempfile_abort(&p->sa.tf);
-	free(p->sa.buf);
+	while (p->n_open)
+		s_forget(p, p->open[0]);
+	free(p->open);
+	free(p->done);
+	free(p->abuf);
 	av_packet_free(&p->pkt);
 }
 

@@ -1,6 +1,7 @@
 /* filter.c: the common body of the filter stages (see filter.h). */
 #include "filter.h"
 
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -9,27 +10,12 @@
 
 #include <libavutil/pixdesc.h>
 
-int vhs_filter_stage_init(struct vhs_ctx *ctx, const char *chain)
+/* The output edge's format: what the chain gives out, with the input's colour description,
+ * field order and length (the graph passes them through) and the slot size it needs. */
+static int s_output_format(struct vhs_ctx *ctx, struct vhs_filter_stage *s,
+			   const struct vhs_lavfi *probe, const struct vhs_stream_fmt *in)
 {
-	struct vhs_filter_stage *s = vhs_priv(ctx);
-	const struct vhs_stream_fmt *in = vhs_input_format(ctx, 0);
-	char err[512];
-	int ret;
-
-	vhs_av_log_setup();
-	if (!in)
-		return vhs_fail(ctx, VHS_ERR_INTERNAL, "no input edge");
-	ret = vhs_lavfi_open(&s->graph, in, chain, err, sizeof(err));
-	if (ret < 0)
-		return vhs_fail(ctx, VHS_ERR_CONFIG, "%s", err);
-	s->out = av_frame_alloc();
-	s->chain = strdup(chain);
-	if (!s->out || !s->chain)
-		return -ENOMEM;
-	s->seg.start = VHS_SEG_OPEN_START;
-	s->seg.end = VHS_SEG_OPEN_END;
-	s->seg.tb_num = s->seg.tb_den = 1;
-	vhs_lavfi_output(&s->graph, &s->fmt);
+	vhs_lavfi_output(probe, &s->fmt);
 	s->fmt.duration_us = in->duration_us;
 	if (s->fmt.media == VHS_MEDIA_VIDEO) {
 		s->fmt.color_range = in->color_range;
@@ -47,9 +33,42 @@ int vhs_filter_stage_init(struct vhs_ctx *ctx, const char *chain)
 	if (!s->fmt.slot_size)
 		return vhs_fail(ctx, VHS_ERR_CONFIG, "filter output format %s is not supported",
 				s->fmt.fmt);
+	return 0;
+}
+
+int vhs_filter_stage_init(struct vhs_ctx *ctx, const char *chain)
+{
+	struct vhs_filter_stage *s = vhs_priv(ctx);
+	const struct vhs_stream_fmt *in = vhs_input_format(ctx, 0);
+	long long threads = vhs_setting_int(ctx, "worker.threads", 0);
+	struct vhs_lavfi probe;
+	char err[512];
+	int ret;
+
+	vhs_av_log_setup();
+	if (!in)
+		return vhs_fail(ctx, VHS_ERR_INTERNAL, "no input edge");
+	if (threads < 0 || threads > INT_MAX)
+		return vhs_fail(ctx, VHS_ERR_CONFIG, "worker.threads = %lld is not a thread count", threads);
+	s->threads = (int)threads;
+	s->out = av_frame_alloc();
+	s->chain = strdup(chain);
+	if (!s->out || !s->chain)
+		return -ENOMEM;
+	/* Built once now, so a bad chain fails before any frame flows, and closed again:
+	 * every segment gets a fresh graph of its own at its BEGIN. */
+	ret = vhs_lavfi_open(&probe, in, chain, s->threads, err, sizeof(err));
+	if (ret < 0)
+		return vhs_fail(ctx, VHS_ERR_CONFIG, "%s", err);
+	ret = s_output_format(ctx, s, &probe, in);
+	vhs_lavfi_close(&probe);
+	if (ret)
+		return ret;
 	vhs_set_outputs(ctx, 1, &s->fmt);
 	return 0;
 }
+
+/* ---- segment bounds ---- */
 
 /* A segment bound in the time base tb (open bounds stay open). */
 static int64_t s_bound(int64_t t, const struct vhs_segment *seg, AVRational tb)
@@ -86,18 +105,68 @@ static int s_video_inside(const struct vhs_segment *seg, const AVFrame *f)
 	       (seg->end == VHS_SEG_OPEN_END || f->pts < s_bound(seg->end, seg, f->time_base));
 }
 
+/* ---- the open segments ---- */
+
+/* The open segment with this index, or NULL. */
+static struct vhs_filter_segment *s_find(struct vhs_filter_stage *s, uint32_t index)
+{
+	for (size_t i = 0; i < s->n_open; i++)
+		if (s->open[i].begin.index == index)
+			return &s->open[i];
+	return NULL;
+}
+
+/* BEGIN: a fresh graph for the segment. */
+static int s_segment_open(struct vhs_ctx *ctx, struct vhs_filter_stage *s,
+			  const struct vhs_segment *begin)
+{
+	struct vhs_filter_segment *fs;
+	char err[512];
+	int ret;
+
+	if (s_find(s, begin->index))
+		return vhs_fail(ctx, VHS_ERR_INTERNAL, "segment %u begun twice", begin->index);
+	if (s->n_open == s->cap_open) {
+		size_t cap = s->cap_open ? 2 * s->cap_open : 4;
+		struct vhs_filter_segment *n = realloc(s->open, cap * sizeof(*n));
+
+		if (!n)
+			return -ENOMEM;
+		s->open = n;
+		s->cap_open = cap;
+	}
+	fs = &s->open[s->n_open];
+	fs->begin = *begin;
+	ret = vhs_lavfi_open(&fs->graph, vhs_input_format(ctx, 0), s->chain, s->threads, err,
+			     sizeof(err));
+	if (ret < 0)
+		return vhs_fail(ctx, VHS_ERR_CONFIG, "%s", err);
+	s->n_open++;
+	return 0;
+}
+
+/* Closes the segment's graph (frames it still holds give their slots back) and forgets it. */
+static void s_segment_close(struct vhs_filter_stage *s, struct vhs_filter_segment *fs)
+{
+	vhs_lavfi_close(&fs->graph);
+	*fs = s->open[--s->n_open];
+}
+
+/* ---- frames through a segment's graph ---- */
+
 /* One graph output frame to the output edge, if it belongs to the segment. */
-static int s_send(struct vhs_ctx *ctx, struct vhs_filter_stage *s, AVFrame *f)
+static int s_send(struct vhs_ctx *ctx, struct vhs_filter_stage *s, const struct vhs_segment *seg,
+		  AVFrame *f)
 {
 	int ret, from, count;
 
 	if (s->fmt.media == VHS_MEDIA_AUDIO) {
-		s_audio_part(&s->seg, f, &from, &count);
-		return count ? vhs_put_audio(ctx, 0, f, from, count, s->fmt.slot_size) : 0;
+		s_audio_part(seg, f, &from, &count);
+		return count ? vhs_put_audio(ctx, 0, seg->index, f, from, count, s->fmt.slot_size) : 0;
 	}
-	if (!s_video_inside(&s->seg, f))
+	if (!s_video_inside(seg, f))
 		return 0; /* warm-up or look-ahead: it only fed the filters */
-	ret = vhs_put_video(ctx, 0, f, s->fmt.slot_size);
+	ret = vhs_put_video(ctx, 0, seg->index, f, s->fmt.slot_size);
 	if (ret == -ENOSPC)
 		return vhs_fail(ctx, VHS_ERR_INTERNAL, "frame %dx%d %s does not fit the %dx%d %s edge",
 				f->width, f->height, av_get_pix_fmt_name(f->format), s->fmt.width,
@@ -105,74 +174,86 @@ static int s_send(struct vhs_ctx *ctx, struct vhs_filter_stage *s, AVFrame *f)
 	return ret;
 }
 
-/* Takes every frame the graph has ready and sends it on. */
-static int s_drain(struct vhs_ctx *ctx, struct vhs_filter_stage *s, int flushing)
+/* Takes every frame the segment's graph has ready and sends it on. */
+static int s_drain(struct vhs_ctx *ctx, struct vhs_filter_stage *s, struct vhs_filter_segment *fs,
+		   int flushing)
 {
 	AVRational tb = { s->fmt.tb_num, s->fmt.tb_den };
 	int ret;
 
-	while ((ret = vhs_lavfi_pull(&s->graph, s->out, flushing)) >= 0) {
+	while ((ret = vhs_lavfi_pull(&fs->graph, s->out, flushing)) >= 0) {
 		s->out->time_base = tb;
-		ret = s_send(ctx, s, s->out);
+		ret = s_send(ctx, s, &fs->begin, s->out);
 		av_frame_unref(s->out);
 		if (ret)
 			return ret;
 	}
 	if (ret == AVERROR(EAGAIN) || ret == AVERROR_EOF)
 		return 0;
-	return vhs_fail(ctx, VHS_ERR_INTERNAL, "filtering failed: %s", vhs_av_err(ret));
+	return vhs_fail(ctx, VHS_ERR_INTERNAL, "filtering segment %u failed: %s", fs->begin.index,
+			vhs_av_err(ret));
 }
 
-static int s_push(struct vhs_ctx *ctx, AVFrame *f)
+/* A wrapped input frame (given away here) into the graph of segment index. */
+static int s_push(struct vhs_ctx *ctx, uint32_t index, AVFrame *f)
 {
 	struct vhs_filter_stage *s = vhs_priv(ctx);
+	struct vhs_filter_segment *fs = s_find(s, index);
 	int ret;
 
 	if (!f)
 		return -ENOMEM;
-	ret = vhs_lavfi_push(&s->graph, f);
+	if (!fs) {
+		av_frame_free(&f); /* gives the slot back */
+		return vhs_fail(ctx, VHS_ERR_INTERNAL, "record of segment %u outside its BEGIN and END",
+				index);
+	}
+	ret = vhs_lavfi_push(&fs->graph, f);
 	av_frame_free(&f);
 	if (ret < 0)
-		return vhs_fail(ctx, VHS_ERR_INTERNAL, "filtering failed: %s", vhs_av_err(ret));
-	return s_drain(ctx, s, 0);
+		return vhs_fail(ctx, VHS_ERR_INTERNAL, "filtering segment %u failed: %s", index,
+				vhs_av_err(ret));
+	return s_drain(ctx, s, fs, 0);
 }
 
 int vhs_filter_stage_video(struct vhs_ctx *ctx, const struct vhs_frame *f, uint8_t *data)
 {
-	return s_push(ctx, vhs_wrap_video(ctx, f, data));
+	return s_push(ctx, f->segment, vhs_wrap_video(ctx, f, data));
 }
 
 int vhs_filter_stage_audio(struct vhs_ctx *ctx, const struct vhs_audio *a, uint8_t *data)
 {
-	return s_push(ctx, vhs_wrap_audio(ctx, a, data));
+	return s_push(ctx, a->segment, vhs_wrap_audio(ctx, a, data));
 }
 
-/* Flushes the graph to its end and starts a fresh one with the same chain. */
-static int s_flush_and_renew(struct vhs_ctx *ctx, struct vhs_filter_stage *s)
+/* END: flushes the segment's graph to its end, sends what is inside, closes the graph. */
+static int s_segment_finish(struct vhs_ctx *ctx, struct vhs_filter_stage *s, uint32_t index)
 {
-	char err[512];
-	int ret = vhs_lavfi_push(&s->graph, NULL);
+	struct vhs_filter_segment *fs = s_find(s, index);
+	int ret;
 
+	if (!fs)
+		return vhs_fail(ctx, VHS_ERR_INTERNAL, "END of segment %u without its BEGIN", index);
+	ret = vhs_lavfi_push(&fs->graph, NULL);
 	if (ret < 0)
-		return vhs_fail(ctx, VHS_ERR_INTERNAL, "flushing filters failed: %s", vhs_av_err(ret));
-	ret = s_drain(ctx, s, 1);
-	if (ret)
-		return ret;
-	vhs_lavfi_close(&s->graph);
-	ret = vhs_lavfi_open(&s->graph, vhs_input_format(ctx, 0), s->chain, err, sizeof(err));
-	return ret < 0 ? vhs_fail(ctx, VHS_ERR_CONFIG, "%s", err) : 0;
+		return vhs_fail(ctx, VHS_ERR_INTERNAL, "flushing the filters of segment %u failed: %s",
+				index, vhs_av_err(ret));
+	ret = s_drain(ctx, s, fs, 1);
+	if (!ret)
+		s_segment_close(s, fs);
+	return ret;
 }
 
 int vhs_filter_stage_segment(struct vhs_ctx *ctx, const struct vhs_segment *seg)
 {
 	struct vhs_filter_stage *s = vhs_priv(ctx);
 	struct vhs_segment out = *seg;
-	int ret = 0;
+	int ret;
 
 	if (seg->phase == VHS_SEG_BEGIN)
-		s->seg = *seg;
+		ret = s_segment_open(ctx, s, seg);
 	else
-		ret = s_flush_and_renew(ctx, s);
+		ret = s_segment_finish(ctx, s, seg->index);
 	out.port = 0;
 	return ret ? ret : vhs_send_segment(ctx, &out);
 }
@@ -180,19 +261,21 @@ int vhs_filter_stage_segment(struct vhs_ctx *ctx, const struct vhs_segment *seg)
 int vhs_filter_stage_eos(struct vhs_ctx *ctx, int port)
 {
 	struct vhs_filter_stage *s = vhs_priv(ctx);
-	int ret = vhs_lavfi_push(&s->graph, NULL);
 
+	if (s->n_open)
+		return vhs_fail(ctx, VHS_ERR_INTERNAL, "input ended inside segment %u",
+				s->open[0].begin.index);
 	(void)port;
-	if (ret < 0)
-		return vhs_fail(ctx, VHS_ERR_INTERNAL, "flushing filters failed: %s", vhs_av_err(ret));
-	return s_drain(ctx, s, 1);
+	return 0;
 }
 
 void vhs_filter_stage_uninit(struct vhs_ctx *ctx)
 {
 	struct vhs_filter_stage *s = vhs_priv(ctx);
 
-	vhs_lavfi_close(&s->graph);
+	while (s->n_open)
+		s_segment_close(s, &s->open[0]);
+	free(s->open);
 	av_frame_free(&s->out);
 	free(s->chain);
 }

@@ -1,17 +1,27 @@
 /* filter.h: the common body of the filter stages (preprocess, upscale, audio).
  *
  * DESIGN
- * A filter stage is one libavfilter graph between an input ring and an output ring.
+ * A filter stage runs one libavfilter chain between an input ring and an output ring.
  * Input slots are wrapped as AVFrames without copying and pushed into the graph (the
  * graph may hold them as reference frames; each slot goes back when the graph frees the
  * frame). Every frame the graph gives out is copied once into an output slot. The stage
  * files only say which chain to build; struct vhs_filter_stage must be the first member
  * of their private state.
  *
- * Segments: the graph is built fresh for every segment and flushed at its END, so what a
- * segment yields depends only on its own input window (warm-up frames before it and
- * look-ahead frames after it included). Of what the graph gives out, only what falls
- * inside the segment [start, end) goes on: video frames by pts, audio cut to the sample.
+ * Segments: every segment gets its own graph, built at its BEGIN and flushed at its END, so
+ * what a segment yields depends only on its own input window (warm-up frames before it and
+ * look-ahead frames after it included). Of what a graph gives out, only what falls inside
+ * its segment [start, end) goes on, as records of that segment: video frames by pts, audio
+ * cut to the sample.
+ *
+ * A worker may hold several segments at once: when this stage runs as a pool fed by
+ * several upstream workers, the records of their segments arrive interleaved on the one
+ * input port (each segment's own records still in order between its BEGIN and END). So
+ * the graphs are kept per open segment, and each record goes into its segment's graph.
+ * A data record of no open segment, or an input that ends inside a segment, is an
+ * internal error.
+ *
+ * Threads: each graph runs `worker.threads` threads (0: libavfilter's default).
  */
 #ifndef VHS_FILTER_H
 #define VHS_FILTER_H
@@ -22,21 +32,38 @@
 /* Longest filter chain a stage accepts, terminator included. */
 #define VHS_CHAIN_MAX 65536
 
-struct vhs_filter_stage {
-	struct vhs_lavfi graph;
-	AVFrame *out;             /* reused output frame */
-	struct vhs_stream_fmt fmt; /* output edge format */
-	char *chain;              /* for rebuilding the graph at each segment */
-	struct vhs_segment seg;   /* the segment being filtered (its BEGIN) */
+/* The graph of one open segment (BEGIN seen, END not yet). */
+struct vhs_filter_segment {
+	struct vhs_segment begin; /* its BEGIN: index, window [start, end), time base */
+	struct vhs_lavfi graph;   /* built at BEGIN, flushed and closed at END */
 };
 
-/* Builds the graph for input port 0 and declares output port 0. */
+struct vhs_filter_stage {
+	AVFrame *out;             /* reused output frame */
+	struct vhs_stream_fmt fmt; /* output edge format */
+	char *chain;              /* the chain every segment's graph is built from */
+	int threads;              /* each graph's thread count (worker.threads; 0 = auto) */
+	struct vhs_filter_segment *open; /* the open segments (order not kept) */
+	size_t n_open, cap_open;
+};
+
+/* Checks the chain on input port 0 (one graph, built and closed to learn its output
+ * format) and declares output port 0. */
 int vhs_filter_stage_init(struct vhs_ctx *ctx, const char *chain);
 
+/* One input slot into the graph of its segment. The slot is given away: the graph frees
+ * it when done with the frame (it is released at once when the segment is not open). */
 int vhs_filter_stage_video(struct vhs_ctx *ctx, const struct vhs_frame *f, uint8_t *data);
 int vhs_filter_stage_audio(struct vhs_ctx *ctx, const struct vhs_audio *a, uint8_t *data);
+
+/* BEGIN(k): builds k's graph; END(k): flushes it, sends what falls inside k, closes it.
+ * Either way the marker goes on to output port 0. */
 int vhs_filter_stage_segment(struct vhs_ctx *ctx, const struct vhs_segment *seg);
+
+/* The input ended: fine between segments, an internal error inside one. */
 int vhs_filter_stage_eos(struct vhs_ctx *ctx, int port);
+
+/* Closes every graph still open (error paths) and frees the rest. */
 void vhs_filter_stage_uninit(struct vhs_ctx *ctx);
 
 #endif

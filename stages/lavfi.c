@@ -73,15 +73,19 @@ out:
 }
 
 int vhs_lavfi_open(struct vhs_lavfi *g, const struct vhs_stream_fmt *in, const char *chain,
-		   char *err, size_t errlen)
+		   int threads, char *err, size_t errlen)
 {
 	int video = in->media == VHS_MEDIA_VIDEO;
 	int ret;
 
 	memset(g, 0, sizeof(*g));
 	g->graph = avfilter_graph_alloc();
-	if (!g->graph)
+	if (!g->graph) {
+		snprintf(err, errlen, "cannot allocate a filter graph: out of memory");
 		return AVERROR(ENOMEM);
+	}
+	/* Before the first filter is created: that is when the graph starts its threads. */
+	g->graph->nb_threads = threads;
 	if (video)
 		g->graph->scale_sws_opts = av_strdup(AUTO_SWS_FLAGS);
 	ret = s_endpoints(g, in);

@@ -22,9 +22,11 @@ struct vhs_lavfi {
 };
 
 /* Builds and configures source -> chain -> sink for the edge format `in`. An empty chain
- * is a pass-through. Returns 0 or a negative AVERROR with one line in err. */
+ * is a pass-through. threads: the graph's thread count (AVFilterGraph.nb_threads; 0 =
+ * libavfilter's default, one per CPU). Returns 0 or a negative AVERROR with one line in
+ * err. */
 int vhs_lavfi_open(struct vhs_lavfi *g, const struct vhs_stream_fmt *in, const char *chain,
-		   char *err, size_t errlen);
+		   int threads, char *err, size_t errlen);
 
 /* Gives the frame to the graph (its reference moves in; *f is left empty).
  * f = NULL signals the end of the input. */

@@ -47,14 +47,20 @@ struct port_in {
 	int eos;                      /* EOS received */
 };
 
+/* A segment open on an output port: BEGIN sent, END not yet. */
+struct open_segment {
+	uint32_t index;
+	uint64_t sent;                /* records of it sent so far */
+};
+
 struct port_out {
 	struct vhs_ring ring;
 	struct vhs_stream_fmt fmt;
 	uint32_t *credits;            /* granted empty slots, a stack */
 	uint32_t n_credits;
 	uint64_t sent;                /* records sent */
-	uint32_t segment;             /* index of the last BEGIN sent */
-	uint64_t seg_sent;            /* records sent since that BEGIN */
+	struct open_segment *open;    /* segments open on the port (a worker may hold several) */
+	size_t n_open, cap_open;
 };
 
 struct vhs_ctx {
@@ -67,6 +73,8 @@ struct vhs_ctx {
 	struct port_out out[VHS_MAX_PORTS];
 	struct vhs_msg *fifo;         /* pending input records */
 	size_t fifo_head, fifo_len, fifo_cap;
+	int segments;                 /* ATTACH: segments this worker may hold at once */
+	uint64_t running_ns;          /* when READY went out: busy time counts from there */
 	int stop;                     /* STOP received */
 	int drain;                    /* DRAIN received */
 	uint64_t crash_at;            /* VHS_TEST_CRASH: die at this data record, 0 = never */
@@ -122,6 +130,11 @@ static void s_send_stats(struct vhs_ctx *ctx)
 
 	clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &cpu);
 	getrusage(RUSAGE_SELF, &ru);
+	if (ctx->running_ns) { /* busy: running and not waiting for input or for a slot */
+		uint64_t up = s_now() - ctx->running_ns, waited = ctx->stats.wait_in_ns + ctx->stats.wait_out_ns;
+
+		ctx->stats.busy_ns = up > waited ? up - waited : 0;
+	}
 	ctx->stats.cpu_ns = (uint64_t)cpu.tv_sec * 1000000000ull + (uint64_t)cpu.tv_nsec;
 	ctx->stats.rss_kb = (uint64_t)ru.ru_maxrss;
 	m.u.stats = ctx->stats;
@@ -312,62 +325,105 @@ int vhs_output_slot(struct vhs_ctx *ctx, int port, uint32_t *slot, uint8_t **dat
 	return 0;
 }
 
+/* The open segment index on output port o, or NULL. */
+static struct open_segment *s_open_segment(struct port_out *o, uint32_t index)
+{
+	for (size_t i = 0; i < o->n_open; i++)
+		if (o->open[i].index == index)
+			return &o->open[i];
+	return NULL;
+}
+
+/* Counts one data record of segment index on output port; fails if it is not open. */
+static int s_count_record(struct vhs_ctx *ctx, int port, uint32_t index)
+{
+	struct open_segment *s = s_open_segment(&ctx->out[port], index);
+
+	if (!s)
+		return vhs_fail(ctx, VHS_ERR_INTERNAL, "record of segment %u on output %d outside its "
+				"BEGIN and END", index, port);
+	s->sent++;
+	ctx->out[port].sent++;
+	ctx->stats.frames_out++;
+	if (!ctx->n_in)
+		s_crash_point(ctx);
+	return 0;
+}
+
 int vhs_send_video(struct vhs_ctx *ctx, struct vhs_frame *f)
 {
 	struct vhs_msg m = { .type = VHS_MSG_FRAME };
+	int ret;
 
-	if (f->bytes > ctx->out[f->port].ring.slot_size)
+	if (f->port >= ctx->n_out || f->bytes > ctx->out[f->port].ring.slot_size)
 		return vhs_fail(ctx, VHS_ERR_INTERNAL, "frame of %u bytes overflows slot of %zu",
-				f->bytes, ctx->out[f->port].ring.slot_size);
-	f->index = ctx->out[f->port].sent++;
-	f->segment = ctx->out[f->port].segment;
-	ctx->out[f->port].seg_sent++;
+				f->bytes, f->port < ctx->n_out ? ctx->out[f->port].ring.slot_size : 0);
+	f->index = ctx->out[f->port].sent;
+	ret = s_count_record(ctx, f->port, f->segment);
 	m.u.frame = *f;
-	if (!ctx->n_in)
-		s_crash_point(ctx);
-	ctx->stats.frames_out++;
-	return s_send(ctx, &m);
+	return ret ? ret : s_send(ctx, &m);
 }
 
 int vhs_send_audio(struct vhs_ctx *ctx, struct vhs_audio *a)
 {
 	struct vhs_msg m = { .type = VHS_MSG_AUDIO };
+	int ret;
 
-	if (a->bytes > ctx->out[a->port].ring.slot_size)
+	if (a->port >= ctx->n_out || a->bytes > ctx->out[a->port].ring.slot_size)
 		return vhs_fail(ctx, VHS_ERR_INTERNAL, "audio of %u bytes overflows slot of %zu",
-				a->bytes, ctx->out[a->port].ring.slot_size);
-	a->index = ctx->out[a->port].sent++;
-	a->segment = ctx->out[a->port].segment;
-	ctx->out[a->port].seg_sent++;
+				a->bytes, a->port < ctx->n_out ? ctx->out[a->port].ring.slot_size : 0);
+	a->index = ctx->out[a->port].sent;
+	ret = s_count_record(ctx, a->port, a->segment);
 	m.u.audio = *a;
-	if (!ctx->n_in)
-		s_crash_point(ctx);
-	ctx->stats.frames_out++;
-	return s_send(ctx, &m);
+	return ret ? ret : s_send(ctx, &m);
+}
+
+/* BEGIN opens the segment on its port, END closes it and says how many records it had. */
+static int s_mark_segment(struct vhs_ctx *ctx, struct vhs_segment *s)
+{
+	struct port_out *o;
+	struct open_segment *open;
+
+	if (s->port >= ctx->n_out)
+		return vhs_fail(ctx, VHS_ERR_INTERNAL, "segment marker for output port %u", s->port);
+	o = &ctx->out[s->port];
+	open = s_open_segment(o, s->index);
+	if (s->phase == VHS_SEG_END) {
+		if (!open)
+			return vhs_fail(ctx, VHS_ERR_INTERNAL, "END of segment %u on output %u without "
+					"its BEGIN", s->index, s->port);
+		s->frames = open->sent;
+		*open = o->open[--o->n_open];
+		return 0;
+	}
+	if (open)
+		return vhs_fail(ctx, VHS_ERR_INTERNAL, "segment %u begun twice on output %u", s->index,
+				s->port);
+	if (o->n_open == o->cap_open) {
+		size_t cap = o->cap_open ? 2 * o->cap_open : 4;
+		struct open_segment *n = realloc(o->open, cap * sizeof(*n));
+
+		if (!n)
+			return -ENOMEM;
+		o->open = n;
+		o->cap_open = cap;
+	}
+	o->open[o->n_open++] = (struct open_segment){ .index = s->index };
+	return 0;
 }
 
 int vhs_send_segment(struct vhs_ctx *ctx, struct vhs_segment *s)
 {
 	struct vhs_msg m = { .type = VHS_MSG_SEGMENT };
+	int ret = 0;
 
-	if (s->phase == VHS_SEG_BEGIN || s->phase == VHS_SEG_END) {
-		struct port_out *o;
-
-		if (s->port >= ctx->n_out)
-			return vhs_fail(ctx, VHS_ERR_INTERNAL, "segment marker for output port %u", s->port);
-		o = &ctx->out[s->port];
-		if (s->phase == VHS_SEG_BEGIN) {
-			o->segment = s->index;
-			o->seg_sent = 0;
-		} else {
-			s->frames = o->seg_sent;
-		}
-	}
+	if (s->phase == VHS_SEG_BEGIN || s->phase == VHS_SEG_END)
+		ret = s_mark_segment(ctx, s);
 	m.u.segment = *s;
-	return s_send(ctx, &m);
+	return ret ? ret : s_send(ctx, &m);
 }
 
-int vhs_next_segment(struct vhs_ctx *ctx, uint32_t *index)
+int vhs_next_segment(struct vhs_ctx *ctx, uint32_t *index, int wait)
 {
 	struct vhs_msg m;
 	uint64_t t0 = s_now();
@@ -375,7 +431,9 @@ int vhs_next_segment(struct vhs_ctx *ctx, uint32_t *index)
 
 	while (!ret && !ctx->stop && !ctx->drain) {
 		if (!s_fifo_pop(ctx, &m)) {
-			ret = s_pump(ctx, 250);
+			ret = s_pump(ctx, wait ? 250 : 0);
+			if (ret == 0 && !wait)
+				ret = -EAGAIN;
 			ret = ret < 0 ? ret : 0;
 			s_maybe_stats(ctx);
 			continue;
@@ -388,12 +446,18 @@ int vhs_next_segment(struct vhs_ctx *ctx, uint32_t *index)
 		*index = m.u.segment.index;
 		ret = 1;
 	}
-	ctx->stats.wait_in_ns += s_now() - t0;
+	if (wait)
+		ctx->stats.wait_in_ns += s_now() - t0;
 	if (ret < 0)
 		return ret;
 	if (ctx->stop)
 		return -ECANCELED;
 	return ret;
+}
+
+int vhs_worker_segments(struct vhs_ctx *ctx)
+{
+	return ctx->segments > 0 ? ctx->segments : 1;
 }
 
 int vhs_draining(struct vhs_ctx *ctx)
@@ -482,6 +546,7 @@ static int s_attach(struct vhs_ctx *ctx, const struct vhs_msg *m)
 
 	if (m->u.attach.n_inputs != ctx->n_in || m->u.attach.n_outputs != ctx->n_out)
 		return vhs_fail(ctx, VHS_ERR_INTERNAL, "ATTACH port counts do not match");
+	ctx->segments = m->u.attach.segments;
 	for (int i = 0; i < ctx->n_in; i++) {
 		ret = vhs_ring_open(&ctx->in[i].ring, m->u.attach.inputs[i]);
 		if (ret)
@@ -536,6 +601,7 @@ static int s_startup(struct vhs_ctx *ctx, uint16_t instance)
 		ret = s_attach(ctx, &m);
 	if (!ret)
 		ret = s_send(ctx, &(struct vhs_msg){ .type = VHS_MSG_READY });
+	ctx->running_ns = s_now();
 	return ret;
 }
 
@@ -611,9 +677,7 @@ static int s_loop(struct vhs_ctx *ctx)
 			ctx->stats.wait_in_ns += s_now() - t0;
 			ret = ret < 0 ? ret : 0;
 		} else {
-			t0 = s_now();
 			ret = s_dispatch(ctx, &m);
-			ctx->stats.busy_ns += s_now() - t0;
 		}
 		s_maybe_stats(ctx);
 	}
@@ -645,6 +709,7 @@ static void s_teardown(struct vhs_ctx *ctx)
 		vhs_ring_close(&ctx->in[i].ring);
 		vhs_ring_close(&ctx->out[i].ring);
 		free(ctx->out[i].credits);
+		free(ctx->out[i].open);
 	}
 	if (ctx->sock)
 		zmq_close(ctx->sock);

@@ -76,13 +76,20 @@ int vhs_send_video(struct vhs_ctx *ctx, struct vhs_frame *f);
 int vhs_send_audio(struct vhs_ctx *ctx, struct vhs_audio *a);
 
 /* Sends a segment marker: BEGIN or END on output port s->port (END's frames is filled in:
- * the records sent on the port since its BEGIN; video and audio records sent after a
- * BEGIN carry its index), or DONE (sinks: the segment's files are committed). */
+ * the records of the segment sent on the port), DONE (sinks: the segment's files are
+ * committed), or NONE (sources: the input ends before the requested segment). A worker
+ * may have several segments open at once (one per upstream worker feeding it): every
+ * video and audio record names its segment (f->segment), which must be open on its port. */
 int vhs_send_segment(struct vhs_ctx *ctx, struct vhs_segment *s);
 
-/* Source stages: waits for the next SEGMENT REQUEST. Returns 1 with *index set, 0 when
- * there will be no more (the orchestrator's EOS, or DRAIN), -ECANCELED on STOP. */
-int vhs_next_segment(struct vhs_ctx *ctx, uint32_t *index);
+/* Source stages: the next SEGMENT REQUEST. Returns 1 with *index set, 0 when there will be
+ * no more (the orchestrator's EOS, or DRAIN), -ECANCELED on STOP; with wait = 0 it does not
+ * block and returns -EAGAIN when no request is pending yet. */
+int vhs_next_segment(struct vhs_ctx *ctx, uint32_t *index, int wait);
+
+/* How many segments this worker may hold at once (the orchestrator's plan, known once the
+ * stage runs: a source makes that many at a time). */
+int vhs_worker_segments(struct vhs_ctx *ctx);
 
 /* Gives an input slot back. The stage must not touch it afterwards. */
 void vhs_release(struct vhs_ctx *ctx, int port, uint32_t slot);

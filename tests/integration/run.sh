@@ -134,7 +134,7 @@ make_job() {
 				section="$cur"
 			fi
 			case "$key" in
-			width | height | crf | workers | segment_seconds | restart_limit | warmup_frames | ring_slots)
+			width | height | crf | workers | threads | segment_seconds | restart_limit | warmup_frames | ring_slots)
 				if [[ "$v" =~ ^-?[0-9]+(\.[0-9]+)?$ ]]; then printf '%s = %s\n' "$key" "$v"; continue; fi ;;
 			esac
 			printf '%s = %s\n' "$key" "$(toml_string "$v")"

@@ -195,7 +195,7 @@ test_stats_lines() {
 	expect_rc 0
 	local s
 	for s in "${STAGES[@]}"; do
-		grep -Eq "^stats: $s cpu_user=[0-9.]+ cpu_sys=[0-9.]+ maxrss_kb=[0-9]+ frames=[0-9]+( |\$)" orch.err ||
+		grep -Eq "^stats: $s workers=1 cpu_user=[0-9.]+ cpu_sys=[0-9.]+ maxrss_kb=[0-9]+ frames=[0-9]+( |\$)" orch.err ||
 			{ show_file orch.err; fail "no well-formed stats line for $s"; }
 	done
 	local other

@@ -781,12 +781,13 @@ Test(job, to_kv)
 	cr_assert_not_null(blob);
 	for (p = blob; *p; p++)
 		lines += *p == '\n';
-	cr_assert_eq(lines, 28, "one line per key");
+	cr_assert_eq(lines, 33, "one line per key");
 	cr_assert_eq(blob[strlen(blob) - 1], '\n');
 	cr_assert(strstr(blob, "\nvideo.filters=a\\\\b\\nc\td \"q\" \xC3\xA9 \x01 #x\n"), "%s", blob);
 	cr_assert(strstr(blob, "\nencode.crf=10\n"), "%s", blob);
 	cr_assert(strstr(blob, "\nstages.preprocess.workers=0\n"), "%s", blob);
 	cr_assert(strstr(blob, "\nstages.decode.workers=1\n"), "%s", blob);
+	cr_assert(strstr(blob, "\nstages.preprocess.threads=0\n"), "threads default to auto: %s", blob);
 	cr_assert(strstr(blob, "\nrun.segment_seconds=2.5\n"), "%s", blob);
 	cr_assert(strstr(blob, "\npreset=p1\n"), "%s", blob);
 	cr_assert_eq(strncmp(blob, "input=", 6), 0, "%s", blob);
@@ -824,7 +825,7 @@ Test(job, print_reference)
 	fclose(f);
 	for (p = buf; *p; p++)
 		lines += *p == '\n';
-	cr_assert_eq(lines, 2 + 28, "%s", buf);
+	cr_assert_eq(lines, 2 + 33, "%s", buf);
 	cr_assert_eq(strncmp(buf, "| Key | Type | Default | Allowed | Description |\n", 49), 0);
 	cr_assert(strstr(buf, "\n| `encode.crf` | integer | `-1` | -1..63 | "), "%s", buf);
 	cr_assert(strstr(buf, "\n| `input` | path | (required) |"), "%s", buf);
@@ -839,6 +840,8 @@ Test(job, print_reference)
 	cr_assert(strstr(buf, "\n| `run.audio_warmup` | number | `3` |"), "%s", buf);
 	cr_assert(strstr(buf, "\n| `run.restart_limit` | integer | `5` | 0..64 |"), "%s", buf);
 	cr_assert(strstr(buf, "\n| `run.restart_window` | number | `60` |"), "%s", buf);
+	cr_assert(strstr(buf, "\n| `run.max_memory` | string | `auto` | `auto`, `N%`, or a size"), "%s", buf);
+	cr_assert(strstr(buf, "\n| `stages.upscale.threads` | integer or \"auto\" | `\"auto\"` |"), "%s", buf);
 	free(buf);
 }
 

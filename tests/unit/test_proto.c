@@ -43,7 +43,7 @@
 #define STREAM_FMT_BODY (1 + 16 + 4 * 4 + 8 + 4 * 2 + 4 * 2 + 4 * 2 + 6 + 8 + 4) /* 83 */
 #define HELLO_BODY (16 + 4 + 2)                                                  /* 22 */
 #define FORMAT_BODY (1 + 2 * STREAM_FMT_BODY)                                    /* 167 */
-#define ATTACH_BODY (1 + 1 + 4 * 48)                                             /* 194 */
+#define ATTACH_BODY (1 + 1 + 4 * 48 + 2)                                         /* 196 */
 #define GRANT_BODY (1 + 4)                                                       /* 5 */
 #define FRAME_BODY (1 + 4 + 4 + 8 + 8 + 8 + 4 * 2 + 16 + 4 * 2 + 4 * 4 + 4 * 4 + 4 * 2 + 6 + 4)
 #define AUDIO_BODY (1 + 4 + 4 + 8 + 8 + 4 * 2 + 16 + 4 + 4 + 8 + 4 + 4 * 8 + 4 + 4)
@@ -152,6 +152,7 @@ static void s_sample(struct vhs_msg *m, uint8_t type)
 		s_name(m->u.attach.inputs[1], VHS_RING_NAME_LEN, "/vhs-1-unused");
 		s_name(m->u.attach.outputs[0], VHS_RING_NAME_LEN, "/vhs-4194304-decode.video");
 		s_fill_max(m->u.attach.outputs[1], VHS_RING_NAME_LEN, 'a');
+		m->u.attach.segments = 0x0102;
 		break;
 	case VHS_MSG_GRANT:
 	case VHS_MSG_RELEASE:
@@ -678,6 +679,7 @@ static size_t w_record(const struct vhs_msg *m, uint8_t *buf)
 		w_str(&w, m->u.attach.inputs[1], 48);
 		w_str(&w, m->u.attach.outputs[0], 48);
 		w_str(&w, m->u.attach.outputs[1], 48);
+		w_int(&w, m->u.attach.segments, 2);
 		break;
 	case VHS_MSG_GRANT:
 	case VHS_MSG_RELEASE:
@@ -1031,6 +1033,9 @@ Test(proto, refuses_port_counts)
 	s_sample(&m, VHS_MSG_ATTACH);
 	m.u.attach.n_outputs = 3;
 	cr_assert_eq(s_unpack_msg(&m), -EPROTO, "ATTACH n_outputs 3");
+	s_sample(&m, VHS_MSG_ATTACH);
+	m.u.attach.segments = 0;
+	cr_assert_eq(s_unpack_msg(&m), -EPROTO, "ATTACH segments 0");
 }
 
 Test(proto, refuses_stream_fmt_fields)
@@ -1125,7 +1130,7 @@ Test(proto, segment_roundtrip_every_field)
 	}
 
 	/* every phase, both ports, both flag values, whole struct compared */
-	for (uint8_t ph = VHS_SEG_REQUEST; ph <= VHS_SEG_DONE; ph++)
+	for (uint8_t ph = VHS_SEG_REQUEST; ph <= VHS_SEG_PHASE_MAX; ph++)
 		for (uint8_t port = 0; port < VHS_MAX_PORTS; port++)
 			for (uint8_t fl = 0; fl <= VHS_SEG_LAST; fl++) {
 				s_segment_msg(&in, ph);
@@ -1149,7 +1154,7 @@ Test(proto, refuses_segment_port)
 	struct vhs_msg m;
 	static const uint8_t bad[] = { VHS_MAX_PORTS, VHS_MAX_PORTS + 1, 0x80, 0xFF };
 
-	for (uint8_t ph = VHS_SEG_REQUEST; ph <= VHS_SEG_DONE; ph++) {
+	for (uint8_t ph = VHS_SEG_REQUEST; ph <= VHS_SEG_PHASE_MAX; ph++) {
 		for (size_t i = 0; i < sizeof(bad); i++) {
 			s_segment_msg(&m, ph);
 			m.u.segment.port = bad[i];
@@ -1164,28 +1169,28 @@ Test(proto, refuses_segment_port)
 Test(proto, refuses_segment_phase)
 {
 	struct vhs_msg m;
-	static const uint8_t bad[] = { VHS_SEG_DONE + 1, VHS_SEG_DONE + 2, 0x80, 0xFF };
+	static const uint8_t bad[] = { VHS_SEG_PHASE_MAX + 1, VHS_SEG_PHASE_MAX + 2, 0x80, 0xFF };
 
 	for (size_t i = 0; i < sizeof(bad); i++) {
 		s_segment_msg(&m, bad[i]);
 		cr_assert_eq(s_unpack_msg(&m), -EPROTO, "phase %u", bad[i]);
 	}
-	for (uint8_t ph = VHS_SEG_REQUEST; ph <= VHS_SEG_DONE; ph++) {
+	for (uint8_t ph = VHS_SEG_REQUEST; ph <= VHS_SEG_PHASE_MAX; ph++) {
 		s_segment_msg(&m, ph);
 		cr_assert_eq(s_unpack_msg(&m), 0, "phase %u", ph);
 	}
 	/* on the wire too: the phase byte is body+1 */
-	const uint8_t four = VHS_SEG_DONE + 1, done = VHS_SEG_DONE;
+	const uint8_t past = VHS_SEG_PHASE_MAX + 1, last = VHS_SEG_PHASE_MAX;
 
-	cr_assert_eq(s_unpack_mutated(VHS_MSG_SEGMENT, HDR + 1, &four, 1), -EPROTO);
-	cr_assert_eq(s_unpack_mutated(VHS_MSG_SEGMENT, HDR + 1, &done, 1), 0);
+	cr_assert_eq(s_unpack_mutated(VHS_MSG_SEGMENT, HDR + 1, &past, 1), -EPROTO);
+	cr_assert_eq(s_unpack_mutated(VHS_MSG_SEGMENT, HDR + 1, &last, 1), 0);
 }
 
 Test(proto, refuses_segment_unknown_flags)
 {
 	struct vhs_msg m;
 
-	for (uint8_t ph = VHS_SEG_REQUEST; ph <= VHS_SEG_DONE; ph++) {
+	for (uint8_t ph = VHS_SEG_REQUEST; ph <= VHS_SEG_PHASE_MAX; ph++) {
 		for (int bit = 0; bit < 8; bit++) {
 			uint8_t f = (uint8_t)(1u << bit);
 
@@ -1221,7 +1226,7 @@ Test(proto, refuses_segment_begin_time_base)
 		m.u.segment.tb_den = bad[i];
 		cr_assert_eq(s_unpack_msg(&m), -EPROTO, "BEGIN tb_den %d", bad[i]);
 		/* only BEGIN carries a time base: the other phases are not checked */
-		for (uint8_t ph = VHS_SEG_REQUEST; ph <= VHS_SEG_DONE; ph++) {
+		for (uint8_t ph = VHS_SEG_REQUEST; ph <= VHS_SEG_PHASE_MAX; ph++) {
 			if (ph == VHS_SEG_BEGIN)
 				continue;
 			s_segment_msg(&m, ph);
@@ -1267,7 +1272,7 @@ Test(proto, refuses_segment_begin_reversed_window)
 		cr_assert_eq(s_unpack_msg(&m), -EPROTO, "BEGIN [%lld, %lld)",
 			     (long long)bad[i].start, (long long)bad[i].end);
 		/* the window is only BEGIN's: END, REQUEST and DONE carry anything there */
-		for (uint8_t ph = VHS_SEG_REQUEST; ph <= VHS_SEG_DONE; ph++) {
+		for (uint8_t ph = VHS_SEG_REQUEST; ph <= VHS_SEG_PHASE_MAX; ph++) {
 			if (ph == VHS_SEG_BEGIN)
 				continue;
 			s_segment_msg(&m, ph);
