@@ -122,7 +122,8 @@ int vhs_plan_fit(struct vhs_plan *p, const bool is_auto[VHS_STAGE_KINDS], const 
 		snprintf(msg, n, "reduced to fit [run] max_memory (%.0f MiB): %d ring slots per segment, "
 			 "workers decode %d, preprocess %d, upscale %d, audio %d, encode %d; needs %.0f MiB",
 			 s_mib(budget), ring_slots, p->workers[VHS_DECODE], p->workers[VHS_PREPROCESS],
-			 p->workers[VHS_UPSCALE], p->workers[VHS_AUDIO], p->workers[VHS_ENCODE], s_mib(need));
+			 p->workers[VHS_UPSCALE], p->stages[VHS_AUDIO] ? p->workers[VHS_AUDIO] : 0,
+			 p->workers[VHS_ENCODE], s_mib(need));
 	return changed;
 }
 

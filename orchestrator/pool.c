@@ -15,7 +15,8 @@ int vhs_pool_init(struct vhs_pool *p, const int workers[VHS_STAGE_KINDS], int ma
 	for (int k = 0; k < VHS_STAGE_KINDS; k++) {
 		p->workers[k] = workers[k];
 		p->load[k] = calloc((size_t)(workers[k] > 0 ? workers[k] : 1), sizeof(int));
-		if (!p->load[k]) {
+		p->arriving[k] = calloc((size_t)(workers[k] > 0 ? workers[k] : 1), sizeof(int));
+		if (!p->load[k] || !p->arriving[k]) {
 			vhs_pool_free(p);
 			return -ENOMEM;
 		}
@@ -25,8 +26,10 @@ int vhs_pool_init(struct vhs_pool *p, const int workers[VHS_STAGE_KINDS], int ma
 
 void vhs_pool_free(struct vhs_pool *p)
 {
-	for (int k = 0; k < VHS_STAGE_KINDS; k++)
+	for (int k = 0; k < VHS_STAGE_KINDS; k++) {
 		free(p->load[k]);
+		free(p->arriving[k]);
+	}
 	free(p->flights);
 	memset(p, 0, sizeof(*p));
 }
@@ -53,18 +56,32 @@ struct vhs_flight *vhs_pool_start(struct vhs_pool *p, uint32_t index)
 	return f;
 }
 
-int vhs_pool_holder(struct vhs_pool *p, struct vhs_flight *f, int kind)
+int vhs_pool_holder(struct vhs_pool *p, struct vhs_flight *f, int kind, const uint32_t *backlog)
 {
+	const int *arriving = p->arriving[kind], *load = p->load[kind];
 	int best = 0;
 
 	if (f->worker[kind] != VHS_POOL_NONE)
 		return f->worker[kind];
-	for (int i = 1; i < p->workers[kind]; i++)
-		if (p->load[kind][i] < p->load[kind][best])
+	for (int i = 1; i < p->workers[kind]; i++) {
+		int d = arriving[i] != arriving[best] ? arriving[i] - arriving[best] : load[i] - load[best];
+
+		if (d < 0 || (d == 0 && backlog && backlog[i] < backlog[best]))
 			best = i;
+	}
 	p->load[kind][best]++;
+	p->arriving[kind][best]++;
 	f->worker[kind] = best;
 	return best;
+}
+
+/* The holder at kind has all of f's input (once). */
+static void s_input_whole(struct vhs_pool *p, struct vhs_flight *f, int kind)
+{
+	if (f->worker[kind] == VHS_POOL_NONE || f->input_whole[kind])
+		return;
+	f->input_whole[kind] = true;
+	p->arriving[kind][f->worker[kind]]--;
 }
 
 /* The holder at kind lets f go (once). */
@@ -72,8 +89,15 @@ static void s_let_go(struct vhs_pool *p, struct vhs_flight *f, int kind)
 {
 	if (f->worker[kind] == VHS_POOL_NONE || f->finished[kind])
 		return;
+	s_input_whole(p, f, kind);
 	f->finished[kind] = true;
 	p->load[kind][f->worker[kind]]--;
+}
+
+void vhs_pool_end_in(struct vhs_pool *p, struct vhs_flight *f, int kind, int ports)
+{
+	if (f->worker[kind] != VHS_POOL_NONE && ++f->ends_in[kind] >= ports)
+		s_input_whole(p, f, kind);
 }
 
 bool vhs_pool_end(struct vhs_pool *p, struct vhs_flight *f, int kind, int ports)

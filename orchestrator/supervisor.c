@@ -142,6 +142,7 @@ struct edge {
 /* What --stats prints for a stage: its workers summed (peak memory: the largest). */
 struct kind_stats {
 	int workers;
+	uint64_t first_in_ns, last_out_ns; /* the stage's active span: first record in, last out */
 	double cpu_user, cpu_sys;
 	long maxrss_kb;
 	uint64_t frames_in, frames_out, copies, bytes_copied;
@@ -602,32 +603,32 @@ static int s_attach(struct run *r, struct proc *p)
 	return s_send(r, p, &a);
 }
 
+/* A "Key: N kB" line of a /proc/PID file, in bytes; 0 if it cannot be read. */
+static uint64_t s_proc_kb(pid_t pid, const char *file, const char *key)
+{
+	char path[64], line[256];
+	unsigned long long kb = 0;
+	size_t n = strlen(key);
+	FILE *f;
+
+	snprintf(path, sizeof(path), "/proc/%d/%s", (int)pid, file);
+	f = fopen(path, "r");
+	while (f && fgets(line, sizeof(line), f))
+		if (!strncmp(line, key, n) && line[n] == ':' && sscanf(line + n + 1, "%llu kB", &kb) == 1)
+			break;
+	if (f)
+		fclose(f);
+	return (uint64_t)kb * 1024;
+}
+
 /* Resident memory of a process in bytes: its proportional share (Pss, so the libraries
  * all stages map are not counted once per process), or its RSS where smaps_rollup is
  * missing; 0 if neither can be read. */
 static uint64_t s_resident(pid_t pid)
 {
-	char path[64], line[256];
-	unsigned long long kb = 0;
-	FILE *f;
+	uint64_t pss = s_proc_kb(pid, "smaps_rollup", "Pss");
 
-	snprintf(path, sizeof(path), "/proc/%d/smaps_rollup", (int)pid);
-	f = fopen(path, "r");
-	while (f && fgets(line, sizeof(line), f))
-		if (sscanf(line, "Pss: %llu kB", &kb) == 1)
-			break;
-	if (f)
-		fclose(f);
-	if (!kb) {
-		snprintf(path, sizeof(path), "/proc/%d/status", (int)pid);
-		f = fopen(path, "r");
-		while (f && fgets(line, sizeof(line), f))
-			if (sscanf(line, "VmRSS: %llu kB", &kb) == 1)
-				break;
-		if (f)
-			fclose(f);
-	}
-	return (uint64_t)kb * 1024;
+	return pss ? pss : s_proc_kb(pid, "status", "VmRSS");
 }
 
 /* Physical memory in bytes (for max_memory "auto" and percentages). */
@@ -639,10 +640,11 @@ static uint64_t s_ram(void)
 }
 
 /* Frames a worker keeps per segment it holds, beyond its slots: decoders their reference
- * and threading frames, filters their queues, x264 its look-ahead (40 frames by default)
- * and B-frames. An estimate, checked against measured peaks in bench/RESULTS.md. */
+ * and threading frames, filters their queues, the encoder its look-ahead and threads'
+ * frames (x264 "fast" at 1440x1080 on 2 cores measured about 280 MiB per encoder, 120
+ * frames). An estimate, checked against measured peaks in bench/RESULTS.md. */
 static const int s_working_frames[VHS_STAGE_KINDS] = {
-	[VHS_DECODE] = 16, [VHS_PREPROCESS] = 8, [VHS_UPSCALE] = 4, [VHS_AUDIO] = 4, [VHS_ENCODE] = 48,
+	[VHS_DECODE] = 16, [VHS_PREPROCESS] = 8, [VHS_UPSCALE] = 4, [VHS_AUDIO] = 4, [VHS_ENCODE] = 128,
 };
 
 /* The costs of the plan: slot sizes, each stage's first worker as measured now, and the
@@ -820,6 +822,28 @@ static int s_grant(struct run *r, struct edge *e, uint32_t slot)
 	return ret == -EHOSTUNREACH ? 0 : ret;
 }
 
+/* The worker of kind that holds f, chosen at the segment's first record there: the least
+ * loaded, then the one with the fewest input slots in hand (pool.h). */
+static struct proc *s_holder(struct run *r, struct vhs_flight *f, enum vhs_stage_kind kind)
+{
+	uint32_t *backlog = NULL;
+	int i;
+
+	if (f->worker[kind] == VHS_POOL_NONE && r->plan.workers[kind] > 1 &&
+	    (backlog = calloc((size_t)r->plan.workers[kind], sizeof(*backlog)))) {
+		for (int k = 0; k < r->wiring[kind].n_in; k++) {
+			const struct edge *e = &r->edges[r->wiring[kind].in_edge[k]];
+
+			for (uint32_t s = 0; s < e->plan.slots; s++)
+				if (e->owner[s] == OWN_CONSUMER && e->holder[s] != NO_PROC)
+					backlog[e->holder[s] - r->base[kind]]++;
+		}
+	}
+	i = vhs_pool_holder(&r->pool, f, kind, backlog);
+	free(backlog);
+	return &r->procs[r->base[kind] + i];
+}
+
 /* No more segments to ask for: every decode worker is told (EOS), once. */
 static int s_close_requests(struct run *r)
 {
@@ -852,7 +876,7 @@ static int s_request_more(struct run *r)
 			return -EPROTO;
 		m.u.segment.phase = VHS_SEG_REQUEST;
 		m.u.segment.index = k;
-		ret = s_send(r, &r->procs[r->base[VHS_DECODE] + vhs_pool_holder(&r->pool, f, VHS_DECODE)], &m);
+		ret = s_send(r, s_holder(r, f, VHS_DECODE), &m);
 		r->next_request = k + 1;
 	}
 	return ret;
@@ -916,7 +940,18 @@ static struct proc *s_consumer(struct run *r, const struct edge *e, uint32_t ind
 
 	if (!f || (!assign && f->worker[e->plan.to] == VHS_POOL_NONE))
 		return NULL;
-	return &r->procs[r->base[e->plan.to] + vhs_pool_holder(&r->pool, f, e->plan.to)];
+	return s_holder(r, f, e->plan.to);
+}
+
+/* A record went from stage `from` to stage `to`: the active spans of both (for --stats). */
+static void s_span(struct run *r, enum vhs_stage_kind from, enum vhs_stage_kind to)
+{
+	uint64_t now = vhs_now_ns();
+
+	if (!r->kstats[to].first_in_ns)
+		r->kstats[to].first_in_ns = now;
+	r->kstats[from].last_out_ns = now;
+	r->kstats[to].last_out_ns = to == VHS_ENCODE ? now : r->kstats[to].last_out_ns;
 }
 
 /* FRAME or AUDIO from a producer: the slot moves to the worker holding its segment. */
@@ -938,6 +973,7 @@ static int s_on_data(struct run *r, struct proc *p, struct vhs_msg *m)
 		return -EPROTO;
 	e->owner[slot] = OWN_CONSUMER;
 	e->holder[slot] = (int)(to - r->procs);
+	s_span(r, p->kind, e->plan.to);
 	p->sent[*port]++;
 	to->received[e->plan.to_port]++;
 	if (e->plan.to == VHS_ENCODE && e->plan.to_port == 0) {
@@ -1064,8 +1100,12 @@ static int s_on_segment(struct run *r, struct proc *p, struct vhs_msg *m)
 	to = s_consumer(r, e, sg->index, sg->phase == VHS_SEG_BEGIN);
 	if (!to)
 		return -EPROTO;
-	if (sg->phase == VHS_SEG_END)
-		vhs_pool_end(&r->pool, vhs_pool_find(&r->pool, sg->index), p->kind, w->n_out);
+	if (sg->phase == VHS_SEG_END) {
+		struct vhs_flight *f = vhs_pool_find(&r->pool, sg->index);
+
+		vhs_pool_end(&r->pool, f, p->kind, w->n_out);
+		vhs_pool_end_in(&r->pool, f, e->plan.to, r->wiring[e->plan.to].n_in);
+	}
 	if (p->kind == VHS_DECODE && sg->port == 0 && sg->phase == VHS_SEG_BEGIN &&
 	    (sg->flags & VHS_SEG_LAST)) {
 		int ret = s_close_requests(r); /* decode workers end after what they hold */
@@ -1304,6 +1344,12 @@ static void s_stage_times(const struct run *r, uint64_t busy[VHS_STAGE_KINDS], u
 	}
 }
 
+/* (now - then) / window, 0 if a counter ran back (a worker gone, a late STATS). */
+static double s_rate(uint64_t now, uint64_t then, uint64_t window)
+{
+	return now > then ? (double)(now - then) / (double)window : 0;
+}
+
 /* The rule (docs/user-guide.md): over the window, stage k kept its workers busy B_k and
  * used CPU U_k. All cores would carry the pipeline s = cores / sum(U_k / T) times faster,
  * where stage k then needs s * B_k / T workers busy: each "auto" stage gets that many,
@@ -1314,11 +1360,11 @@ static double s_auto_choose(struct run *r, uint64_t window, const uint64_t busy[
 	double used = 0, s, gain;
 
 	for (int k = 0; k < VHS_PIPELINE_KINDS; k++)
-		used += r->plan.stages[k] ? (double)(cpu[k] - r->calib_cpu[k]) / (double)window : 0;
+		used += r->plan.stages[k] ? s_rate(cpu[k], r->calib_cpu[k], window) : 0;
 	s = used > 0 ? r->cores / used : 1;
 	gain = s;
 	for (int k = 0; k < VHS_PIPELINE_KINDS; k++) {
-		double b = (double)(busy[k] - r->calib_busy[k]) / (double)window;
+		double b = s_rate(busy[k], r->calib_busy[k], window);
 		double need = s * b;
 
 		chosen[k] = r->plan.workers[k];
@@ -1341,12 +1387,13 @@ static void s_auto_report(const struct run *r, uint64_t window, const uint64_t b
 	for (int k = 0; k < VHS_PIPELINE_KINDS; k++)
 		if (r->plan.stages[k])
 			fprintf(stderr, " %s %d busy %.0f%% cpu %.2f;", vhs_stage_name((enum vhs_stage_kind)k),
-				r->plan.workers[k], 100.0 * (double)(busy[k] - r->calib_busy[k]) / (double)window /
-				r->plan.workers[k], (double)(cpu[k] - r->calib_cpu[k]) / (double)window);
+				r->plan.workers[k], 100.0 * s_rate(busy[k], r->calib_busy[k], window) /
+				r->plan.workers[k], s_rate(cpu[k], r->calib_cpu[k], window));
 	fprintf(stderr, " %s", change ? "now" : "keeping");
 	for (int k = 0; k < VHS_PIPELINE_KINDS; k++)
 		if (r->plan.stages[k] && r->job->stages[k].workers == 0)
-			fprintf(stderr, " %s %d", vhs_stage_name((enum vhs_stage_kind)k), chosen[k]);
+			fprintf(stderr, " %s %d", vhs_stage_name((enum vhs_stage_kind)k),
+				change ? chosen[k] : r->plan.workers[k]);
 	fprintf(stderr, change ? " (about %.2fx faster; the segments in progress finish first)\n"
 			       : " (another count would gain less than %.0f%%)\n",
 		change ? gain : (AUTO_MIN_GAIN - 1) * 100);
@@ -1539,8 +1586,13 @@ static void s_cleanup(struct run *r)
 static void s_collect_stats(struct run *r)
 {
 	for (int k = 0; k < VHS_STAGE_KINDS; k++) {
-		if (r->plan.stages[k])
-			memset(&r->kstats[k], 0, sizeof(r->kstats[k]));
+		uint64_t first = r->kstats[k].first_in_ns, last = r->kstats[k].last_out_ns;
+
+		if (!r->plan.stages[k])
+			continue;
+		memset(&r->kstats[k], 0, sizeof(r->kstats[k]));
+		r->kstats[k].first_in_ns = first;
+		r->kstats[k].last_out_ns = last;
 	}
 	for (int i = 0; i < r->n_procs; i++) {
 		const struct proc *p = &r->procs[i];
@@ -1567,11 +1619,12 @@ static void s_print_stats(const struct run *r)
 		if (!s->workers)
 			continue;
 		fprintf(stderr, "stats: %s workers=%d cpu_user=%.3f cpu_sys=%.3f maxrss_kb=%ld frames=%llu "
-			"frames_in=%llu frames_out=%llu copies=%llu bytes_copied=%llu\n",
+			"frames_in=%llu frames_out=%llu copies=%llu bytes_copied=%llu active_s=%.3f\n",
 			vhs_stage_name((enum vhs_stage_kind)k), s->workers, s->cpu_user, s->cpu_sys,
 			s->maxrss_kb, (unsigned long long)(k == VHS_ENCODE || k == VHS_MUX ? s->frames_in : s->frames_out),
 			(unsigned long long)s->frames_in, (unsigned long long)s->frames_out,
-			(unsigned long long)s->copies, (unsigned long long)s->bytes_copied);
+			(unsigned long long)s->copies, (unsigned long long)s->bytes_copied,
+			s->last_out_ns > s->first_in_ns && s->first_in_ns ? (s->last_out_ns - s->first_in_ns) / 1e9 : 0.0);
 	}
 	fprintf(stderr, "stats: run segments_made=%u segments_done=%zu segments_total=%u restarts=%d "
 		"recovery_ms=%.1f frames_redone=%llu\n", r->made, r->man.n_done, r->man.segments_total,

@@ -26,7 +26,8 @@
  * decoders), the segment's BEGIN record and window, and the reading position. run() takes
  * SEGMENT REQUESTs while a reader is idle (waiting for one only when no reader is busy,
  * since otherwise there is decoding to do), then steps the busy readers in round robin,
- * one packet each (read, decoded, its frames sent as records of that reader's segment);
+ * one record each (packets read and decoded until one of its frames is sent: a reader
+ * still reading up to its window must not wait a turn per packet it skips);
  * a reader whose window is done sends END and goes idle, its input kept open to be seeked
  * for the next segment. A reader's records depend only on its segment, so interleaving
  * changes the order of records of different segments, never their content; with one
@@ -79,6 +80,7 @@ struct reader {
 	AVFormatContext *fmt;    /* NULL until the reader is first used */
 	struct decoder v, a;
 	int busy;                /* a segment is open: BEGIN sent, END not yet */
+	uint64_t sent;           /* records sent (a turn of the round robin ends at one) */
 	int eof;                 /* the demuxer has nothing more */
 	int64_t last_pkt_ts;     /* pts (or dts) of the last video packet read */
 	struct vhs_segment seg;  /* the open segment's BEGIN record (becomes its END) */
@@ -218,6 +220,7 @@ static int s_emit_video(struct vhs_ctx *ctx, struct decode_priv *p, struct reade
 		r->win.v_done = 1;
 	if (t != AV_NOPTS_VALUE && (t < r->win.v_lo || t >= r->win.v_hi))
 		return 0;
+	r->sent++;
 	return s_send_video(ctx, p, r->seg.index, f);
 }
 
@@ -235,6 +238,7 @@ static int s_emit_audio(struct vhs_ctx *ctx, struct decode_priv *p, struct reade
 		if (r->win.a_lo != VHS_SEG_OPEN_START && av_compare_ts(end, atb, r->win.a_lo, p->vtb) <= 0)
 			return 0;
 	}
+	r->sent++;
 	return s_send_audio(ctx, p, r->seg.index, f);
 }
 
@@ -710,13 +714,17 @@ static int s_end_segment(struct vhs_ctx *ctx, struct decode_priv *p, struct read
  * window is done. */
 static int s_reader_step(struct vhs_ctx *ctx, struct decode_priv *p, struct reader *r)
 {
-	int ret = s_step(ctx, p, r, 1);
+	uint64_t sent = r->sent;
+	int ret;
 
-	if (ret < 0)
-		return ret;
-	r->eof = ret == 1;
-	if (s_window_done(p, r))
-		return s_end_segment(ctx, p, r);
+	do { /* packets that yield nothing (before the window) cost no turn */
+		ret = s_step(ctx, p, r, 1);
+		if (ret < 0)
+			return ret;
+		r->eof = ret == 1;
+		if (s_window_done(p, r))
+			return s_end_segment(ctx, p, r);
+	} while (r->sent == sent);
 	return vhs_stopping(ctx) ? -ECANCELED : 0;
 }
 

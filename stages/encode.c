@@ -31,6 +31,7 @@
 
 #include <libavcodec/avcodec.h>
 #include <libavformat/avformat.h>
+#include <libavutil/cpu.h>
 #include <libavutil/opt.h>
 #include <libavutil/pixdesc.h>
 
@@ -123,6 +124,35 @@ static int s_sar(struct vhs_ctx *ctx, const struct vhs_stream_fmt *in, AVRationa
 	return 0;
 }
 
+/* libx264's AVX-512 routines make an encoder that is not the first of its process depend on
+ * memory it did not write: the same frames gave other packets from run to run when a
+ * process encoded several segments (issue 4; stable with one encoder per process, without
+ * AVX-512, and with address randomisation off). Every segment has its own encoder, and a
+ * segment must be a pure function of its frames, so on a CPU with AVX-512 x264 is given
+ * every SIMD extension the CPU has but that one (x264's `asm` flags). */
+static int s_x264_without_avx512(AVCodecContext *c)
+{
+	static const struct {
+		int av;
+		const char *x264;
+	} ext[] = {
+		{ AV_CPU_FLAG_MMXEXT, "MMX2" }, { AV_CPU_FLAG_SSE2, "SSE2" },   { AV_CPU_FLAG_SSSE3, "SSSE3" },
+		{ AV_CPU_FLAG_SSE4, "SSE4.1" }, { AV_CPU_FLAG_SSE42, "SSE4.2" }, { AV_CPU_FLAG_AVX, "AVX" },
+		{ AV_CPU_FLAG_AVX2, "AVX2" },   { AV_CPU_FLAG_FMA3, "FMA3" },   { AV_CPU_FLAG_FMA4, "FMA4" },
+		{ AV_CPU_FLAG_BMI1, "BMI1" },   { AV_CPU_FLAG_BMI2, "BMI2" },
+	};
+	int flags = av_get_cpu_flags();
+	char list[128] = "asm=";
+
+	if (strcmp(c->codec->name, "libx264") || !(flags & AV_CPU_FLAG_AVX512))
+		return 0;
+	for (size_t i = 0; i < sizeof(ext) / sizeof(ext[0]); i++)
+		if (flags & ext[i].av)
+			snprintf(list + strlen(list), sizeof(list) - strlen(list), "%s%s",
+				 list[4] ? "," : "", ext[i].x264);
+	return av_opt_set(c->priv_data, "x264-params", list, 0);
+}
+
 /* A fresh video encoder as the job asks, into *out (freed by the caller also on error). */
 static int s_open_video(struct vhs_ctx *ctx, struct encode_priv *p, AVCodecContext **out)
 {
@@ -150,6 +180,7 @@ static int s_open_video(struct vhs_ctx *ctx, struct encode_priv *p, AVCodecConte
 	c->color_trc = in->color_trc;
 	c->chroma_sample_location = in->chroma_location;
 	av_opt_set(c, "threads", "auto", 0);
+	s_x264_without_avx512(c);
 	if (p->global_header)
 		c->flags |= AV_CODEC_FLAG_GLOBAL_HEADER;
 	ret = s_sar(ctx, in, &c->sample_aspect_ratio);
@@ -170,22 +201,6 @@ static int s_write_fail(struct vhs_ctx *ctx, struct encode_priv *p, const char *
 			p->dir, strerror(err));
 }
 
-/* Room for one more element in a growable array of n of cap elements: returns the array,
- * moved if it had to grow (*cap updated), or NULL on ENOMEM (the old one is kept). */
-static void *s_grow(void *array, size_t n, size_t *cap, size_t size)
-{
-	size_t want;
-	void *grown;
-
-	if (n < *cap)
-		return array;
-	want = *cap ? 2 * *cap : 4;
-	grown = realloc(array, want * size);
-	if (grown)
-		*cap = want;
-	return grown;
-}
-
 /* ---- the open segments ---- */
 
 /* The segment open on input port with this index, or NULL. */
@@ -201,7 +216,7 @@ static struct open_segment *s_find(struct encode_priv *p, int port, uint32_t ind
 static int s_remember(struct encode_priv *p, const struct vhs_segment *begin,
 		      struct open_segment **out)
 {
-	struct open_segment **open = s_grow(p->open, p->n_open, &p->cap_open, sizeof(*open));
+	struct open_segment **open = vhs_grow(p->open, p->n_open, &p->cap_open, sizeof(*open));
 	struct open_segment *s;
 
 	if (!open)
@@ -242,7 +257,7 @@ static int s_committed(struct vhs_ctx *ctx, struct encode_priv *p, const struct 
 		if (p->done[i].index == begin->index)
 			c = &p->done[i];
 	if (!c) {
-		struct committed *grown = s_grow(p->done, p->n_done, &p->cap_done, sizeof(*grown));
+		struct committed *grown = vhs_grow(p->done, p->n_done, &p->cap_done, sizeof(*grown));
 
 		if (!grown)
 			return -ENOMEM;

@@ -126,15 +126,10 @@ static int s_segment_open(struct vhs_ctx *ctx, struct vhs_filter_stage *s,
 
 	if (s_find(s, begin->index))
 		return vhs_fail(ctx, VHS_ERR_INTERNAL, "segment %u begun twice", begin->index);
-	if (s->n_open == s->cap_open) {
-		size_t cap = s->cap_open ? 2 * s->cap_open : 4;
-		struct vhs_filter_segment *n = realloc(s->open, cap * sizeof(*n));
-
-		if (!n)
-			return -ENOMEM;
-		s->open = n;
-		s->cap_open = cap;
-	}
+	fs = vhs_grow(s->open, s->n_open, &s->cap_open, sizeof(*fs));
+	if (!fs)
+		return -ENOMEM;
+	s->open = fs;
 	fs = &s->open[s->n_open];
 	fs->begin = *begin;
 	ret = vhs_lavfi_open(&fs->graph, vhs_input_format(ctx, 0), s->chain, s->threads, err,

@@ -142,6 +142,15 @@ static void s_send_stats(struct vhs_ctx *ctx)
 	ctx->last_stats_ns = s_now();
 }
 
+/* Adds the time since *since to *counter and moves *since to now. */
+static void s_waited(uint64_t *counter, uint64_t *since)
+{
+	uint64_t now = s_now();
+
+	*counter += now - *since;
+	*since = now;
+}
+
 static void s_maybe_stats(struct vhs_ctx *ctx)
 {
 	if (s_now() - ctx->last_stats_ns >= STATS_INTERVAL_NS)
@@ -311,11 +320,12 @@ int vhs_output_slot(struct vhs_ctx *ctx, int port, uint32_t *slot, uint8_t **dat
 		ret = s_pump(ctx, 100);
 		if (ret < 0)
 			break;
+		s_waited(&ctx->stats.wait_out_ns, &t0); /* counted before STATS: busy never runs back */
 		s_maybe_stats(ctx);
 	}
 	while (ret >= 0 && !ctx->stop && s_pump(ctx, 0) > 0)
 		; /* apply any STOP already queued */
-	ctx->stats.wait_out_ns += s_now() - t0;
+	s_waited(&ctx->stats.wait_out_ns, &t0);
 	if (ret < 0)
 		return ret;
 	if (ctx->stop)
@@ -382,7 +392,7 @@ int vhs_send_audio(struct vhs_ctx *ctx, struct vhs_audio *a)
 static int s_mark_segment(struct vhs_ctx *ctx, struct vhs_segment *s)
 {
 	struct port_out *o;
-	struct open_segment *open;
+	struct open_segment *open, *grown;
 
 	if (s->port >= ctx->n_out)
 		return vhs_fail(ctx, VHS_ERR_INTERNAL, "segment marker for output port %u", s->port);
@@ -399,15 +409,10 @@ static int s_mark_segment(struct vhs_ctx *ctx, struct vhs_segment *s)
 	if (open)
 		return vhs_fail(ctx, VHS_ERR_INTERNAL, "segment %u begun twice on output %u", s->index,
 				s->port);
-	if (o->n_open == o->cap_open) {
-		size_t cap = o->cap_open ? 2 * o->cap_open : 4;
-		struct open_segment *n = realloc(o->open, cap * sizeof(*n));
-
-		if (!n)
-			return -ENOMEM;
-		o->open = n;
-		o->cap_open = cap;
-	}
+	grown = vhs_grow(o->open, o->n_open, &o->cap_open, sizeof(*grown));
+	if (!grown)
+		return -ENOMEM;
+	o->open = grown;
 	o->open[o->n_open++] = (struct open_segment){ .index = s->index };
 	return 0;
 }
@@ -435,6 +440,8 @@ int vhs_next_segment(struct vhs_ctx *ctx, uint32_t *index, int wait)
 			if (ret == 0 && !wait)
 				ret = -EAGAIN;
 			ret = ret < 0 ? ret : 0;
+			if (wait)
+				s_waited(&ctx->stats.wait_in_ns, &t0);
 			s_maybe_stats(ctx);
 			continue;
 		}
@@ -447,12 +454,26 @@ int vhs_next_segment(struct vhs_ctx *ctx, uint32_t *index, int wait)
 		ret = 1;
 	}
 	if (wait)
-		ctx->stats.wait_in_ns += s_now() - t0;
+		s_waited(&ctx->stats.wait_in_ns, &t0);
 	if (ret < 0)
 		return ret;
 	if (ctx->stop)
 		return -ECANCELED;
 	return ret;
+}
+
+void *vhs_grow(void *array, size_t n, size_t *cap, size_t size)
+{
+	size_t want;
+	void *grown;
+
+	if (n < *cap)
+		return array;
+	want = *cap ? 2 * *cap : 4;
+	grown = realloc(array, want * size);
+	if (grown)
+		*cap = want;
+	return grown;
 }
 
 int vhs_worker_segments(struct vhs_ctx *ctx)

@@ -91,6 +91,11 @@ int vhs_next_segment(struct vhs_ctx *ctx, uint32_t *index, int wait);
  * stage runs: a source makes that many at a time). */
 int vhs_worker_segments(struct vhs_ctx *ctx);
 
+/* Room for one more element in a growable array of n elements of size bytes, *cap of
+ * them allocated (stages keep small tables of open segments this way): returns the
+ * array, moved if it had to grow (*cap updated), or NULL on ENOMEM (the old one is kept). */
+void *vhs_grow(void *array, size_t n, size_t *cap, size_t size);
+
 /* Gives an input slot back. The stage must not touch it afterwards. */
 void vhs_release(struct vhs_ctx *ctx, int port, uint32_t slot);
 

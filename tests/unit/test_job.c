@@ -922,3 +922,26 @@ Test(job, repo_configs)
 	cr_assert_eq(j.run.segment_seconds, 10.0);
 	vhs_job_free(&j);
 }
+
+Test(job, memory_sizes)
+{
+	const uint64_t ram = 16ull << 30;
+	static const struct {
+		const char *text;
+		uint64_t bytes;
+	} ok[] = {
+		{ "auto", 8ull << 30 }, { "50%", 8ull << 30 }, { "12.5%", 2ull << 30 }, { "100%", 16ull << 30 },
+		{ "6G", 6ull << 30 },   { "512M", 512ull << 20 }, { "1.5G", 3ull << 29 }, { "2T", 2ull << 40 },
+		{ "64K", 64ull << 10 }, { "4096", 4096 }, { "6GB", 6ull << 30 }, { "6GiB", 6ull << 30 },
+	};
+	static const char *const bad[] = { "", "lots", "0", "-1G", "6X", "6 G", " 6G", "101%", "%", "G",
+					   "6Gb", "1e30", "nan", "0%" };
+	uint64_t b;
+
+	for (size_t i = 0; i < sizeof(ok) / sizeof(ok[0]); i++) {
+		cr_assert_eq(vhs_job_memory_bytes(ok[i].text, ram, &b), 0, "'%s'", ok[i].text);
+		cr_assert_eq(b, ok[i].bytes, "'%s': %llu", ok[i].text, (unsigned long long)b);
+	}
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
+		cr_assert_eq(vhs_job_memory_bytes(bad[i], ram, &b), -EINVAL, "'%s' accepted", bad[i]);
+}

@@ -3,8 +3,8 @@
  * shares, segments in flight).
  *
  * Covers:
- *   - a segment goes to the least loaded worker of a stage, lowest instance on a tie, and
- *     stays with it (asking again gives the same worker, without counting twice);
+ *   - a segment goes to the least loaded worker of a stage, the smallest backlog then the
+ *     lowest instance on a tie, and stays with it (asking again gives the same worker, without counting twice);
  *   - a worker lets go after END on each of its output ports (not before), once only;
  *     DONE/NONE let every holder go and end the flight;
  *   - the in-flight limit, refusing a segment already in flight, finding flights after
@@ -12,10 +12,15 @@
  *   - a random schedule of many segments over uneven worker counts: every segment goes to
  *     a worker that held the fewest at that moment, and the loads always add up to the
  *     segments in flight;
- *   - the plan: width, open segments per worker, quotas and ring sizes per edge, in_flight.
+ *   - the plan: width, open segments per worker, quotas and ring sizes per edge, in_flight;
+ *   - its memory (rings + workers' base + working set per segment held) and the fitting to a
+ *     budget: a plan that fits is kept, "auto" workers are cut first (the widest), then ring
+ *     slots per segment (not below VHS_PLAN_MIN_RING_SLOTS), explicit counts never; a plan
+ *     that cannot fit is refused with what it needs.
  */
 #include <criterion/criterion.h>
 
+#include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -38,16 +43,27 @@ Test(pool, least_loaded_worker_then_sticky)
 	struct vhs_flight *a = vhs_pool_start(&p, 0), *b = vhs_pool_start(&p, 1);
 	struct vhs_flight *c = vhs_pool_start(&p, 2), *d = vhs_pool_start(&p, 3);
 
-	cr_assert_eq(vhs_pool_holder(&p, a, VHS_PREPROCESS), 0);
-	cr_assert_eq(vhs_pool_holder(&p, b, VHS_PREPROCESS), 1);
-	cr_assert_eq(vhs_pool_holder(&p, c, VHS_PREPROCESS), 2);
-	cr_assert_eq(vhs_pool_holder(&p, d, VHS_PREPROCESS), 0, "tie: the lowest instance");
-	cr_assert_eq(vhs_pool_holder(&p, b, VHS_PREPROCESS), 1, "asked again: the same worker");
+	cr_assert_eq(vhs_pool_holder(&p, a, VHS_PREPROCESS, NULL), 0);
+	cr_assert_eq(vhs_pool_holder(&p, b, VHS_PREPROCESS, NULL), 1);
+	cr_assert_eq(vhs_pool_holder(&p, c, VHS_PREPROCESS, NULL), 2);
+	cr_assert_eq(vhs_pool_holder(&p, d, VHS_PREPROCESS, NULL), 0, "tie: the lowest instance");
+	cr_assert_eq(vhs_pool_holder(&p, b, VHS_PREPROCESS, NULL), 1, "asked again: the same worker");
 	cr_assert_eq(vhs_pool_load(&p, VHS_PREPROCESS, 0), 2);
 	cr_assert_eq(vhs_pool_load(&p, VHS_PREPROCESS, 1), 1, "not counted twice");
-	cr_assert_eq(vhs_pool_holder(&p, a, VHS_UPSCALE), 0);
-	cr_assert_eq(vhs_pool_holder(&p, b, VHS_UPSCALE), 0, "one worker holds several");
+	cr_assert_eq(vhs_pool_holder(&p, a, VHS_UPSCALE, NULL), 0);
+	cr_assert_eq(vhs_pool_holder(&p, b, VHS_UPSCALE, NULL), 0, "one worker holds several");
 	cr_assert_eq(vhs_pool_load(&p, VHS_UPSCALE, 0), 2);
+	vhs_pool_free(&p);
+}
+
+Test(pool, tie_goes_to_the_smaller_backlog)
+{
+	struct vhs_pool p = s_pool(1, 3, 1, 1, 1, 8);
+	const uint32_t backlog[3] = { 7, 1, 4 };
+	struct vhs_flight *a = vhs_pool_start(&p, 0), *b = vhs_pool_start(&p, 1);
+
+	cr_assert_eq(vhs_pool_holder(&p, a, VHS_PREPROCESS, backlog), 1, "all idle: the least backlog");
+	cr_assert_eq(vhs_pool_holder(&p, b, VHS_PREPROCESS, backlog), 2, "fewer segments first, then backlog");
 	vhs_pool_free(&p);
 }
 
@@ -56,7 +72,7 @@ Test(pool, lets_go_after_end_on_every_port)
 	struct vhs_pool p = s_pool(2, 1, 1, 1, 1, 4);
 	struct vhs_flight *f = vhs_pool_start(&p, 5);
 
-	cr_assert_eq(vhs_pool_holder(&p, f, VHS_DECODE), 0);
+	cr_assert_eq(vhs_pool_holder(&p, f, VHS_DECODE, NULL), 0);
 	cr_assert_not(vhs_pool_end(&p, f, VHS_DECODE, 2), "video END only: still held");
 	cr_assert_eq(vhs_pool_load(&p, VHS_DECODE, 0), 1);
 	cr_assert(vhs_pool_end(&p, f, VHS_DECODE, 2), "audio END too: finished");
@@ -73,7 +89,7 @@ Test(pool, finish_lets_every_holder_go)
 	struct vhs_flight *f = vhs_pool_start(&p, 7);
 
 	for (int k = 0; k < VHS_PIPELINE_KINDS; k++)
-		vhs_pool_holder(&p, f, k);
+		vhs_pool_holder(&p, f, k, NULL);
 	vhs_pool_end(&p, f, VHS_PREPROCESS, 1); /* preprocess already let go */
 	vhs_pool_finish(&p, f);
 	for (int k = 0; k < VHS_PIPELINE_KINDS; k++)
@@ -128,7 +144,7 @@ Test(pool, random_schedule_goes_to_the_least_loaded)
 				struct vhs_flight *f = vhs_pool_start(&p, next++);
 
 				for (int k = 0; k < VHS_PIPELINE_KINDS; k++) {
-					int lo = s_min_load(&p, k), got = vhs_pool_holder(&p, f, k);
+					int lo = s_min_load(&p, k), got = vhs_pool_holder(&p, f, k, NULL);
 
 					cr_assert_eq(vhs_pool_load(&p, k, got), lo + 1, "seed %u kind %d", seed, k);
 				}
@@ -209,4 +225,107 @@ Test(plan, auto_counts_as_one_until_decided)
 	cr_assert_eq(p.workers[VHS_DECODE], 1);
 	cr_assert_eq(p.workers[VHS_UPSCALE], 2);
 	cr_assert_eq(p.width, 2);
+}
+
+/* Costs with 1 MiB slots on every edge, 10 MiB per worker, 2 MiB per segment held. */
+static struct vhs_plan_costs s_costs(void)
+{
+	struct vhs_plan_costs c;
+
+	memset(&c, 0, sizeof(c));
+	for (int i = 0; i < VHS_PLAN_MAX_EDGES; i++)
+		c.slot_size[i] = 1 << 20;
+	for (int k = 0; k < VHS_STAGE_KINDS; k++) {
+		c.base[k] = 10u << 20;
+		c.per_segment[k] = 2u << 20;
+	}
+	return c;
+}
+
+Test(plan, memory_counts_rings_and_workers)
+{
+	struct vhs_job j = s_job(1, 2, 1, 1, 1);
+	struct vhs_plan_costs c = s_costs();
+	struct vhs_plan p;
+	uint64_t rings, procs, want_rings = 0, want_procs = 0;
+
+	vhs_plan_build(&p, &j, true);
+	for (int i = 0; i < p.n_edges; i++)
+		want_rings += (uint64_t)p.edges[i].slots << 20;
+	for (int k = 0; k < VHS_PIPELINE_KINDS; k++)
+		want_procs += (uint64_t)p.workers[k] * ((10u << 20) + (uint64_t)p.open[k] * (2u << 20));
+	cr_assert_eq(vhs_plan_memory(&p, &c, &rings, &procs), want_rings + want_procs);
+	cr_assert_eq(rings, want_rings);
+	cr_assert_eq(procs, want_procs);
+	/* 2 preprocess workers: decode holds 2 segments: 2 x 6 video + 2 x 16 audio slots */
+	cr_assert_eq(p.edges[0].slots, 12);
+}
+
+Test(plan, fit_keeps_a_plan_that_fits)
+{
+	struct vhs_job j = s_job(1, 2, 1, 1, 1);
+	struct vhs_plan_costs c = s_costs();
+	bool is_auto[VHS_STAGE_KINDS] = { false };
+	struct vhs_plan p;
+	uint64_t rings, procs;
+	char msg[512];
+
+	vhs_plan_build(&p, &j, true);
+	cr_assert_eq(vhs_plan_fit(&p, is_auto, &c, vhs_plan_memory(&p, &c, &rings, &procs), msg, sizeof(msg)), 0);
+	cr_assert_str_empty(msg);
+	cr_assert_eq(p.workers[VHS_PREPROCESS], 2);
+}
+
+Test(plan, fit_cuts_auto_workers_first_then_slots)
+{
+	struct vhs_job j = s_job(1, 4, 2, 1, 1);
+	struct vhs_plan_costs c = s_costs();
+	bool is_auto[VHS_STAGE_KINDS] = { [VHS_PREPROCESS] = true };
+	struct vhs_plan p, one;
+	uint64_t rings, procs, budget;
+	char msg[512];
+	int ret;
+
+	j.stages[VHS_PREPROCESS].workers = 4; /* what auto chose */
+	vhs_plan_build(&one, &j, true);
+	j.stages[VHS_PREPROCESS].workers = 2;
+	vhs_plan_build(&p, &j, true);
+	budget = vhs_plan_memory(&p, &c, &rings, &procs); /* what 2 auto workers need */
+	p = one;
+	ret = vhs_plan_fit(&p, is_auto, &c, budget, msg, sizeof(msg));
+	cr_assert_gt(ret, 0, "%s", msg);
+	cr_assert_eq(p.workers[VHS_PREPROCESS], 2, "auto cut from 4 to 2: %s", msg);
+	cr_assert_eq(p.workers[VHS_UPSCALE], 2, "an explicit count is never cut");
+	cr_assert_eq(p.ring_slots, 6, "slots untouched while workers could go");
+	cr_assert(strstr(msg, "reduced to fit [run] max_memory"), "%s", msg);
+	cr_assert_leq(vhs_plan_memory(&p, &c, &rings, &procs), budget);
+
+	/* no auto stage: the slots per segment go down instead */
+	memset(is_auto, 0, sizeof(is_auto));
+	j.stages[VHS_PREPROCESS].workers = 2;
+	j.run.ring_slots = 12;
+	vhs_plan_build(&p, &j, true);
+	budget = vhs_plan_memory(&p, &c, &rings, &procs) - (20u << 20);
+	ret = vhs_plan_fit(&p, is_auto, &c, budget, msg, sizeof(msg));
+	cr_assert_gt(ret, 0, "%s", msg);
+	cr_assert_lt(p.ring_slots, 12);
+	cr_assert_geq(p.ring_slots, VHS_PLAN_MIN_RING_SLOTS);
+	cr_assert_eq(p.workers[VHS_PREPROCESS], 2);
+	cr_assert_leq(vhs_plan_memory(&p, &c, &rings, &procs), budget);
+}
+
+Test(plan, fit_refuses_saying_what_it_needs)
+{
+	struct vhs_job j = s_job(1, 8, 1, 1, 8);
+	struct vhs_plan_costs c = s_costs();
+	bool is_auto[VHS_STAGE_KINDS] = { false };
+	struct vhs_plan p;
+	char msg[512];
+
+	vhs_plan_build(&p, &j, true);
+	cr_assert_eq(vhs_plan_fit(&p, is_auto, &c, 64u << 20, msg, sizeof(msg)), -ENOMEM);
+	cr_assert(strstr(msg, "the plan needs "), "%s", msg);
+	cr_assert(strstr(msg, "max_memory allows 64 MiB"), "%s", msg);
+	cr_assert(strstr(msg, "with 4 ring slots"), "slots were cut to the minimum first: %s", msg);
+	cr_assert_eq(p.workers[VHS_PREPROCESS], 8, "explicit counts stay");
 }
