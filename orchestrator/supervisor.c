@@ -943,10 +943,11 @@ static struct proc *s_consumer(struct run *r, const struct edge *e, uint32_t ind
 	return s_holder(r, f, e->plan.to);
 }
 
-/* A record went from stage `from` to stage `to`: the active spans of both (for --stats). */
+/* A record went from stage `from` to stage `to`: the active spans of both (for --stats),
+ * at the time s_dispatch took when the record arrived. */
 static void s_span(struct run *r, enum vhs_stage_kind from, enum vhs_stage_kind to)
 {
-	uint64_t now = vhs_now_ns();
+	uint64_t now = r->moved_ns;
 
 	if (!r->kstats[to].first_in_ns)
 		r->kstats[to].first_in_ns = now;
