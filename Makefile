@@ -7,28 +7,45 @@
 #   make bench      the reference benchmark against one ffmpeg command (bench/RESULTS.md)
 #   make bench-crash, make bench-tempfile   issue 3: segments, crash recovery, temp writer
 #   make bench-workers  issue 4: worker pools, auto workers, memory
-#   make FFMPEG=0   build only what needs no FFmpeg (orchestrator, proto, shm, their tests)
+#   make models     fetch the ESRGAN models from npm into models/ (git-ignored)
+#   make test-gpu   the GPU tests (CUDA against the CPU reference); says why it skips
+#   make bench-upscale  issue 5: upscaler speed (CPU here, CUDA where there is a GPU)
+#   make FFMPEG=0   build only what needs no FFmpeg (orchestrator, proto, shm, the upscaler
+#                   library, its tool vhs-upscale (y4m in and out) and their tests)
+#   make CUDA=0     no CUDA code even when nvcc is there; CUDA=1 insists on it
+#                   (default: CUDA when nvcc is found at $(NVCC))
 
 FFMPEG ?= 1
+NVCC ?= $(firstword $(wildcard /usr/local/cuda/bin/nvcc) $(shell command -v nvcc 2>/dev/null))
+ifeq ($(origin CUDA),undefined)
+CUDA := $(if $(NVCC),1,0)
+endif
+ifeq ($(CUDA),1)
+ifeq ($(NVCC),)
+$(error CUDA=1 but no nvcc: install the CUDA Toolkit or set NVCC=/path/to/nvcc)
+endif
+endif
 CC ?= cc
 BUILD := build
 BIN := $(BUILD)/bin
 
 PKGS_CORE := libzmq liburing
+PKGS_UPSCALE := libcjson
 PKGS_FFMPEG := libavformat libavcodec libavfilter libswscale libswresample libavutil
 
 WARN := -Wall -Wextra -Werror -Wshadow -Wno-unused-parameter
 CFLAGS ?= -O2 -g
 CFLAGS += -std=c11 -D_GNU_SOURCE -pthread $(WARN) -MMD -MP \
-	  -Iproto -Ishm -Iorchestrator -Istages \
-	  -DVHS_DATADIR='"$(CURDIR)/configs"'
+	  -Iproto -Ishm -Iorchestrator -Istages -Istages/upscale \
+	  -DVHS_DATADIR='"$(CURDIR)/configs"' -DVHS_MODELDIR='"$(CURDIR)/models"'
 CORE_CFLAGS := $(shell pkg-config --cflags $(PKGS_CORE) 2>/dev/null)
 CORE_LIBS := $(shell pkg-config --libs $(PKGS_CORE) 2>/dev/null) -lm
 ifeq ($(FFMPEG),1)
 AV_CFLAGS := $(shell pkg-config --cflags $(PKGS_FFMPEG) 2>/dev/null)
 AV_LIBS := $(shell pkg-config --libs $(PKGS_FFMPEG) 2>/dev/null)
 endif
-CFLAGS += $(CORE_CFLAGS) $(AV_CFLAGS)
+CFLAGS += $(CORE_CFLAGS) $(AV_CFLAGS) $(shell pkg-config --cflags $(PKGS_UPSCALE) 2>/dev/null)
+UPSCALE_LIBS := $(shell pkg-config --libs $(PKGS_UPSCALE) 2>/dev/null) -lm
 
 # The core library: wire format, shared memory, job file; no FFmpeg.
 CORE_SRC := $(wildcard proto/*.c shm/*.c) \
@@ -42,16 +59,36 @@ RUNTIME_OBJ := $(RUNTIME_SRC:%.c=$(BUILD)/obj/%.o)
 STAGE_LIB_SRC := stages/avslot.c stages/lavfi.c stages/filter.c stages/spool.c stages/segfile.c stages/encoder.c
 STAGE_LIB_OBJ := $(STAGE_LIB_SRC:%.c=$(BUILD)/obj/%.o)
 
+# The upscaler (stages/upscale/): models, the CPU network, colour, resampling, y4m, and the
+# CUDA backend when built with CUDA; no FFmpeg, so it builds and runs on the GPU machines.
+UPSCALE_SRC := $(filter-out stages/upscale/upscale.c stages/upscale/tool.c stages/upscale/cuda_stub.c,\
+		 $(wildcard stages/upscale/*.c))
+UPSCALE_OBJ := $(UPSCALE_SRC:%.c=$(BUILD)/obj/%.o)
+ifeq ($(CUDA),1)
+CUDA_HOME := $(patsubst %/bin/nvcc,%,$(NVCC))
+NVCCFLAGS ?= -O3 -lineinfo
+NVCCFLAGS += -std=c++17 -gencode=arch=compute_90,code=sm_90 -gencode=arch=compute_80,code=sm_80 \
+	     -gencode=arch=compute_90,code=compute_90 -Xcompiler -Wall,-Wextra,-Werror \
+	     -Istages/upscale $(shell pkg-config --cflags $(PKGS_UPSCALE) 2>/dev/null)
+UPSCALE_OBJ += $(BUILD)/obj/stages/upscale/cuda.o
+UPSCALE_LIBS += -L$(CUDA_HOME)/lib64 -Wl,-rpath,$(CUDA_HOME)/lib64 -lcudart -lstdc++
+else
+UPSCALE_OBJ += $(BUILD)/obj/stages/upscale/cuda_stub.o
+endif
+UPSCALE_LIB := $(BUILD)/libvhs-upscale.a
+
 STAGES := decode preprocess upscale audio encode mux
 ifeq ($(FFMPEG),1)
 STAGE_BINS := $(STAGES:%=$(BIN)/vhs-stage-%)
+else
+STAGE_BINS := $(BIN)/vhs-stage-upscale
 endif
 
 UNIT_SRC := $(wildcard tests/unit/test_*.c)
 UNIT_BINS := $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/%)
 
 .PHONY: all deps test unit integration demo bench clean
-all: $(BIN)/vhs-orchestrate $(STAGE_BINS)
+all: $(BIN)/vhs-orchestrate $(STAGE_BINS) $(BIN)/vhs-upscale
 
 $(BUILD)/obj/%.o: %.c
 	@mkdir -p $(dir $@)
@@ -65,13 +102,63 @@ $(BIN)/vhs-orchestrate: $(BUILD)/obj/orchestrator/main.o $(CORE_LIB)
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) -o $@ $^ $(CORE_LIBS)
 
+$(BUILD)/obj/stages/upscale/cuda.o: stages/upscale/cuda.cu stages/upscale/*.h
+	@mkdir -p $(dir $@)
+	$(NVCC) $(NVCCFLAGS) -c -o $@ $<
+
+# The network's inner loops want -O3 (2x at -O2: vectorised blocks stay in registers).
+$(BUILD)/obj/stages/upscale/net.o: CFLAGS += -O3
+
+$(UPSCALE_LIB): $(UPSCALE_OBJ)
+	@mkdir -p $(dir $@)
+	$(AR) rcs $@ $^
+
+# The upscale stage: the FFmpeg build links the filter-stage helpers (its CPU lanczos and
+# bicubic are libswscale, the oracle); FFMPEG=0 builds it with only the upscaler library.
+ifeq ($(FFMPEG),1)
+$(BIN)/vhs-stage-upscale: $(BUILD)/obj/stages/upscale/upscale.o $(RUNTIME_OBJ) $(STAGE_LIB_OBJ) $(UPSCALE_LIB) $(CORE_LIB)
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -o $@ $^ $(AV_LIBS) $(UPSCALE_LIBS) $(CORE_LIBS)
+else
+$(BUILD)/obj/stages/upscale/upscale.o: CFLAGS += -DVHS_NO_FFMPEG
+$(BIN)/vhs-stage-upscale: $(BUILD)/obj/stages/upscale/upscale.o $(RUNTIME_OBJ) $(UPSCALE_LIB) $(CORE_LIB)
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -o $@ $^ $(UPSCALE_LIBS) $(CORE_LIBS)
+endif
+
 $(BIN)/vhs-stage-%: $(BUILD)/obj/stages/%.o $(RUNTIME_OBJ) $(STAGE_LIB_OBJ) $(CORE_LIB)
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) -o $@ $^ $(AV_LIBS) $(CORE_LIBS)
 
-$(BUILD)/tests/%: tests/unit/%.c $(RUNTIME_OBJ) $(CORE_LIB)
+# vhs-upscale: the upscaler alone, y4m (or raw planar RGB) in and out, no FFmpeg.
+$(BIN)/vhs-upscale: $(BUILD)/obj/stages/upscale/tool.o $(UPSCALE_LIB)
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS) -o $@ $^ -lcriterion $(CORE_LIBS)
+	$(CC) $(CFLAGS) -o $@ $^ $(UPSCALE_LIBS)
+
+$(BUILD)/tests/%: tests/unit/%.c $(RUNTIME_OBJ) $(UPSCALE_LIB) $(CORE_LIB)
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -o $@ $^ -lcriterion $(UPSCALE_LIBS) $(CORE_LIBS)
+
+# GPU tests: plain C programs (no Criterion on the GPU machines) that print why they skip.
+GPU_TEST_SRC := $(wildcard tests/gpu/test_*.c)
+GPU_TEST_BINS := $(GPU_TEST_SRC:tests/gpu/%.c=$(BUILD)/tests/gpu/%)
+$(BUILD)/tests/gpu/%: tests/gpu/%.c $(UPSCALE_LIB)
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -o $@ $^ $(UPSCALE_LIBS)
+
+.PHONY: test-gpu models bench-upscale
+models:
+	@tools/fetch-models.sh models
+
+test-gpu: $(GPU_TEST_BINS) $(BIN)/vhs-upscale
+	@tests/gpu/run.sh $(GPU_TEST_BINS)
+
+bench-upscale: $(BIN)/vhs-upscale $(BUILD)/bench/upscale_bench
+	@bench/upscale.sh
+
+$(BUILD)/bench/upscale_bench: bench/upscale_bench.c $(UPSCALE_LIB)
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -o $@ $^ $(UPSCALE_LIBS)
 
 deps:
 	@tools/install-deps.sh
@@ -83,6 +170,7 @@ integration: all
 	@tests/integration/run.sh
 
 test: deps
+	@$(MAKE) --no-print-directory models
 	@$(MAKE) --no-print-directory all $(UNIT_BINS)
 	@$(MAKE) --no-print-directory unit
 	@$(MAKE) --no-print-directory integration

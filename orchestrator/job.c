@@ -80,6 +80,8 @@ struct s_opt {
 };
 
 static const char *const s_backends[] = { "cpu", "cuda", "auto", NULL };
+static const char *const s_scales[] = { "2", "3", "4", "8", NULL };
+static const char *const s_precisions[] = { "fp16", "fp32", NULL };
 static const char *const s_models[] = { "lanczos", "bicubic", "esrgan-slim", "esrgan-medium",
 					"esrgan-thick", NULL };
 
@@ -107,6 +109,10 @@ static const struct s_opt s_opts[] = {
 	  "output width in pixels; 0 = the input's" },
 	{ "upscale", "height", T_INT, OFF(upscale.height), { .i = 0 }, 16, 8192, NULL, O_ZERO_OK,
 	  "output height in pixels; 0 = the input's" },
+	{ "upscale", "scale", T_INT, OFF(upscale.scale), { .i = 2 }, 2, 8, s_scales, 0,
+	  "ESRGAN models: the network's scale (2, 3, 4 or 8); width x height is then reached by lanczos" },
+	{ "upscale", "precision", T_ENUM, OFF(upscale.precision), { .s = "fp16" }, 0, 0, s_precisions, 0,
+	  "ESRGAN models on a GPU: fp16 (tensor cores) or fp32 arithmetic" },
 	{ "audio", "filters", T_STRING, OFF(audio.filters), { .s = "" }, 0, 0, NULL, 0,
 	  "audio chain in libavfilter syntax; \"\" = none" },
 	{ "encode", "codec", T_STRING, OFF(encode.codec), { .s = "libx264" }, 0, 0, NULL, 0,
@@ -508,14 +514,22 @@ static int s_check_preset(const struct s_ctx *c, const struct toml_value *v)
 	return ret;
 }
 
+/* "a, b, c" from a NULL-terminated list. */
+static const char *s_list(const char *const *allowed, char *list, size_t len)
+{
+	size_t at = 0;
+
+	list[0] = 0;
+	for (size_t i = 0; allowed[i] && at < len; i++)
+		at += (size_t)snprintf(list + at, len - at, "%s%s", i ? ", " : "", allowed[i]);
+	return list;
+}
+
 static int s_bad_enum(const struct s_ctx *c, const struct s_opt *o, const struct toml_value *v)
 {
-	char list[256] = "", sug[128], in[64];
-	size_t i, at = 0;
+	char list[256], sug[128], in[64];
 
-	for (i = 0; o->allowed[i] && at < sizeof(list); i++)
-		at += (size_t)snprintf(list + at, sizeof(list) - at, "%s%s", i ? ", " : "",
-				       o->allowed[i]);
+	s_list(o->allowed, list, sizeof(list));
 	return s_fail(c, v->line, v->col, "'%s'%s must be one of %s, not '%s'%s", o->key,
 		      s_in(o->section, "", in, sizeof(in)), list, v->u.s,
 		      s_suggest(v->u.s, o->allowed, "'", "'", sug, sizeof(sug)));
@@ -547,9 +561,14 @@ static int s_check_text(const struct s_ctx *c, const struct s_opt *o, const stru
 
 static int s_check_int(const struct s_ctx *c, const struct s_opt *o, const struct toml_value *v)
 {
-	char in[64];
+	char in[64], num[32], list[64];
 	bool zero = (o->flags & O_ZERO_OK) && v->u.i == 0;
 
+	snprintf(num, sizeof(num), "%lld", (long long)v->u.i);
+	if (o->allowed && !s_listed(num, o->allowed))
+		return s_fail(c, v->line, v->col, "'%s'%s must be one of %s, not %lld", o->key,
+			      s_in(o->section, "", in, sizeof(in)), s_list(o->allowed, list, sizeof(list)),
+			      (long long)v->u.i);
 	if (zero || (v->u.i >= (int64_t)o->min && v->u.i <= (int64_t)o->max))
 		return 0;
 	return s_fail(c, v->line, v->col, "'%s'%s must be %sbetween %lld and %lld, not %lld",

@@ -51,6 +51,8 @@ struct vhs_job {
 		char *model;    /* lanczos | bicubic | esrgan-slim | esrgan-medium | esrgan-thick */
 		int width;      /* output width in pixels, 16..8192; 0 = input width */
 		int height;     /* output height in pixels, 16..8192; 0 = input height */
+		int scale;      /* the network's scale (ESRGAN models): 2, 3, 4 or 8 */
+		char *precision; /* fp16 | fp32: the network's arithmetic on a GPU */
 	} upscale;
 
 	struct {

@@ -255,15 +255,22 @@ void vhs_plan_print(const struct vhs_plan *p, const struct vhs_job *job, FILE *o
 	vhs_plan_reach(job, &reach);
 	fprintf(out, "segments %g s, window: %d frames before, %d after; audio %d ms either side\n",
 		job->run.segment_seconds, reach.warmup, reach.lookahead, reach.audio_ms);
-	fprintf(out, "# equivalent single ffmpeg command (the correctness oracle):\n");
 	char w[16] = "iw", h[16] = "ih";
+	int swscale = !strcmp(job->upscale.model, "lanczos") || !strcmp(job->upscale.model, "bicubic");
 
 	if (job->upscale.width > 0)
 		snprintf(w, sizeof(w), "%d", job->upscale.width);
 	if (job->upscale.height > 0)
 		snprintf(h, sizeof(h), "%d", job->upscale.height);
+	if (swscale && strcmp(job->upscale.backend, "cuda"))
+		fprintf(out, "# equivalent single ffmpeg command (the correctness oracle)%s:\n",
+			strcmp(job->upscale.backend, "auto") ? "" : " when no GPU is found");
+	else
+		fprintf(out, "# no ffmpeg command makes the same frames (%s%s upscales); the nearest:\n",
+			job->upscale.model, swscale ? " on the GPU" : "");
 	fprintf(out, "#   ffmpeg -i '%s' -vf \"%s%sscale=%s:%s:flags=%s,format=%s\"", job->input,
-		vf ? vf : "", vf ? "," : "", w, h, job->upscale.model, job->encode.pix_fmt);
+		vf ? vf : "", vf ? "," : "", w, h, swscale ? job->upscale.model : "lanczos",
+		job->encode.pix_fmt);
 	if (p->audio && af)
 		fprintf(out, " -af \"%s\"", af);
 	fprintf(out, " -c:v %s", job->encode.codec);

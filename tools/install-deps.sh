@@ -8,9 +8,11 @@ PACKAGES=(
 	build-essential pkg-config
 	ffmpeg libavformat-dev libavcodec-dev libavfilter-dev libswscale-dev
 	libswresample-dev libavutil-dev
-	libzmq3-dev liburing-dev libcriterion-dev
+	libzmq3-dev liburing-dev libcriterion-dev libcjson-dev
 	python3
 )
+# npm fetches the ESRGAN models (make models); a machine with its own Node.js keeps it.
+command -v npm >/dev/null || PACKAGES+=(npm)
 
 missing=()
 for p in "${PACKAGES[@]}"; do

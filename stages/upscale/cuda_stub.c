@@ -1,0 +1,89 @@
+/* cuda_stub.c: cuda.h for builds without CUDA (make CUDA=0, or no nvcc found).
+ *
+ * DESIGN
+ * The upscaler links the same symbols either way, so callers need no #ifdef: here the
+ * probe says why there is no GPU, open fails with -ENODEV and that reason, and the
+ * functions that take an upscaler are never reached (no open succeeds), so they only
+ * answer defensively.
+ */
+#include "cuda.h"
+
+#include <errno.h>
+#include <stdio.h>
+
+#define NO_CUDA "this build has no CUDA (make CUDA=0 or no nvcc)"
+
+int vhs_cuda_probe(char *why, size_t len)
+{
+	snprintf(why, len, "%s", NO_CUDA);
+	return 0;
+}
+
+int vhs_cuda_open(struct vhs_cuda_upscaler **out, const struct vhs_upscale_spec *spec,
+		  enum vhs_cuda_precision precision, int in_flight, char *err, size_t errlen)
+{
+	(void)spec;
+	(void)precision;
+	(void)in_flight;
+	*out = NULL;
+	snprintf(err, errlen, "%s", NO_CUDA);
+	return -ENODEV;
+}
+
+int vhs_cuda_submit(struct vhs_cuda_upscaler *u, const struct vhs_picture *in,
+		    struct vhs_picture *out, uint64_t tag)
+{
+	(void)u;
+	(void)in;
+	(void)out;
+	(void)tag;
+	return -ENODEV;
+}
+
+int vhs_cuda_collect(struct vhs_cuda_upscaler *u, uint64_t *tag, int wait)
+{
+	(void)u;
+	(void)tag;
+	(void)wait;
+	return -ENODEV;
+}
+
+const char *vhs_cuda_error(const struct vhs_cuda_upscaler *u)
+{
+	(void)u;
+	return NO_CUDA;
+}
+
+void vhs_cuda_close(struct vhs_cuda_upscaler *u)
+{
+	(void)u;
+}
+
+int vhs_cuda_run_net(struct vhs_cuda_upscaler *u, const float *in, float *out)
+{
+	(void)u;
+	(void)in;
+	(void)out;
+	return -ENODEV;
+}
+
+void vhs_cuda_set_tile(struct vhs_cuda_upscaler *u, int tile_w, int tile_h)
+{
+	(void)u;
+	(void)tile_w;
+	(void)tile_h;
+}
+
+void vhs_cuda_tile(const struct vhs_cuda_upscaler *u, int *tile_w, int *tile_h)
+{
+	(void)u;
+	*tile_w = *tile_h = 0;
+}
+
+int vhs_cuda_gemm_tflops(int n, double *wmma, double *cublas, char *err, size_t errlen)
+{
+	(void)n;
+	*wmma = *cublas = 0;
+	snprintf(err, errlen, "%s", NO_CUDA);
+	return -ENODEV;
+}
