@@ -37,7 +37,8 @@ WARN := -Wall -Wextra -Werror -Wshadow -Wno-unused-parameter
 CFLAGS ?= -O2 -g
 CFLAGS += -std=c11 -D_GNU_SOURCE -pthread $(WARN) -MMD -MP \
 	  -Iproto -Ishm -Iorchestrator -Istages -Istages/upscale \
-	  -DVHS_DATADIR='"$(CURDIR)/configs"' -DVHS_MODELDIR='"$(CURDIR)/models"'
+	  -DVHS_DATADIR='"$(CURDIR)/configs"' -DVHS_MODELDIR='"$(CURDIR)/models"' \
+	  -DVHS_TESTMEDIA='"$(CURDIR)/tests/media"'
 CORE_CFLAGS := $(shell pkg-config --cflags $(PKGS_CORE) 2>/dev/null)
 CORE_LIBS := $(shell pkg-config --libs $(PKGS_CORE) 2>/dev/null) -lm
 ifeq ($(FFMPEG),1)

@@ -1280,6 +1280,9 @@ static void s_print_allowed(FILE *out, const struct s_opt *o)
 		fputs("`auto` or `N:D`", out);
 	else if (o->type == T_MEMORY)
 		fputs("`auto`, `N%`, or a size (`6G`, `512M`)", out);
+	else if (o->type == T_INT && o->allowed)
+		for (a = o->allowed; *a; a++)
+			fprintf(out, "%s%s", a == o->allowed ? "" : ", ", *a);
 	else if (o->type == T_INT)
 		fprintf(out, "%s%g..%g", (o->flags & O_ZERO_OK) ? "0 or " : "", o->min, o->max);
 	else if (o->type == T_FLOAT && (o->flags & O_ZERO_OK) && o->min == 0)

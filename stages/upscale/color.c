@@ -20,10 +20,11 @@
  *   LEFT (and UNSPECIFIED) (0, c_y)   CENTER (c_x, c_y)   TOPLEFT (0, 0)   TOP (c_x, 0)
  *   BOTTOMLEFT (0, sy - 1)            BOTTOM (c_x, sy - 1)
  *
- * FORMULAS, all float32 (IEEE single, round to nearest, no fused multiply-add: -std=c11
- * means -ffp-contract=off here; nvcc fuses by default, so a kernel that must match bit
- * for bit uses __fmul_rn/__fadd_rn, otherwise it agrees to float rounding). Written with
- * explicit parentheses in evaluation order; "(float)code" is exact.
+ * FORMULAS, all float32 (IEEE single, round to nearest, each operation rounded: no fused
+ * multiply-add. GCC in ISO mode (-std=c11) does not contract, and baseline x86-64 has no
+ * FMA; nvcc fuses by default, so a kernel that must match bit for bit uses __fmul_rn /
+ * __fadd_rn, otherwise it agrees to float rounding). Written with explicit parentheses
+ * in evaluation order; "(float)code" is exact.
  *
  * Derived constants (from the xform, once per call):
  *   kg = (1 - kr) - kb
@@ -44,8 +45,9 @@
  *   Cb = (cb - c_off) * ck;  Cr = (cr - c_off) * ck
  *   R = Y + rv * Cr;  G = (Y - gu * Cb) - gv * Cr;  B = Y + bu * Cb
  *   out = clamp01(R) * scale (and G, B)
- * Gray: R = G = B = clamp01(Y) * scale.  RGB: R = clamp01(((float)Rcode - y_off) * yk)
- * * scale (y_off = 0), likewise G and B; plane 0 is G, 1 is B, 2 is R.
+ * Gray: R = G = B = clamp01(Y) * scale.
+ * RGB:  R = clamp01(((float)Rcode - y_off) * yk) * scale (y_off = 0), likewise G and B;
+ *       plane 0 is G, 1 is B, 2 is R.
  *
  * From RGB, with ik = 1 / scale:
  *   R = clamp01(in_R * ik) (and G, B)
@@ -366,7 +368,9 @@ static void s_plane_row(const struct vhs_color_xform *x, const struct s_coef *k,
 			}
 			s_load(s_row(in, x->gray ? 0 : rgb_plane[c], y), x->fmt->bytes, x0, n, v);
 			for (int i = 0; i < n; i++)
-				out[3 * (x0 + i) + c] = s_clamp01((v[i] - x->y_off) * k->yk) * scale;
+				v[i] = s_clamp01((v[i] - x->y_off) * k->yk) * scale;
+			for (int i = 0; i < n; i++)
+				out[3 * (x0 + i) + c] = v[i];
 		}
 	}
 }
@@ -413,29 +417,31 @@ static inline void s_rgb_at(const float *row, int xx, float ik, float *r, float 
 	*b = s_clamp01(row[3 * xx + 2] * ik);
 }
 
-/* Luma (or, for RGB output, the three planes) of every row. */
-static void s_luma_pass(const struct vhs_color_xform *x, const struct s_coef *k,
-			const float *rgb, float ik, struct vhs_picture *out)
+/* Y' of R, G, B in [0, 1]. */
+static inline float s_luma(const struct s_coef *k, float r, float g, float b)
+{
+	return (k->kr * r + k->kg * g) + k->kb * b;
+}
+
+/* Luma codes of row y (or, for RGB output, the G, B and R codes). */
+static void s_luma_row(const struct vhs_color_xform *x, const struct s_coef *k,
+		       const float *row, float ik, struct vhs_picture *out, int y)
 {
 	float v[3][CHUNK], r, g, b;
-	int bytes = x->fmt->bytes;
+	int planes = x->rgb ? 3 : 1;
 
-	for (int y = 0; y < x->height; y++) {
-		const float *row = rgb + (size_t)y * (size_t)x->width * 3;
+	for (int x0 = 0; x0 < x->width; x0 += CHUNK) {
+		int n = x->width - x0 < CHUNK ? x->width - x0 : CHUNK;
 
-		for (int x0 = 0; x0 < x->width; x0 += CHUNK) {
-			int n = x->width - x0 < CHUNK ? x->width - x0 : CHUNK;
-
-			for (int i = 0; i < n; i++) {
-				s_rgb_at(row, x0 + i, ik, &r, &g, &b);
-				v[0][i] = x->y_off + x->y_scale * (x->rgb ? g : (k->kr * r + k->kg * g) + k->kb * b);
-				v[1][i] = x->y_off + x->y_scale * b;
-				v[2][i] = x->y_off + x->y_scale * r;
-			}
-			for (int p = 0; p < (x->rgb ? 3 : 1); p++)
-				s_store(out->data[p] + (ptrdiff_t)y * out->linesize[p], bytes, x0, n,
-					v[p], x->max_code);
+		for (int i = 0; i < n; i++) {
+			s_rgb_at(row, x0 + i, ik, &r, &g, &b);
+			v[0][i] = x->y_off + x->y_scale * (x->rgb ? g : s_luma(k, r, g, b));
+			v[1][i] = x->y_off + x->y_scale * b;
+			v[2][i] = x->y_off + x->y_scale * r;
 		}
+		for (int p = 0; p < planes; p++)
+			s_store(out->data[p] + (ptrdiff_t)y * out->linesize[p], x->fmt->bytes,
+				x0, n, v[p], x->max_code);
 	}
 }
 
@@ -450,7 +456,7 @@ static void s_chroma_hrow(const struct vhs_color_xform *x, const struct s_coef *
 
 	for (int i = 0; i < span; i++) {
 		s_rgb_at(row, s_clampi(xa + i, 0, x->width - 1), ik, &r, &g, &b);
-		lum = (k->kr * r + k->kg * g) + k->kb * b;
+		lum = s_luma(k, r, g, b);
 		c[0][i] = (b - lum) * k->cbk;
 		c[1][i] = (r - lum) * k->crk;
 	}
@@ -510,7 +516,8 @@ void vhs_color_from_rgb(const struct vhs_color_xform *x, const float *rgb, float
 
 	assert(out->fmt == x->fmt && out->width == x->width && out->height == x->height);
 	s_coef_init(&k, x);
-	s_luma_pass(x, &k, rgb, ik, out);
+	for (int y = 0; y < x->height; y++)
+		s_luma_row(x, &k, rgb + (size_t)y * (size_t)x->width * 3, ik, out, y);
 	if (!x->rgb && !x->gray)
 		s_chroma_pass(x, &k, rgb, ik, out);
 }

@@ -115,10 +115,19 @@ make_job() {
 	local -a order=(input output preset video.filters upscale.backend upscale.model
 		upscale.width upscale.height audio.filters encode.codec encode.pix_fmt
 		encode.audio_codec encode.sar)
-	local arg k
+	local arg k i at
 	for arg in "$@"; do
 		k="${arg%%=*}"
-		[ -n "${kv[$k]+set}" ] || order+=("$k")
+		if [ -z "${kv[$k]+set}" ]; then
+			# a new key goes after the last one of its section (a TOML table is written once)
+			at=${#order[@]}
+			if [[ "$k" == *.* ]]; then
+				for i in "${!order[@]}"; do
+					[[ "${order[$i]}" == "${k%.*}".* && "${order[$i]%.*}" == "${k%.*}" ]] && at=$((i + 1))
+				done
+			fi
+			order=("${order[@]:0:$at}" "$k" "${order[@]:$at}")
+		fi
 		kv[$k]="${arg#*=}"
 	done
 	local section="" cur v key
@@ -134,7 +143,7 @@ make_job() {
 				section="$cur"
 			fi
 			case "$key" in
-			width | height | crf | workers | threads | segment_seconds | restart_limit | warmup_frames | ring_slots)
+			width | height | scale | crf | workers | threads | segment_seconds | restart_limit | warmup_frames | ring_slots)
 				if [[ "$v" =~ ^-?[0-9]+(\.[0-9]+)?$ ]]; then printf '%s = %s\n' "$key" "$v"; continue; fi ;;
 			esac
 			printf '%s = %s\n' "$key" "$(toml_string "$v")"
