@@ -110,8 +110,11 @@ $(BUILD)/obj/stages/upscale/cuda.o: stages/upscale/cuda.cu stages/upscale/*.h
 # The network's inner loops want -O3 (2x at -O2: vectorised blocks stay in registers).
 $(BUILD)/obj/stages/upscale/net.o: CFLAGS += -O3
 
+# Made afresh: `ar rcs` keeps members it is not given, so a cuda_stub.o left by a CUDA=0
+# build would shadow cuda.o (or the reverse).
 $(UPSCALE_LIB): $(UPSCALE_OBJ)
 	@mkdir -p $(dir $@)
+	rm -f $@
 	$(AR) rcs $@ $^
 
 # The upscale stage: the FFmpeg build links the filter-stage helpers (its CPU lanczos and

@@ -30,8 +30,9 @@
  * input pixels the taps touch (halo included, zero outside the tensor) and the weights in
  * shared memory; the 16 pixels of a tile row are one A fragment for any tap, because
  * neighbouring pixels sit at a fixed stride in the staged window. Bias and relu are
- * applied in the epilogue. Weights are re-laid out on upload as [tap][cs_in][cs_out]
- * halves, zero-padded.
+ * applied in the epilogue (both precisions), the relu being the convolution's own or a
+ * RELU layer that is its only reader, as in net.c. Weights are re-laid out on upload as
+ * [tap][cs_in][cs_out] halves, zero-padded.
  *
  * Tensor memory. Planned once at open from the layer graph (s_plan_layers): walking the
  * layers, each output takes the best-fitting free buffer ("slot") and each input's slot
@@ -90,7 +91,7 @@ extern "C" {
 	for (size_t i = blockIdx.x * (size_t)blockDim.x + threadIdx.x; i < (n); \
 	     i += (size_t)gridDim.x * blockDim.x)
 
-/* ---- data ------------------------------------------------------------------------------- */
+/* ---- data ----------------------------------------------------------------------------- */
 
 /* The numbers of a struct vhs_color_xform the kernels use, with color.c's derived
  * constants (struct s_coef there), computed once on the host in the same float steps. */
@@ -132,7 +133,10 @@ struct s_planes {
 struct s_layer {
 	int slot;               /* s_frame.tensors[] holding its output */
 	int cs;                 /* channel stride of its output tensor */
-	int last_use;           /* last layer reading it (n_layers: the network's output) */
+	int owner;              /* the layer that computes its tensor: itself, or for a RELU
+				 * fused into the CONV before it, that CONV (no kernel of its own) */
+	int relu;               /* CONV: relu in the epilogue (its activation or a fused RELU) */
+	int last_use;           /* owners: last layer reading the tensor (n_layers: the output) */
 	void *kernel;           /* CONV, device: fp32 [kh][kw][cin][cout] as in the model,
 				 * fp16 [kh * kw][cs_in][cs] zero-padded */
 	float *bias;            /* CONV, device: [cs] floats, zero past cout */
@@ -187,7 +191,7 @@ struct vhs_cuda_upscaler {
 	int q_cap, q_head, q_len;
 };
 
-/* ---- device helpers ---------------------------------------------------------------------- */
+/* ---- device helpers ------------------------------------------------------------------- */
 
 static __device__ __forceinline__ float s_get(const float *p, size_t i) { return p[i]; }
 static __device__ __forceinline__ float s_get(const __half *p, size_t i) { return __half2float(p[i]); }
@@ -229,7 +233,7 @@ static __device__ __forceinline__ void s_store_code(uint8_t *plane, int bytes, s
 		((uint16_t *)plane)[i] = (uint16_t)c;
 }
 
-/* ---- colour kernels (color.c FORMULAS) ---------------------------------------------------- */
+/* ---- colour kernels (color.c FORMULAS) ------------------------------------------------ */
 
 /* Chroma plane p (Cb or Cr) at luma pixel (x, y): bilinear between the nearest sites. */
 static __device__ float s_chroma_at(const struct s_color &c, const uint8_t *p, int x, int y)
@@ -338,7 +342,7 @@ static __global__ void k_chroma(struct s_color c, const float *rgb, float ik, ui
 	}
 }
 
-/* ---- resampling kernels (resample.c) ------------------------------------------------------ */
+/* ---- resampling kernels (resample.c) -------------------------------------------------- */
 
 /* Horizontal pass of an HWC image: in iw x ih x ch -> out (t.out_size) x ih x ch. */
 static __global__ void k_resize_h(const float *in, int ih, int ch, struct s_table t, float *out)
@@ -348,11 +352,11 @@ static __global__ void k_resize_h(const float *in, int ih, int ch, struct s_tabl
 		size_t y = i / ch / t.out_size;
 		const float *row = in + y * t.in_size * ch + c;
 		const float *w = t.weights + (size_t)j * t.taps;
-		int first = t.first[j];
-		float acc = __fmul_rn(w[0], row[(size_t)s_clampi(first, 0, t.in_size - 1) * ch]);
+		int first = t.first[j], last = t.in_size - 1;
+		float acc = __fmul_rn(w[0], row[(size_t)s_clampi(first, 0, last) * ch]);
 
 		for (int k = 1; k < t.taps; k++)
-			acc = s_madd(acc, w[k], row[(size_t)s_clampi(first + k, 0, t.in_size - 1) * ch]);
+			acc = s_madd(acc, w[k], row[(size_t)s_clampi(first + k, 0, last) * ch]);
 		out[i] = acc;
 	}
 }
@@ -364,11 +368,11 @@ static __global__ void k_resize_v(const float *in, size_t row, struct s_table t,
 		size_t col = i % row;
 		int j = (int)(i / row);
 		const float *w = t.weights + (size_t)j * t.taps;
-		int first = t.first[j];
-		float acc = __fmul_rn(w[0], in[(size_t)s_clampi(first, 0, t.in_size - 1) * row + col]);
+		int first = t.first[j], last = t.in_size - 1;
+		float acc = __fmul_rn(w[0], in[(size_t)s_clampi(first, 0, last) * row + col]);
 
 		for (int k = 1; k < t.taps; k++)
-			acc = s_madd(acc, w[k], in[(size_t)s_clampi(first + k, 0, t.in_size - 1) * row + col]);
+			acc = s_madd(acc, w[k], in[(size_t)s_clampi(first + k, 0, last) * row + col]);
 		out[i] = acc;
 	}
 }
@@ -380,11 +384,11 @@ static __global__ void k_plane_h(const uint8_t *in, int bytes, int ih, struct s_
 		int j = (int)(i % t.out_size);
 		size_t y = i / t.out_size, row = y * t.in_size;
 		const float *w = t.weights + (size_t)j * t.taps;
-		int first = t.first[j];
-		float acc = __fmul_rn(w[0], s_sample(in, bytes, row + s_clampi(first, 0, t.in_size - 1)));
+		int first = t.first[j], last = t.in_size - 1;
+		float acc = __fmul_rn(w[0], s_sample(in, bytes, row + s_clampi(first, 0, last)));
 
 		for (int k = 1; k < t.taps; k++)
-			acc = s_madd(acc, w[k], s_sample(in, bytes, row + s_clampi(first + k, 0, t.in_size - 1)));
+			acc = s_madd(acc, w[k], s_sample(in, bytes, row + s_clampi(first + k, 0, last)));
 		out[i] = acc;
 	}
 }
@@ -396,16 +400,16 @@ static __global__ void k_plane_v(const float *in, int ow, struct s_table t, uint
 	FOR_EACH(i, (size_t)ow * t.out_size) {
 		int x = (int)(i % ow), j = (int)(i / ow);
 		const float *w = t.weights + (size_t)j * t.taps;
-		int first = t.first[j];
-		float acc = __fmul_rn(w[0], in[(size_t)s_clampi(first, 0, t.in_size - 1) * ow + x]);
+		int first = t.first[j], last = t.in_size - 1;
+		float acc = __fmul_rn(w[0], in[(size_t)s_clampi(first, 0, last) * ow + x]);
 
 		for (int k = 1; k < t.taps; k++)
-			acc = s_madd(acc, w[k], in[(size_t)s_clampi(first + k, 0, t.in_size - 1) * ow + x]);
+			acc = s_madd(acc, w[k], in[(size_t)s_clampi(first + k, 0, last) * ow + x]);
 		s_store_code(out, bytes, i, acc, max_code);
 	}
 }
 
-/* ---- network kernels: data movement and elementwise layers --------------------------------- */
+/* ---- network kernels: data movement and elementwise layers ---------------------------- */
 
 /* INPUT: the region (rx, ry) rw x rh of the frame's RGB into a tensor (padding zero). */
 template <typename T>
@@ -472,7 +476,8 @@ static __global__ void k_add(struct s_inputs<T> in, T *out, size_t n)
 
 /* CONCAT, one input: its ch channels to channels [at, at + ch) of out. */
 template <typename T>
-static __global__ void k_concat(const T *in, int cs_in, int ch, T *out, int cs_out, int at, size_t pixels)
+static __global__ void k_concat(const T *in, int cs_in, int ch, T *out, int cs_out, int at,
+				size_t pixels)
 {
 	FOR_EACH(i, pixels * ch) {
 		int c = (int)(i % ch);
@@ -521,7 +526,7 @@ static __global__ void k_depth_to_space(const T *in, int iw, int cs_in, int f, T
 	}
 }
 
-/* ---- network kernels: convolution ------------------------------------------------------------ */
+/* ---- network kernels: convolution ----------------------------------------------------- */
 
 /* FP32 direct convolution, one thread per output value, net.c's order: acc = bias, then
  * acc + in * w for taps (dy, dx) and input channels ascending; taps outside the tensor are
@@ -580,6 +585,8 @@ k_conv_wmma(const __half *__restrict__ in, int w, int h, int cs_in,
 	    __half *__restrict__ out, int cs_out, int cout, int kh, int kw, int pad, int relu)
 {
 	using namespace nvcuda;
+	typedef wmma::fragment<wmma::matrix_a, 16, 16, 16, __half, wmma::row_major> frag_a;
+	typedef wmma::fragment<wmma::matrix_b, 16, 16, 16, __half, wmma::row_major> frag_b;
 	extern __shared__ __align__(128) unsigned char smem[];
 	const int bn = 16 * NF, aw = WM_TW + kw - 1, ah = WM_TH + kh - 1;
 	__half *sa = (__half *)smem;
@@ -598,24 +605,25 @@ k_conv_wmma(const __half *__restrict__ in, int w, int h, int cs_in,
 	for (int c0 = 0; c0 < cs_in; c0 += WM_KC) {
 		__syncthreads(); /* the previous step's fragments are loaded */
 		for (int i = threadIdx.x; i < ah * aw * 2; i += blockDim.x) {
-			int px = i / 2, gy = y0 - pad + px / aw, gx = x0 - pad + px % aw;
+			int px = i / 2, half8 = (i % 2) * 8;
+			int gy = y0 - pad + px / aw, gx = x0 - pad + px % aw;
 			uint4 v = make_uint4(0, 0, 0, 0);
 
 			if (gy >= 0 && gy < h && gx >= 0 && gx < w)
-				v = *(const uint4 *)(in + ((size_t)gy * w + gx) * cs_in + c0 + (i % 2) * 8);
-			*(uint4 *)(sa + (size_t)px * WM_KC + (i % 2) * 8) = v;
+				v = *(const uint4 *)(in + ((size_t)gy * w + gx) * cs_in + c0 + half8);
+			*(uint4 *)(sa + (size_t)px * WM_KC + half8) = v;
 		}
 		for (int i = threadIdx.x; i < kh * kw * WM_KC * (bn / 8); i += blockDim.x) {
 			int row = i / (bn / 8), col = (i % (bn / 8)) * 8; /* row = tap * 16 + k */
 			int tap = row / WM_KC, k = row % WM_KC;
+			size_t src = ((size_t)tap * cs_in + c0 + k) * cs_out + n0 + col;
 
-			*(uint4 *)(sb + (size_t)row * bn + col) =
-				*(const uint4 *)(wt + ((size_t)tap * cs_in + c0 + k) * cs_out + n0 + col);
+			*(uint4 *)(sb + (size_t)row * bn + col) = *(const uint4 *)(wt + src);
 		}
 		__syncthreads();
 		for (int dy = 0; dy < kh; dy++) {
 			for (int dx = 0; dx < kw; dx++) {
-				wmma::fragment<wmma::matrix_b, 16, 16, 16, __half, wmma::row_major> b[NF];
+				frag_b b[NF];
 				const __half *sbt = sb + (size_t)(dy * kw + dx) * WM_KC * bn;
 
 #pragma unroll
@@ -623,10 +631,10 @@ k_conv_wmma(const __half *__restrict__ in, int w, int h, int cs_in,
 					wmma::load_matrix_sync(b[j], sbt + j * 16, bn);
 #pragma unroll
 				for (int i = 0; i < 2; i++) {
-					wmma::fragment<wmma::matrix_a, 16, 16, 16, __half, wmma::row_major> a;
+					const __half *at = sa + ((size_t)(warp * 2 + i + dy) * aw + dx) * WM_KC;
+					frag_a a;
 
-					wmma::load_matrix_sync(a, sa + ((size_t)(warp * 2 + i + dy) * aw + dx) * WM_KC,
-							       WM_KC);
+					wmma::load_matrix_sync(a, at, WM_KC); /* 16 pixels x 16 channels */
 #pragma unroll
 					for (int j = 0; j < NF; j++)
 						wmma::mma_sync(acc[i][j], a, b[j], acc[i][j]);
@@ -656,14 +664,16 @@ k_conv_wmma(const __half *__restrict__ in, int w, int h, int cs_in,
 						f = 0.0f;
 					v[e] = __float2half_rn(f);
 				}
-				*(uint4 *)(out + ((size_t)y * w + x) * cs_out + ch) = *(const uint4 *)v;
+				size_t at = ((size_t)y * w + x) * cs_out + ch;
+
+				*(uint4 *)(out + at) = *(const uint4 *)v;
 			}
 			__syncwarp();
 		}
 	}
 }
 
-/* ---- bench: the fp16 matrix-product ceiling ----------------------------------------------------- */
+/* ---- bench: the fp16 matrix-product ceiling ------------------------------------------- */
 
 #define GM_BM 128     /* block tile: rows of C */
 #define GM_BN 128     /* columns of C */
@@ -734,11 +744,11 @@ static __global__ void __launch_bounds__(256) k_gemm(const __half *a, const __ha
 	for (int i = 0; i < 4; i++)
 #pragma unroll
 		for (int j = 0; j < 2; j++)
-			wmma::store_matrix_sync(c + (size_t)(m0 + wm * 64 + i * 16) * n + n0 + wn * 32 + j * 16,
-						acc[i][j], n, wmma::mem_row_major);
+			wmma::store_matrix_sync(c + (size_t)(m0 + wm * 64 + i * 16) * n + n0 + wn * 32 +
+							j * 16, acc[i][j], n, wmma::mem_row_major);
 }
 
-/* ---- host: errors and small helpers ---------------------------------------------------------- */
+/* ---- host: errors and small helpers --------------------------------------------------- */
 
 /* Sets u->err from a printf format and returns ret. */
 __attribute__((format(printf, 3, 4)))
@@ -796,7 +806,7 @@ static int s_dmalloc(struct vhs_cuda_upscaler *u, void **p, size_t bytes)
 	return s_ck(u, e, "cudaMalloc");
 }
 
-/* ---- host: picture layout, colour constants, tables ------------------------------------------ */
+/* ---- host: picture layout, colour constants, tables ----------------------------------- */
 
 static void s_planes_init(struct s_planes *pl, const struct vhs_pixfmt *f, int w, int h)
 {
@@ -826,7 +836,8 @@ static void s_pack(const struct s_planes *pl, const struct vhs_picture *pic, uin
 			continue;
 		}
 		for (int y = 0; y < pl->h[p]; y++)
-			memcpy(dst + pl->off[p] + row * y, pic->data[p] + (size_t)pic->linesize[p] * y, row);
+			memcpy(dst + pl->off[p] + row * y, pic->data[p] + (size_t)pic->linesize[p] * y,
+			       row);
 	}
 }
 
@@ -841,7 +852,8 @@ static void s_unpack(const struct s_planes *pl, const uint8_t *src, const struct
 			continue;
 		}
 		for (int y = 0; y < pl->h[p]; y++)
-			memcpy(pic->data[p] + (size_t)pic->linesize[p] * y, src + pl->off[p] + row * y, row);
+			memcpy(pic->data[p] + (size_t)pic->linesize[p] * y, src + pl->off[p] + row * y,
+			       row);
 	}
 }
 
@@ -947,7 +959,7 @@ static int s_tables_open(struct vhs_cuda_upscaler *u)
 	return ret;
 }
 
-/* ---- host: the network plan ------------------------------------------------------------------ */
+/* ---- host: the network plan ----------------------------------------------------------- */
 
 /* One layer against model.h's rules this backend relies on; 0 or -EINVAL. */
 static int s_check_layer(struct vhs_cuda_upscaler *u, int i)
@@ -968,7 +980,8 @@ static int s_check_layer(struct vhs_cuda_upscaler *u, int i)
 		break;
 	case VHS_NN_CONV:
 		ok &= ly->n_inputs == 1 && in0->channels == ly->cin && ly->cout == ly->channels &&
-		      ly->kernel && ly->kh >= 1 && ly->kw >= 1 && ly->pad >= 0 && ly->stride == in0->stride;
+		      ly->kernel && ly->kh >= 1 && ly->kw >= 1 && ly->pad >= 0 &&
+		      ly->stride == in0->stride;
 		break;
 	case VHS_NN_RELU:
 	case VHS_NN_MUL:
@@ -1003,7 +1016,66 @@ static int s_check_layer(struct vhs_cuda_upscaler *u, int i)
 		      u->m->name, ly->name);
 }
 
-/* Channel strides, last uses, and slots (see DESIGN: Tensor memory). */
+/* Layer i's slot: its owner's, or the smallest free slot that fits, else the first free
+ * one grown, else a new one; then frees the slots whose tensors i read last. */
+static void s_plan_slot(struct vhs_cuda_upscaler *u, int i, int *is_free)
+{
+	const struct vhs_nn_layer *ly = &u->m->layers[i];
+	size_t need = (size_t)ly->stride * ly->stride * u->layers[i].cs * u->esize;
+	int best = -1;
+
+	if (u->layers[i].owner != i) {
+		u->layers[i].slot = u->layers[u->layers[i].owner].slot;
+		return;   /* its reader frees it */
+	}
+	for (int s = 0; s < u->n_slots; s++)
+		if (is_free[s] && u->slot_unit[s] >= need &&
+		    (best < 0 || u->slot_unit[s] < u->slot_unit[best]))
+			best = s;
+	for (int s = 0; best < 0 && s < u->n_slots; s++)
+		if (is_free[s])
+			best = s;
+	if (best < 0)
+		best = u->n_slots++;
+	if (u->slot_unit[best] < need)
+		u->slot_unit[best] = need;
+	is_free[best] = 0;
+	u->layers[i].slot = best;
+	for (int k = 0; k < ly->n_inputs; k++) {
+		const struct s_layer *o = &u->layers[u->layers[ly->inputs[k]].owner];
+
+		if (o->last_use == i)
+			is_free[o->slot] = 1;
+	}
+	if (u->layers[i].last_use == i)
+		is_free[best] = 1;   /* read by nobody */
+}
+
+/* Owners: a RELU that is the only reader of a CONV (not the network's output) becomes that
+ * CONV's epilogue, as net.c does; its tensor is the CONV's. consumers[] is scratch. */
+static void s_plan_owners(struct vhs_cuda_upscaler *u, int *consumers)
+{
+	const struct vhs_nn_model *m = u->m;
+
+	for (int i = 0; i < m->n_layers; i++)
+		for (int k = 0; k < m->layers[i].n_inputs; k++)
+			consumers[m->layers[i].inputs[k]]++;
+	for (int i = 0; i < m->n_layers; i++) {
+		const struct vhs_nn_layer *ly = &m->layers[i];
+		int src = ly->n_inputs ? ly->inputs[0] : -1;
+
+		u->layers[i].owner = i;
+		if (ly->op == VHS_NN_CONV)
+			u->layers[i].relu |= ly->relu;
+		if (ly->op == VHS_NN_RELU && m->layers[src].op == VHS_NN_CONV &&
+		    consumers[src] == 1 && src != m->output) {
+			u->layers[i].owner = src;
+			u->layers[src].relu = 1;
+		}
+	}
+}
+
+/* Channel strides, owners, last uses, and slots (see DESIGN: Tensor memory). */
 static int s_plan_layers(struct vhs_cuda_upscaler *u)
 {
 	const struct vhs_nn_model *m = u->m;
@@ -1017,40 +1089,19 @@ static int s_plan_layers(struct vhs_cuda_upscaler *u)
 		return s_fail(u, -ENOMEM, "out of memory");
 	}
 	u->n_layers = n;
+	s_plan_owners(u, is_free);
 	for (int i = 0; i < n; i++) {
 		const struct vhs_nn_layer *ly = &m->layers[i];
 
 		u->layers[i].cs = u->prec == VHS_CUDA_FP16 ? s_round16(ly->channels) : ly->channels;
 		u->layers[i].last_use = i;
-		for (int k = 0; k < ly->n_inputs; k++)
-			u->layers[ly->inputs[k]].last_use = i;   /* inputs come in layer order */
+		for (int k = 0; k < ly->n_inputs; k++)   /* readers come in layer order */
+			u->layers[u->layers[ly->inputs[k]].owner].last_use = i;
 	}
-	u->layers[m->output].last_use = n;
-	for (int i = 0; i < n; i++) {
-		const struct vhs_nn_layer *ly = &m->layers[i];
-		size_t need = (size_t)ly->stride * ly->stride * u->layers[i].cs * u->esize;
-		int best = -1;
-
-		for (int s = 0; s < u->n_slots; s++) {    /* smallest free slot that fits, */
-			if (is_free[s] && u->slot_unit[s] >= need &&
-			    (best < 0 || u->slot_unit[s] < u->slot_unit[best]))
-				best = s;
-		}
-		for (int s = 0; best < 0 && s < u->n_slots; s++) /* else the first free one grows, */
-			if (is_free[s])
-				best = s;
-		if (best < 0)                               /* else a new one */
-			best = u->n_slots++;
-		if (u->slot_unit[best] < need)
-			u->slot_unit[best] = need;
-		is_free[best] = 0;
-		u->layers[i].slot = best;
-		for (int k = 0; k < ly->n_inputs; k++)
-			if (u->layers[ly->inputs[k]].last_use == i)
-				is_free[u->layers[ly->inputs[k]].slot] = 1;
-		if (u->layers[i].last_use == i)
-			is_free[best] = 1;                  /* read by nobody */
-	}
+	u->layers[u->layers[m->output].owner].last_use = n;
+	memset(is_free, 0, (size_t)n * sizeof(int));
+	for (int i = 0; i < n; i++)
+		s_plan_slot(u, i, is_free);
 	free(is_free);
 	return 0;
 }
@@ -1096,7 +1147,8 @@ static int s_upload_conv(struct vhs_cuda_upscaler *u, int i)
 	if (!ret)
 		ret = s_dmalloc(u, (void **)&l->bias, (size_t)l->cs * sizeof(float));
 	if (!ret)
-		ret = s_ck(u, cudaMemcpy(l->kernel, k, nk * u->esize, cudaMemcpyHostToDevice), "cudaMemcpy");
+		ret = s_ck(u, cudaMemcpy(l->kernel, k, nk * u->esize, cudaMemcpyHostToDevice),
+			   "cudaMemcpy");
 	if (!ret)
 		ret = s_ck(u, cudaMemcpy(l->bias, bias, (size_t)l->cs * sizeof(float),
 					 cudaMemcpyHostToDevice), "cudaMemcpy");
@@ -1118,6 +1170,11 @@ static int s_wmma_nf(int cs_out)
  * largest needs, or refuses the model. */
 static int s_wmma_setup(struct vhs_cuda_upscaler *u)
 {
+	static const void *const kernels[4] = {
+		(const void *)k_conv_wmma<1>, (const void *)k_conv_wmma<2>,
+		(const void *)k_conv_wmma<3>, (const void *)k_conv_wmma<4>,
+	};
+	const cudaFuncAttribute smem_attr = cudaFuncAttributeMaxDynamicSharedMemorySize;
 	int dev, optin = 0, ret;
 	size_t need = 0;
 
@@ -1132,24 +1189,18 @@ static int s_wmma_setup(struct vhs_cuda_upscaler *u)
 	}
 	ret = s_ck(u, cudaGetDevice(&dev), "cudaGetDevice");
 	if (!ret)
-		ret = s_ck(u, cudaDeviceGetAttribute(&optin, cudaDevAttrMaxSharedMemoryPerBlockOptin, dev),
-			   "cudaDeviceGetAttribute");
+		ret = s_ck(u, cudaDeviceGetAttribute(&optin, cudaDevAttrMaxSharedMemoryPerBlockOptin,
+						     dev), "cudaDeviceGetAttribute");
 	if (ret)
 		return ret;
 	if (need > (size_t)optin) {
-		snprintf(u->err, sizeof(u->err), "model %s: a kernel too large for FP16 convolution "
-			 "(%zu bytes of shared memory, the device has %d); use FP32", u->m->name, need, optin);
-		return -EINVAL;
+		return s_fail(u, -EINVAL, "model %s: a kernel too large for FP16 convolution (%zu "
+			      "bytes of shared memory, the device has %d); use FP32", u->m->name, need,
+			      optin);
 	}
-	for (int nf = 0; nf < 4 && !ret; nf++) {
-		static const void *const kernels[4] = {
-			(const void *)k_conv_wmma<1>, (const void *)k_conv_wmma<2>,
-			(const void *)k_conv_wmma<3>, (const void *)k_conv_wmma<4>,
-		};
-
-		ret = s_ck(u, cudaFuncSetAttribute(kernels[nf], cudaFuncAttributeMaxDynamicSharedMemorySize,
-						   (int)need), "cudaFuncSetAttribute");
-	}
+	for (int nf = 0; nf < 4 && !ret; nf++)
+		ret = s_ck(u, cudaFuncSetAttribute(kernels[nf], smem_attr, (int)need),
+			   "cudaFuncSetAttribute");
 	return ret;
 }
 
@@ -1178,7 +1229,7 @@ static int s_net_open(struct vhs_cuda_upscaler *u)
 	return ret;
 }
 
-/* ---- host: tiles and per-frame memory ------------------------------------------------------- */
+/* ---- host: tiles and per-frame memory ------------------------------------------------- */
 
 /* Device bytes of one frame other than the tensors. */
 static size_t s_frame_fixed(const struct vhs_cuda_upscaler *u)
@@ -1305,7 +1356,7 @@ static void s_frame_close(struct vhs_cuda_upscaler *u, struct s_frame *f)
 	memset(f, 0, sizeof(*f));
 }
 
-/* ---- host: running the network on one tile ----------------------------------------------------- */
+/* ---- host: running the network on one tile -------------------------------------------- */
 
 /* A tile: the region of input pixels the network runs on, and its own pixels within. */
 struct s_tile {
@@ -1322,7 +1373,7 @@ static int s_conv_f32(struct vhs_cuda_upscaler *u, struct s_frame *f, int i, int
 	k_conv_f32<<<s_blocks((size_t)w * h * ly->cout), THREADS, 0, f->stream>>>(
 		(const float *)f->tensors[u->layers[ly->inputs[0]].slot], w, h, ly->cin,
 		(const float *)l->kernel, l->bias, (float *)f->tensors[l->slot], ly->cout, ly->kh,
-		ly->kw, ly->pad, ly->relu);
+		ly->kw, ly->pad, l->relu);
 	return s_launched(u, "k_conv_f32");
 }
 
@@ -1341,19 +1392,19 @@ static int s_conv_f16(struct vhs_cuda_upscaler *u, struct s_frame *f, int i, int
 	switch (nf) {
 	case 4:
 		k_conv_wmma<4><<<grid, WM_WARPS * 32, smem, f->stream>>>(in, w, h, cs_in, wt, l->bias,
-			out, l->cs, ly->cout, ly->kh, ly->kw, ly->pad, ly->relu);
+			out, l->cs, ly->cout, ly->kh, ly->kw, ly->pad, l->relu);
 		break;
 	case 3:
 		k_conv_wmma<3><<<grid, WM_WARPS * 32, smem, f->stream>>>(in, w, h, cs_in, wt, l->bias,
-			out, l->cs, ly->cout, ly->kh, ly->kw, ly->pad, ly->relu);
+			out, l->cs, ly->cout, ly->kh, ly->kw, ly->pad, l->relu);
 		break;
 	case 2:
 		k_conv_wmma<2><<<grid, WM_WARPS * 32, smem, f->stream>>>(in, w, h, cs_in, wt, l->bias,
-			out, l->cs, ly->cout, ly->kh, ly->kw, ly->pad, ly->relu);
+			out, l->cs, ly->cout, ly->kh, ly->kw, ly->pad, l->relu);
 		break;
 	default:
 		k_conv_wmma<1><<<grid, WM_WARPS * 32, smem, f->stream>>>(in, w, h, cs_in, wt, l->bias,
-			out, l->cs, ly->cout, ly->kh, ly->kw, ly->pad, ly->relu);
+			out, l->cs, ly->cout, ly->kh, ly->kw, ly->pad, l->relu);
 		break;
 	}
 	return s_launched(u, "k_conv_wmma");
@@ -1418,13 +1469,17 @@ static int s_layer(struct vhs_cuda_upscaler *u, struct s_frame *f, const struct 
 	const T *in = ly->n_inputs ? (const T *)f->tensors[u->layers[ly->inputs[0]].slot] : NULL;
 	int fa = ly->factor, iw = fa > 0 ? w / fa : 0;  /* UPSAMPLE, DEPTH_TO_SPACE: input width */
 
+	if (l->owner != i)
+		return 0;   /* a relu done by its convolution */
 	switch (ly->op) {
 	case VHS_NN_INPUT:
 		k_input<T><<<s_blocks(n), THREADS, 0, f->stream>>>(f->d_rgb, u->spec->in_w, t->rx, t->ry,
 								   t->rw, t->rh, out, l->cs);
 		return s_launched(u, "k_input");
 	case VHS_NN_CONV:
-		return sizeof(T) == sizeof(float) ? s_conv_f32(u, f, i, w, h) : s_conv_f16(u, f, i, w, h);
+		if (sizeof(T) == sizeof(float))
+			return s_conv_f32(u, f, i, w, h);
+		return s_conv_f16(u, f, i, w, h);
 	case VHS_NN_RELU:
 	case VHS_NN_MUL:
 		k_unary<T><<<s_blocks(n), THREADS, 0, f->stream>>>(in, out, n, ly->op == VHS_NN_MUL,
@@ -1458,7 +1513,8 @@ static int s_tile(struct vhs_cuda_upscaler *u, struct s_frame *f, const struct s
 		return ret;
 	k_output<T><<<s_blocks((size_t)t->ow * s * t->oh * s * 3), THREADS, 0, f->stream>>>(
 		(const T *)f->tensors[lo->slot], t->rw * s, lo->cs, (t->ox - t->rx) * s,
-		(t->oy - t->ry) * s, t->ow * s, t->oh * s, f->d_net, u->spec->net_w, t->ox * s, t->oy * s);
+		(t->oy - t->ry) * s, t->ow * s, t->oh * s, f->d_net, u->spec->net_w, t->ox * s,
+		t->oy * s);
 	return s_launched(u, "k_output");
 }
 
@@ -1491,7 +1547,7 @@ static int s_net(struct vhs_cuda_upscaler *u, struct s_frame *f)
 	return ret;
 }
 
-/* ---- host: one frame's work on its stream ------------------------------------------------------ */
+/* ---- host: one frame's work on its stream --------------------------------------------- */
 
 /* Picture -> d_rgb -> network -> (resize) -> output planes, all enqueued. */
 static int s_enqueue_model(struct vhs_cuda_upscaler *u, struct s_frame *f)
@@ -1544,7 +1600,8 @@ static int s_enqueue_lanczos(struct vhs_cuda_upscaler *u, struct s_frame *f)
 		if (ret)
 			break;
 		k_plane_v<<<s_blocks((size_t)u->pout.w[p] * u->pout.h[p]), THREADS, 0, f->stream>>>(
-			f->d_tmp, u->pout.w[p], u->pv[p], f->d_out + u->pout.off[p], u->pout.bytes, max_code);
+			f->d_tmp, u->pout.w[p], u->pv[p], f->d_out + u->pout.off[p], u->pout.bytes,
+			max_code);
 		ret = s_launched(u, "k_plane_v");
 	}
 	return ret;
@@ -1567,7 +1624,7 @@ static int s_enqueue(struct vhs_cuda_upscaler *u, struct s_frame *f)
 	return ret;
 }
 
-/* ---- host: the queue ----------------------------------------------------------------------- */
+/* ---- host: the queue ------------------------------------------------------------------ */
 
 /* Makes room for one more entry. */
 static int s_queue_reserve(struct vhs_cuda_upscaler *u)
@@ -1612,7 +1669,7 @@ static int s_finish_oldest(struct vhs_cuda_upscaler *u)
 	return 0;
 }
 
-/* ---- public ---------------------------------------------------------------------------------- */
+/* ---- public --------------------------------------------------------------------------- */
 
 extern "C" int vhs_cuda_probe(char *why, size_t len)
 {
@@ -1620,8 +1677,13 @@ extern "C" int vhs_cuda_probe(char *why, size_t len)
 	int n = 0;
 	cudaError_t e = cudaGetDeviceCount(&n);
 
+	if (e == cudaErrorInsufficientDriver) {
+		snprintf(why, len, "no NVIDIA driver, or one older than this build's CUDA runtime "
+			 "(cudaGetDeviceCount: %s)", cudaGetErrorString(e));
+		return 0;
+	}
 	if (e != cudaSuccess) {
-		snprintf(why, len, "no usable CUDA driver or device (cudaGetDeviceCount: %s)",
+		snprintf(why, len, "no usable CUDA device (cudaGetDeviceCount: %s)",
 			 cudaGetErrorString(e));
 		return 0;
 	}
@@ -1730,7 +1792,8 @@ extern "C" int vhs_cuda_open(struct vhs_cuda_upscaler **out, const struct vhs_up
 static int s_check_picture(struct vhs_cuda_upscaler *u, const struct vhs_picture *p,
 			   const struct vhs_pixfmt *f, int w, int h, const char *which)
 {
-	if (p->fmt && (p->fmt == f || !strcmp(p->fmt->name, f->name)) && p->width == w && p->height == h)
+	if (p->fmt && (p->fmt == f || !strcmp(p->fmt->name, f->name)) && p->width == w &&
+	    p->height == h)
 		return 0;
 	snprintf(u->err, sizeof(u->err), "%s picture is not %s %dx%d", which, f->name, w, h);
 	return -EINVAL;
@@ -1807,8 +1870,9 @@ extern "C" int vhs_cuda_run_net(struct vhs_cuda_upscaler *u, const float *in, fl
 	if (!ret)
 		ret = s_net(u, f);
 	if (!ret)
-		ret = s_ck(u, cudaMemcpyAsync(out, f->d_net, (size_t)s->net_w * s->net_h * 3 * sizeof(float),
-					      cudaMemcpyDeviceToHost, f->stream), "cudaMemcpyAsync");
+		ret = s_ck(u, cudaMemcpyAsync(out, f->d_net, (size_t)s->net_w * s->net_h * 3 *
+					      sizeof(float), cudaMemcpyDeviceToHost, f->stream),
+			   "cudaMemcpyAsync");
 	if (!ret)
 		ret = s_ck(u, cudaStreamSynchronize(f->stream), "cudaStreamSynchronize");
 	return ret;
@@ -1854,7 +1918,7 @@ extern "C" void vhs_cuda_close(struct vhs_cuda_upscaler *u)
 	free(u);
 }
 
-/* ---- bench: the ceiling, on the host side --------------------------------------------------------- */
+/* ---- bench: the ceiling, on the host side --------------------------------------------- */
 
 /* Buffers and events of one measurement. */
 struct s_gemm {
@@ -1934,9 +1998,9 @@ static int s_gemm_cublas(struct s_gemm *g, void *arg)
 	struct s_cublas *cb = (struct s_cublas *)arg;
 	const float one = 1.0f, zero = 0.0f;
 
-	return cb->gemm(cb->handle, CUBLAS_OP_N, CUBLAS_OP_N, g->n, g->n, g->n, &one, g->b, CUDA_R_16F,
-			g->n, g->a, CUDA_R_16F, g->n, &zero, g->c, CUDA_R_32F, g->n, CUBLAS_COMPUTE_32F,
-			CUBLAS_GEMM_DEFAULT) != CUBLAS_STATUS_SUCCESS;
+	return cb->gemm(cb->handle, CUBLAS_OP_N, CUBLAS_OP_N, g->n, g->n, g->n, &one, g->b,
+			CUDA_R_16F, g->n, g->a, CUDA_R_16F, g->n, &zero, g->c, CUDA_R_32F, g->n,
+			CUBLAS_COMPUTE_32F, CUBLAS_GEMM_DEFAULT) != CUBLAS_STATUS_SUCCESS;
 }
 
 /* The cuBLAS rate, or 0 when libcublas cannot be loaded. */
@@ -1984,7 +2048,8 @@ extern "C" int vhs_cuda_gemm_tflops(int n, double *wmma, double *cublas, char *e
 	    cudaMalloc((void **)&g.b, elems * sizeof(__half)) != cudaSuccess ||
 	    cudaMalloc((void **)&g.c, elems * sizeof(float)) != cudaSuccess ||
 	    cudaEventCreate(&g.t0) != cudaSuccess || cudaEventCreate(&g.t1) != cudaSuccess) {
-		snprintf(err, errlen, "cudaMalloc/cudaEventCreate: %s", cudaGetErrorString(cudaGetLastError()));
+		snprintf(err, errlen, "cudaMalloc/cudaEventCreate: %s",
+			 cudaGetErrorString(cudaGetLastError()));
 		goto out_free;
 	}
 	k_fill_random<<<s_blocks(elems), THREADS>>>(g.a, elems, 1u);

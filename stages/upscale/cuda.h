@@ -40,8 +40,10 @@ int vhs_cuda_open(struct vhs_cuda_upscaler **out, const struct vhs_upscale_spec 
 		  enum vhs_cuda_precision precision, int in_flight, char *err, size_t errlen);
 
 /* Queues one frame: in is read before this returns; out's planes are written by the time
- * vhs_cuda_collect() returns this frame's tag. Blocks while in_flight frames are queued.
- * Returns 0 or -EIO. */
+ * vhs_cuda_collect() returns this frame's tag. Blocks while in_flight frames are queued on
+ * the device: it then waits for the oldest of them and writes its output (that frame stays
+ * queued, done, until collected). Returns 0, -EIO, or -EINVAL (a picture not of the spec's
+ * format and size). */
 int vhs_cuda_submit(struct vhs_cuda_upscaler *u, const struct vhs_picture *in,
 		    struct vhs_picture *out, uint64_t tag);
 

@@ -30,6 +30,7 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #define PIX 8   /* output pixels per register block (8: measured best of 4, 6, 8) */
 #define OCB 16  /* output channels per register block */
@@ -506,6 +507,18 @@ static void s_graph(struct vhs_nn_cpu *c)
 	c->last_use[c->owner[m->output]] = m->n_layers; /* never freed */
 }
 
+/* A quarter of the RAM, at most 4 GiB: whole SD frames fit for every model (slim 517 MiB,
+ * medium 1.9 GiB, thick 1 GiB at 720x480), so no compute goes to halos there. Tiles pay
+ * (tile + 2 halo)^2 / tile^2: with thick's halo of 155 pixels, 180x15 tiles (what 512 MiB
+ * gave) cost 59 times the work. */
+static size_t s_default_budget(void)
+{
+	long pages = sysconf(_SC_PHYS_PAGES), size = sysconf(_SC_PAGESIZE);
+	size_t quarter = pages > 0 && size > 0 ? (size_t)pages * (size_t)size / 4 : (size_t)1 << 30;
+
+	return quarter < ((size_t)4 << 30) ? quarter : (size_t)4 << 30;
+}
+
 int vhs_nn_cpu_open(struct vhs_nn_cpu **out, const struct vhs_nn_model *m, int threads,
 		    size_t max_bytes)
 {
@@ -517,7 +530,7 @@ int vhs_nn_cpu_open(struct vhs_nn_cpu **out, const struct vhs_nn_model *m, int t
 	if (!c)
 		return -ENOMEM;
 	c->m = m;
-	c->max_bytes = max_bytes ? max_bytes : (size_t)512 << 20;
+	c->max_bytes = max_bytes ? max_bytes : s_default_budget();
 	c->kernel = calloc(n, sizeof(*c->kernel));
 	c->bias = calloc(n, sizeof(*c->bias));
 	c->coutp = calloc(n, sizeof(int));

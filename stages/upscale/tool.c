@@ -235,6 +235,7 @@ static int s_open(struct run *r, FILE *fin)
 	r->out.width = w;
 	r->out.height = h;
 	r->out.color = *vhs_upscaler_out_color(r->up);
+	vhs_upscaler_out_sar(r->up, r->in.sar_num, r->in.sar_den, &r->out.sar_num, &r->out.sar_den);
 	r->cap = vhs_upscaler_capacity(r->up);
 	r->frames = calloc((size_t)r->cap, sizeof(*r->frames));
 	if (!r->frames)

@@ -182,20 +182,7 @@ static void s_output_format(struct upscale *u, const struct vhs_stream_fmt *in)
 	snprintf(u->fmt.fmt, sizeof(u->fmt.fmt), "%s", vhs_upscaler_out_fmt(u->up)->name);
 	u->fmt.width = w;
 	u->fmt.height = h;
-	if (in->sar_num > 0 && in->sar_den > 0) {
-		long long num = (long long)in->sar_num * h * in->width;
-		long long den = (long long)in->sar_den * w * in->height;
-		long long a = num, b = den;
-
-		while (b) {
-			long long t = a % b;
-
-			a = b;
-			b = t;
-		}
-		u->fmt.sar_num = (int32_t)(num / a);
-		u->fmt.sar_den = (int32_t)(den / a);
-	}
+	vhs_upscaler_out_sar(u->up, in->sar_num, in->sar_den, &u->fmt.sar_num, &u->fmt.sar_den);
 	u->fmt.color_range = c->range;
 	u->fmt.colorspace = c->matrix;
 	u->fmt.color_primaries = c->primaries;

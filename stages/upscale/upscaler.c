@@ -316,6 +316,27 @@ double vhs_upscaler_flops(const struct vhs_upscaler *u)
 	return u->spec.model ? u->spec.model->flops_per_pixel * u->spec.in_w * u->spec.in_h : 0;
 }
 
+void vhs_upscaler_out_sar(const struct vhs_upscaler *u, int in_num, int in_den, int *num, int *den)
+{
+	const struct vhs_upscale_spec *s = &u->spec;
+	long long n = (long long)in_num * s->out_h * s->in_w;
+	long long d = (long long)in_den * s->out_w * s->in_h;
+	long long a = n, b = d;
+
+	*num = in_num;
+	*den = in_den;
+	if (in_num <= 0 || in_den <= 0)
+		return;
+	while (b) {
+		long long t = a % b;
+
+		a = b;
+		b = t;
+	}
+	*num = (int)(n / a);
+	*den = (int)(d / a);
+}
+
 const char *vhs_upscaler_error(const struct vhs_upscaler *u)
 {
 	return u->err;

@@ -53,6 +53,9 @@ const struct vhs_pixfmt *vhs_upscaler_out_fmt(const struct vhs_upscaler *u);
 void vhs_upscaler_out_size(const struct vhs_upscaler *u, int *w, int *h);
 const struct vhs_colorimetry *vhs_upscaler_out_color(const struct vhs_upscaler *u);
 const char *vhs_upscaler_backend(const struct vhs_upscaler *u);
+/* The output's sample aspect ratio for an input's (0/0 stays unknown): scaled so the
+ * picture keeps its shape, reduced, as libswscale's scale filter does. */
+void vhs_upscaler_out_sar(const struct vhs_upscaler *u, int in_num, int in_den, int *num, int *den);
 /* Floating-point operations per frame (the network's; 0 for lanczos). */
 double vhs_upscaler_flops(const struct vhs_upscaler *u);
 
