@@ -63,7 +63,8 @@ struct range {
 
 struct vhs_nn_cpu {
 	const struct vhs_nn_model *m;
-	size_t max_bytes;
+	size_t max_bytes;        /* memory for one tile's tensors */
+	size_t max_bytes_halo;   /* ... allowed when max_bytes tiles would be mostly halo */
 	int force_w, force_h;    /* tile size forced by a test, 0 = automatic */
 	int border;              /* B: zero pixels around every tensor */
 	float **kernel;          /* per layer (CONV): [kh][kw][cin][coutp] */
@@ -507,11 +508,12 @@ static void s_graph(struct vhs_nn_cpu *c)
 	c->last_use[c->owner[m->output]] = m->n_layers; /* never freed */
 }
 
-/* A quarter of the RAM, at most 4 GiB: whole SD frames fit for every model (slim 517 MiB,
- * medium 1.9 GiB, thick 1 GiB at 720x480), so no compute goes to halos there. Tiles pay
- * (tile + 2 halo)^2 / tile^2: with thick's halo of 155 pixels, 180x15 tiles (what 512 MiB
- * gave) cost 59 times the work. */
-static size_t s_default_budget(void)
+/* The memory tiles may take when 512 MiB tiles would spend more than half their work on
+ * halos: a quarter of the RAM, at most 4 GiB. Tiles pay (tile + 2 halo)^2 / tile^2: with
+ * thick's halo of 155 pixels, the 180x15 tiles 512 MiB gives at 720x480 cost 59 times the
+ * work; a whole SD frame takes 1 GiB. (Smaller tiles are faster when halos are cheap:
+ * slim x2 at 720x480 ran 1.35 s a frame in 720x240 tiles, 2.4 s whole.) */
+static size_t s_halo_budget(void)
 {
 	long pages = sysconf(_SC_PHYS_PAGES), size = sysconf(_SC_PAGESIZE);
 	size_t quarter = pages > 0 && size > 0 ? (size_t)pages * (size_t)size / 4 : (size_t)1 << 30;
@@ -530,7 +532,8 @@ int vhs_nn_cpu_open(struct vhs_nn_cpu **out, const struct vhs_nn_model *m, int t
 	if (!c)
 		return -ENOMEM;
 	c->m = m;
-	c->max_bytes = max_bytes ? max_bytes : s_default_budget();
+	c->max_bytes = max_bytes ? max_bytes : (size_t)512 << 20;
+	c->max_bytes_halo = max_bytes ? max_bytes : s_halo_budget();
 	c->kernel = calloc(n, sizeof(*c->kernel));
 	c->bias = calloc(n, sizeof(*c->bias));
 	c->coutp = calloc(n, sizeof(int));
@@ -561,8 +564,22 @@ void vhs_nn_cpu_set_tile(struct vhs_nn_cpu *c, int tile_w, int tile_h)
 	c->force_h = tile_h;
 }
 
-/* The tile size for a w x h frame: forced, or the largest whose arena fits max_bytes. */
+/* The tile size for a w x h frame: forced, or the largest whose arena fits max_bytes, or
+ * max_bytes_halo when the first would be more than half halo. */
+static void s_fit_tile(struct vhs_nn_cpu *c, int w, int h, int *tw, int *th, size_t budget);
+
 static void s_choose_tile(struct vhs_nn_cpu *c, int w, int h, int *tw, int *th)
+{
+	int halo = c->m->halo;
+	double work;
+
+	s_fit_tile(c, w, h, tw, th, c->max_bytes);
+	work = (double)((*tw + 2 * halo < w ? *tw + 2 * halo : w)) * (*th + 2 * halo < h ? *th + 2 * halo : h);
+	if (c->force_w <= 0 && c->force_h <= 0 && work > 2.0 * *tw * *th)
+		s_fit_tile(c, w, h, tw, th, c->max_bytes_halo);
+}
+
+static void s_fit_tile(struct vhs_nn_cpu *c, int w, int h, int *tw, int *th, size_t budget)
 {
 	int halo = c->m->halo;
 
@@ -575,7 +592,7 @@ static void s_choose_tile(struct vhs_nn_cpu *c, int w, int h, int *tw, int *th)
 		int ph = *th + 2 * halo < h ? *th + 2 * halo : h;
 		size_t bytes = s_plan(c, pw, ph) * sizeof(float);
 
-		if (bytes <= c->max_bytes || (*tw <= 16 && *th <= 16))
+		if (bytes <= budget || (*tw <= 16 && *th <= 16))
 			return;
 		if (*th > 16)
 			*th = (*th + 1) / 2;

@@ -24,7 +24,8 @@
 struct vhs_nn_cpu;
 
 /* Prepares running m with `threads` threads (0 = 1); tiles are sized so the live tensors
- * of one tile stay under max_bytes (0 = a quarter of the RAM, at most 4 GiB). Returns 0 or -ENOMEM / -EINVAL. */
+ * of one tile stay under max_bytes (0 = 512 MiB, or up to a quarter of the RAM (at most
+ * 4 GiB) when 512 MiB tiles would be more than half halo). Returns 0 or -ENOMEM / -EINVAL. */
 int vhs_nn_cpu_open(struct vhs_nn_cpu **out, const struct vhs_nn_model *m, int threads,
 		    size_t max_bytes);
 
