@@ -77,6 +77,7 @@ struct vhs_nn_cpu {
 	float *arena;
 	size_t arena_floats;
 	int plan_w, plan_h;      /* tile size the arena is planned for */
+	const float **ins;       /* [n_layers]: the input tensors of the layer being run */
 	struct pool pool;
 };
 
@@ -541,7 +542,9 @@ int vhs_nn_cpu_open(struct vhs_nn_cpu **out, const struct vhs_nn_model *m, int t
 	c->owner = calloc(n, sizeof(int));
 	c->last_use = calloc(n, sizeof(int));
 	c->offset = calloc(n, sizeof(size_t));
-	if (!c->kernel || !c->bias || !c->coutp || !c->fused_relu || !c->owner || !c->last_use ||
+	c->ins = calloc(n, sizeof(*c->ins)); /* no layer has more inputs than there are layers */
+	if (!c->ins || !c->kernel || !c->bias || !c->coutp || !c->fused_relu || !c->owner ||
+	    !c->last_use ||
 	    !c->offset)
 		goto out_close;
 	for (int i = 0; i < m->n_layers; i++)
@@ -670,15 +673,7 @@ int vhs_nn_cpu_prepare(struct vhs_nn_cpu *c, int w, int h)
 int vhs_nn_cpu_run(struct vhs_nn_cpu *c, const float *in, int w, int h, float *out)
 {
 	int halo = c->m->halo, tw, th, ret;
-	const float **ins;
-	int max_in = 1;
 
-	for (int i = 0; i < c->m->n_layers; i++)
-		if (c->m->layers[i].n_inputs > max_in)
-			max_in = c->m->layers[i].n_inputs;
-	ins = calloc((size_t)max_in, sizeof(*ins));
-	if (!ins)
-		return -ENOMEM;
 	ret = s_tiles(c, w, h, &tw, &th);
 	for (int y0 = 0; !ret && y0 < h; y0 += th) {
 		for (int x0 = 0; x0 < w; x0 += tw) {
@@ -687,11 +682,10 @@ int vhs_nn_cpu_run(struct vhs_nn_cpu *c, const float *in, int w, int h, float *o
 			int ix1 = x1 + halo < w ? x1 + halo : w, iy1 = y1 + halo < h ? y1 + halo : h;
 
 			s_load_tile(c, in, w, ix0, iy0, ix1 - ix0, iy1 - iy0);
-			s_run_tile(c, ix1 - ix0, iy1 - iy0, ins);
+			s_run_tile(c, ix1 - ix0, iy1 - iy0, c->ins);
 			s_store_tile(c, out, w, ix1 - ix0, x0 - ix0, y0 - iy0, x1 - x0, y1 - y0, x0, y0);
 		}
 	}
-	free(ins);
 	return ret;
 }
 
@@ -712,6 +706,7 @@ void vhs_nn_cpu_close(struct vhs_nn_cpu *c)
 	free(c->owner);
 	free(c->last_use);
 	free(c->offset);
+	free(c->ins);
 	free(c->arena);
 	free(c);
 }

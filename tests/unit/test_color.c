@@ -21,25 +21,9 @@
 
 #include "color.h"
 #include "pixfmt.h"
+#include "rng.h"
 
 /* ---- helpers ------------------------------------------------------------------------------ */
-
-static uint64_t rng_state;
-static unsigned seed;
-
-static void seed_rng(void)
-{
-	seed = (unsigned)time(NULL) ^ ((unsigned)getpid() << 16);
-	rng_state = seed * 0x9E3779B97F4A7C15ull + 1;
-}
-
-static uint32_t rnd(void)
-{
-	rng_state ^= rng_state << 13;
-	rng_state ^= rng_state >> 7;
-	rng_state ^= rng_state << 17;
-	return (uint32_t)(rng_state >> 16);
-}
 
 /* A w x h picture of fmt in one buffer laid out by vhs_pixfmt_layout (free pic->data[0]). */
 static struct vhs_picture pic_new(const char *name, int w, int h)

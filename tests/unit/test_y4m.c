@@ -17,23 +17,7 @@
 #include <unistd.h>
 
 #include "y4m.h"
-
-static uint64_t rng_state;
-static unsigned seed;
-
-static void seed_rng(void)
-{
-	seed = (unsigned)time(NULL) ^ ((unsigned)getpid() << 16);
-	rng_state = seed * 0x9E3779B97F4A7C15ull + 1;
-}
-
-static uint32_t rnd(void)
-{
-	rng_state ^= rng_state << 13;
-	rng_state ^= rng_state >> 7;
-	rng_state ^= rng_state << 17;
-	return (uint32_t)(rng_state >> 16);
-}
+#include "rng.h"
 
 static struct vhs_picture pic_new(const struct vhs_pixfmt *f, int w, int h)
 {

@@ -1,0 +1,27 @@
+/* rng.h: the unit tests' random numbers: a xorshift64 generator seeded from the clock and
+ * pid at each seed_rng(), so every run draws fresh inputs; tests print `seed` on failure. */
+#ifndef VHS_TEST_RNG_H
+#define VHS_TEST_RNG_H
+
+#include <stdint.h>
+#include <time.h>
+#include <unistd.h>
+
+static uint64_t rng_state;
+static unsigned seed;
+
+static inline void seed_rng(void)
+{
+	seed = (unsigned)time(NULL) ^ ((unsigned)getpid() << 16);
+	rng_state = seed * 0x9E3779B97F4A7C15ull + 1;
+}
+
+static inline uint32_t rnd(void)
+{
+	rng_state ^= rng_state << 13;
+	rng_state ^= rng_state >> 7;
+	rng_state ^= rng_state << 17;
+	return (uint32_t)(rng_state >> 16);
+}
+
+#endif
