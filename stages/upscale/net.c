@@ -544,8 +544,7 @@ int vhs_nn_cpu_open(struct vhs_nn_cpu **out, const struct vhs_nn_model *m, int t
 	c->offset = calloc(n, sizeof(size_t));
 	c->ins = calloc(n, sizeof(*c->ins)); /* no layer has more inputs than there are layers */
 	if (!c->ins || !c->kernel || !c->bias || !c->coutp || !c->fused_relu || !c->owner ||
-	    !c->last_use ||
-	    !c->offset)
+	    !c->last_use || !c->offset)
 		goto out_close;
 	for (int i = 0; i < m->n_layers; i++)
 		if (m->layers[i].op == VHS_NN_CONV && s_repack(c, i))
