@@ -49,7 +49,9 @@ CFLAGS += $(CORE_CFLAGS) $(AV_CFLAGS) $(shell pkg-config --cflags $(PKGS_UPSCALE
 UPSCALE_LIBS := $(shell pkg-config --libs $(PKGS_UPSCALE) 2>/dev/null) -lm
 
 # The core library: wire format, shared memory, job file; no FFmpeg.
-CORE_SRC := $(wildcard proto/*.c shm/*.c) \
+# shm/devpool.c (GPU edges over CUDA IPC) when the build has CUDA, devpool_stub.c when not.
+CORE_SRC := $(wildcard proto/*.c) $(filter-out shm/devpool.c shm/devpool_stub.c,$(wildcard shm/*.c)) \
+	    $(if $(filter 1,$(CUDA)),shm/devpool.c,shm/devpool_stub.c) \
 	    $(filter-out orchestrator/main.c,$(wildcard orchestrator/*.c))
 CORE_OBJ := $(CORE_SRC:%.c=$(BUILD)/obj/%.o)
 CORE_LIB := $(BUILD)/libvhs-core.a
@@ -73,6 +75,9 @@ NVCCFLAGS += -std=c++17 -gencode=arch=compute_90,code=sm_90 -gencode=arch=comput
 	     -Istages/upscale $(shell pkg-config --cflags $(PKGS_UPSCALE) 2>/dev/null)
 UPSCALE_OBJ += $(BUILD)/obj/stages/upscale/cuda.o
 UPSCALE_LIBS += -L$(CUDA_HOME)/lib64 -Wl,-rpath,$(CUDA_HOME)/lib64 -lcudart -lstdc++
+# Stage processes join GPU edges through the CUDA runtime (shm/devpool.c).
+$(BUILD)/obj/shm/devpool.o: CFLAGS += -I$(CUDA_HOME)/include
+DEVPOOL_LIBS := -L$(CUDA_HOME)/lib64 -Wl,-rpath,$(CUDA_HOME)/lib64 -lcudart
 else
 UPSCALE_OBJ += $(BUILD)/obj/stages/upscale/cuda_stub.o
 endif
@@ -97,6 +102,7 @@ $(BUILD)/obj/%.o: %.c
 
 $(CORE_LIB): $(CORE_OBJ)
 	@mkdir -p $(dir $@)
+	rm -f $@
 	$(AR) rcs $@ $^
 
 $(BIN)/vhs-orchestrate: $(BUILD)/obj/orchestrator/main.o $(CORE_LIB)
@@ -122,17 +128,17 @@ $(UPSCALE_LIB): $(UPSCALE_OBJ)
 ifeq ($(FFMPEG),1)
 $(BIN)/vhs-stage-upscale: $(BUILD)/obj/stages/upscale/upscale.o $(RUNTIME_OBJ) $(STAGE_LIB_OBJ) $(UPSCALE_LIB) $(CORE_LIB)
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS) -o $@ $^ $(AV_LIBS) $(UPSCALE_LIBS) $(CORE_LIBS)
+	$(CC) $(CFLAGS) -o $@ $^ $(AV_LIBS) $(UPSCALE_LIBS) $(CORE_LIBS) $(DEVPOOL_LIBS)
 else
 $(BUILD)/obj/stages/upscale/upscale.o: CFLAGS += -DVHS_NO_FFMPEG
 $(BIN)/vhs-stage-upscale: $(BUILD)/obj/stages/upscale/upscale.o $(RUNTIME_OBJ) $(UPSCALE_LIB) $(CORE_LIB)
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS) -o $@ $^ $(UPSCALE_LIBS) $(CORE_LIBS)
+	$(CC) $(CFLAGS) -o $@ $^ $(UPSCALE_LIBS) $(CORE_LIBS) $(DEVPOOL_LIBS)
 endif
 
 $(BIN)/vhs-stage-%: $(BUILD)/obj/stages/%.o $(RUNTIME_OBJ) $(STAGE_LIB_OBJ) $(CORE_LIB)
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS) -o $@ $^ $(AV_LIBS) $(CORE_LIBS)
+	$(CC) $(CFLAGS) -o $@ $^ $(AV_LIBS) $(CORE_LIBS) $(DEVPOOL_LIBS)
 
 # vhs-upscale: the upscaler alone, y4m (or raw planar RGB) in and out, no FFmpeg.
 $(BIN)/vhs-upscale: $(BUILD)/obj/stages/upscale/tool.o $(UPSCALE_LIB)
@@ -141,7 +147,7 @@ $(BIN)/vhs-upscale: $(BUILD)/obj/stages/upscale/tool.o $(UPSCALE_LIB)
 
 $(BUILD)/tests/%: tests/unit/%.c $(RUNTIME_OBJ) $(UPSCALE_LIB) $(CORE_LIB)
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS) -o $@ $^ -lcriterion $(UPSCALE_LIBS) $(CORE_LIBS)
+	$(CC) $(CFLAGS) -o $@ $^ -lcriterion $(UPSCALE_LIBS) $(CORE_LIBS) $(DEVPOOL_LIBS)
 
 # GPU tests: plain C programs (no Criterion on the GPU machines) that print why they skip.
 GPU_TEST_SRC := $(wildcard tests/gpu/test_*.c)

@@ -82,6 +82,7 @@ struct s_opt {
 static const char *const s_backends[] = { "cpu", "cuda", "auto", NULL };
 static const char *const s_scales[] = { "2", "3", "4", "8", NULL };
 static const char *const s_precisions[] = { "fp16", "fp32", NULL };
+static const char *const s_gpu_edges[] = { "auto", "off", NULL };
 static const char *const s_models[] = { "lanczos", "bicubic", "esrgan-slim", "esrgan-medium",
 					"esrgan-thick", NULL };
 
@@ -158,6 +159,9 @@ static const struct s_opt s_opts[] = {
 	{ "run", "max_memory", T_MEMORY, OFF(run.max_memory), { .s = "auto" }, 0, 0, NULL, 0,
 	  "memory the run may use (rings and stage processes): \"auto\" (half the RAM), \"N%\" "
 	  "of the RAM, or a size such as \"6G\" or \"512M\"" },
+	{ "run", "gpu_edges", T_ENUM, OFF(run.gpu_edges), { .s = "auto" }, 0, 0, s_gpu_edges, 0,
+	  "\"auto\": frames the upscaler makes on a GPU stay there on their way to the encode stage "
+	  "(CUDA IPC); \"off\": through host shared memory" },
 };
 
 _Static_assert(ARRAY_SIZE(s_opts) <= VHS_JOB_MAX_KEYS, "vhs_job.source is too small");

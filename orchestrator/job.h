@@ -85,6 +85,7 @@ struct vhs_job {
 		int restart_limit;      /* restarts of one stage within restart_window */
 		double restart_window;  /* seconds */
 		char *max_memory;       /* "auto", "N%" or a size: vhs_job_memory_bytes */
+		char *gpu_edges;        /* "auto": frames stay on the GPU between stages; "off" */
 	} run;
 
 	unsigned char source[VHS_JOB_MAX_KEYS]; /* enum vhs_job_source of each key, in the

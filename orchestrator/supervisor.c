@@ -88,6 +88,7 @@
 #include "proto.h"
 #include "restart.h"
 #include "ring.h"
+#include "devpool.h"
 
 #define STARTUP_TIMEOUT_NS (60ull * 1000000000ull)
 #define STOP_GRACE_NS (2ull * 1000000000ull)
@@ -137,6 +138,7 @@ struct edge {
 	struct vhs_ring ring;
 	uint8_t *owner;               /* enum owner per slot */
 	int *holder;                  /* per slot: the process holding it, NO_PROC when free */
+	bool detached;                /* GPU edge: DETACHED sent to its producers */
 };
 
 /* What --stats prints for a stage: its workers summed (peak memory: the largest). */
@@ -251,7 +253,7 @@ static void s_fail(struct run *r, int code, const char *fmt, ...)
 	for (int i = 0; i < r->n_procs; i++) {
 		struct proc *p = &r->procs[i];
 
-		if (s_live(p) && !p->done) {
+		if (s_live(p)) { /* done ones too: an exporter waits for DETACHED after DONE */
 			uint8_t buf[8];
 			int n = vhs_proto_pack(&(struct vhs_msg){ .type = VHS_MSG_STOP }, buf, sizeof(buf));
 
@@ -401,6 +403,37 @@ static void s_check_exits(struct run *r)
 			s_fail(r, VHS_EXIT_STAGE, "%s", why);
 		else
 			s_crash(r, p, why);
+	}
+}
+
+/* GPU edges: a producer worker frees its device buffers only once every consumer process
+ * of the edge has exited, its CUDA IPC handles closed with it (shm/devpool.h). DETACHED
+ * tells it so, when the edge's work is over (the producers are done, or the attempt is
+ * ending) and no consumer is alive. */
+static void s_detach_exporters(struct run *r)
+{
+	for (int i = 0; i < r->n_edges; i++) {
+		struct edge *e = &r->edges[i];
+		int from = r->base[e->plan.from], to = r->base[e->plan.to];
+		bool producing = false, consumers = false;
+
+		if (!e->fmt_known || e->fmt.memory != VHS_MEMORY_CUDA || e->detached)
+			continue;
+		for (int w = 0; w < r->plan.workers[e->plan.to]; w++)
+			consumers |= s_live(&r->procs[to + w]);
+		for (int w = 0; w < r->plan.workers[e->plan.from]; w++)
+			producing |= s_live(&r->procs[from + w]) && !r->procs[from + w].done;
+		if (consumers || (producing && !r->aborting))
+			continue;
+		for (int w = 0; w < r->plan.workers[e->plan.from]; w++) {
+			struct proc *p = &r->procs[from + w];
+			struct vhs_msg m = { .type = VHS_MSG_DETACHED };
+
+			m.u.detached.port = (uint8_t)e->plan.from_port;
+			if (s_live(p))
+				s_send(r, p, &m);
+		}
+		e->detached = true;
 	}
 }
 
@@ -565,19 +598,29 @@ static int s_on_hello(struct run *r, struct proc *p)
 	return ret;
 }
 
+/* Host bytes of a slot: the frame, or on a GPU edge the record naming its device buffer. */
+static uint32_t s_host_slot_size(const struct vhs_stream_fmt *f)
+{
+	return f->memory == VHS_MEMORY_CUDA ? VHS_DEVSLOT_SIZE : f->slot_size;
+}
+
 static int s_create_ring(struct run *r, struct edge *e)
 {
 	char name[VHS_RING_NAME_LEN], what[VHS_RING_FORMAT_LEN];
+	bool gpu = e->fmt.memory == VHS_MEMORY_CUDA;
 	int ret;
 
 	snprintf(name, sizeof(name), "/vhs-%ld-%s", (long)getpid(), e->plan.name);
 	if (e->fmt.media == VHS_MEDIA_VIDEO)
-		snprintf(what, sizeof(what), "video %s %dx%d", e->fmt.fmt, e->fmt.width, e->fmt.height);
+		snprintf(what, sizeof(what), "%s %s %dx%d", gpu ? "cuda" : "video", e->fmt.fmt,
+			 e->fmt.width, e->fmt.height);
 	else
 		snprintf(what, sizeof(what), "audio %s %d Hz %d ch", e->fmt.fmt, e->fmt.sample_rate, e->fmt.channels);
-	ret = vhs_ring_create(&e->ring, name, e->plan.slots, e->fmt.slot_size, what);
+	ret = vhs_ring_create(&e->ring, name, e->plan.slots, s_host_slot_size(&e->fmt), what);
 	if (ret)
 		return ret;
+	if (gpu)
+		vhs_ring_set_flags(&e->ring, VHS_RING_DEVICE);
 	e->owner = calloc(e->plan.slots, 1);
 	e->holder = malloc(e->plan.slots * sizeof(*e->holder));
 	if (!e->owner || !e->holder)
@@ -657,7 +700,7 @@ static void s_costs(struct run *r, struct vhs_plan_costs *c)
 		uint64_t frames[2] = { (uint64_t)s_working_frames[e->plan.from] * e->fmt.slot_size,
 				       (uint64_t)s_working_frames[e->plan.to] * e->fmt.slot_size };
 
-		c->slot_size[i] = e->fmt.slot_size;
+		c->slot_size[i] = s_host_slot_size(&e->fmt);
 		c->per_segment[e->plan.from] = frames[0] > c->per_segment[e->plan.from] ? frames[0]
 						: c->per_segment[e->plan.from];
 		if (e->plan.to == VHS_ENCODE && e->plan.to_port == 0)
@@ -1478,6 +1521,7 @@ static void s_loop(struct run *r)
 		}
 		s_on_signal(r);
 		s_check_exits(r);
+		s_detach_exporters(r);
 		s_check_time(r);
 		if (r->flowing && !r->aborting && !r->mux)
 			vhs_progress_update(&r->progress, r->frames_out, 0);

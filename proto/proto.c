@@ -26,17 +26,18 @@
  *   SEGMENT  <port:u8> <phase:u8> <flags:u8> <index:u32> <start:i64> <end:i64>
  *            <tb:i32 x2> <frames:u64> <samples:u64> <bytes:u64>                       55 B
  *   DRAIN: empty
+ *   DETACHED <port:u8>                                                                 1 B
  *   STREAM_FMT <media:u8> <fmt:16> <width:i32> <height:i32> <rate:i32> <channels:i32>
  *            <layout:u64> <tb:i32 x2> <fr:i32 x2> <sar:i32 x2>
  *            <range,space,primaries,trc,chroma,field_order:u8 x6> <duration_us:i64>
- *            <slot_size:u32>                                                           83 B
+ *            <slot_size:u32> <memory:u8>                                               84 B
  */
 #include "proto.h"
 
 #include <errno.h>
 #include <string.h>
 
-#define STREAM_FMT_BYTES 83 /* packed size of a STREAM_FMT */
+#define STREAM_FMT_BYTES 84 /* packed size of a STREAM_FMT */
 
 struct cursor {
 	uint8_t *p;        /* pack: write position */
@@ -123,11 +124,13 @@ static void s_stream_fmt(struct cursor *c, struct vhs_stream_fmt *f)
 	U8(c, f->field_order);
 	U64(c, f->duration_us);
 	U32(c, f->slot_size);
+	U8(c, f->memory);
 }
 
 static bool s_stream_fmt_ok(const struct vhs_stream_fmt *f)
 {
-	if (f->media > VHS_MEDIA_AUDIO || !s_terminated(f->fmt, sizeof(f->fmt)))
+	if (f->media > VHS_MEDIA_AUDIO || !s_terminated(f->fmt, sizeof(f->fmt)) ||
+	    f->memory > VHS_MEMORY_CUDA || (f->memory == VHS_MEMORY_CUDA && f->media != VHS_MEDIA_VIDEO))
 		return false;
 	if (f->media == VHS_MEDIA_AUDIO && (f->channels < 1 || f->channels > VHS_MAX_CHANNELS))
 		return false;
@@ -322,6 +325,9 @@ static void s_body(struct cursor *c, struct vhs_msg *m)
 	case VHS_MSG_SEGMENT:
 		s_segment(c, &m->u.segment);
 		break;
+	case VHS_MSG_DETACHED:
+		U8(c, m->u.detached.port);
+		break;
 	default: /* READY, DONE, STOP, DRAIN: no body */
 		break;
 	}
@@ -369,6 +375,8 @@ static bool s_body_ok(const struct vhs_msg *m)
 		       s_terminated(m->u.error.text, VHS_ERROR_TEXT);
 	case VHS_MSG_SEGMENT:
 		return s_segment_ok(&m->u.segment);
+	case VHS_MSG_DETACHED:
+		return m->u.detached.port < VHS_MAX_PORTS;
 	default:
 		return true;
 	}
@@ -426,6 +434,7 @@ const char *vhs_proto_type_name(uint8_t type)
 		[VHS_MSG_STATS] = "STATS",     [VHS_MSG_ERROR] = "ERROR",
 		[VHS_MSG_DONE] = "DONE",       [VHS_MSG_STOP] = "STOP",
 		[VHS_MSG_SEGMENT] = "SEGMENT", [VHS_MSG_DRAIN] = "DRAIN",
+		[VHS_MSG_DETACHED] = "DETACHED",
 	};
 	return type < VHS_MSG_TYPE_END && names[type] ? names[type] : "?";
 }

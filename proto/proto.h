@@ -14,7 +14,9 @@
  * the ring it owns (proto cannot know slot counts).
  *
  * No frame data ever travels here: FRAME and AUDIO name a slot in a shared-memory ring
- * (shm/ring.h) and carry everything an AVFrame would carry that matters downstream.
+ * (shm/ring.h) and carry everything an AVFrame would carry that matters downstream. On a
+ * GPU edge (FORMAT says memory = CUDA) the slot names a device buffer (shm/devpool.h);
+ * ownership moves the same way.
  *
  * Conversation (S = stage, O = orchestrator):
  *   S->O HELLO           who I am
@@ -32,6 +34,8 @@
  *   S->O DONE            all outputs ended and flushed; I exit next
  *   O->S STOP            stop now, without flushing
  *   O->S DRAIN           finish the segment at hand, take no new one, then end as at EOS
+ *   O->S DETACHED        every consumer of my GPU-edge output port has exited (closed its
+ *                        CUDA IPC handles): I may free that port's device buffers
  *
  * Segments (the unit of replay, see DESIGN.md) travel as SEGMENT records:
  *   O->S SEGMENT REQUEST  decode only: produce segment N (decode finds its window)
@@ -47,7 +51,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define VHS_PROTO_VERSION 2
+#define VHS_PROTO_VERSION 3
 #define VHS_NAME_LEN 16       /* stage names, pixel and sample format names */
 #define VHS_RING_NAME_LEN 48  /* shm object names, "/vhs-<pid>-<edge>" */
 #define VHS_MAX_PORTS 2       /* inputs or outputs per stage */
@@ -73,10 +77,18 @@ enum vhs_msg_type {
 	VHS_MSG_STOP,
 	VHS_MSG_SEGMENT,
 	VHS_MSG_DRAIN,
+	VHS_MSG_DETACHED,
 	VHS_MSG_TYPE_END,
 };
 
 enum vhs_media { VHS_MEDIA_NONE = 0, VHS_MEDIA_VIDEO = 1, VHS_MEDIA_AUDIO = 2 };
+
+/* Where an edge's frames live (vhs_stream_fmt.memory). */
+enum vhs_memory {
+	VHS_MEMORY_HOST = 0, /* shared-memory slots hold the pixels (shm/ring.h) */
+	VHS_MEMORY_CUDA = 1, /* slots name device buffers shared by CUDA IPC (shm/devpool.h);
+			      * a FRAME's offsets and line sizes are within the buffer */
+};
 
 /* Why a stage failed; the orchestrator maps it to its exit code. */
 enum vhs_err_class {
@@ -106,7 +118,9 @@ struct vhs_stream_fmt {
 	uint8_t color_range, colorspace, color_primaries, color_trc, chroma_location;
 	uint8_t field_order;          /* AVFieldOrder of the source */
 	int64_t duration_us;          /* programme length in microseconds, -1 unknown */
-	uint32_t slot_size;           /* bytes one slot must hold for the largest frame */
+	uint32_t slot_size;           /* bytes one slot must hold for the largest frame
+				       * (CUDA: one device buffer) */
+	uint8_t memory;               /* enum vhs_memory: the producer's choice, video only */
 };
 
 /* A filled video slot. */
@@ -208,6 +222,7 @@ struct vhs_msg {
 		struct vhs_stats stats;
 		struct { uint8_t cls; char text[VHS_ERROR_TEXT]; } error;
 		struct vhs_segment segment;
+		struct { uint8_t port; } detached;
 	} u;
 };
 

@@ -21,7 +21,7 @@ struct ring_header {
 	uint16_t version;
 	uint16_t header_size;
 	uint32_t slot_count;
-	uint32_t reserved;
+	uint32_t flags;
 	uint64_t slot_size;
 	uint64_t slots_offset;
 	char format[VHS_RING_FORMAT_LEN];
@@ -98,6 +98,7 @@ out_unlink:
 static bool s_header_ok(const struct ring_header *h, uint64_t size)
 {
 	if (h->magic != VHS_RING_MAGIC || h->version != VHS_RING_VERSION || h->slot_count == 0 ||
+	    (h->flags & ~VHS_RING_DEVICE) ||
 	    h->slot_size == 0 || h->slot_size % VHS_RING_ALIGN || h->slots_offset % PAGE ||
 	    h->slots_offset < VHS_RING_HEADER || h->slots_offset > size)
 		return false;
@@ -132,7 +133,14 @@ int vhs_ring_open(struct vhs_ring *r, const char *name)
 	r->slot_count = h.slot_count;
 	r->slot_size = h.slot_size;
 	r->slots_offset = h.slots_offset;
+	r->flags = h.flags;
 	return 0;
+}
+
+void vhs_ring_set_flags(struct vhs_ring *r, uint32_t flags)
+{
+	((struct ring_header *)r->base)->flags = flags;
+	r->flags = flags;
 }
 
 void vhs_ring_close(struct vhs_ring *r)

@@ -11,7 +11,7 @@
  *        4     2  version      1
  *        6     2  header_size  64
  *        8     4  slot_count   N
- *       12     4  reserved     0
+ *       12     4  flags        VHS_RING_DEVICE: slots hold device-buffer records (devpool.h)
  *       16     8  slot_size    bytes per slot, a multiple of 64
  *       24     8  slots_offset byte offset of slot 0, a multiple of 4096
  *       32    32  format       NUL-terminated text, e.g. "video yuv411p 720x480"
@@ -37,6 +37,7 @@
 #define VHS_RING_HEADER 64
 #define VHS_RING_ALIGN 64
 #define VHS_RING_FORMAT_LEN 32
+#define VHS_RING_DEVICE 0x1u /* flags: a GPU edge; slots name device buffers (devpool.h) */
 
 struct vhs_ring {
 	char name[48];        /* shm object name, "/vhs-<pid>-<edge>" */
@@ -45,12 +46,16 @@ struct vhs_ring {
 	uint32_t slot_count;  /* N */
 	size_t slot_size;     /* bytes per slot */
 	size_t slots_offset;  /* offset of slot 0 */
+	uint32_t flags;       /* VHS_RING_* */
 };
 
 /* Creates and maps a new ring (O_EXCL: fails with -EEXIST if the name is taken).
  * slot_size is rounded up to a multiple of VHS_RING_ALIGN. Returns 0 or -errno. */
 int vhs_ring_create(struct vhs_ring *r, const char *name, uint32_t slot_count,
 		    size_t slot_size, const char *format);
+
+/* Sets the header's flags (VHS_RING_*): the creator, before any other process maps it. */
+void vhs_ring_set_flags(struct vhs_ring *r, uint32_t flags);
 
 /* Maps an existing ring and checks its header. Returns 0, -errno, or -EPROTO for a
  * header that is not a ring of this version. */

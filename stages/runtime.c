@@ -15,6 +15,14 @@
  * with the frames); a source's SEGMENT REQUESTs queue there too. DRAIN is control: it
  * sets a flag the source reads between segments.
  *
+ * GPU edges (shm/devpool.h): a port whose format says memory = CUDA carries device
+ * buffers. On an output port the stage writes the buffer itself (vhs_output_device()) and
+ * the runtime exports it. On an input port the runtime downloads each frame once, into a
+ * page-locked mirror of its slot, and hands the stage that: a consumer needs no CUDA code,
+ * and the mirror of slot s stays the stage's until it releases s, like a host slot. An
+ * exporter frees its buffers only after DETACHED (every importer has exited), so at the
+ * end it waits for that record before tearing down.
+ *
  * Fault injection for tests: VHS_TEST_CRASH=STAGE:N makes stage STAGE kill itself with
  * SIGKILL at its N-th data record (received, or sent by a source), every time it starts.
  *
@@ -35,16 +43,20 @@
 #include <unistd.h>
 #include <zmq.h>
 
+#include "devpool.h"
 #include "kv.h"
 
 #define STATS_INTERVAL_NS 500000000ull
 #define STARTUP_TIMEOUT_MS 60000
 #define EXIT_STOPPED 3
+#define DETACH_TIMEOUT_NS (30ull * 1000000000ull) /* an exporter's wait for DETACHED */
 
 struct port_in {
 	struct vhs_ring ring;
 	struct vhs_stream_fmt fmt;
 	int eos;                      /* EOS received */
+	struct vhs_devpool *pool;     /* GPU edge: the imported buffers, else NULL */
+	uint8_t **mirror;             /* GPU edge: page-locked copy of each slot, made on first use */
 };
 
 /* A segment open on an output port: BEGIN sent, END not yet. */
@@ -61,6 +73,8 @@ struct port_out {
 	uint64_t sent;                /* records sent */
 	struct open_segment *open;    /* segments open on the port (a worker may hold several) */
 	size_t n_open, cap_open;
+	struct vhs_devpool *pool;     /* GPU edge: the exported buffers, else NULL */
+	int detached;                 /* GPU edge: DETACHED received, the buffers may go */
 };
 
 struct vhs_ctx {
@@ -243,6 +257,10 @@ static int s_pump(struct vhs_ctx *ctx, long timeout_ms)
 	case VHS_MSG_DRAIN:
 		ctx->drain = 1;
 		return 1;
+	case VHS_MSG_DETACHED:
+		if (m.u.detached.port < ctx->n_out)
+			ctx->out[m.u.detached.port].detached = 1;
+		return 1;
 	case VHS_MSG_FRAME:
 	case VHS_MSG_AUDIO:
 	case VHS_MSG_SEGMENT:
@@ -331,8 +349,25 @@ int vhs_output_slot(struct vhs_ctx *ctx, int port, uint32_t *slot, uint8_t **dat
 	if (ctx->stop)
 		return -ECANCELED;
 	*slot = o->credits[--o->n_credits];
-	*data = vhs_ring_slot(&o->ring, *slot);
+	*data = o->pool ? NULL : vhs_ring_slot(&o->ring, *slot);
 	return 0;
+}
+
+struct vhs_devpool *vhs_output_pool(struct vhs_ctx *ctx, int port)
+{
+	return port >= 0 && port < ctx->n_out ? ctx->out[port].pool : NULL;
+}
+
+int vhs_output_device(struct vhs_ctx *ctx, int port, uint32_t slot, struct vhs_devbuf *b)
+{
+	struct vhs_devpool *pool = vhs_output_pool(ctx, port);
+	int ret;
+
+	if (!pool)
+		return vhs_fail(ctx, VHS_ERR_INTERNAL, "output %d is not a GPU edge", port);
+	ret = vhs_devpool_buffer(pool, slot, b);
+	return ret ? vhs_fail(ctx, VHS_ERR_INTERNAL, "GPU edge %s: %s", ctx->out[port].ring.name,
+			      vhs_devpool_error(pool)) : 0;
 }
 
 /* The open segment index on output port o, or NULL. */
@@ -360,14 +395,21 @@ static int s_count_record(struct vhs_ctx *ctx, int port, uint32_t index)
 	return 0;
 }
 
+/* Bytes a record may use of a slot: the slot, or on a GPU edge the device buffer. */
+static size_t s_slot_capacity(const struct vhs_ring *r, const struct vhs_stream_fmt *f)
+{
+	return f->memory == VHS_MEMORY_CUDA ? f->slot_size : r->slot_size;
+}
+
 int vhs_send_video(struct vhs_ctx *ctx, struct vhs_frame *f)
 {
 	struct vhs_msg m = { .type = VHS_MSG_FRAME };
 	int ret;
 
-	if (f->port >= ctx->n_out || f->bytes > ctx->out[f->port].ring.slot_size)
+	if (f->port >= ctx->n_out || f->bytes > s_slot_capacity(&ctx->out[f->port].ring, &ctx->out[f->port].fmt))
 		return vhs_fail(ctx, VHS_ERR_INTERNAL, "frame of %u bytes overflows slot of %zu",
-				f->bytes, f->port < ctx->n_out ? ctx->out[f->port].ring.slot_size : 0);
+				f->bytes, f->port < ctx->n_out ? s_slot_capacity(&ctx->out[f->port].ring,
+										 &ctx->out[f->port].fmt) : 0);
 	f->index = ctx->out[f->port].sent;
 	ret = s_count_record(ctx, f->port, f->segment);
 	m.u.frame = *f;
@@ -497,7 +539,26 @@ void vhs_release(struct vhs_ctx *ctx, int port, uint32_t slot)
 
 uint8_t *vhs_input_slot(struct vhs_ctx *ctx, int port, uint32_t slot)
 {
-	return vhs_ring_slot(&ctx->in[port].ring, slot);
+	struct port_in *in = &ctx->in[port];
+
+	return in->pool ? in->mirror[slot] : vhs_ring_slot(&in->ring, slot);
+}
+
+/* GPU edge input: the frame into its slot's page-locked mirror, the edge's one copy. */
+static int s_download(struct vhs_ctx *ctx, int port, const struct vhs_frame *f)
+{
+	struct port_in *in = &ctx->in[port];
+	int ret;
+
+	if (!in->mirror[f->slot] && !(in->mirror[f->slot] = vhs_devpool_host_alloc(in->fmt.slot_size)))
+		return vhs_fail(ctx, VHS_ERR_INTERNAL, "out of page-locked memory for GPU edge %s",
+				in->ring.name);
+	ret = vhs_devpool_download(in->pool, f->slot, in->mirror[f->slot], f->bytes);
+	if (ret)
+		return vhs_fail(ctx, VHS_ERR_INTERNAL, "GPU edge %s: %s", in->ring.name,
+				vhs_devpool_error(in->pool));
+	vhs_count_copy(ctx, f->bytes);
+	return 0;
 }
 
 void vhs_count_copy(struct vhs_ctx *ctx, uint64_t bytes)
@@ -561,6 +622,21 @@ static int s_connect(struct vhs_ctx *ctx, const char *endpoint, const char *id)
 	return zmq_connect(ctx->sock, endpoint) ? -errno : 0;
 }
 
+/* A ring and its format must agree on being a GPU edge; if it is one, join its pool. */
+static int s_join_gpu_edge(struct vhs_ctx *ctx, struct vhs_ring *r, const struct vhs_stream_fmt *f,
+			   int exporter, struct vhs_devpool **pool)
+{
+	char err[256];
+	int device = f->memory == VHS_MEMORY_CUDA;
+
+	if (device != !!(r->flags & VHS_RING_DEVICE))
+		return vhs_fail(ctx, VHS_ERR_INTERNAL, "ring %s and its format disagree on device memory",
+				r->name);
+	if (device && vhs_devpool_open(pool, r, exporter, f->slot_size, err, sizeof(err)))
+		return vhs_fail(ctx, VHS_ERR_INTERNAL, "cannot join GPU edge %s: %s", r->name, err);
+	return 0;
+}
+
 static int s_attach(struct vhs_ctx *ctx, const struct vhs_msg *m)
 {
 	int ret;
@@ -569,10 +645,17 @@ static int s_attach(struct vhs_ctx *ctx, const struct vhs_msg *m)
 		return vhs_fail(ctx, VHS_ERR_INTERNAL, "ATTACH port counts do not match");
 	ctx->segments = m->u.attach.segments;
 	for (int i = 0; i < ctx->n_in; i++) {
-		ret = vhs_ring_open(&ctx->in[i].ring, m->u.attach.inputs[i]);
+		struct port_in *in = &ctx->in[i];
+
+		ret = vhs_ring_open(&in->ring, m->u.attach.inputs[i]);
 		if (ret)
 			return vhs_fail(ctx, VHS_ERR_INTERNAL, "cannot map ring %s: %s",
 					m->u.attach.inputs[i], strerror(-ret));
+		ret = s_join_gpu_edge(ctx, &in->ring, &in->fmt, 0, &in->pool);
+		if (!ret && in->pool && !(in->mirror = calloc(in->ring.slot_count, sizeof(*in->mirror))))
+			ret = -ENOMEM;
+		if (ret)
+			return ret;
 	}
 	for (int i = 0; i < ctx->n_out; i++) {
 		struct port_out *o = &ctx->out[i];
@@ -581,9 +664,12 @@ static int s_attach(struct vhs_ctx *ctx, const struct vhs_msg *m)
 		if (ret)
 			return vhs_fail(ctx, VHS_ERR_INTERNAL, "cannot map ring %s: %s",
 					m->u.attach.outputs[i], strerror(-ret));
-		if (o->ring.slot_size < o->fmt.slot_size)
+		if (o->ring.slot_size < (o->fmt.memory == VHS_MEMORY_CUDA ? VHS_DEVSLOT_SIZE : o->fmt.slot_size))
 			return vhs_fail(ctx, VHS_ERR_INTERNAL, "ring %s slots too small",
 					o->ring.name);
+		ret = s_join_gpu_edge(ctx, &o->ring, &o->fmt, 1, &o->pool);
+		if (ret)
+			return ret;
 		o->credits = calloc(o->ring.slot_count, sizeof(*o->credits));
 		if (!o->credits)
 			return -ENOMEM;
@@ -663,11 +749,18 @@ static int s_dispatch(struct vhs_ctx *ctx, const struct vhs_msg *m)
 		return s_segment_marker(ctx, &m->u.segment);
 	if (slot >= ctx->in[port].ring.slot_count ||
 	    (m->type == VHS_MSG_FRAME ? m->u.frame.bytes : m->u.audio.bytes) >
-		    ctx->in[port].ring.slot_size)
+		    s_slot_capacity(&ctx->in[port].ring, &ctx->in[port].fmt) ||
+	    (ctx->in[port].pool && m->type != VHS_MSG_FRAME))
 		return vhs_fail(ctx, VHS_ERR_INTERNAL, "descriptor outside ring %s",
 				ctx->in[port].ring.name);
 	ctx->stats.frames_in++;
 	s_crash_point(ctx);
+	if (ctx->in[port].pool) {
+		int ret = s_download(ctx, port, &m->u.frame);
+
+		if (ret)
+			return ret;
+	}
 	if (m->type == VHS_MSG_FRAME && st->video)
 		return st->video(ctx, &m->u.frame, vhs_input_slot(ctx, port, slot));
 	if (m->type == VHS_MSG_AUDIO && st->audio)
@@ -722,12 +815,45 @@ static int s_finish(struct vhs_ctx *ctx)
 	return s_send(ctx, &(struct vhs_msg){ .type = VHS_MSG_DONE });
 }
 
+/* An exporter that has buffers out waits, before freeing them, for DETACHED on each GPU
+ * output port: the orchestrator sends it once every importer of the edge has exited. A
+ * lost orchestrator kills the stage anyway (PR_SET_PDEATHSIG); the timeout is a last
+ * resort against a bug, and says so. */
+static void s_detach_wait(struct vhs_ctx *ctx)
+{
+	uint64_t deadline = s_now() + DETACH_TIMEOUT_NS;
+	int waiting = 1;
+
+	while (waiting) {
+		waiting = 0;
+		for (int i = 0; i < ctx->n_out; i++)
+			waiting |= vhs_devpool_bytes(ctx->out[i].pool) && !ctx->out[i].detached;
+		if (!waiting || !ctx->sock)
+			return;
+		if (s_now() > deadline) {
+			vhs_warn(ctx, "no DETACHED after %llu s; freeing the GPU edge's buffers",
+				 DETACH_TIMEOUT_NS / 1000000000ull);
+			return;
+		}
+		if (s_pump(ctx, 250) < 0)
+			return;
+	}
+}
+
 static void s_teardown(struct vhs_ctx *ctx)
 {
 	if (ctx->stage->uninit && ctx->priv)
 		ctx->stage->uninit(ctx);
+	s_detach_wait(ctx);
 	for (int i = 0; i < VHS_MAX_PORTS; i++) {
-		vhs_ring_close(&ctx->in[i].ring);
+		struct port_in *in = &ctx->in[i];
+
+		vhs_devpool_close(in->pool); /* importers close their handles first (devpool.h) */
+		for (uint32_t s = 0; in->mirror && s < in->ring.slot_count; s++)
+			vhs_devpool_host_free(in->mirror[s]);
+		free(in->mirror);
+		vhs_devpool_close(ctx->out[i].pool);
+		vhs_ring_close(&in->ring);
 		vhs_ring_close(&ctx->out[i].ring);
 		free(ctx->out[i].credits);
 		free(ctx->out[i].open);

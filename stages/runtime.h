@@ -35,6 +35,7 @@
 
 #include <stdint.h>
 
+#include "devpool.h"
 #include "proto.h"
 #include "ring.h"
 
@@ -68,8 +69,20 @@ const struct vhs_stream_fmt *vhs_input_format(struct vhs_ctx *ctx, int port);
 void vhs_set_outputs(struct vhs_ctx *ctx, int n, const struct vhs_stream_fmt *fmts);
 
 /* Waits for a granted empty slot on output port; returns 0 with *slot and *data set,
- * or -ECANCELED when the orchestrator said STOP. */
+ * or -ECANCELED when the orchestrator said STOP. On a GPU edge *data is NULL: the slot's
+ * memory is a device buffer, from vhs_output_device(). */
 int vhs_output_slot(struct vhs_ctx *ctx, int port, uint32_t *slot, uint8_t **data);
+
+/* GPU edges (shm/devpool.h). A stage offers one by declaring an output format with
+ * memory = VHS_MEMORY_CUDA (slot_size: bytes of one device buffer); vhs_output_pool() is
+ * then the port's pool once attached (NULL on a host edge). vhs_output_device() gives the
+ * device buffer of a granted slot: the stage's stream must wait for b->drained before
+ * writing it and record b->filled after (vhs_devpool_begin_write/end_write), then send
+ * the FRAME as usual, its offsets and line sizes within the buffer. Stages reading a GPU
+ * edge see nothing of it: the runtime downloads each frame once into page-locked host
+ * memory that stands for the slot until it is released. */
+struct vhs_devpool *vhs_output_pool(struct vhs_ctx *ctx, int port);
+int vhs_output_device(struct vhs_ctx *ctx, int port, uint32_t slot, struct vhs_devbuf *b);
 
 /* Gives a filled output slot away (f->port and f->slot name it). Returns 0 or -errno. */
 int vhs_send_video(struct vhs_ctx *ctx, struct vhs_frame *f);

@@ -160,6 +160,13 @@ struct s_entry {
 	uint64_t tag;
 	struct vhs_picture out; /* the caller's output picture, written when finished */
 	int frame;              /* frames[] index while on the device, -1 once finished */
+	int device;             /* out is in device memory (a GPU edge's buffer) */
+};
+
+/* Where a frame's output goes when it stays on the device (vhs_cuda_submit_device). */
+struct s_devout {
+	const struct vhs_picture *pic; /* device planes */
+	cudaEvent_t wait, done;        /* wait before writing them, record after */
 };
 
 struct vhs_cuda_upscaler {
@@ -1607,8 +1614,27 @@ static int s_enqueue_lanczos(struct vhs_cuda_upscaler *u, struct s_frame *f)
 	return ret;
 }
 
-/* h_in -> device -> work -> h_out, then the frame's event. */
-static int s_enqueue(struct vhs_cuda_upscaler *u, struct s_frame *f)
+/* d_out's packed planes into a device picture of any line sizes, once its buffer may be
+ * written (dst->wait), then dst->done. A device-side copy: host memory is not touched. */
+static int s_to_device(struct vhs_cuda_upscaler *u, struct s_frame *f, const struct s_devout *dst)
+{
+	const struct s_planes *pl = &u->pout;
+	int ret = dst->wait ? s_ck(u, cudaStreamWaitEvent(f->stream, dst->wait, 0), "cudaStreamWaitEvent") : 0;
+
+	for (int p = 0; p < pl->n && !ret; p++) {
+		size_t row = (size_t)pl->w[p] * pl->bytes;
+
+		ret = s_ck(u, cudaMemcpy2DAsync(dst->pic->data[p], (size_t)dst->pic->linesize[p],
+						f->d_out + pl->off[p], row, row, (size_t)pl->h[p],
+						cudaMemcpyDeviceToDevice, f->stream), "cudaMemcpy2DAsync");
+	}
+	if (!ret && dst->done)
+		ret = s_ck(u, cudaEventRecord(dst->done, f->stream), "cudaEventRecord");
+	return ret;
+}
+
+/* h_in -> device -> work -> h_out (or a device picture), then the frame's event. */
+static int s_enqueue(struct vhs_cuda_upscaler *u, struct s_frame *f, const struct s_devout *dst)
 {
 	int ret;
 
@@ -1616,7 +1642,9 @@ static int s_enqueue(struct vhs_cuda_upscaler *u, struct s_frame *f)
 		   "cudaMemcpyAsync");
 	if (!ret)
 		ret = u->m ? s_enqueue_model(u, f) : s_enqueue_lanczos(u, f);
-	if (!ret)
+	if (!ret && dst)
+		ret = s_to_device(u, f, dst);
+	else if (!ret)
 		ret = s_ck(u, cudaMemcpyAsync(f->h_out, f->d_out, u->pout.size, cudaMemcpyDeviceToHost,
 					      f->stream), "cudaMemcpyAsync");
 	if (!ret)
@@ -1663,7 +1691,8 @@ static int s_finish_oldest(struct vhs_cuda_upscaler *u)
 	ret = s_ck(u, cudaEventSynchronize(f->done), "cudaEventSynchronize");
 	if (ret)
 		return ret;
-	s_unpack(&u->pout, f->h_out, &e->out);
+	if (!e->device)
+		s_unpack(&u->pout, f->h_out, &e->out);
 	e->frame = -1;
 	u->busy--;
 	return 0;
@@ -1799,8 +1828,8 @@ static int s_check_picture(struct vhs_cuda_upscaler *u, const struct vhs_picture
 	return -EINVAL;
 }
 
-extern "C" int vhs_cuda_submit(struct vhs_cuda_upscaler *u, const struct vhs_picture *in,
-			       struct vhs_picture *out, uint64_t tag)
+static int s_submit(struct vhs_cuda_upscaler *u, const struct vhs_picture *in,
+		    const struct vhs_picture *out, const struct s_devout *dst, uint64_t tag)
 {
 	const struct vhs_upscale_spec *s = u->spec;
 	struct s_entry *e;
@@ -1816,17 +1845,33 @@ extern "C" int vhs_cuda_submit(struct vhs_cuda_upscaler *u, const struct vhs_pic
 	if (ret)
 		return ret;
 	s_pack(&u->pin, in, u->frames[u->next].h_in);
-	ret = s_enqueue(u, &u->frames[u->next]);
+	ret = s_enqueue(u, &u->frames[u->next], dst);
 	if (ret)
 		return ret;
 	e = &u->q[(u->q_head + u->q_len) % u->q_cap];
 	e->tag = tag;
 	e->out = *out;
+	e->device = dst != NULL;
 	e->frame = u->next;
 	u->q_len++;
 	u->busy++;
 	u->next = (u->next + 1) % u->in_flight;
 	return 0;
+}
+
+extern "C" int vhs_cuda_submit(struct vhs_cuda_upscaler *u, const struct vhs_picture *in,
+			       struct vhs_picture *out, uint64_t tag)
+{
+	return s_submit(u, in, out, NULL, tag);
+}
+
+extern "C" int vhs_cuda_submit_device(struct vhs_cuda_upscaler *u, const struct vhs_picture *in,
+				      const struct vhs_picture *out, void *wait_event,
+				      void *done_event, uint64_t tag)
+{
+	struct s_devout dst = { out, (cudaEvent_t)wait_event, (cudaEvent_t)done_event };
+
+	return s_submit(u, in, out, &dst, tag);
 }
 
 extern "C" int vhs_cuda_collect(struct vhs_cuda_upscaler *u, uint64_t *tag, int wait)

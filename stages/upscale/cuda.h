@@ -47,6 +47,14 @@ int vhs_cuda_open(struct vhs_cuda_upscaler **out, const struct vhs_upscale_spec 
 int vhs_cuda_submit(struct vhs_cuda_upscaler *u, const struct vhs_picture *in,
 		    struct vhs_picture *out, uint64_t tag);
 
+/* As vhs_cuda_submit(), but out's planes are device memory (a GPU edge's buffer,
+ * shm/devpool.h) and the frame never comes down: the output is copied there on the device
+ * after the frame's stream has waited for wait_event (NULL: none), then done_event is
+ * recorded (NULL: none). Events are cudaEvent_t. */
+int vhs_cuda_submit_device(struct vhs_cuda_upscaler *u, const struct vhs_picture *in,
+			   const struct vhs_picture *out, void *wait_event, void *done_event,
+			   uint64_t tag);
+
 /* The oldest queued frame: with wait, blocks until it is done; without, returns 0 at once
  * if it is not. Returns 1 with *tag set, 0 when nothing is (ready), or -EIO. */
 int vhs_cuda_collect(struct vhs_cuda_upscaler *u, uint64_t *tag, int wait);

@@ -40,6 +40,19 @@ int vhs_cuda_submit(struct vhs_cuda_upscaler *u, const struct vhs_picture *in,
 	return -ENODEV;
 }
 
+int vhs_cuda_submit_device(struct vhs_cuda_upscaler *u, const struct vhs_picture *in,
+			   const struct vhs_picture *out, void *wait_event, void *done_event,
+			   uint64_t tag)
+{
+	(void)u;
+	(void)in;
+	(void)out;
+	(void)wait_event;
+	(void)done_event;
+	(void)tag;
+	return -ENODEV;
+}
+
 int vhs_cuda_collect(struct vhs_cuda_upscaler *u, uint64_t *tag, int wait)
 {
 	(void)u;

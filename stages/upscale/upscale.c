@@ -14,6 +14,11 @@
  * `backend = "auto"` takes the GPU when there is one; without one, lanczos and bicubic
  * use libswscale and the models run on the CPU with a warning about speed.
  *
+ * GPU edge: when the upscaler runs on CUDA and `[run] gpu_edges` is "auto", the output
+ * edge is declared in device memory (proto.h: memory = CUDA) and each frame is written
+ * into the slot's device buffer on the GPU (shm/devpool.h), never coming down here; the
+ * encode stage downloads it once. With "off", frames come down into host slots.
+ *
  * Input formats the upscaler has no name for (packed RGB, NV12, ...) are repacked first
  * into their planar equivalent by libswscale (lossless); builds without FFmpeg
  * (make FFMPEG=0: the GPU machines) take planar formats only.
@@ -64,7 +69,7 @@ struct upscale {
 };
 
 struct settings {
-	char backend[16], model[32], pix_fmt[32], precision[16];
+	char backend[16], model[32], pix_fmt[32], precision[16], gpu_edges[8];
 	long long width, height, scale, threads;
 };
 
@@ -78,6 +83,8 @@ static void s_settings(struct vhs_ctx *ctx, struct settings *s)
 		snprintf(s->pix_fmt, sizeof(s->pix_fmt), "yuv420p");
 	if (vhs_setting(ctx, "upscale.precision", s->precision, sizeof(s->precision)) < 0)
 		snprintf(s->precision, sizeof(s->precision), "fp16");
+	if (vhs_setting(ctx, "run.gpu_edges", s->gpu_edges, sizeof(s->gpu_edges)) < 0)
+		snprintf(s->gpu_edges, sizeof(s->gpu_edges), "auto");
 	s->width = vhs_setting_int(ctx, "upscale.width", 0);
 	s->height = vhs_setting_int(ctx, "upscale.height", 0);
 	s->scale = vhs_setting_int(ctx, "upscale.scale", 2);
@@ -227,6 +234,8 @@ static int s_upscaler_init(struct vhs_ctx *ctx, const struct settings *s)
 		if (!(u->fifo[i].repacked = malloc(u->repack_bytes)))
 			return -ENOMEM;
 	s_output_format(u, in);
+	if (vhs_upscaler_on_device(u->up) && !strcmp(s->gpu_edges, "auto"))
+		u->fmt.memory = VHS_MEMORY_CUDA;
 	vhs_set_outputs(ctx, 1, &u->fmt);
 	return 0;
 }
@@ -294,6 +303,7 @@ static int s_video(struct vhs_ctx *ctx, const struct vhs_frame *f, uint8_t *data
 	struct upscale *u = vhs_priv(ctx);
 	struct vhs_picture in = { .fmt = u->in_fmt, .width = f->width, .height = f->height };
 	struct vhs_picture out = { 0 };
+	struct vhs_devbuf dev;
 	struct pending *p;
 	uint8_t *slot;
 	int ret;
@@ -321,6 +331,10 @@ static int s_video(struct vhs_ctx *ctx, const struct vhs_frame *f, uint8_t *data
 	snprintf(p->out.fmt, sizeof(p->out.fmt), "%s", u->fmt.fmt);
 	out.fmt = vhs_upscaler_out_fmt(u->up);
 	vhs_upscaler_out_size(u->up, &out.width, &out.height);
+	if (u->fmt.memory == VHS_MEMORY_CUDA && (ret = vhs_output_device(ctx, 0, p->out.slot, &dev)))
+		return ret;
+	if (u->fmt.memory == VHS_MEMORY_CUDA)
+		slot = dev.ptr; /* a device address: only the GPU writes there */
 	for (int i = 0; i < 4; i++) {
 		in.data[i] = f->linesize[i] ? data + f->offset[i] : NULL;
 		in.linesize[i] = f->linesize[i];
@@ -333,7 +347,10 @@ static int s_video(struct vhs_ctx *ctx, const struct vhs_frame *f, uint8_t *data
 	if (p->repacked)
 		s_repack(u, f, data, p, &in);
 #endif
-	ret = vhs_upscaler_submit(u->up, &in, &out, u->submitted);
+	if (u->fmt.memory == VHS_MEMORY_CUDA)
+		ret = vhs_upscaler_submit_device(u->up, &in, &out, dev.drained, dev.filled, u->submitted);
+	else
+		ret = vhs_upscaler_submit(u->up, &in, &out, u->submitted);
 	if (ret)
 		return vhs_fail(ctx, VHS_ERR_INTERNAL, "%s", vhs_upscaler_error(u->up));
 	u->submitted++;

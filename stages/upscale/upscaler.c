@@ -237,9 +237,12 @@ static void s_cpu_frame(struct vhs_upscaler *u, const struct vhs_picture *in, st
 	vhs_color_from_rgb(&s->out, s->resize ? u->rgb_out : u->rgb_net, range, out);
 }
 
-int vhs_upscaler_submit(struct vhs_upscaler *u, const struct vhs_picture *in,
-			struct vhs_picture *out, uint64_t tag)
+/* A frame to the backend; wait/done != NULL or device: out is in device memory. */
+static int s_submit(struct vhs_upscaler *u, const struct vhs_picture *in, struct vhs_picture *out,
+		    int device, void *wait, void *done, uint64_t tag)
 {
+	if (device && !u->cuda)
+		return s_err(u, -EINVAL, "device output needs the cuda backend");
 	if (in->width != u->spec.in_w || in->height != u->spec.in_h || in->fmt != u->spec.in_fmt) {
 		return s_err(u, -EINVAL, "frame %dx%d %s: the stream is %dx%d %s", in->width, in->height,
 			     in->fmt->name, u->spec.in_w, u->spec.in_h, u->spec.in_fmt->name);
@@ -248,7 +251,8 @@ int vhs_upscaler_submit(struct vhs_upscaler *u, const struct vhs_picture *in,
 		return s_err(u, -EBUSY, "submit with %d frames queued: collect first", u->queued);
 	}
 	if (u->cuda) {
-		int ret = vhs_cuda_submit(u->cuda, in, out, tag);
+		int ret = device ? vhs_cuda_submit_device(u->cuda, in, out, wait, done, tag)
+				 : vhs_cuda_submit(u->cuda, in, out, tag);
 
 		if (ret)
 			return s_err(u, ret, "%s", vhs_cuda_error(u->cuda));
@@ -258,6 +262,23 @@ int vhs_upscaler_submit(struct vhs_upscaler *u, const struct vhs_picture *in,
 	}
 	u->queued++;
 	return 0;
+}
+
+int vhs_upscaler_submit(struct vhs_upscaler *u, const struct vhs_picture *in,
+			struct vhs_picture *out, uint64_t tag)
+{
+	return s_submit(u, in, out, 0, NULL, NULL, tag);
+}
+
+int vhs_upscaler_submit_device(struct vhs_upscaler *u, const struct vhs_picture *in,
+			       struct vhs_picture *out, void *wait_event, void *done_event, uint64_t tag)
+{
+	return s_submit(u, in, out, 1, wait_event, done_event, tag);
+}
+
+int vhs_upscaler_on_device(const struct vhs_upscaler *u)
+{
+	return u->cuda != NULL;
 }
 
 int vhs_upscaler_collect(struct vhs_upscaler *u, uint64_t *tag, int wait)

@@ -64,6 +64,15 @@ double vhs_upscaler_flops(const struct vhs_upscaler *u);
 int vhs_upscaler_submit(struct vhs_upscaler *u, const struct vhs_picture *in,
 			struct vhs_picture *out, uint64_t tag);
 
+/* 1 when the backend runs on a GPU, so frames can stay there (vhs_upscaler_submit_device). */
+int vhs_upscaler_on_device(const struct vhs_upscaler *u);
+
+/* As submit, but out's planes are device memory (a GPU edge's buffer, shm/devpool.h): the
+ * output is written there after the GPU has waited for wait_event and done_event is
+ * recorded after (cudaEvent_t, NULL: none). cuda backend only (-EINVAL otherwise). */
+int vhs_upscaler_submit_device(struct vhs_upscaler *u, const struct vhs_picture *in,
+			       struct vhs_picture *out, void *wait_event, void *done_event, uint64_t tag);
+
 /* The oldest queued frame, when done (wait: block until it is). Returns 1 with *tag set,
  * 0 when none is queued (or, without wait, none is done yet), or a negative errno. */
 int vhs_upscaler_collect(struct vhs_upscaler *u, uint64_t *tag, int wait);

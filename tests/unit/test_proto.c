@@ -40,7 +40,7 @@
  * states 127 B for FRAME and 117 B for AUDIO, but its own field lists add up to 115 and
  * 109: the totals in the comment are wrong, the field lists (and the code) agree. */
 #define HDR 4
-#define STREAM_FMT_BODY (1 + 16 + 4 * 4 + 8 + 4 * 2 + 4 * 2 + 4 * 2 + 6 + 8 + 4) /* 83 */
+#define STREAM_FMT_BODY (1 + 16 + 4 * 4 + 8 + 4 * 2 + 4 * 2 + 4 * 2 + 6 + 8 + 4 + 1) /* 84 */
 #define HELLO_BODY (16 + 4 + 2)                                                  /* 22 */
 #define FORMAT_BODY (1 + 2 * STREAM_FMT_BODY)                                    /* 167 */
 #define ATTACH_BODY (1 + 1 + 4 * 48 + 2)                                         /* 196 */
@@ -52,7 +52,7 @@
 #define ERROR_BODY (1 + 240)                                                     /* 241 */
 #define SEGMENT_BODY (1 + 1 + 1 + 4 + 8 + 8 + 4 * 2 + 8 + 8 + 8)                /* 55 */
 
-_Static_assert(STREAM_FMT_BODY == 83, "STREAM_FMT field list sums to 83");
+_Static_assert(STREAM_FMT_BODY == 84, "STREAM_FMT field list sums to 84");
 _Static_assert(FRAME_BODY == 115, "FRAME field list sums to 115");
 _Static_assert(AUDIO_BODY == 109, "AUDIO field list sums to 109");
 _Static_assert(SEGMENT_BODY == 55, "SEGMENT field list sums to 55");
@@ -97,6 +97,7 @@ static void s_video_fmt(struct vhs_stream_fmt *f)
 	f->field_order = 2;
 	f->duration_us = -1;
 	f->slot_size = 0xFEDCBA98u;
+	f->memory = VHS_MEMORY_CUDA;
 	f->channel_layout = 0x8000000000000001ULL;
 }
 
@@ -244,6 +245,9 @@ static void s_sample(struct vhs_msg *m, uint8_t type)
 		s->bytes = UINT64_MAX;
 		break;
 	}
+	case VHS_MSG_DETACHED:
+		m->u.detached.port = 1;
+		break;
 	default: /* READY, DONE, STOP, DRAIN */
 		break;
 	}
@@ -264,6 +268,7 @@ static size_t s_expected_len(uint8_t type)
 	case VHS_MSG_STATS: return HDR + STATS_BODY;
 	case VHS_MSG_ERROR: return HDR + ERROR_BODY;
 	case VHS_MSG_SEGMENT: return HDR + SEGMENT_BODY;
+	case VHS_MSG_DETACHED: return HDR + 1;
 	default: return HDR; /* READY, DONE, STOP, DRAIN */
 	}
 }
@@ -582,6 +587,7 @@ static void w_stream_fmt(struct wr *w, const struct vhs_stream_fmt *f)
 	w_int(w, f->field_order, 1);
 	w_int(w, (uint64_t)f->duration_us, 8);
 	w_int(w, f->slot_size, 4);
+	w_int(w, f->memory, 1);
 }
 
 static void w_frame(struct wr *w, const struct vhs_frame *f)
@@ -714,6 +720,9 @@ static size_t w_record(const struct vhs_msg *m, uint8_t *buf)
 	case VHS_MSG_SEGMENT:
 		w_segment(&w, &m->u.segment);
 		break;
+	case VHS_MSG_DETACHED:
+		w_int(&w, m->u.detached.port, 1);
+		break;
 	case VHS_MSG_READY:
 	case VHS_MSG_DONE:
 	case VHS_MSG_STOP:
@@ -748,7 +757,8 @@ Test(proto, type_names)
 {
 	static const char *const want[] = { "?", "HELLO", "CONFIG", "FORMAT", "ATTACH", "READY",
 					    "GRANT", "FRAME", "AUDIO", "RELEASE", "EOS", "STATS",
-					    "ERROR", "DONE", "STOP", "SEGMENT", "DRAIN" };
+					    "ERROR", "DONE", "STOP", "SEGMENT", "DRAIN",
+					    "DETACHED" };
 
 	cr_assert_eq(sizeof(want) / sizeof(want[0]), (size_t)VHS_MSG_TYPE_END);
 	for (int t = 0; t < VHS_MSG_TYPE_END; t++)
@@ -1054,6 +1064,12 @@ Test(proto, refuses_stream_fmt_fields)
 	s_sample(&m, VHS_MSG_CONFIG);
 	m.u.config.inputs[1].sample_rate = -48000;
 	cr_assert_eq(s_unpack_msg(&m), -EPROTO, "negative sample rate");
+	s_sample(&m, VHS_MSG_FORMAT);
+	m.u.format.outputs[0].memory = VHS_MEMORY_CUDA + 1;
+	cr_assert_eq(s_unpack_msg(&m), -EPROTO, "memory 2");
+	s_sample(&m, VHS_MSG_FORMAT);
+	m.u.format.outputs[1].memory = VHS_MEMORY_CUDA;
+	cr_assert_eq(s_unpack_msg(&m), -EPROTO, "audio on the GPU");
 }
 
 Test(proto, refuses_error_class)
@@ -1305,6 +1321,16 @@ Test(proto, drain_is_a_bare_header)
 	cr_assert_eq(m.type, VHS_MSG_DRAIN);
 	cr_assert_str_eq(vhs_proto_type_name(VHS_MSG_DRAIN), "DRAIN");
 	cr_assert_eq(vhs_proto_unpack(&m, buf, sizeof(want) + 1), -EPROTO, "DRAIN with a body byte");
+}
+
+Test(proto, detached_port_is_checked)
+{
+	struct vhs_msg m;
+
+	s_sample(&m, VHS_MSG_DETACHED);
+	cr_assert_eq(s_unpack_msg(&m), 0);
+	m.u.detached.port = VHS_MAX_PORTS;
+	cr_assert_eq(s_unpack_msg(&m), -EPROTO, "DETACHED port out of range");
 }
 
 Test(proto, pack_enospc)

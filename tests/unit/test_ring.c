@@ -132,7 +132,7 @@ Test(ring, create_open_close_unlink)
 	memcpy(&u32, a.base + 8, 4);
 	cr_assert_eq(u32, 4, "slot_count");
 	memcpy(&u32, a.base + 12, 4);
-	cr_assert_eq(u32, 0, "reserved");
+	cr_assert_eq(u32, 0, "flags");
 	memcpy(&u64, a.base + 16, 8);
 	cr_assert_eq(u64, 1024, "slot_size");
 	memcpy(&u64, a.base + 24, 8);
@@ -196,6 +196,29 @@ Test(ring, format_text)
 	cr_assert_eq(r.base[64], 0, "no spill past the header");
 	vhs_ring_close(&r);
 	cr_assert_eq(vhs_ring_unlink(name2), 0);
+}
+
+/* A GPU edge's flag travels in the header; flags this version does not know are refused. */
+Test(ring, device_flag)
+{
+	char name[64];
+	struct vhs_ring r, o;
+	uint32_t u32;
+
+	s_name(name, "device");
+	cr_assert_eq(vhs_ring_create(&r, name, 2, 256, "cuda rgb24 64x48"), 0);
+	cr_assert_eq(r.flags, 0);
+	vhs_ring_set_flags(&r, VHS_RING_DEVICE);
+	memcpy(&u32, r.base + 12, 4);
+	cr_assert_eq(u32, VHS_RING_DEVICE, "flags at byte 12");
+	cr_assert_eq(vhs_ring_open(&o, name), 0);
+	cr_assert_eq(o.flags, VHS_RING_DEVICE);
+	vhs_ring_close(&o);
+	u32 = VHS_RING_DEVICE | 0x2;
+	memcpy(r.base + 12, &u32, 4);
+	cr_assert_eq(vhs_ring_open(&o, name), -EPROTO, "unknown flag");
+	vhs_ring_close(&r);
+	cr_assert_eq(vhs_ring_unlink(name), 0);
 }
 
 Test(ring, create_bad_arguments)
