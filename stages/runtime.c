@@ -544,6 +544,15 @@ uint8_t *vhs_input_slot(struct vhs_ctx *ctx, int port, uint32_t slot)
 	return in->pool ? in->mirror[slot] : vhs_ring_slot(&in->ring, slot);
 }
 
+int vhs_input_memory(struct vhs_ctx *ctx, int port, void **base, size_t *bytes)
+{
+	if (port < 0 || port >= ctx->n_in || !ctx->in[port].ring.base || ctx->in[port].pool)
+		return -EINVAL;
+	*base = ctx->in[port].ring.base;
+	*bytes = ctx->in[port].ring.map_size;
+	return 0;
+}
+
 /* GPU edge input: the frame into its slot's page-locked mirror, the edge's one copy. */
 static int s_download(struct vhs_ctx *ctx, int port, const struct vhs_frame *f)
 {

@@ -115,6 +115,10 @@ void vhs_release(struct vhs_ctx *ctx, int port, uint32_t slot);
 /* Address of an input slot's data (for stages that keep slot numbers around). */
 uint8_t *vhs_input_slot(struct vhs_ctx *ctx, int port, uint32_t slot);
 
+/* The whole mapping of a host input ring (every slot it can give), for a stage that pins
+ * it once to upload from it directly. -EINVAL on a GPU edge or before attach. */
+int vhs_input_memory(struct vhs_ctx *ctx, int port, void **base, size_t *bytes);
+
 /* Accounting of copies into slots (one memcpy per frame per edge is the budget). */
 void vhs_count_copy(struct vhs_ctx *ctx, uint64_t bytes);
 

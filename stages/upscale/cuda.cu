@@ -196,6 +196,8 @@ struct vhs_cuda_upscaler {
 	int busy;                         /* frames on the device (the newest queue entries) */
 	struct s_entry *q;                /* queue ring: [q_cap], oldest at q_head */
 	int q_cap, q_head, q_len;
+	uint8_t *reg;                     /* page-locked caller memory (vhs_cuda_register_input) */
+	size_t reg_bytes;
 };
 
 /* ---- device helpers ------------------------------------------------------------------- */
@@ -1633,13 +1635,46 @@ static int s_to_device(struct vhs_cuda_upscaler *u, struct s_frame *f, const str
 	return ret;
 }
 
-/* h_in -> device -> work -> h_out (or a device picture), then the frame's event. */
-static int s_enqueue(struct vhs_cuda_upscaler *u, struct s_frame *f, const struct s_devout *dst)
+/* 1 when every plane of pic lies in the registered (page-locked) caller memory. */
+static int s_registered(const struct vhs_cuda_upscaler *u, const struct vhs_picture *pic)
+{
+	for (int p = 0; p < u->pin.n; p++) {
+		const uint8_t *a = pic->data[p];
+		size_t end = (size_t)pic->linesize[p] * (u->pin.h[p] - 1) + (size_t)u->pin.w[p] * u->pin.bytes;
+
+		if (!u->reg || pic->linesize[p] <= 0 || a < u->reg || (size_t)(a - u->reg) > u->reg_bytes ||
+		    end > u->reg_bytes - (size_t)(a - u->reg))
+			return 0;
+	}
+	return 1;
+}
+
+/* The input up: straight from registered caller memory (direct), else from h_in. */
+static int s_upload(struct vhs_cuda_upscaler *u, struct s_frame *f, const struct vhs_picture *direct)
+{
+	const struct s_planes *pl = &u->pin;
+	int ret = 0;
+
+	if (!direct)
+		return s_ck(u, cudaMemcpyAsync(f->d_in, f->h_in, pl->size, cudaMemcpyHostToDevice, f->stream),
+			    "cudaMemcpyAsync");
+	for (int p = 0; p < pl->n && !ret; p++) {
+		size_t row = (size_t)pl->w[p] * pl->bytes;
+
+		ret = s_ck(u, cudaMemcpy2DAsync(f->d_in + pl->off[p], row, direct->data[p],
+						(size_t)direct->linesize[p], row, (size_t)pl->h[p],
+						cudaMemcpyHostToDevice, f->stream), "cudaMemcpy2DAsync");
+	}
+	return ret;
+}
+
+/* input -> device -> work -> h_out (or a device picture), then the frame's event. */
+static int s_enqueue(struct vhs_cuda_upscaler *u, struct s_frame *f, const struct vhs_picture *direct,
+		     const struct s_devout *dst)
 {
 	int ret;
 
-	ret = s_ck(u, cudaMemcpyAsync(f->d_in, f->h_in, u->pin.size, cudaMemcpyHostToDevice, f->stream),
-		   "cudaMemcpyAsync");
+	ret = s_upload(u, f, direct);
 	if (!ret)
 		ret = u->m ? s_enqueue_model(u, f) : s_enqueue_lanczos(u, f);
 	if (!ret && dst)
@@ -1833,7 +1868,7 @@ static int s_submit(struct vhs_cuda_upscaler *u, const struct vhs_picture *in,
 {
 	const struct vhs_upscale_spec *s = u->spec;
 	struct s_entry *e;
-	int ret;
+	int ret, direct;
 
 	ret = s_check_picture(u, in, s->in_fmt, s->in_w, s->in_h, "input");
 	if (!ret)
@@ -1844,8 +1879,10 @@ static int s_submit(struct vhs_cuda_upscaler *u, const struct vhs_picture *in,
 		ret = s_finish_oldest(u);
 	if (ret)
 		return ret;
-	s_pack(&u->pin, in, u->frames[u->next].h_in);
-	ret = s_enqueue(u, &u->frames[u->next], dst);
+	direct = s_registered(u, in);
+	if (!direct)
+		s_pack(&u->pin, in, u->frames[u->next].h_in);
+	ret = s_enqueue(u, &u->frames[u->next], direct ? in : NULL, dst);
 	if (ret)
 		return ret;
 	e = &u->q[(u->q_head + u->q_len) % u->q_cap];
@@ -1940,12 +1977,28 @@ extern "C" const char *vhs_cuda_error(const struct vhs_cuda_upscaler *u)
 	return u->err;
 }
 
+extern "C" int vhs_cuda_register_input(struct vhs_cuda_upscaler *u, void *base, size_t bytes)
+{
+	int ret;
+
+	if (u->reg)
+		return s_fail(u, -EBUSY, "an input range is registered already");
+	ret = s_ck(u, cudaHostRegister(base, bytes, cudaHostRegisterDefault), "cudaHostRegister");
+	if (ret)
+		return ret;
+	u->reg = (uint8_t *)base;
+	u->reg_bytes = bytes;
+	return 0;
+}
+
 extern "C" void vhs_cuda_close(struct vhs_cuda_upscaler *u)
 {
 	if (!u)
 		return;
 	for (int i = 0; u->frames && i < u->in_flight; i++)
 		s_frame_close(u, &u->frames[i]);
+	if (u->reg)
+		cudaHostUnregister(u->reg);
 	free(u->frames);
 	free(u->q);
 	for (int i = 0; u->layers && i < u->n_layers; i++) {

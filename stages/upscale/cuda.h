@@ -39,7 +39,8 @@ struct vhs_cuda_upscaler;
 int vhs_cuda_open(struct vhs_cuda_upscaler **out, const struct vhs_upscale_spec *spec,
 		  enum vhs_cuda_precision precision, int in_flight, char *err, size_t errlen);
 
-/* Queues one frame: in is read before this returns; out's planes are written by the time
+/* Queues one frame: in is read before this returns (unless it lies in registered memory,
+ * vhs_cuda_register_input); out's planes are written by the time
  * vhs_cuda_collect() returns this frame's tag. Blocks while in_flight frames are queued on
  * the device: it then waits for the oldest of them and writes its output (that frame stays
  * queued, done, until collected). Returns 0, -EIO, or -EINVAL (a picture not of the spec's
@@ -54,6 +55,12 @@ int vhs_cuda_submit(struct vhs_cuda_upscaler *u, const struct vhs_picture *in,
 int vhs_cuda_submit_device(struct vhs_cuda_upscaler *u, const struct vhs_picture *in,
 			   const struct vhs_picture *out, void *wait_event, void *done_event,
 			   uint64_t tag);
+
+/* Pins [base, base + bytes) of the caller's memory (cudaHostRegister): input pictures
+ * lying wholly inside it are then uploaded straight from there, one DMA per plane with no
+ * staging copy, and asynchronously: such a picture must stay untouched until its frame is
+ * collected. One range per upscaler. Returns 0 or -EIO / -EBUSY. */
+int vhs_cuda_register_input(struct vhs_cuda_upscaler *u, void *base, size_t bytes);
 
 /* The oldest queued frame: with wait, blocks until it is done; without, returns 0 at once
  * if it is not. Returns 1 with *tag set, 0 when nothing is (ready), or -EIO. */

@@ -53,6 +53,14 @@ int vhs_cuda_submit_device(struct vhs_cuda_upscaler *u, const struct vhs_picture
 	return -ENODEV;
 }
 
+int vhs_cuda_register_input(struct vhs_cuda_upscaler *u, void *base, size_t bytes)
+{
+	(void)u;
+	(void)base;
+	(void)bytes;
+	return -ENODEV;
+}
+
 int vhs_cuda_collect(struct vhs_cuda_upscaler *u, uint64_t *tag, int wait)
 {
 	(void)u;

@@ -63,6 +63,7 @@ struct upscale {
 	uint32_t offset[4];             /* output slot layout */
 	int32_t linesize[4];
 	size_t repack_bytes;            /* size of one repacked input, 0 when no repack */
+	int pinned;                     /* the input ring's pinning was tried (uploaded once) */
 	struct pending *fifo;           /* [capacity]: frames submitted, oldest at head */
 	int capacity, head, n;
 	uint64_t submitted, collected;  /* tags: the FIFO's sequence numbers */
@@ -279,6 +280,20 @@ static int s_emit(struct vhs_ctx *ctx, struct upscale *u, uint64_t tag)
 	return vhs_send_video(ctx, &p->out);
 }
 
+/* On a GPU, frames go up straight from the input ring's slots (page-locked once here),
+ * the edge's one copy; input slots are held until their frame is collected anyway. If
+ * the pinning fails, frames go through the upscaler's staging buffers: slower, same bits. */
+static void s_pin_input(struct vhs_ctx *ctx, struct upscale *u)
+{
+	void *base;
+	size_t bytes;
+
+	if (vhs_upscaler_on_device(u->up) && !vhs_input_memory(ctx, 0, &base, &bytes) &&
+	    vhs_upscaler_register_input(u->up, base, bytes))
+		vhs_warn(ctx, "input ring not page-locked (%s); staging copies instead",
+			 vhs_upscaler_error(u->up));
+}
+
 /* Collects done frames: all of them (wait) or those already done. */
 static int s_drain(struct vhs_ctx *ctx, struct upscale *u, int wait)
 {
@@ -312,6 +327,8 @@ static int s_video(struct vhs_ctx *ctx, const struct vhs_frame *f, uint8_t *data
 	if (u->swscale)
 		return vhs_filter_stage_video(ctx, f, data);
 #endif
+	if (!u->pinned++)
+		s_pin_input(ctx, u);
 	if (u->n == u->capacity && (ret = s_drain(ctx, u, 1)))
 		return ret;
 	p = &u->fifo[(u->head + u->n) % u->capacity];

@@ -276,6 +276,16 @@ int vhs_upscaler_submit_device(struct vhs_upscaler *u, const struct vhs_picture 
 	return s_submit(u, in, out, 1, wait_event, done_event, tag);
 }
 
+int vhs_upscaler_register_input(struct vhs_upscaler *u, void *base, size_t bytes)
+{
+	int ret;
+
+	if (!u->cuda)
+		return 0; /* the CPU reads the caller's memory in place already */
+	ret = vhs_cuda_register_input(u->cuda, base, bytes);
+	return ret ? s_err(u, ret, "%s", vhs_cuda_error(u->cuda)) : 0;
+}
+
 int vhs_upscaler_on_device(const struct vhs_upscaler *u)
 {
 	return u->cuda != NULL;

@@ -64,6 +64,12 @@ double vhs_upscaler_flops(const struct vhs_upscaler *u);
 int vhs_upscaler_submit(struct vhs_upscaler *u, const struct vhs_picture *in,
 			struct vhs_picture *out, uint64_t tag);
 
+/* Input in [base, base + bytes) (a ring's mapping) goes up to the GPU straight from there,
+ * with no staging copy (cuda backend; the CPU reads it in place anyway). Pictures inside
+ * it are then read after submit returns: they must stay untouched until collected.
+ * Returns 0 or a negative errno (the caller may go on without it). */
+int vhs_upscaler_register_input(struct vhs_upscaler *u, void *base, size_t bytes);
+
 /* 1 when the backend runs on a GPU, so frames can stay there (vhs_upscaler_submit_device). */
 int vhs_upscaler_on_device(const struct vhs_upscaler *u);
 
