@@ -8,10 +8,12 @@
 #   make bench-crash, make bench-tempfile   issue 3: segments, crash recovery, temp writer
 #   make bench-workers  issue 4: worker pools, auto workers, memory
 #   make models     fetch the ESRGAN models from npm into models/ (git-ignored)
-#   make test-gpu   the GPU tests (CUDA against the CPU reference); says why it skips
 #   make bench-upscale  issue 5: upscaler speed (CPU here, CUDA where there is a GPU)
-#   make FFMPEG=0   build only what needs no FFmpeg (orchestrator, proto, shm, the upscaler
-#                   library, its tool vhs-upscale (y4m in and out) and their tests)
+#   make FFMPEG=0   build only what needs no FFmpeg: the orchestrator, the upscaler and its
+#                   tool vhs-upscale, and y4m stages (stages/y4m/): a whole pipeline, y4m in
+#                   and out, for the GPU machines (BUILD=dir builds beside the normal tree)
+#   make test-gpu   the GPU tests: CUDA against the CPU reference, the CUDA IPC pool between
+#                   two processes, the pipeline with GPU edges; each says why it skips
 #   make CUDA=0     no CUDA code even when nvcc is there; CUDA=1 insists on it
 #                   (default: CUDA when nvcc is found at $(NVCC))
 
@@ -26,7 +28,7 @@ $(error CUDA=1 but no nvcc: install the CUDA Toolkit or set NVCC=/path/to/nvcc)
 endif
 endif
 CC ?= cc
-BUILD := build
+BUILD ?= build
 BIN := $(BUILD)/bin
 
 PKGS_CORE := libzmq liburing
@@ -87,7 +89,10 @@ STAGES := decode preprocess upscale audio encode mux
 ifeq ($(FFMPEG),1)
 STAGE_BINS := $(STAGES:%=$(BIN)/vhs-stage-%)
 else
-STAGE_BINS := $(BIN)/vhs-stage-upscale
+# Without FFmpeg the decode, preprocess, encode and mux stages are the y4m ones
+# (stages/y4m/): y4m in, the upscaler, y4m out; there is no audio stage.
+Y4M_STAGES := decode preprocess encode mux
+STAGE_BINS := $(Y4M_STAGES:%=$(BIN)/vhs-stage-%) $(BIN)/vhs-stage-upscale
 endif
 
 UNIT_SRC := $(wildcard tests/unit/test_*.c)
@@ -131,9 +136,16 @@ $(BIN)/vhs-stage-upscale: $(BUILD)/obj/stages/upscale/upscale.o $(RUNTIME_OBJ) $
 	$(CC) $(CFLAGS) -o $@ $^ $(AV_LIBS) $(UPSCALE_LIBS) $(CORE_LIBS) $(DEVPOOL_LIBS)
 else
 $(BUILD)/obj/stages/upscale/upscale.o: CFLAGS += -DVHS_NO_FFMPEG
+$(BUILD)/obj/orchestrator/main.o: CFLAGS += -DVHS_NO_FFMPEG
 $(BIN)/vhs-stage-upscale: $(BUILD)/obj/stages/upscale/upscale.o $(RUNTIME_OBJ) $(UPSCALE_LIB) $(CORE_LIB)
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) -o $@ $^ $(UPSCALE_LIBS) $(CORE_LIBS) $(DEVPOOL_LIBS)
+endif
+
+ifneq ($(FFMPEG),1)
+$(Y4M_STAGES:%=$(BIN)/vhs-stage-%): $(BIN)/vhs-stage-%: $(BUILD)/obj/stages/y4m/%.o $(RUNTIME_OBJ) $(UPSCALE_LIB) $(CORE_LIB)
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -o $@ $^ $(CORE_LIBS) $(DEVPOOL_LIBS)
 endif
 
 $(BIN)/vhs-stage-%: $(BUILD)/obj/stages/%.o $(RUNTIME_OBJ) $(STAGE_LIB_OBJ) $(CORE_LIB)
@@ -155,6 +167,24 @@ GPU_TEST_BINS := $(GPU_TEST_SRC:tests/gpu/%.c=$(BUILD)/tests/gpu/%)
 $(BUILD)/tests/gpu/%: tests/gpu/%.c $(UPSCALE_LIB)
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) -o $@ $^ $(UPSCALE_LIBS)
+
+# The two-process test of the device pool (test_ipc_pool.c): its kernels (nvcc), and of the
+# core only the ring and the pool objects, so that it builds where libzmq and liburing are
+# missing (a GPU machine), as the rest of test-gpu does. Without CUDA it only says so.
+IPC_POOL_CORE := $(filter $(BUILD)/obj/shm/ring.o $(BUILD)/obj/shm/devpool%.o,$(CORE_OBJ))
+ifeq ($(CUDA),1)
+$(BUILD)/obj/tests/gpu/ipc_pool_kernels.o: tests/gpu/ipc_pool_kernels.cu tests/gpu/ipc_pool_kernels.h
+	@mkdir -p $(dir $@)
+	$(NVCC) $(NVCCFLAGS) -c -o $@ $<
+
+$(BUILD)/tests/gpu/test_ipc_pool: tests/gpu/test_ipc_pool.c $(BUILD)/obj/tests/gpu/ipc_pool_kernels.o $(IPC_POOL_CORE)
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -o $@ $^ $(DEVPOOL_LIBS) -lstdc++
+else
+$(BUILD)/tests/gpu/test_ipc_pool: tests/gpu/test_ipc_pool.c
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -DIPK_NO_CUDA -o $@ $<
+endif
 
 .PHONY: test-gpu models bench-upscale
 models:

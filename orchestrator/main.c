@@ -30,7 +30,15 @@
 #define MAX_SETS 64
 #define VERSION "0.1.0"
 
+/* Outputs the encode and mux stages can write: libavformat's containers, or without
+ * FFmpeg (make FFMPEG=0: stages/y4m/) a y4m file. */
+#ifdef VHS_NO_FFMPEG
+static const char *const s_containers[] = { ".y4m", NULL };
+#define CONTAINERS_HINT "use .y4m: this build has no FFmpeg"
+#else
 static const char *const s_containers[] = { ".mkv", ".mp4", ".mov", ".m4v", ".nut", NULL };
+#define CONTAINERS_HINT "use .mkv or .mp4"
+#endif
 
 static int s_error(int code, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
@@ -122,7 +130,7 @@ static int s_check_paths(const struct vhs_job *job)
 	for (int i = 0; s_containers[i]; i++)
 		known |= ext && !strcasecmp(ext, s_containers[i]);
 	if (!known)
-		return s_error(VHS_EXIT_OUTPUT, "output '%s': unsupported container '%s' (use .mkv or .mp4)",
+		return s_error(VHS_EXIT_OUTPUT, "output '%s': unsupported container '%s' (" CONTAINERS_HINT ")",
 			       job->output, ext ? ext : "(none)");
 	return 0;
 }

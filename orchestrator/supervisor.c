@@ -169,6 +169,7 @@ struct run {
 	uint64_t recovery_ns;         /* sum of crash -> first frame out again */
 	int recoveries;
 	uint64_t frames_redone;       /* frames that reached encode in segments a crash lost */
+	int gpu_edges;                /* GPU edges (CUDA IPC) of the last pipeline attempt */
 	struct kind_stats kstats[VHS_STAGE_KINDS]; /* last pipeline attempt's (mux: its own) */
 	bool announced;               /* the worker plan was printed */
 	int auto_workers[VHS_STAGE_KINDS]; /* workers = "auto": the counts chosen, 0 = not yet */
@@ -621,6 +622,7 @@ static int s_create_ring(struct run *r, struct edge *e)
 		return ret;
 	if (gpu)
 		vhs_ring_set_flags(&e->ring, VHS_RING_DEVICE);
+
 	e->owner = calloc(e->plan.slots, 1);
 	e->holder = malloc(e->plan.slots * sizeof(*e->holder));
 	if (!e->owner || !e->holder)
@@ -779,9 +781,11 @@ static int s_rings_up(struct run *r)
 	if (ret || r->aborting)
 		return ret;
 
+	r->gpu_edges = 0;
 	for (int i = 0; i < r->n_edges && !ret; i++) {
 		struct edge *e = &r->edges[i];
 
+		r->gpu_edges += e->fmt.memory == VHS_MEMORY_CUDA;
 		ret = s_create_ring(r, e);
 		if (ret) {
 			s_fail(r, VHS_EXIT_INTERNAL, "cannot create shared memory for %s (%u x %u bytes): %s",
@@ -1672,9 +1676,10 @@ static void s_print_stats(const struct run *r)
 			s->last_out_ns > s->first_in_ns && s->first_in_ns ? (s->last_out_ns - s->first_in_ns) / 1e9 : 0.0);
 	}
 	fprintf(stderr, "stats: run segments_made=%u segments_done=%zu segments_total=%u restarts=%d "
-		"recovery_ms=%.1f frames_redone=%llu\n", r->made, r->man.n_done, r->man.segments_total,
-		r->restarts_done, r->recoveries ? (double)r->recovery_ns / r->recoveries / 1e6 : 0.0,
-		(unsigned long long)r->frames_redone);
+		"recovery_ms=%.1f frames_redone=%llu gpu_edges=%d\n", r->made, r->man.n_done,
+		r->man.segments_total, r->restarts_done,
+		r->recoveries ? (double)r->recovery_ns / r->recoveries / 1e6 : 0.0,
+		(unsigned long long)r->frames_redone, r->gpu_edges);
 }
 
 /* ---- the work dir: finished segments and the manifest ---- */

@@ -277,6 +277,8 @@ static int s_emit(struct vhs_ctx *ctx, struct upscale *u, uint64_t tag)
 	u->head = (u->head + 1) % u->capacity;
 	u->n--;
 	vhs_release(ctx, 0, p->in_slot);
+	if (vhs_upscaler_on_device(u->up) && u->fmt.memory != VHS_MEMORY_CUDA)
+		vhs_count_copy(ctx, p->out.bytes); /* the GPU's frame, from staging into the slot */
 	return vhs_send_video(ctx, &p->out);
 }
 
