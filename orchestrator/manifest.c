@@ -13,7 +13,7 @@
 /* Settings that may differ between a run and its resume without changing the output. */
 static const char *const s_free_keys[] = { "stages.", "run.temp_dir=", "run.ring_slots=",
 					   "run.max_memory=", "run.restart_limit=",
-					   "run.restart_window=", NULL };
+					   "run.restart_window=", "run.gpu_edges=", NULL };
 
 uint64_t vhs_manifest_fingerprint(const char *settings)
 {

@@ -34,8 +34,9 @@
  *
  * Lifetime: importers close their handles (cudaIpcCloseMemHandle) before the exporter
  * frees the buffers, because freeing an exported buffer that is still open elsewhere is
- * undefined. The stage runtime does it so: an exporter that has sent DONE waits for the
- * orchestrator's STOP, which comes once every consumer process of the edge has exited.
+ * undefined. The stage runtime does it so: an exporter that has sent DONE (or was
+ * stopped) waits for the orchestrator's DETACHED record, which comes once every consumer
+ * process of the edge has exited.
  * When an exporter dies, the attempt ends (every stage stopped, importers close their
  * handles on the way out, rings removed); the next attempt makes new rings, a new
  * exporter exports new buffers, and the unfinished segments are replayed.
