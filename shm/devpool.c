@@ -95,8 +95,8 @@ static struct devslot_record *s_record(struct vhs_devpool *p, uint32_t slot)
 	return (struct devslot_record *)vhs_ring_slot(p->ring, slot);
 }
 
-/* Exporter: one cudaMalloc, two interprocess events, their handles into the record. */
-static int s_export(struct vhs_devpool *p, uint32_t slot, struct slot_state *s)
+/* One cudaMalloc and two interprocess events, their handles into rec; all or nothing. */
+static int s_export_buffer(struct vhs_devpool *p, struct slot_state *s, struct devslot_record *out)
 {
 	const unsigned flags = cudaEventInterprocess | cudaEventDisableTiming;
 	struct devslot_record rec = { .pid = (uint32_t)getpid(), .bytes = p->buf_bytes };
@@ -124,10 +124,42 @@ static int s_export(struct vhs_devpool *p, uint32_t slot, struct slot_state *s)
 		return ret;
 	}
 	rec.magic = VHS_DEVSLOT_MAGIC;
+	*out = rec;
+	return 0;
+}
+
+/* Exporter: slot's buffer made and exported, its record written into the ring. */
+static int s_export(struct vhs_devpool *p, uint32_t slot, struct slot_state *s)
+{
+	struct devslot_record rec;
+	int ret = s_export_buffer(p, s, &rec);
+
+	if (ret)
+		return ret;
 	memcpy(s_record(p, slot), &rec, sizeof(rec));
 	s->pid = rec.pid;
 	s->bytes = p->buf_bytes;
 	return 0;
+}
+
+int vhs_devpool_can_export(char *why, size_t len)
+{
+	struct vhs_devpool probe = { .buf_bytes = VHS_DEVPOOL_ALIGN };
+	struct devslot_record rec;
+	struct slot_state st = { 0 };
+	int ok;
+
+	if (!vhs_devpool_available(why, len))
+		return 0;
+	ok = !s_export_buffer(&probe, &st, &rec);
+	if (ok) {
+		cudaFree(st.ptr);
+		cudaEventDestroy(st.filled);
+		cudaEventDestroy(st.drained);
+	} else {
+		snprintf(why, len, "CUDA IPC unavailable: %s", probe.err);
+	}
+	return ok;
 }
 
 /* Importer: the record is another process's writing: copied out, then checked. */

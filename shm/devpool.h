@@ -70,6 +70,11 @@ struct vhs_devpool;
 /* 1 when this build has CUDA and a device is usable; why says otherwise. */
 int vhs_devpool_available(char *why, size_t len);
 
+/* 1 when this process can export a buffer and an event by CUDA IPC (some virtualised or
+ * sandboxed drivers cannot): one 2 MiB buffer and one event are made, exported and freed.
+ * 0 with a reason in why otherwise. */
+int vhs_devpool_can_export(char *why, size_t len);
+
 /* Joins the GPU edge whose ring is r (mapped, VHS_RING_DEVICE set) as its exporter
  * (exporter = 1: the producer side, buffers of buf_bytes, rounded up to 2 MiB) or as an
  * importer. Nothing is allocated or opened until a slot is first used. Returns 0,

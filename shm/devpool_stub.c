@@ -14,6 +14,12 @@ int vhs_devpool_available(char *why, size_t len)
 	return 0;
 }
 
+int vhs_devpool_can_export(char *why, size_t len)
+{
+	snprintf(why, len, "%s", s_why);
+	return 0;
+}
+
 int vhs_devpool_open(struct vhs_devpool **out, struct vhs_ring *r, int exporter, size_t buf_bytes,
 		     char *err, size_t errlen)
 {

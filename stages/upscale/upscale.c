@@ -235,8 +235,12 @@ static int s_upscaler_init(struct vhs_ctx *ctx, const struct settings *s)
 		if (!(u->fifo[i].repacked = malloc(u->repack_bytes)))
 			return -ENOMEM;
 	s_output_format(u, in);
-	if (vhs_upscaler_on_device(u->up) && !strcmp(s->gpu_edges, "auto"))
-		u->fmt.memory = VHS_MEMORY_CUDA;
+	if (vhs_upscaler_on_device(u->up) && !strcmp(s->gpu_edges, "auto")) {
+		if (vhs_devpool_can_export(err, sizeof(err)))
+			u->fmt.memory = VHS_MEMORY_CUDA;
+		else
+			vhs_warn(ctx, "frames come down to host memory: %s", err);
+	}
 	vhs_set_outputs(ctx, 1, &u->fmt);
 	return 0;
 }
