@@ -9,6 +9,7 @@
 #   make bench-workers  issue 4: worker pools, auto workers, memory
 #   make models     fetch the ESRGAN models from npm into models/ (git-ignored)
 #   make bench-upscale  issue 5: upscaler speed (CPU here, CUDA where there is a GPU)
+#   make bench-gpu-edges  issue 6: the upscale -> encode edge on the GPU against host memory
 #   make FFMPEG=0   build only what needs no FFmpeg: the orchestrator, the upscaler and its
 #                   tool vhs-upscale, and y4m stages (stages/y4m/): a whole pipeline, y4m in
 #                   and out, for the GPU machines (BUILD=dir builds beside the normal tree)
@@ -186,12 +187,28 @@ $(BUILD)/tests/gpu/test_ipc_pool: tests/gpu/test_ipc_pool.c
 	$(CC) $(CFLAGS) -DIPK_NO_CUDA -o $@ $<
 endif
 
-.PHONY: test-gpu models bench-upscale
+# gpu_meminfo: the device's free memory, for the tests that check for leaks.
+$(BUILD)/tests/gpu/gpu_meminfo: tests/gpu/meminfo.c $(IPC_POOL_CORE)
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) $(if $(filter 1,$(CUDA)),-DVHS_HAVE_CUDA -I$(CUDA_HOME)/include) -o $@ $^ $(DEVPOOL_LIBS)
+
+.PHONY: test-gpu gpu-tests models bench-upscale bench-gpu-edges
 models:
 	@tools/fetch-models.sh models
 
-test-gpu: $(GPU_TEST_BINS) $(BIN)/vhs-upscale
-	@tests/gpu/run.sh $(GPU_TEST_BINS)
+# The GPU test programs, built and not run (tools/gpu-bundle.sh takes them to a GPU machine).
+gpu-tests: $(GPU_TEST_BINS) $(BUILD)/tests/gpu/gpu_meminfo $(BIN)/vhs-upscale
+
+# CUDA against the CPU reference, the CUDA IPC pool between two processes, and the whole
+# pipeline with its upscale -> encode edge on the GPU (tests/gpu/test_pipeline.sh).
+test-gpu: gpu-tests all
+	@VHS_BIN_DIR=$(abspath $(BIN)) VHS_GPU_MEMINFO=$(abspath $(BUILD)/tests/gpu/gpu_meminfo) \
+		tests/gpu/run.sh $(GPU_TEST_BINS) tests/gpu/test_pipeline.sh
+
+# Issue 6: frames per second and host bytes per frame, GPU edge against host edge.
+bench-gpu-edges: gpu-tests all
+	@VHS_BIN_DIR=$(abspath $(BIN)) VHS_GPU_MEMINFO=$(abspath $(BUILD)/tests/gpu/gpu_meminfo) \
+		bench/gpu_edges.sh
 
 bench-upscale: $(BIN)/vhs-upscale $(BUILD)/bench/upscale_bench
 	@bench/upscale.sh

@@ -112,7 +112,8 @@ size_t vhs_devpool_bytes(const struct vhs_devpool *p);
 const char *vhs_devpool_error(const struct vhs_devpool *p);
 
 /* Importer: closes every handle it opened. Exporter: frees every buffer and event (its
- * importers must have closed theirs). Safe on NULL. */
+ * importers must have closed theirs). Callers first finish their own streams' work on the
+ * pool's buffers (close waits only for the exporter's last `filled`). Safe on NULL. */
 void vhs_devpool_close(struct vhs_devpool *p);
 
 #endif
