@@ -80,6 +80,8 @@ UPSCALE_OBJ += $(BUILD)/obj/stages/upscale/cuda.o
 UPSCALE_LIBS += -L$(CUDA_HOME)/lib64 -Wl,-rpath,$(CUDA_HOME)/lib64 -lcudart -lstdc++
 # Stage processes join GPU edges through the CUDA runtime (shm/devpool.c).
 $(BUILD)/obj/shm/devpool.o: CFLAGS += -I$(CUDA_HOME)/include
+# The encode stage feeds NVENC CUDA frames from a GPU edge (libavutil/hwcontext_cuda.h).
+$(BUILD)/obj/stages/encode.o: CFLAGS += -DVHS_HAVE_CUDA -I$(CUDA_HOME)/include
 DEVPOOL_LIBS := -L$(CUDA_HOME)/lib64 -Wl,-rpath,$(CUDA_HOME)/lib64 -lcudart
 else
 UPSCALE_OBJ += $(BUILD)/obj/stages/upscale/cuda_stub.o

@@ -35,7 +35,7 @@
 #include <string.h>
 #include <time.h>
 
-#include "cuda.h"
+#include "cuda_upscaler.h"
 #include "pixfmt.h"
 #include "upscaler.h"
 

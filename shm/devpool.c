@@ -270,30 +270,76 @@ int vhs_devpool_end_read(struct vhs_devpool *p, uint32_t slot, void *stream)
 	return s_record_event(p, slot, stream, 0);
 }
 
-int vhs_devpool_download(struct vhs_devpool *p, uint32_t slot, void *dst, size_t bytes)
+/* A consumer's read of slot, planes by planes (copy), between begin_read and end_read on
+ * the pool's own stream, waited for. */
+struct plane_copy {
+	int n;
+	size_t src_off[4], src_pitch[4], dst_pitch[4], row[4];
+	int rows[4];
+	void *dst[4];
+	enum cudaMemcpyKind kind;
+};
+
+static int s_read(struct vhs_devpool *p, uint32_t slot, const struct plane_copy *c)
 {
 	struct vhs_devbuf b;
 	int ret = vhs_devpool_buffer(p, slot, &b);
 
-	if (ret)
-		return ret;
-	if (bytes > b.bytes) {
-		snprintf(p->err, sizeof(p->err), "%zu bytes asked of a %zu-byte buffer", bytes, b.bytes);
-		return -EINVAL;
+	for (int i = 0; !ret && i < c->n; i++) {
+		size_t end = c->rows[i] < 1 ? 0 : c->src_pitch[i] * (size_t)(c->rows[i] - 1) + c->row[i];
+
+		if (c->rows[i] < 0 || c->src_off[i] > b.bytes || end > b.bytes - c->src_off[i]) {
+			snprintf(p->err, sizeof(p->err), "plane %d reaches past the %zu-byte buffer", i, b.bytes);
+			ret = -EINVAL;
+		}
 	}
-	if (!p->stream)
+	if (!ret && !p->stream)
 		ret = s_ck(p, cudaStreamCreateWithFlags(&p->stream, cudaStreamNonBlocking),
 			   "cudaStreamCreate");
 	if (!ret)
 		ret = vhs_devpool_begin_read(p, slot, p->stream);
-	if (!ret)
-		ret = s_ck(p, cudaMemcpyAsync(dst, b.ptr, bytes, cudaMemcpyDeviceToHost, p->stream),
-			   "cudaMemcpyAsync");
+	for (int i = 0; !ret && i < c->n; i++)
+		ret = s_ck(p, cudaMemcpy2DAsync(c->dst[i], c->dst_pitch[i], (uint8_t *)b.ptr + c->src_off[i],
+						c->src_pitch[i], c->row[i], (size_t)c->rows[i], c->kind,
+						p->stream), "cudaMemcpy2DAsync");
 	if (!ret)
 		ret = vhs_devpool_end_read(p, slot, p->stream);
 	if (!ret)
 		ret = s_ck(p, cudaStreamSynchronize(p->stream), "cudaStreamSynchronize");
 	return ret;
+}
+
+int vhs_devpool_download(struct vhs_devpool *p, uint32_t slot, void *dst, size_t bytes)
+{
+	struct plane_copy c = { .n = 1, .src_pitch = { bytes }, .dst_pitch = { bytes }, .row = { bytes },
+				.rows = { 1 }, .dst = { dst }, .kind = cudaMemcpyDeviceToHost };
+
+	return s_read(p, slot, &c);
+}
+
+int vhs_devpool_copy_planes(struct vhs_devpool *p, uint32_t slot, int planes, const uint32_t *src_off,
+			    const int32_t *src_ls, uint8_t *const *dst, const int *dst_ls,
+			    const size_t *row_bytes, const int *rows)
+{
+	struct plane_copy c = { .n = planes, .kind = cudaMemcpyDeviceToDevice };
+
+	if (planes < 0 || planes > 4) {
+		snprintf(p->err, sizeof(p->err), "%d planes", planes);
+		return -EINVAL;
+	}
+	for (int i = 0; i < planes; i++) {
+		if (src_ls[i] < 0 || dst_ls[i] < 0) {
+			snprintf(p->err, sizeof(p->err), "negative line size in plane %d", i);
+			return -EINVAL;
+		}
+		c.src_off[i] = src_off[i];
+		c.src_pitch[i] = (size_t)src_ls[i];
+		c.dst_pitch[i] = (size_t)dst_ls[i];
+		c.row[i] = row_bytes[i];
+		c.rows[i] = rows[i];
+		c.dst[i] = dst[i];
+	}
+	return s_read(p, slot, &c);
 }
 
 void *vhs_devpool_host_alloc(size_t bytes)

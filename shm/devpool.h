@@ -101,6 +101,14 @@ int vhs_devpool_end_read(struct vhs_devpool *p, uint32_t slot, void *stream);
  * pinned, so the copy is one DMA. Returns 0, -EINVAL (bytes past the buffer) or -EIO. */
 int vhs_devpool_download(struct vhs_devpool *p, uint32_t slot, void *dst, size_t bytes);
 
+/* Consumer: copies `planes` planes of slot's buffer into device memory of this process (a
+ * hardware encoder's frame), ordered like a download and waited for: plane i is rows[i]
+ * rows of row_bytes[i] bytes, read from src_off[i] with pitch src_ls[i] and written to
+ * dst[i] with pitch dst_ls[i]. Returns 0, -EINVAL (a plane outside the buffer) or -EIO. */
+int vhs_devpool_copy_planes(struct vhs_devpool *p, uint32_t slot, int planes, const uint32_t *src_off,
+			    const int32_t *src_ls, uint8_t *const *dst, const int *dst_ls,
+			    const size_t *row_bytes, const int *rows);
+
 /* Page-locked host memory (cudaHostAlloc), or NULL. */
 void *vhs_devpool_host_alloc(size_t bytes);
 void vhs_devpool_host_free(void *ptr);

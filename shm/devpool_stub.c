@@ -58,6 +58,13 @@ int vhs_devpool_download(struct vhs_devpool *p, uint32_t slot, void *dst, size_t
 	return -ENODEV;
 }
 
+int vhs_devpool_copy_planes(struct vhs_devpool *p, uint32_t slot, int planes, const uint32_t *src_off,
+			    const int32_t *src_ls, uint8_t *const *dst, const int *dst_ls,
+			    const size_t *row_bytes, const int *rows)
+{
+	return -ENODEV;
+}
+
 void *vhs_devpool_host_alloc(size_t bytes)
 {
 	return malloc(bytes);

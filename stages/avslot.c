@@ -261,6 +261,12 @@ AVFrame *vhs_wrap_video(struct vhs_ctx *ctx, const struct vhs_frame *d, uint8_t 
 		f->data[p] = d->linesize[p] ? data + d->offset[p] : NULL;
 		f->linesize[p] = d->linesize[p];
 	}
+	vhs_video_props(f, d);
+	return f;
+}
+
+void vhs_video_props(AVFrame *f, const struct vhs_frame *d)
+{
 	f->format = av_get_pix_fmt(d->fmt);
 	f->width = d->width;
 	f->height = d->height;
@@ -278,7 +284,6 @@ AVFrame *vhs_wrap_video(struct vhs_ctx *ctx, const struct vhs_frame *d, uint8_t 
 	f->key_frame = !!(d->flags & VHS_FRAME_KEY);
 	if (d->flags & VHS_FRAME_CORRUPT)
 		f->flags |= AV_FRAME_FLAG_CORRUPT;
-	return f;
 }
 
 AVFrame *vhs_wrap_audio(struct vhs_ctx *ctx, const struct vhs_audio *d, uint8_t *data)

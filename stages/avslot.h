@@ -53,6 +53,9 @@ int vhs_put_audio(struct vhs_ctx *ctx, int port, uint32_t segment, const AVFrame
  * orchestrator when the last reference to the frame's buffer is freed. NULL on ENOMEM
  * (the slot is then released at once). */
 AVFrame *vhs_wrap_video(struct vhs_ctx *ctx, const struct vhs_frame *d, uint8_t *data);
+/* What a descriptor says of a frame beyond its planes (format, size, time, colour, flags),
+ * onto f: vhs_wrap_video's, for frames whose planes are elsewhere (a hardware frame). */
+void vhs_video_props(AVFrame *f, const struct vhs_frame *d);
 AVFrame *vhs_wrap_audio(struct vhs_ctx *ctx, const struct vhs_audio *d, uint8_t *data);
 
 /* Fills a stream format from a frame's properties (slot_size left to the caller). */

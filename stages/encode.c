@@ -22,6 +22,12 @@
  * state of the segment it names. The two ports of a segment also finish independently:
  * struct committed remembers a segment with one file committed until the other is.
  *
+ * GPU edge (the upscaler ran on CUDA, shm/devpool.h): the runtime downloads each frame
+ * once into page-locked memory and it goes on as above; but an NVENC encoder takes the
+ * frames on the device: each is copied from the edge's buffer into one of the encoder's
+ * CUDA frames (AV_PIX_FMT_CUDA, in the CUDA primary context, where the edge's buffers are
+ * opened), never through host memory.
+ *
  * Files: vNNNNNN.vseg and aNNNNNN.pcm in the work dir (`segment.dir`).
  */
 #include <stdbool.h>
@@ -33,6 +39,12 @@
 #include <libavformat/avformat.h>
 #include <libavutil/cpu.h>
 #include <libavutil/opt.h>
+#ifdef VHS_HAVE_CUDA
+#include <libavutil/hwcontext.h>
+#include <libavutil/hwcontext_cuda.h>
+#include <libavutil/imgutils.h>
+#include <libavutil/pixdesc.h>
+#endif
 #include <libavutil/pixdesc.h>
 
 #include "encoder.h"
@@ -73,6 +85,7 @@ struct encode_priv {
 	AVPacket *pkt;
 	uint8_t *abuf;            /* audio interleaving buffer, reused by every record */
 	size_t abuf_cap;          /* its size in bytes */
+	AVBufferRef *hw_frames;   /* GPU edge into NVENC: the encoder's CUDA frames, else NULL */
 };
 
 static int s_setting(struct vhs_ctx *ctx, const char *key, char *buf, size_t n, const char *dflt)
@@ -179,6 +192,12 @@ static int s_open_video(struct vhs_ctx *ctx, struct encode_priv *p, AVCodecConte
 	c->color_primaries = in->color_primaries;
 	c->color_trc = in->color_trc;
 	c->chroma_sample_location = in->chroma_location;
+	if (p->hw_frames) {
+		c->pix_fmt = AV_PIX_FMT_CUDA;
+		c->hw_frames_ctx = av_buffer_ref(p->hw_frames);
+		if (!c->hw_frames_ctx)
+			return -ENOMEM;
+	}
 	av_opt_set(c, "threads", "auto", 0);
 	s_x264_without_avx512(c);
 	if (p->global_header)
@@ -365,6 +384,84 @@ static int s_video_end(struct vhs_ctx *ctx, struct encode_priv *p, struct open_s
 	return ret ? ret : s_commit(ctx, p, v);
 }
 
+/* A GPU edge into an NVENC encoder: CUDA frames of the input's size and format in the
+ * primary context, and the runtime told to leave the edge's frames on the device. */
+static int s_hw_init(struct vhs_ctx *ctx, struct encode_priv *p)
+{
+#ifdef VHS_HAVE_CUDA
+	const struct vhs_stream_fmt *in = vhs_input_format(ctx, 0);
+	AVHWFramesContext *fc;
+	AVBufferRef *dev = NULL;
+	char name[64];
+	size_t n;
+	int ret;
+
+	s_setting(ctx, "encode.codec", name, sizeof(name), "libx264");
+	n = strlen(name);
+	if (in->memory != VHS_MEMORY_CUDA || n < 6 || strcmp(name + n - 6, "_nvenc"))
+		return 0;
+	ret = av_hwdevice_ctx_create(&dev, AV_HWDEVICE_TYPE_CUDA, NULL, NULL, AV_CUDA_USE_PRIMARY_CONTEXT);
+	if (ret < 0)
+		return vhs_fail(ctx, VHS_ERR_CONFIG, "%s: no CUDA device for its frames: %s", name, vhs_av_err(ret));
+	p->hw_frames = av_hwframe_ctx_alloc(dev);
+	av_buffer_unref(&dev);
+	if (!p->hw_frames)
+		return -ENOMEM;
+	fc = (AVHWFramesContext *)p->hw_frames->data;
+	fc->format = AV_PIX_FMT_CUDA;
+	fc->sw_format = av_get_pix_fmt(in->fmt);
+	fc->width = in->width;
+	fc->height = in->height;
+	ret = av_hwframe_ctx_init(p->hw_frames);
+	if (ret < 0)
+		return vhs_fail(ctx, VHS_ERR_CONFIG, "%s: no CUDA frames of %s %dx%d: %s", name, in->fmt,
+				in->width, in->height, vhs_av_err(ret));
+	vhs_input_on_device(ctx, 0);
+#endif
+	return 0;
+}
+
+/* A GPU edge's frame copied on the device into a new CUDA frame (the slot goes back at
+ * once); NULL after vhs_fail. */
+static AVFrame *s_hw_frame(struct vhs_ctx *ctx, struct encode_priv *p, const struct vhs_frame *d)
+{
+#ifdef VHS_HAVE_CUDA
+	enum AVPixelFormat fmt = av_get_pix_fmt(d->fmt);
+	const AVPixFmtDescriptor *desc = av_pix_fmt_desc_get(fmt);
+	int planes = av_pix_fmt_count_planes(fmt), rows[4] = { 0 }, ret;
+	AVFrame *f = av_frame_alloc();
+	size_t row[4] = { 0 };
+
+	ret = !desc || planes < 1 || planes > 4 ? AVERROR(EINVAL) : f ? av_hwframe_get_buffer(p->hw_frames, f, 0)
+							      : AVERROR(ENOMEM);
+	for (int i = 0; !ret && i < planes; i++) {
+		row[i] = (size_t)av_image_get_linesize(fmt, d->width, i);
+		rows[i] = i == 1 || i == 2 ? AV_CEIL_RSHIFT(d->height, desc->log2_chroma_h) : d->height;
+	}
+	if (!ret && vhs_devpool_copy_planes(vhs_input_pool(ctx, 0), d->slot, planes, d->offset, d->linesize,
+					    f->data, f->linesize, row, rows)) {
+		vhs_release(ctx, 0, d->slot);
+		av_frame_free(&f);
+		vhs_fail(ctx, VHS_ERR_INTERNAL, "GPU edge into the encoder: %s",
+			 vhs_devpool_error(vhs_input_pool(ctx, 0)));
+		return NULL;
+	}
+	vhs_release(ctx, 0, d->slot);
+	if (ret) {
+		av_frame_free(&f);
+		vhs_fail(ctx, VHS_ERR_INTERNAL, "no CUDA frame for the encoder: %s", vhs_av_err(ret));
+		return NULL;
+	}
+	vhs_video_props(f, d);
+	f->format = AV_PIX_FMT_CUDA;
+	return f;
+#else
+	vhs_release(ctx, 0, d->slot);
+	vhs_fail(ctx, VHS_ERR_INTERNAL, "device frames in a build without CUDA");
+	return NULL;
+#endif
+}
+
 /* A video slot into its segment's encoder; the slot is given away (released when the
  * encoder is done with the frame, or at once when the segment is not open). */
 static int s_video(struct vhs_ctx *ctx, const struct vhs_frame *d, uint8_t *data)
@@ -379,9 +476,9 @@ static int s_video(struct vhs_ctx *ctx, const struct vhs_frame *d, uint8_t *data
 		return vhs_fail(ctx, VHS_ERR_INTERNAL, "video frame of segment %u outside its segment",
 				d->segment);
 	}
-	f = vhs_wrap_video(ctx, d, data);
+	f = p->hw_frames ? s_hw_frame(ctx, p, d) : vhs_wrap_video(ctx, d, data);
 	if (!f)
-		return -ENOMEM;
+		return p->hw_frames ? -EIO : -ENOMEM;
 	f->pict_type = AV_PICTURE_TYPE_NONE;
 	f->sample_aspect_ratio = v->enc->sample_aspect_ratio;
 	v->frames++;
@@ -553,7 +650,9 @@ static int s_init(struct vhs_ctx *ctx)
 		return vhs_fail(ctx, VHS_ERR_OUTPUT, "'%s': unsupported output format (use .mkv or .mp4)", output);
 	p->global_header = of->flags & AVFMT_GLOBALHEADER;
 	/* Open the encoders once now, so a bad codec setting fails before any frame flows. */
-	ret = s_open_video(ctx, p, &check);
+	ret = s_hw_init(ctx, p);
+	if (!ret)
+		ret = s_open_video(ctx, p, &check);
 	avcodec_free_context(&check);
 	p->quiet = true; /* its warnings (ignored options) were said once */
 	if (!ret && p->n_ports > 1) {
@@ -576,6 +675,7 @@ static void s_uninit(struct vhs_ctx *ctx)
 	free(p->done);
 	free(p->abuf);
 	av_packet_free(&p->pkt);
+	av_buffer_unref(&p->hw_frames);
 }
 
 const struct vhs_stage vhs_stage_encode = {

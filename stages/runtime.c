@@ -57,6 +57,7 @@ struct port_in {
 	int eos;                      /* EOS received */
 	struct vhs_devpool *pool;     /* GPU edge: the imported buffers, else NULL */
 	uint8_t **mirror;             /* GPU edge: page-locked copy of each slot, made on first use */
+	int on_device;                /* GPU edge: the stage reads the device buffers itself */
 };
 
 /* A segment open on an output port: BEGIN sent, END not yet. */
@@ -541,7 +542,20 @@ uint8_t *vhs_input_slot(struct vhs_ctx *ctx, int port, uint32_t slot)
 {
 	struct port_in *in = &ctx->in[port];
 
+	if (in->on_device)
+		return NULL;
 	return in->pool ? in->mirror[slot] : vhs_ring_slot(&in->ring, slot);
+}
+
+void vhs_input_on_device(struct vhs_ctx *ctx, int port)
+{
+	if (port >= 0 && port < ctx->n_in && ctx->in[port].fmt.memory == VHS_MEMORY_CUDA)
+		ctx->in[port].on_device = 1;
+}
+
+struct vhs_devpool *vhs_input_pool(struct vhs_ctx *ctx, int port)
+{
+	return port >= 0 && port < ctx->n_in && ctx->in[port].on_device ? ctx->in[port].pool : NULL;
 }
 
 int vhs_input_memory(struct vhs_ctx *ctx, int port, void **base, size_t *bytes)
@@ -764,7 +778,7 @@ static int s_dispatch(struct vhs_ctx *ctx, const struct vhs_msg *m)
 				ctx->in[port].ring.name);
 	ctx->stats.frames_in++;
 	s_crash_point(ctx);
-	if (ctx->in[port].pool) {
+	if (ctx->in[port].pool && !ctx->in[port].on_device) {
 		int ret = s_download(ctx, port, &m->u.frame);
 
 		if (ret)

@@ -84,6 +84,14 @@ int vhs_output_slot(struct vhs_ctx *ctx, int port, uint32_t *slot, uint8_t **dat
 struct vhs_devpool *vhs_output_pool(struct vhs_ctx *ctx, int port);
 int vhs_output_device(struct vhs_ctx *ctx, int port, uint32_t slot, struct vhs_devbuf *b);
 
+/* A stage that can use device frames itself (a hardware encoder) asks, in init(), for an
+ * input port's GPU edge as it is (no effect on a host edge): its video() then gets data =
+ * NULL, reads the slot's buffer through vhs_input_pool() (shm/devpool.h:
+ * vhs_devpool_copy_planes, or begin_read/end_read around its own reads) and releases the
+ * slot as usual. */
+void vhs_input_on_device(struct vhs_ctx *ctx, int port);
+struct vhs_devpool *vhs_input_pool(struct vhs_ctx *ctx, int port);
+
 /* Gives a filled output slot away (f->port and f->slot name it). Returns 0 or -errno. */
 int vhs_send_video(struct vhs_ctx *ctx, struct vhs_frame *f);
 int vhs_send_audio(struct vhs_ctx *ctx, struct vhs_audio *a);

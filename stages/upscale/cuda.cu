@@ -1,4 +1,4 @@
-/* cuda.cu: the upscaler on an NVIDIA GPU (see cuda.h): colour conversion, the network,
+/* cuda.cu: the upscaler on an NVIDIA GPU (see cuda_upscaler.h): colour conversion, the network,
  * the final resize and plain Lanczos, as CUDA kernels.
  *
  * DESIGN
@@ -69,7 +69,7 @@
 #include <mma.h>
 
 extern "C" {
-#include "cuda.h"
+#include "cuda_upscaler.h"
 #include "pixfmt.h"
 }
 

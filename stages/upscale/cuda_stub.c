@@ -1,4 +1,4 @@
-/* cuda_stub.c: cuda.h for builds without CUDA (make CUDA=0, or no nvcc found).
+/* cuda_stub.c: cuda_upscaler.h for builds without CUDA (make CUDA=0, or no nvcc found).
  *
  * DESIGN
  * The upscaler links the same symbols either way, so callers need no #ifdef: here the
@@ -6,7 +6,7 @@
  * functions that take an upscaler are never reached (no open succeeds), so they only
  * answer defensively.
  */
-#include "cuda.h"
+#include "cuda_upscaler.h"
 
 #include <errno.h>
 #include <stdio.h>

@@ -28,7 +28,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "cuda.h"
+#include "cuda_upscaler.h"
 #include "runtime.h"
 #include "upscaler.h"
 

@@ -5,7 +5,7 @@
  * the resample tables, the backend. The CPU backend does a frame inside submit (colour to
  * RGB, network, resize, colour back, each with its own buffer kept across frames) and
  * keeps the tags of done frames in a small FIFO for collect; the CUDA backend queues
- * frames on the device (cuda.h) and collect hands them back in order. Either way the
+ * frames on the device (cuda_upscaler.h) and collect hands them back in order. Either way the
  * caller sees the same protocol: submit up to vhs_upscaler_capacity() frames, collect
  * them in order.
  */
@@ -18,7 +18,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "cuda.h"
+#include "cuda_upscaler.h"
 #include "net.h"
 #include "spec.h"
 

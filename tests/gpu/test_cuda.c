@@ -29,7 +29,7 @@
 #include <unistd.h>
 
 #include "color.h"
-#include "cuda.h"
+#include "cuda_upscaler.h"
 #include "model.h"
 #include "net.h"
 #include "pixfmt.h"

@@ -1,4 +1,5 @@
-/* cuda.h: the upscaler on an NVIDIA GPU (C interface to cuda.cu).
+/* cuda_upscaler.h: the upscaler on an NVIDIA GPU (C interface to cuda.cu; not named
+ * cuda.h, which is the CUDA driver API's header).
  *
  * DESIGN
  * Carries out a vhs_upscale_spec (spec.h) on the device: the input picture's planes go up
