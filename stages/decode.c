@@ -23,10 +23,9 @@
  * Readers: one process may make up to vhs_worker_segments() segments at once, interleaved,
  * so that several workers downstream (each paced by its bounded ring) are all fed. Each open
  * segment has a reader of its own: the input opened separately (its own demuxer and
- * decoders), the segment's BEGIN record and window, and the reading position. run() takes
- * SEGMENT REQUESTs while a reader is idle (waiting for one only when no reader is busy,
- * since otherwise there is decoding to do), then steps the busy readers in round robin,
- * one record each (packets read and decoded until one of its frames is sent: a reader
+ * decoders), the segment's BEGIN record and window, and the reading position. run() is the
+ * runtime's vhs_make_segments(): SEGMENT REQUESTs taken while a reader is idle, the busy
+ * readers stepped in round robin, one record each (packets read and decoded until one of its frames is sent: a reader
  * still reading up to its window must not wait a turn per packet it skips);
  * a reader whose window is done sends END and goes idle, its input kept open to be seeked
  * for the next segment. A reader's records depend only on its segment, so interleaving
@@ -79,7 +78,6 @@ struct window {
 struct reader {
 	AVFormatContext *fmt;    /* NULL until the reader is first used */
 	struct decoder v, a;
-	int busy;                /* a segment is open: BEGIN sent, END not yet */
 	uint64_t sent;           /* records sent (a turn of the round robin ends at one) */
 	int eof;                 /* the demuxer has nothing more */
 	int64_t last_pkt_ts;     /* pts (or dts) of the last video packet read */
@@ -88,8 +86,7 @@ struct reader {
 };
 
 struct decode_priv {
-	struct reader *readers;  /* READERS_MAX, n_readers in use; readers[0] also probes in init */
-	int n_readers;
+	struct reader *readers;  /* READERS_MAX, as many in use as vhs_make_segments() steps; readers[0] also probes in init */
 	int threads;             /* threads per decoder (worker.threads), 0 = "auto" */
 	AVPacket *pkt;           /* scratch: read and unreferenced within one step */
 	AVFrame *frame;          /* scratch: received and unreferenced within one step */
@@ -438,7 +435,6 @@ static int s_worker_setup(struct vhs_ctx *ctx, struct decode_priv *p)
 	p->readers = calloc(READERS_MAX, sizeof(*p->readers));
 	if (!p->readers)
 		return -ENOMEM;
-	p->n_readers = 1;
 	p->threads = (int)threads;
 	for (int i = 0; i < READERS_MAX; i++) {
 		p->readers[i].v.index = p->readers[i].a.index = -1;
@@ -635,11 +631,13 @@ static int64_t s_set_window(const struct decode_priv *p, struct reader *r)
 	return s_before(w->v_lo < w->a_lo ? w->v_lo : w->a_lo, p->second);
 }
 
-/* Opens segment k on the idle reader r: its bounds and window, r seeked to the window's
- * start, BEGIN on every port; r is then busy. A segment past the end of the input is
- * answered with NONE instead, and r stays idle. */
-static int s_begin_segment(struct vhs_ctx *ctx, struct decode_priv *p, struct reader *r, uint32_t k)
+/* Opens segment k on idle reader i: its bounds and window, the reader seeked to the
+ * window's start, BEGIN on every port: returns 1. A segment past the end of the input is
+ * answered with NONE instead: returns 0 (vhs_make_segments' begin). */
+static int s_begin_segment(struct vhs_ctx *ctx, int i, uint32_t k)
 {
+	struct decode_priv *p = vhs_priv(ctx);
+	struct reader *r = &p->readers[i];
 	struct vhs_segment *seg = &r->seg;
 	int ret = r->fmt ? 0 : s_open_input(ctx, p, r); /* a reader's first segment */
 
@@ -668,8 +666,7 @@ static int s_begin_segment(struct vhs_ctx *ctx, struct decode_priv *p, struct re
 		return ret;
 	r->last_pkt_ts = AV_NOPTS_VALUE; /* nothing of this segment read yet */
 	ret = s_marker(ctx, p, seg);
-	r->busy = !ret;
-	return ret;
+	return ret ? ret : 1;
 }
 
 /* True when r has read all its window needs: the input ended, or the video passed the
@@ -699,7 +696,6 @@ static int s_end_segment(struct vhs_ctx *ctx, struct decode_priv *p, struct read
 		ret = s_decode(ctx, p, r, &r->v, NULL, 1);
 	if (!ret && r->eof && p->out[1].media)
 		ret = s_decode(ctx, p, r, &r->a, NULL, 1);
-	r->busy = 0;
 	r->seg.phase = VHS_SEG_END;
 	if (!ret)
 		ret = s_marker(ctx, p, &r->seg);
@@ -710,10 +706,12 @@ static int s_end_segment(struct vhs_ctx *ctx, struct decode_priv *p, struct read
 	return ret;
 }
 
-/* One step of r's segment: one packet read and decoded, its frames sent; END when the
- * window is done. */
-static int s_reader_step(struct vhs_ctx *ctx, struct decode_priv *p, struct reader *r)
+/* One step of reader i's segment: one packet read and decoded, its frames sent (returns
+ * 1); END when the window is done (returns 0; vhs_make_segments' step). */
+static int s_reader_step(struct vhs_ctx *ctx, int i)
 {
+	struct decode_priv *p = vhs_priv(ctx);
+	struct reader *r = &p->readers[i];
 	uint64_t sent = r->sent;
 	int ret;
 
@@ -725,63 +723,13 @@ static int s_reader_step(struct vhs_ctx *ctx, struct decode_priv *p, struct read
 		if (s_window_done(p, r))
 			return s_end_segment(ctx, p, r);
 	} while (r->sent == sent);
-	return vhs_stopping(ctx) ? -ECANCELED : 0;
+	return vhs_stopping(ctx) ? -ECANCELED : 1;
 }
 
-static int s_busy_readers(const struct decode_priv *p)
-{
-	int n = 0;
-
-	for (int i = 0; i < p->n_readers; i++)
-		n += p->readers[i].busy;
-	return n;
-}
-
-static struct reader *s_idle_reader(struct decode_priv *p)
-{
-	for (int i = 0; i < p->n_readers; i++)
-		if (!p->readers[i].busy)
-			return &p->readers[i];
-	return NULL;
-}
-
-/* Takes SEGMENT REQUESTs while a reader is idle. Waits for one only when no reader is
- * busy: otherwise there is decoding to do meanwhile. *more = 0 once the orchestrator said
- * there will be no more. */
-static int s_take_requests(struct vhs_ctx *ctx, struct decode_priv *p, int *more)
-{
-	struct reader *r;
-	uint32_t k;
-	int ret = 0;
-
-	while (!ret && *more && (r = s_idle_reader(p))) {
-		ret = vhs_next_segment(ctx, &k, s_busy_readers(p) == 0);
-		if (ret == -EAGAIN)
-			return 0;
-		if (ret <= 0) {
-			*more = 0;
-			return ret;
-		}
-		ret = s_begin_segment(ctx, p, r, k);
-	}
-	return ret;
-}
-
-/* Makes the requested segments, up to vhs_worker_segments() at once, in round robin, until the
- * orchestrator says there will be no more and the open ones are finished. */
+/* Makes the requested segments, up to vhs_worker_segments() at once, in round robin. */
 static int s_run(struct vhs_ctx *ctx)
 {
-	struct decode_priv *p = vhs_priv(ctx);
-	int more = 1, ret = 0;
-
-	p->n_readers = vhs_worker_segments(ctx) < READERS_MAX ? vhs_worker_segments(ctx) : READERS_MAX;
-	while (!ret && (more || s_busy_readers(p))) {
-		ret = s_take_requests(ctx, p, &more);
-		for (int i = 0; !ret && i < p->n_readers; i++)
-			if (p->readers[i].busy)
-				ret = s_reader_step(ctx, p, &p->readers[i]);
-	}
-	return ret;
+	return vhs_make_segments(ctx, READERS_MAX, s_begin_segment, s_reader_step);
 }
 
 static void s_uninit(struct vhs_ctx *ctx)

@@ -519,6 +519,55 @@ void *vhs_grow(void *array, size_t n, size_t *cap, size_t size)
 	return grown;
 }
 
+/* Takes SEGMENT REQUESTs while a reader is idle; *more = 0 once there will be none. */
+static int s_take_requests(struct vhs_ctx *ctx, int n, int *busy, int n_busy, int *more,
+			   int (*begin)(struct vhs_ctx *, int, uint32_t))
+{
+	uint32_t k;
+	int ret = 0;
+
+	for (int i = 0; !ret && *more && i < n; i++) {
+		if (busy[i])
+			continue;
+		ret = vhs_next_segment(ctx, &k, n_busy == 0);
+		if (ret == -EAGAIN)
+			return 0;
+		if (ret <= 0) {
+			*more = 0;
+			return ret;
+		}
+		ret = begin(ctx, i, k);
+		busy[i] = ret > 0;
+		n_busy += busy[i];
+		ret = ret < 0 ? ret : 0;
+	}
+	return ret;
+}
+
+int vhs_make_segments(struct vhs_ctx *ctx, int max, int (*begin)(struct vhs_ctx *ctx, int reader, uint32_t k),
+		      int (*step)(struct vhs_ctx *ctx, int reader))
+{
+	int n = vhs_worker_segments(ctx) < max ? vhs_worker_segments(ctx) : max;
+	int n_busy = 0, more = 1, ret = 0;
+	int *busy = calloc((size_t)n, sizeof(*busy));
+
+	if (!busy)
+		return -ENOMEM;
+	while (!ret && (more || n_busy)) {
+		ret = s_take_requests(ctx, n, busy, n_busy, &more, begin);
+		n_busy = 0;
+		for (int i = 0; !ret && i < n; i++) {
+			if (busy[i] && (ret = step(ctx, i)) >= 0) {
+				busy[i] = ret > 0;
+				ret = 0;
+			}
+			n_busy += busy[i];
+		}
+	}
+	free(busy);
+	return ret;
+}
+
 int vhs_worker_segments(struct vhs_ctx *ctx)
 {
 	return ctx->segments > 0 ? ctx->segments : 1;

@@ -108,6 +108,19 @@ int vhs_send_segment(struct vhs_ctx *ctx, struct vhs_segment *s);
  * block and returns -EAGAIN when no request is pending yet. */
 int vhs_next_segment(struct vhs_ctx *ctx, uint32_t *index, int wait);
 
+/* The loop of a source that makes several segments at once, each on a reader of its own
+ * (readers 0 .. n-1, n = vhs_worker_segments() but at most max). SEGMENT REQUESTs are taken
+ * while a reader is idle, waiting for one only when no reader is busy (otherwise there is
+ * work to do meanwhile); the busy readers are stepped in round robin; it returns once the
+ * orchestrator says there will be no more and every reader is idle. The callbacks:
+ *   begin(ctx, reader, k)  open segment k on the idle reader: 1 = open (BEGIN sent),
+ *                          0 = nothing to make (NONE sent), < 0 an error
+ *   step(ctx, reader)      some records of the reader's segment: 1 = still open,
+ *                          0 = finished (END sent), < 0 an error
+ * Returns 0, the first error, or -ECANCELED on STOP. */
+int vhs_make_segments(struct vhs_ctx *ctx, int max, int (*begin)(struct vhs_ctx *ctx, int reader, uint32_t k),
+		      int (*step)(struct vhs_ctx *ctx, int reader));
+
 /* How many segments this worker may hold at once (the orchestrator's plan, known once the
  * stage runs: a source makes that many at a time). */
 int vhs_worker_segments(struct vhs_ctx *ctx);

@@ -333,8 +333,10 @@ static int s_video(struct vhs_ctx *ctx, const struct vhs_frame *f, uint8_t *data
 	if (u->swscale)
 		return vhs_filter_stage_video(ctx, f, data);
 #endif
-	if (!u->pinned++)
+	if (!u->pinned) {
+		u->pinned = 1;
 		s_pin_input(ctx, u);
+	}
 	if (u->n == u->capacity && (ret = s_drain(ctx, u, 1)))
 		return ret;
 	p = &u->fifo[(u->head + u->n) % u->capacity];

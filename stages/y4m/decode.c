@@ -72,7 +72,6 @@ struct frames {
 struct reader {
 	struct vhs_y4m y;        /* the stream, with a FILE of its own (y.f NULL until used) */
 	int64_t pos;             /* the frame y.f is positioned at; -1 when not at a frame */
-	int busy;                /* a segment is open: BEGIN sent, END not yet */
 	int64_t next, hi;        /* frames [next, hi) of the window still to send */
 	struct vhs_segment seg;  /* the open segment's BEGIN record (becomes its END) */
 };
@@ -87,8 +86,7 @@ struct decode_priv {
 	uint8_t flags;           /* VHS_FRAME_* of every frame: key, and the interlacing */
 	int64_t seg_len;         /* frames per segment; 0 = one segment */
 	int warmup, lookahead;   /* frames sent before and after a segment */
-	struct reader *readers;  /* READERS_MAX, n_readers in use */
-	int n_readers;
+	struct reader *readers;  /* READERS_MAX, as many in use as vhs_make_segments() steps */
 };
 
 /* ---- the file: its header and where its frames are ---- */
@@ -326,7 +324,6 @@ static int s_init(struct vhs_ctx *ctx)
 	p->readers = calloc(READERS_MAX, sizeof(*p->readers));
 	if (!p->readers)
 		return -ENOMEM;
-	p->n_readers = 1;
 	p->readers[0].y = p->in; /* the file just read becomes reader 0's */
 	p->readers[0].pos = -1;
 	p->in.f = NULL;
@@ -370,10 +367,12 @@ static int s_reader_open(struct vhs_ctx *ctx, struct decode_priv *p, struct read
 	return 0;
 }
 
-/* Opens segment k on the idle reader r: its window, BEGIN on port 0; r is then busy. A
- * segment past the end of the input is answered with NONE instead. */
-static int s_begin_segment(struct vhs_ctx *ctx, struct decode_priv *p, struct reader *r, uint32_t k)
+/* Opens segment k on idle reader i: its window, BEGIN on port 0: returns 1. A segment past
+ * the end of the input is answered with NONE instead: returns 0 (vhs_make_segments' begin). */
+static int s_begin_segment(struct vhs_ctx *ctx, int i, uint32_t k)
 {
+	struct decode_priv *p = vhs_priv(ctx);
+	struct reader *r = &p->readers[i];
 	int64_t first, end;
 	int last, ret;
 
@@ -396,8 +395,7 @@ static int s_begin_segment(struct vhs_ctx *ctx, struct decode_priv *p, struct re
 	r->next = first > p->warmup ? first - p->warmup : 0;
 	r->hi = p->frames.count - end > p->lookahead ? end + p->lookahead : p->frames.count;
 	ret = vhs_send_segment(ctx, &r->seg);
-	r->busy = !ret;
-	return ret;
+	return ret ? ret : 1;
 }
 
 /* Reads frame i into the picture pic (an output slot) with r's file. */
@@ -452,73 +450,26 @@ static int s_send_frame(struct vhs_ctx *ctx, struct decode_priv *p, struct reade
 	return vhs_send_video(ctx, &f);
 }
 
-/* One step of r's segment: its next frame, or END when its window is done. */
-static int s_reader_step(struct vhs_ctx *ctx, struct decode_priv *p, struct reader *r)
+/* One step of reader i's segment: its next frame (returns 1), or END when its window is
+ * done (returns 0; vhs_make_segments' step). */
+static int s_reader_step(struct vhs_ctx *ctx, int i)
 {
+	struct decode_priv *p = vhs_priv(ctx);
+	struct reader *r = &p->readers[i];
 	int ret;
 
 	if (r->next < r->hi) {
 		ret = s_send_frame(ctx, p, r, r->next++);
-		return ret ? ret : vhs_stopping(ctx) ? -ECANCELED : 0;
+		return ret ? ret : vhs_stopping(ctx) ? -ECANCELED : 1;
 	}
-	r->busy = 0;
 	r->seg.phase = VHS_SEG_END;
 	return vhs_send_segment(ctx, &r->seg);
 }
 
-static int s_busy_readers(const struct decode_priv *p)
-{
-	int n = 0;
-
-	for (int i = 0; i < p->n_readers; i++)
-		n += p->readers[i].busy;
-	return n;
-}
-
-static struct reader *s_idle_reader(struct decode_priv *p)
-{
-	for (int i = 0; i < p->n_readers; i++)
-		if (!p->readers[i].busy)
-			return &p->readers[i];
-	return NULL;
-}
-
-/* Takes SEGMENT REQUESTs while a reader is idle; waits for one only when no reader is busy.
- * *more = 0 once the orchestrator said there will be no more. */
-static int s_take_requests(struct vhs_ctx *ctx, struct decode_priv *p, int *more)
-{
-	struct reader *r;
-	uint32_t k;
-	int ret = 0;
-
-	while (!ret && *more && (r = s_idle_reader(p))) {
-		ret = vhs_next_segment(ctx, &k, s_busy_readers(p) == 0);
-		if (ret == -EAGAIN)
-			return 0;
-		if (ret <= 0) {
-			*more = 0;
-			return ret;
-		}
-		ret = s_begin_segment(ctx, p, r, k);
-	}
-	return ret;
-}
-
-/* Makes the requested segments, up to vhs_worker_segments() at once, in round robin, until
- * the orchestrator says there will be no more and the open ones are finished. */
+/* Makes the requested segments, up to vhs_worker_segments() at once, in round robin. */
 static int s_run(struct vhs_ctx *ctx)
 {
-	struct decode_priv *p = vhs_priv(ctx);
-	int more = 1, ret = 0;
-
-	p->n_readers = vhs_worker_segments(ctx) < READERS_MAX ? vhs_worker_segments(ctx) : READERS_MAX;
-	while (!ret && (more || s_busy_readers(p))) {
-		ret = s_take_requests(ctx, p, &more);
-		for (int i = 0; !ret && i < p->n_readers; i++)
-			if (p->readers[i].busy)
-				ret = s_reader_step(ctx, p, &p->readers[i]);
-	}
-	return ret;
+	return vhs_make_segments(ctx, READERS_MAX, s_begin_segment, s_reader_step);
 }
 
 static void s_uninit(struct vhs_ctx *ctx)
