@@ -39,7 +39,7 @@ PKGS_FFMPEG := libavformat libavcodec libavfilter libswscale libswresample libav
 WARN := -Wall -Wextra -Werror -Wshadow -Wno-unused-parameter
 CFLAGS ?= -O2 -g
 CFLAGS += -std=c11 -D_GNU_SOURCE -pthread $(WARN) -MMD -MP \
-	  -Iproto -Ishm -Iorchestrator -Istages -Istages/upscale \
+	  -Iproto -Ishm -Iorchestrator -Istages -Istages/upscale -Istages/audio \
 	  -DVHS_DATADIR='"$(CURDIR)/configs"' -DVHS_MODELDIR='"$(CURDIR)/models"' \
 	  -DVHS_TESTMEDIA='"$(CURDIR)/tests/media"'
 CORE_CFLAGS := $(shell pkg-config --cflags $(PKGS_CORE) 2>/dev/null)
@@ -87,6 +87,16 @@ else
 UPSCALE_OBJ += $(BUILD)/obj/stages/upscale/cuda_stub.o
 endif
 UPSCALE_LIB := $(BUILD)/libvhs-upscale.a
+
+# Audio enhancement (stages/audio/): the analysis of the whole track, the hiss reducer, the
+# true-peak limiter, the enhancement chain; used by the decode (analysis), audio and mux
+# (loudness) stages and by the unit tests. FFmpeg builds only.
+AUDIO_SRC := $(filter-out stages/audio/audio.c,$(wildcard stages/audio/*.c))
+AUDIO_OBJ := $(AUDIO_SRC:%.c=$(BUILD)/obj/%.o)
+AUDIO_LIB := $(BUILD)/libvhs-audio.a
+ifeq ($(FFMPEG),1)
+UNIT_AUDIO := $(AUDIO_LIB)
+endif
 
 STAGES := decode preprocess upscale audio encode mux
 ifeq ($(FFMPEG),1)
@@ -151,7 +161,16 @@ $(Y4M_STAGES:%=$(BIN)/vhs-stage-%): $(BIN)/vhs-stage-%: $(BUILD)/obj/stages/y4m/
 	$(CC) $(CFLAGS) -o $@ $^ $(CORE_LIBS) $(DEVPOOL_LIBS)
 endif
 
-$(BIN)/vhs-stage-%: $(BUILD)/obj/stages/%.o $(RUNTIME_OBJ) $(STAGE_LIB_OBJ) $(CORE_LIB)
+$(AUDIO_LIB): $(AUDIO_OBJ)
+	@mkdir -p $(dir $@)
+	rm -f $@
+	$(AR) rcs $@ $^
+
+$(BIN)/vhs-stage-audio: $(BUILD)/obj/stages/audio/audio.o $(RUNTIME_OBJ) $(STAGE_LIB_OBJ) $(AUDIO_LIB) $(CORE_LIB)
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -o $@ $^ $(AV_LIBS) $(CORE_LIBS) $(DEVPOOL_LIBS)
+
+$(BIN)/vhs-stage-%: $(BUILD)/obj/stages/%.o $(RUNTIME_OBJ) $(STAGE_LIB_OBJ) $(AUDIO_LIB) $(CORE_LIB)
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) -o $@ $^ $(AV_LIBS) $(CORE_LIBS) $(DEVPOOL_LIBS)
 
@@ -160,9 +179,9 @@ $(BIN)/vhs-upscale: $(BUILD)/obj/stages/upscale/tool.o $(UPSCALE_LIB)
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) -o $@ $^ $(UPSCALE_LIBS)
 
-$(BUILD)/tests/%: tests/unit/%.c $(RUNTIME_OBJ) $(UPSCALE_LIB) $(CORE_LIB)
+$(BUILD)/tests/%: tests/unit/%.c $(RUNTIME_OBJ) $(UNIT_AUDIO) $(UPSCALE_LIB) $(CORE_LIB)
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS) -o $@ $^ -lcriterion $(UPSCALE_LIBS) $(CORE_LIBS) $(DEVPOOL_LIBS)
+	$(CC) $(CFLAGS) -o $@ $^ -lcriterion $(UPSCALE_LIBS) $(CORE_LIBS) $(DEVPOOL_LIBS) $(AV_LIBS)
 
 # GPU tests: plain C programs (no Criterion on the GPU machines) that print why they skip.
 GPU_TEST_SRC := $(wildcard tests/gpu/test_*.c)

@@ -55,12 +55,15 @@ enum s_type {
 	T_INT,     /* integer in [min, max] (or 0 with O_ZERO_OK) */
 	T_FLOAT,   /* integer or float in (min, max], or 0 with O_ZERO_OK */
 	T_WORKERS, /* integer in [min, max], or "auto" stored as 0 */
+	T_BOOL,    /* true or false, stored as 1 or 0 */
 };
 
 enum {
 	O_REQUIRED = 1 << 0,  /* must be set by the job file or a --set */
 	O_NO_PRESET = 1 << 1, /* a preset may not set it */
 	O_ZERO_OK = 1 << 2,   /* T_INT, T_FLOAT: 0 is allowed besides the range */
+	O_NUMBERS = 1 << 3,   /* T_ENUM: an integer is taken as its decimal text (hum = 50) */
+	O_ENHANCE = 1 << 4,   /* [audio] enhance fills it when nothing set it (s_enhance[]) */
 };
 
 struct s_opt {
@@ -83,6 +86,9 @@ static const char *const s_backends[] = { "cpu", "cuda", "auto", NULL };
 static const char *const s_scales[] = { "2", "3", "4", "8", NULL };
 static const char *const s_precisions[] = { "fp16", "fp32", NULL };
 static const char *const s_gpu_edges[] = { "auto", "off", NULL };
+static const char *const s_enhances[] = { "none", "light", "moderate", "aggressive", NULL };
+static const char *const s_hums[] = { "auto", "50", "60", "off", NULL };
+static const char *const s_channels[] = { "auto", "keep", "mono", NULL };
 static const char *const s_models[] = { "lanczos", "bicubic", "esrgan-slim", "esrgan-medium",
 					"esrgan-thick", NULL };
 
@@ -115,7 +121,27 @@ static const struct s_opt s_opts[] = {
 	{ "upscale", "precision", T_ENUM, OFF(upscale.precision), { .s = "fp16" }, 0, 0, s_precisions, 0,
 	  "ESRGAN models on a GPU: fp16 (tensor cores) or fp32 arithmetic" },
 	{ "audio", "filters", T_STRING, OFF(audio.filters), { .s = "" }, 0, 0, NULL, 0,
-	  "audio chain in libavfilter syntax; \"\" = none" },
+	  "audio chain in libavfilter syntax, instead of the enhancement switches below; \"\" = "
+	  "none (the switches apply)" },
+	{ "audio", "enhance", T_ENUM, OFF(audio.enhance), { .s = "none" }, 0, 0, s_enhances, 0,
+	  "tape audio enhancement preset: fills hum, hiss, declick, loudness and channels where "
+	  "nothing else set them (not with filters)" },
+	{ "audio", "hum", T_ENUM, OFF(audio.hum), { .s = "off" }, 0, 0, s_hums,
+	  O_NUMBERS | O_ENHANCE, "mains hum notches (fundamental and 7 harmonics): \"auto\" finds "
+	  "50 or 60 Hz and the exact frequency in the tape's spectrum" },
+	{ "audio", "hiss", T_FLOAT, OFF(audio.hiss), { .f = 0 }, 0, 40, NULL, O_ZERO_OK | O_ENHANCE,
+	  "broadband hiss reduction in dB, with the noise profile of the tape's quietest "
+	  "passages; 0 = off" },
+	{ "audio", "declick", T_BOOL, OFF(audio.declick), { .i = 0 }, 0, 1, NULL, O_ENHANCE,
+	  "remove clicks and crackle (impulsive noise)" },
+	{ "audio", "loudness", T_FLOAT, OFF(audio.loudness), { .f = 0 }, -70, -5, NULL,
+	  O_ZERO_OK | O_ENHANCE, "EBU R128 programme loudness in LUFS, by one gain over the whole "
+	  "tape and a true-peak limiter; 0 = off" },
+	{ "audio", "true_peak", T_FLOAT, OFF(audio.true_peak), { .f = -1 }, -20, 0, NULL, 0,
+	  "the true-peak ceiling of the loudness pass, in dBTP" },
+	{ "audio", "channels", T_ENUM, OFF(audio.channels), { .s = "keep" }, 0, 0, s_channels,
+	  O_ENHANCE, "\"auto\": mono when both channels carry the same track (linear tape "
+	  "audio) or one is dead, else kept; \"mono\": always; \"keep\": as captured" },
 	{ "encode", "codec", T_STRING, OFF(encode.codec), { .s = "libx264" }, 0, 0, NULL, 0,
 	  "video encoder (libx264, libx265, ffv1, h264_nvenc, ...)" },
 	{ "encode", "preset", T_STRING, OFF(encode.preset), { .s = "" }, 0, 0, NULL, 0,
@@ -170,7 +196,19 @@ static const char *const s_sections[] = { "video", "upscale", "audio", "encode",
 					  "run", NULL };
 static const char *const s_stage_names[] = { "decode", "preprocess", "upscale", "audio",
 					     "encode", NULL };
-static const char *const s_source_names[] = { "default", "preset", "job", "--set" };
+static const char *const s_source_names[] = { "default", "preset", "job", "--set", "enhance" };
+
+/* What each [audio] enhance preset puts in the switches nothing else set. */
+static const struct s_enhance_row {
+	const char *name, *hum, *channels;
+	double hiss, loudness; /* dB, LUFS (0 = off) */
+	int declick;
+} s_enhance[] = {
+	{ "none", "off", "keep", 0, 0, 0 },
+	{ "light", "auto", "auto", 6, -16, 0 },
+	{ "moderate", "auto", "auto", 12, -16, 1 },
+	{ "aggressive", "auto", "auto", 20, -16, 1 },
+};
 
 /* Where the values being applied come from, and where to write an error. */
 struct s_ctx {
@@ -321,8 +359,14 @@ static double *s_float_field(struct vhs_job *job, const struct s_opt *o)
 	return (double *)((char *)job + o->offset);
 }
 
-static const char *s_expected(enum s_type t)
+static const char *s_expected(const struct s_opt *o)
 {
+	enum s_type t = o->type;
+
+	if (o->flags & O_NUMBERS)
+		return "a string or an integer";
+	if (t == T_BOOL)
+		return "true or false";
 	if (s_is_text(t))
 		return "a string";
 	if (t == T_INT)
@@ -350,7 +394,7 @@ static int s_defaults(struct vhs_job *job)
 
 	for (o = s_opts; o < s_opts + ARRAY_SIZE(s_opts); o++) {
 		job->source[s_row(o)] = VHS_JOB_SRC_DEFAULT;
-		if (o->type == T_INT || o->type == T_WORKERS)
+		if (o->type == T_INT || o->type == T_WORKERS || o->type == T_BOOL)
 			*s_int_field(job, o) = (int)o->def.i;
 		if (o->type == T_FLOAT)
 			*s_float_field(job, o) = o->def.f;
@@ -591,8 +635,9 @@ static int s_check_float(const struct s_ctx *c, const struct s_opt *o, double f,
 	if ((o->flags & O_ZERO_OK) && o->min == 0)
 		return s_fail(c, v->line, v->col, "'%s'%s must be between 0 and %g, not %g", o->key,
 			      s_in(o->section, "", in, sizeof(in)), o->max, f);
-	return s_fail(c, v->line, v->col, "'%s'%s must be greater than %g and at most %g, not %g",
-		      o->key, s_in(o->section, "", in, sizeof(in)), o->min, o->max, f);
+	return s_fail(c, v->line, v->col, "'%s'%s must be %sgreater than %g and at most %g, not %g",
+		      o->key, s_in(o->section, "", in, sizeof(in)),
+		      (o->flags & O_ZERO_OK) ? "0 (off) or " : "", o->min, o->max, f);
 }
 
 static int s_check_workers(const struct s_ctx *c, const struct s_opt *o,
@@ -611,8 +656,14 @@ static int s_check_workers(const struct s_ctx *c, const struct s_opt *o,
 		      (long long)v->u.i);
 }
 
-static bool s_type_ok(enum s_type t, enum toml_type vt)
+static bool s_type_ok(const struct s_opt *o, enum toml_type vt)
 {
+	enum s_type t = o->type;
+
+	if ((o->flags & O_NUMBERS) && vt == TOML_INTEGER)
+		return true;
+	if (t == T_BOOL)
+		return vt == TOML_BOOL;
 	if (s_is_text(t))
 		return vt == TOML_STRING;
 	if (t == T_INT)
@@ -625,18 +676,29 @@ static bool s_type_ok(enum s_type t, enum toml_type vt)
 /* Checks v against row o and stores it; the single way a value enters the struct. */
 static int s_apply_opt(const struct s_ctx *c, const struct s_opt *o, const struct toml_value *v)
 {
-	char in[64];
+	struct toml_value text;
+	char in[64], num[32];
 	double f;
 	int ret;
 
 	if (c->src == VHS_JOB_SRC_PRESET && (o->flags & O_NO_PRESET))
 		return s_fail(c, v->line, v->col, "'%s' cannot be set by a preset", o->key);
-	if (!s_type_ok(o->type, v->type))
+	if (!s_type_ok(o, v->type))
 		return s_fail(c, v->line, v->col, "'%s'%s must be %s, not %s %s", o->key,
-			      s_in(o->section, "", in, sizeof(in)), s_expected(o->type),
+			      s_in(o->section, "", in, sizeof(in)), s_expected(o),
 			      s_a(v->type), toml_type_name(v->type));
+	if (s_is_text(o->type) && v->type == TOML_INTEGER) { /* O_NUMBERS: 50 is "50" */
+		snprintf(num, sizeof(num), "%lld", (long long)v->u.i);
+		text = *v;
+		text.type = TOML_STRING;
+		text.u.s = num;
+		text.len = strlen(num);
+		v = &text;
+	}
 	f = v->type == TOML_FLOAT ? v->u.f : (double)v->u.i;
-	if (s_is_text(o->type))
+	if (o->type == T_BOOL)
+		ret = 0;
+	else if (s_is_text(o->type))
 		ret = s_check_text(c, o, v);
 	else if (o->type == T_INT)
 		ret = s_check_int(c, o, v);
@@ -650,6 +712,8 @@ static int s_apply_opt(const struct s_ctx *c, const struct s_opt *o, const struc
 		return s_oom(c);
 	if (o->type == T_INT)
 		*s_int_field(c->job, o) = (int)v->u.i;
+	if (o->type == T_BOOL)
+		*s_int_field(c->job, o) = v->u.b;
 	if (o->type == T_WORKERS)
 		*s_int_field(c->job, o) = v->type == TOML_STRING ? 0 : (int)v->u.i;
 	if (o->type == T_FLOAT)
@@ -1084,6 +1148,54 @@ static int s_check_required(const struct s_ctx *c)
 	return 0;
 }
 
+/* Row o's value as the enhance preset row e has it, with source "enhance". */
+static int s_enhance_one(struct vhs_job *job, const struct s_opt *o, const struct s_enhance_row *e)
+{
+	const char *k = o->key;
+
+	job->source[s_row(o)] = VHS_JOB_SRC_ENHANCE;
+	if (!strcmp(k, "hum") || !strcmp(k, "channels"))
+		return s_set_str(job, o, !strcmp(k, "hum") ? e->hum : e->channels);
+	if (!strcmp(k, "hiss"))
+		*s_float_field(job, o) = e->hiss;
+	else if (!strcmp(k, "loudness"))
+		*s_float_field(job, o) = e->loudness;
+	else
+		*s_int_field(job, o) = e->declick;
+	return 0;
+}
+
+/* [audio] enhance fills the switches nothing set. An explicit filters chain replaces the
+ * enhancement: then nothing is filled, and the chain switches may not be set at all (the
+ * loudness pass, which follows any chain, may). */
+static int s_apply_enhance(const struct s_ctx *c)
+{
+	struct vhs_job *job = c->job;
+	const struct s_enhance_row *e = &s_enhance[0];
+	bool chain = *job->audio.filters;
+
+	for (size_t i = 0; i < ARRAY_SIZE(s_enhance); i++)
+		if (!strcmp(s_enhance[i].name, job->audio.enhance))
+			e = &s_enhance[i];
+	for (const struct s_opt *o = s_opts; o < s_opts + ARRAY_SIZE(s_opts); o++) {
+		bool set = job->source[s_row(o)] != VHS_JOB_SRC_DEFAULT;
+
+		if (!(o->flags & O_ENHANCE))
+			continue;
+		if (chain && set && strcmp(o->key, "loudness")) {
+			if (c->err && c->errlen)
+				snprintf(c->err, c->errlen, "%s: '%s' in [audio] cannot be combined with "
+					 "[audio] filters, which replaces the enhancement chain",
+					 job->path, o->key);
+			return -EINVAL;
+		}
+		/* "none" is the table's defaults: nothing to fill, nothing to say */
+		if (!chain && !set && e != &s_enhance[0] && s_enhance_one(job, o, e))
+			return s_oom(c);
+	}
+	return 0;
+}
+
 static int s_load(struct s_ctx *c, const struct toml_value *root, char *const *sets, int nsets)
 {
 	int ret, i;
@@ -1103,6 +1215,8 @@ static int s_load(struct s_ctx *c, const struct toml_value *root, char *const *s
 		ret = s_apply_set(c, sets[i]);
 	if (!ret)
 		ret = s_check_required(c);
+	if (!ret)
+		ret = s_apply_enhance(c);
 	return ret;
 }
 
@@ -1195,7 +1309,9 @@ static void s_print_value(FILE *f, const struct vhs_job *job, const struct s_opt
 		return;
 	}
 	i = *s_int_field((struct vhs_job *)job, o);
-	if (toml && o->type == T_WORKERS && i == 0)
+	if (toml && o->type == T_BOOL)
+		fputs(i ? "true" : "false", f);
+	else if (toml && o->type == T_WORKERS && i == 0)
 		fputs("\"auto\"", f);
 	else
 		fprintf(f, "%d", i);
@@ -1214,9 +1330,11 @@ static void s_print_row(FILE *out, const struct vhs_job *job, const struct s_opt
 	s_print_value(f, job, o, true);
 	if (fclose(f))
 		return;
-	fprintf(out, "%-40s # %s", line, s_source_names[src & 3]);
+	fprintf(out, "%-40s # %s", line, s_source_names[src < (int)ARRAY_SIZE(s_source_names) ? src : 0]);
 	if (src == VHS_JOB_SRC_PRESET)
 		fprintf(out, " %s", job->preset);
+	if (src == VHS_JOB_SRC_ENHANCE)
+		fprintf(out, " %s", job->audio.enhance);
 	fputc('\n', out);
 	free(line);
 }
@@ -1228,7 +1346,8 @@ void vhs_job_print(const struct vhs_job *job, FILE *out)
 
 	fprintf(out, "# %s, resolved: every key, with where its value came from\n",
 		job->path ? job->path : "job");
-	fprintf(out, "# (default < preset < job < --set)\n\n");
+	fprintf(out, "# (default < preset < job < --set; [audio] enhance fills the switches none of "
+		     "them set)\n\n");
 	for (i = 0; i < ARRAY_SIZE(s_opts); i++) {
 		if (strcmp(s_opts[i].section, section)) {
 			section = s_opts[i].section;
@@ -1264,7 +1383,7 @@ static const char *s_type_doc(enum s_type t)
 	static const char *const names[] = {
 		[T_STRING] = "string", [T_PATH] = "path",   [T_ENUM] = "string",  [T_PRESET] = "string",
 		[T_SAR] = "string",    [T_MEMORY] = "string", [T_INT] = "integer", [T_FLOAT] = "number",
-		[T_WORKERS] = "integer or \"auto\"",
+		[T_WORKERS] = "integer or \"auto\"", [T_BOOL] = "boolean",
 	};
 
 	return names[t];
@@ -1292,9 +1411,11 @@ static void s_print_allowed(FILE *out, const struct s_opt *o)
 	else if (o->type == T_FLOAT && (o->flags & O_ZERO_OK) && o->min == 0)
 		fprintf(out, "0..%g", o->max);
 	else if (o->type == T_FLOAT)
-		fprintf(out, "> %g, <= %g", o->min, o->max);
+		fprintf(out, "%s> %g, <= %g", (o->flags & O_ZERO_OK) ? "0 or " : "", o->min, o->max);
 	else if (o->type == T_WORKERS)
 		fprintf(out, "%g..%g or `\"auto\"`", o->min, o->max);
+	else if (o->type == T_BOOL)
+		fputs("`true`, `false`", out);
 }
 
 static void s_print_default(FILE *out, const struct s_opt *o)
@@ -1312,6 +1433,8 @@ static void s_print_default(FILE *out, const struct s_opt *o)
 		fprintf(out, "`%g`", o->def.f);
 	} else if (o->type == T_WORKERS && o->def.i == 0) {
 		fputs("`\"auto\"`", out);
+	} else if (o->type == T_BOOL) {
+		fputs(o->def.i ? "`true`" : "`false`", out);
 	} else {
 		fprintf(out, "`%lld`", o->def.i);
 	}

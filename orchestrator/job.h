@@ -26,7 +26,7 @@
 #include <stdio.h>
 
 #define VHS_JOB_STAGES 5 /* decode, preprocess, upscale, audio, encode */
-#define VHS_JOB_MAX_KEYS 40 /* room in vhs_job.source; job.c checks its table fits */
+#define VHS_JOB_MAX_KEYS 48 /* room in vhs_job.source; job.c checks its table fits */
 
 /* Where a resolved value came from, lowest precedence first. */
 enum vhs_job_source {
@@ -34,6 +34,7 @@ enum vhs_job_source {
 	VHS_JOB_SRC_PRESET,  /* configs/presets/NAME.toml */
 	VHS_JOB_SRC_JOB,     /* the job file */
 	VHS_JOB_SRC_SET,     /* a --set string */
+	VHS_JOB_SRC_ENHANCE, /* [audio] enhance filled a switch nothing else set */
 };
 
 struct vhs_job {
@@ -56,7 +57,14 @@ struct vhs_job {
 	} upscale;
 
 	struct {
-		char *filters;  /* libavfilter chain for audio; "" = none (anull) */
+		char *filters;  /* libavfilter chain for audio; "" = the switches below */
+		char *enhance;  /* none | light | moderate | aggressive: fills the switches */
+		char *hum;      /* auto | 50 | 60 | off */
+		double hiss;    /* dB of hiss reduction; 0 = off */
+		int declick;    /* 1: remove clicks */
+		double loudness; /* LUFS target of the loudness pass; 0 = off */
+		double true_peak; /* dBTP ceiling of the loudness pass */
+		char *channels; /* auto | keep | mono */
 	} audio;
 
 	struct {

@@ -224,6 +224,16 @@ static void s_audio_filter(const char *name, void *arg)
 	a->r->audio_ms = (int)(a->job->run.audio_warmup * 1000 + 0.5);
 }
 
+/* Whether the audio stage runs the enhancement with memory: notches, declicker, hiss reducer
+ * (stages/audio/enhance.h; its pan alone has none), instead of an explicit chain. */
+static bool s_enhanced(const struct vhs_job *job)
+{
+	const char *hum = job->audio.hum ? job->audio.hum : "off";
+
+	return !(job->audio.filters && *job->audio.filters) &&
+	       (strcmp(hum, "off") || job->audio.hiss > 0 || job->audio.declick);
+}
+
 void vhs_plan_reach(const struct vhs_job *job, struct vhs_reach *r)
 {
 	struct reach_acc a = { job, r };
@@ -231,6 +241,8 @@ void vhs_plan_reach(const struct vhs_job *job, struct vhs_reach *r)
 	memset(r, 0, sizeof(*r));
 	s_each_filter(job->video.filters, s_video_filter, &a);
 	s_each_filter(job->audio.filters, s_audio_filter, &a);
+	if (s_enhanced(job))
+		r->audio_ms = (int)(job->run.audio_warmup * 1000 + 0.5);
 }
 
 void vhs_plan_print(const struct vhs_plan *p, const struct vhs_job *job, FILE *out)
@@ -273,10 +285,14 @@ void vhs_plan_print(const struct vhs_plan *p, const struct vhs_job *job, FILE *o
 		job->encode.pix_fmt);
 	if (p->audio && af)
 		fprintf(out, " -af \"%s\"", af);
+
 	fprintf(out, " -c:v %s", job->encode.codec);
 	if (p->audio)
 		fprintf(out, " -c:a %s", job->encode.audio_codec);
 	else
 		fprintf(out, " -an");
 	fprintf(out, " '%s'\n", job->output);
+	if (p->audio && (s_enhanced(job) || job->audio.loudness != 0))
+		fprintf(out, "#   (without the audio enhancement: its hiss reducer and loudness pass are "
+			     "no ffmpeg filters)\n");
 }

@@ -73,6 +73,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/resource.h>
 #include <sys/signalfd.h>
 #include <sys/stat.h>
@@ -96,6 +97,7 @@
 #define STALL_NS (60ull * 1000000000ull)   /* no record moved for this long: stalled */
 #define HEARTBEAT_NS (3ull * 1000000000ull) /* silent this long, with no CPU used: hung */
 #define MANIFEST "manifest.toml"
+#define ANALYSIS "audio.analysis" /* stages/audio/analysis.h, kept with the manifest */
 #define NO_CRASH (-1)
 #define NO_PROC (-1)
 
@@ -155,6 +157,7 @@ struct run {
 	const struct vhs_run_opts *opts;
 	/* the whole run */
 	char work_dir[PATH_MAX];      /* finished segments and the manifest */
+	char analysis[PATH_MAX + 64]; /* the work dir's audio analysis, when the job uses it */
 	struct vhs_manifest man;
 	struct vhs_reach reach;
 	struct vhs_restart restarts[VHS_STAGE_KINDS];
@@ -565,6 +568,8 @@ static char *s_settings(const struct run *r, const struct proc *p)
 	}
 	fputs(job, f);
 	s_kv(f, "segment.dir", r->work_dir);
+	if (r->analysis[0])
+		s_kv(f, "segment.audio_analysis", r->analysis);
 	fprintf(f, "segment.warmup=%d\nsegment.lookahead=%d\nsegment.audio_reach_ms=%d\n"
 		   "segment.count=%u\nsegment.frames=%llu\nsegment.audio=%d\n"
 		   "worker.instance=%d\nworker.threads=%d\n",
@@ -1690,7 +1695,7 @@ static bool s_keeps(const struct run *r, const char *name)
 	unsigned k;
 	char kind, ext[8];
 
-	if (!strcmp(name, MANIFEST))
+	if (!strcmp(name, MANIFEST) || !strcmp(name, ANALYSIS))
 		return r->man.n_done > 0;
 	if (sscanf(name, "%c%6u.%4s", &kind, &k, ext) != 3 || (kind != 'v' && kind != 'a'))
 		return false;
@@ -1803,6 +1808,97 @@ static int s_open_work(struct run *r)
 	r->man.input_size = (uint64_t)st.st_size;
 	r->man.input_mtime_ns = (int64_t)st.st_mtim.tv_sec * 1000000000 + st.st_mtim.tv_nsec;
 	s_tidy(r, true, false);
+	return 0;
+}
+
+/* ---- the audio analysis ---- */
+
+/* Whether the job's audio switches need the whole-track analysis (stages/audio/enhance.h
+ * decides the same from the settings, and fails if it is not given). */
+static bool s_needs_analysis(const struct vhs_job *job)
+{
+	return !*job->audio.filters && (!strcmp(job->audio.hum, "auto") || job->audio.hiss > 0 ||
+					 !strcmp(job->audio.channels, "auto"));
+}
+
+/* Runs `vhs-stage-decode --analyze-audio INPUT PATH` and reads its one line. */
+static int s_run_analysis(struct run *r, const char *path, char *line, size_t len)
+{
+	char exe[PATH_MAX + 32];
+	int fds[2], status;
+	sigset_t none;
+	FILE *in;
+	pid_t pid;
+
+	snprintf(exe, sizeof(exe), "%s/vhs-stage-decode", r->opts->stage_dir);
+	if (pipe(fds))
+		return -errno;
+	pid = fork();
+	if (pid == 0) {
+		sigemptyset(&none);
+		sigprocmask(SIG_SETMASK, &none, NULL);
+		prctl(PR_SET_PDEATHSIG, SIGKILL);
+		dup2(fds[1], STDOUT_FILENO);
+		close(fds[0]);
+		close(fds[1]);
+		execl(exe, exe, "--analyze-audio", r->job->input, path, (char *)NULL);
+		printf("error: cannot run %s: %s\n", exe, strerror(errno));
+		fflush(stdout);
+		_exit(VHS_EXIT_INTERNAL);
+	}
+	close(fds[1]);
+	if (pid < 0) {
+		close(fds[0]);
+		return -EAGAIN;
+	}
+	in = fdopen(fds[0], "r");
+	line[0] = '\0';
+	if (!in || !fgets(line, (int)len, in))
+		snprintf(line, len, "error: the analysis said nothing");
+	line[strcspn(line, "\n")] = '\0';
+	if (in)
+		fclose(in);
+	else
+		close(fds[0]);
+	while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
+		;
+	if (WIFSIGNALED(status))
+		return -EINTR;
+	return WEXITSTATUS(status);
+}
+
+/* Makes the work dir's audio analysis, once (a resumed run finds it), when the job's audio
+ * switches need it; r->analysis is its path then. Returns an exit code. */
+static int s_analyze_audio(struct run *r)
+{
+	char path[PATH_MAX + 64], line[1024];
+	uint64_t t0 = vhs_now_ns();
+	sigset_t pending;
+	int ret;
+
+	if (!s_needs_analysis(r->job))
+		return 0;
+	snprintf(path, sizeof(path), "%s/%s", r->work_dir, ANALYSIS);
+	if (access(path, F_OK) == 0) {
+		snprintf(r->analysis, sizeof(r->analysis), "%s", path);
+		return 0;
+	}
+	fprintf(stderr, "vhs-orchestrate: audio: analysing the whole track...\n");
+	ret = s_run_analysis(r, path, line, sizeof(line));
+	sigpending(&pending);
+	if (sigismember(&pending, SIGINT) || sigismember(&pending, SIGTERM))
+		return s_error_code(r, VHS_EXIT_INTERRUPTED, "interrupted");
+	if (ret < 0)
+		return s_error_code(r, VHS_EXIT_INTERNAL, "the audio analysis failed: %s",
+				    ret == -EINTR ? "it was killed" : strerror(-ret));
+	if (ret)
+		return s_error_code(r, ret, "%s", strncmp(line, "error: ", 7) ? line : line + 7);
+	if (!strncmp(line, "none: ", 6)) { /* no audio track: nothing to enhance */
+		fprintf(stderr, "vhs-orchestrate: audio: %s\n", line + 6);
+		return 0;
+	}
+	snprintf(r->analysis, sizeof(r->analysis), "%s", path);
+	fprintf(stderr, "vhs-orchestrate: audio: %s (%.1f s)\n", line, (vhs_now_ns() - t0) / 1e9);
 	return 0;
 }
 
@@ -1929,6 +2025,8 @@ int vhs_run(const struct vhs_job *job, const struct vhs_run_opts *opts)
 		s_error_code(&r, VHS_EXIT_INTERNAL, "cannot set up the run directory or socket: %s", strerror(-ret));
 	else
 		r.work_owned = !s_open_work(&r); /* refused: the work dir is left as it was */
+	if (r.work_owned && !r.exit_code)
+		s_analyze_audio(&r);
 	while (!r.exit_code) {
 		bool mux = s_all_done(&r);
 

@@ -53,6 +53,7 @@
 #include <libavutil/opt.h>
 #include <libavutil/pixdesc.h>
 
+#include "analyze_file.h"
 #include "avslot.h"
 
 #define PROBE_MAX 192        /* frames decoded before both streams must have shown one */
@@ -793,9 +794,24 @@ static int s_probe(const char *path)
 	return 0;
 }
 
+/* --analyze-audio FILE OUT: the whole-track audio analysis into OUT (analysis.h); its
+ * summary (or the error) on one line. Exit 0, 1, 4 or 5. */
+static int s_analyze_audio(const char *path, const char *out)
+{
+	char msg[1024];
+	int ret;
+
+	vhs_av_log_setup();
+	ret = vhs_audio_analyze_file(path, out, msg, sizeof(msg));
+	printf("%s%s\n", ret ? "error: " : "", msg);
+	return ret;
+}
+
 int main(int argc, char **argv)
 {
 	if (argc == 3 && !strcmp(argv[1], "--probe"))
 		return s_probe(argv[2]);
+	if (argc == 4 && !strcmp(argv[1], "--analyze-audio"))
+		return s_analyze_audio(argv[2], argv[3]);
 	return vhs_stage_main(&vhs_stage_decode, argc, argv);
 }

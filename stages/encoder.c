@@ -8,6 +8,25 @@
 
 #include "avslot.h"
 
+enum AVSampleFormat vhs_audio_encoder_format(const AVCodec *codec, enum AVSampleFormat fmt)
+{
+	static const enum AVSampleFormat order[] = { AV_SAMPLE_FMT_FLTP, AV_SAMPLE_FMT_FLT,
+						     AV_SAMPLE_FMT_S32P, AV_SAMPLE_FMT_S32,
+						     AV_SAMPLE_FMT_S16P, AV_SAMPLE_FMT_S16 };
+	const enum AVSampleFormat *f = codec->sample_fmts;
+
+	if (!f)
+		return fmt;
+	for (const enum AVSampleFormat *g = f; *g != AV_SAMPLE_FMT_NONE; g++)
+		if (*g == fmt)
+			return fmt;
+	for (size_t i = 0; i < sizeof(order) / sizeof(order[0]); i++)
+		for (const enum AVSampleFormat *g = f; *g != AV_SAMPLE_FMT_NONE; g++)
+			if (*g == order[i])
+				return *g;
+	return f[0];
+}
+
 int vhs_open_audio_encoder(struct vhs_ctx *ctx, enum AVSampleFormat fmt, int rate, int channels,
 			   uint64_t layout, int global_header, AVCodecContext **out)
 {
@@ -24,7 +43,7 @@ int vhs_open_audio_encoder(struct vhs_ctx *ctx, enum AVSampleFormat fmt, int rat
 	c = *out = avcodec_alloc_context3(codec);
 	if (!c)
 		return -ENOMEM;
-	c->sample_fmt = fmt;
+	c->sample_fmt = vhs_audio_encoder_format(codec, fmt);
 	c->sample_rate = rate;
 	c->time_base = (AVRational){ 1, rate };
 	if (layout)

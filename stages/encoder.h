@@ -16,9 +16,17 @@
 #include "runtime.h"
 
 /* Opens the encoder for this input format (layout 0: the default for the channel count).
- * Returns 0 with *out set, or the runtime's error after vhs_fail (VHS_ERR_CONFIG). */
+ * When the encoder does not take fmt (float samples from the enhancement for a FLAC or PCM
+ * encoder), it gets the closest format it takes (vhs_audio_encoder_format) and the caller
+ * converts to (*out)->sample_fmt. Returns 0 with *out set, or the runtime's error after
+ * vhs_fail (VHS_ERR_CONFIG). */
 int vhs_open_audio_encoder(struct vhs_ctx *ctx, enum AVSampleFormat fmt, int rate, int channels,
 			   uint64_t layout, int global_header, AVCodecContext **out);
+
+/* The sample format codec takes for samples in fmt: fmt itself if it can, else the one that
+ * loses least (float, then 32-bit, then 16-bit integer; planar or packed alike), else its
+ * first. */
+enum AVSampleFormat vhs_audio_encoder_format(const AVCodec *codec, enum AVSampleFormat fmt);
 
 /* Where vhs_encode() puts each packet: returns 0, or an error it has already reported
  * with vhs_fail. The packet is the caller's to unreference. */

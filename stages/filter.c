@@ -132,10 +132,15 @@ static int s_segment_open(struct vhs_ctx *ctx, struct vhs_filter_stage *s,
 	s->open = fs;
 	fs = &s->open[s->n_open];
 	fs->begin = *begin;
+	fs->post = NULL;
 	ret = vhs_lavfi_open(&fs->graph, vhs_input_format(ctx, 0), s->chain, s->threads, err,
 			     sizeof(err));
 	if (ret < 0)
 		return vhs_fail(ctx, VHS_ERR_CONFIG, "%s", err);
+	if (s->post && (ret = s->post->open(ctx, &fs->post))) {
+		vhs_lavfi_close(&fs->graph);
+		return ret;
+	}
 	s->n_open++;
 	return 0;
 }
@@ -144,6 +149,8 @@ static int s_segment_open(struct vhs_ctx *ctx, struct vhs_filter_stage *s,
 static void s_segment_close(struct vhs_filter_stage *s, struct vhs_filter_segment *fs)
 {
 	vhs_lavfi_close(&fs->graph);
+	if (s->post)
+		s->post->close(&fs->post);
 	*fs = s->open[--s->n_open];
 }
 
@@ -169,6 +176,25 @@ static int s_send(struct vhs_ctx *ctx, struct vhs_filter_stage *s, const struct 
 	return ret;
 }
 
+/* One frame out of the segment's graph, through the post processor if there is one. */
+static int s_pull(struct vhs_filter_stage *s, struct vhs_filter_segment *fs, int flushing)
+{
+	int ret;
+
+	if (!s->post)
+		return vhs_lavfi_pull(&fs->graph, s->out, flushing);
+	while ((ret = s->post->pull(fs->post, s->out, flushing)) == AVERROR(EAGAIN)) {
+		ret = vhs_lavfi_pull(&fs->graph, s->out, flushing);
+		if (ret == AVERROR_EOF)
+			ret = s->post->push(fs->post, NULL);
+		else if (ret >= 0)
+			ret = s->post->push(fs->post, s->out);
+		if (ret < 0)
+			return ret;
+	}
+	return ret;
+}
+
 /* Takes every frame the segment's graph has ready and sends it on. */
 static int s_drain(struct vhs_ctx *ctx, struct vhs_filter_stage *s, struct vhs_filter_segment *fs,
 		   int flushing)
@@ -176,7 +202,7 @@ static int s_drain(struct vhs_ctx *ctx, struct vhs_filter_stage *s, struct vhs_f
 	AVRational tb = { s->fmt.tb_num, s->fmt.tb_den };
 	int ret;
 
-	while ((ret = vhs_lavfi_pull(&fs->graph, s->out, flushing)) >= 0) {
+	while ((ret = s_pull(s, fs, flushing)) >= 0) {
 		s->out->time_base = tb;
 		ret = s_send(ctx, s, &fs->begin, s->out);
 		av_frame_unref(s->out);

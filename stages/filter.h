@@ -22,6 +22,11 @@
  * internal error.
  *
  * Threads: each graph runs `worker.threads` threads (0: libavfilter's default).
+ *
+ * Post processor: a stage may put its own processing after the graph (the audio stage's
+ * hiss reducer, which libavfilter cannot host). It gets a state per open segment and the
+ * graph's frames, and speaks the graph's push/pull protocol; the segment cut happens after
+ * it, so it sees the warm-up and look-ahead too.
  */
 #ifndef VHS_FILTER_H
 #define VHS_FILTER_H
@@ -32,10 +37,22 @@
 /* Longest filter chain a stage accepts, terminator included. */
 #define VHS_CHAIN_MAX 65536
 
+/* Processing after the graph, per segment (see above). */
+struct vhs_filter_post {
+	/* A fresh state for a segment: 0 or -errno. */
+	int (*open)(struct vhs_ctx *ctx, void **state);
+	/* A graph output frame in (its reference moves in; NULL: the graph has ended). */
+	int (*push)(void *state, AVFrame *f);
+	/* One frame out: 0, AVERROR(EAGAIN) (needs input) or AVERROR_EOF, as vhs_lavfi_pull. */
+	int (*pull)(void *state, AVFrame *out, int flushing);
+	void (*close)(void **state);
+};
+
 /* The graph of one open segment (BEGIN seen, END not yet). */
 struct vhs_filter_segment {
 	struct vhs_segment begin; /* its BEGIN: index, window [start, end), time base */
 	struct vhs_lavfi graph;   /* built at BEGIN, flushed and closed at END */
+	void *post;               /* the post processor's state, or NULL */
 };
 
 struct vhs_filter_stage {
@@ -45,6 +62,7 @@ struct vhs_filter_stage {
 	int threads;              /* each graph's thread count (worker.threads; 0 = auto) */
 	struct vhs_filter_segment *open; /* the open segments (order not kept) */
 	size_t n_open, cap_open;
+	const struct vhs_filter_post *post; /* set by the stage before any segment, or NULL */
 };
 
 /* Checks the chain on input port 0 (one graph, built and closed to learn its output

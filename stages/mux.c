@@ -11,6 +11,11 @@
  * same instants as the video; they are encoded here in one pass (the encoder sees one
  * continuous signal, no priming or padding at segment seams), with timestamps continuing
  * from the first sample. Audio is written interleaved with the video by time.
+ * Loudness ([audio] loudness, loudness.h): before anything is written, the spools are read
+ * as one programme to measure it and find the gain; then, on the way to the encoder, every
+ * sample goes through that gain and one true-peak limiter (limiter.h), whose delay is
+ * made up at the end. The spools are float then; an encoder that takes no float (FLAC,
+ * PCM) gets its closest format through libswresample, after the limiter.
  * The file is fsynced before DONE.
  */
 #include <fcntl.h>
@@ -23,9 +28,12 @@
 #include <libavcodec/avcodec.h>
 #include <libavformat/avformat.h>
 #include <libavutil/audio_fifo.h>
+#include <libswresample/swresample.h>
 
 #include "encoder.h"
 #include "avslot.h"
+#include "limiter.h"
+#include "loudness.h"
 #include "segfile.h"
 #include "spool.h"
 
@@ -49,6 +57,12 @@ struct mux_priv {
 	int64_t next_pts;          /* audio: pts of the next sample into the encoder */
 	bool have_pts;
 	uint64_t frames;           /* video packets written */
+	SwrContext *swr;           /* spool format -> encoder format, when they differ */
+	AVFrame *conv;             /* its output */
+	struct vhs_limiter *lim;   /* the loudness pass's gain and limiter, or NULL */
+	AVFrame *limited;          /* the limiter's output */
+	long long prog_k;          /* programme reader (the loudness plan): the spool open */
+	FILE *prog;                /* and its file */
 };
 
 static void s_path(const struct mux_priv *p, char *buf, size_t n, char kind, long long k)
@@ -89,6 +103,14 @@ static int s_open_audio(struct vhs_ctx *ctx, struct mux_priv *p)
 
 	if (ret)
 		return ret;
+	if (p->aenc->sample_fmt != p->ah.fmt) {
+		ret = swr_alloc_set_opts2(&p->swr, &p->aenc->ch_layout, p->aenc->sample_fmt,
+					  p->ah.rate, &p->aenc->ch_layout, p->ah.fmt, p->ah.rate, 0, NULL);
+		if (ret < 0 || (ret = swr_init(p->swr)) < 0)
+			return vhs_fail(ctx, VHS_ERR_INTERNAL, "cannot convert %s to %s for the audio "
+					"encoder: %s", av_get_sample_fmt_name(p->ah.fmt),
+					av_get_sample_fmt_name(p->aenc->sample_fmt), vhs_av_err(ret));
+	}
 	p->fifo = av_audio_fifo_alloc(p->aenc->sample_fmt, p->aenc->ch_layout.nb_channels, 2 * READ_SAMPLES);
 	p->raw = malloc((size_t)READ_SAMPLES * (size_t)p->ah.channels *
 			(size_t)av_get_bytes_per_sample(p->ah.fmt));
@@ -201,6 +223,57 @@ static int s_audio_drain(struct vhs_ctx *ctx, struct mux_priv *p, int flush)
 	return ret;
 }
 
+/* Samples in the spool's format into the fifo, in the encoder's format. */
+static int s_to_fifo(struct vhs_ctx *ctx, struct mux_priv *p, AVFrame *f)
+{
+	int ret;
+
+	if (p->swr) {
+		av_frame_unref(p->conv);
+		p->conv->format = p->aenc->sample_fmt;
+		p->conv->sample_rate = p->ah.rate;
+		ret = av_channel_layout_copy(&p->conv->ch_layout, &p->aenc->ch_layout);
+		if (ret >= 0)
+			ret = swr_convert_frame(p->swr, p->conv, f);
+		if (ret < 0)
+			return vhs_fail(ctx, VHS_ERR_INTERNAL, "converting the audio failed: %s", vhs_av_err(ret));
+		f = p->conv;
+	}
+	ret = av_audio_fifo_write(p->fifo, (void **)f->extended_data, f->nb_samples);
+	return ret < 0 ? ret : s_audio_drain(ctx, p, 0);
+}
+
+/* A chunk read from a spool (NULL with flush: the end) on its way to the encoder: through
+ * the loudness pass's limiter when there is one, converted, into the fifo. */
+static int s_audio_chunk(struct vhs_ctx *ctx, struct mux_priv *p, AVFrame *f, int flush)
+{
+	AVFrame *l = p->limited;
+	int n, ret;
+
+	if (!p->lim)
+		return f ? s_to_fifo(ctx, p, f) : 0;
+	if (f && (ret = vhs_limiter_push(p->lim, (const float *const *)f->extended_data, f->nb_samples)))
+		return vhs_fail(ctx, VHS_ERR_INTERNAL, "the limiter failed: %s", strerror(-ret));
+	for (;;) {
+		av_frame_unref(l);
+		l->format = AV_SAMPLE_FMT_FLTP;
+		l->sample_rate = p->ah.rate;
+		l->nb_samples = READ_SAMPLES;
+		ret = av_channel_layout_copy(&l->ch_layout, &p->aenc->ch_layout);
+		if (ret >= 0)
+			ret = av_frame_get_buffer(l, 0);
+		if (ret < 0)
+			return ret;
+		n = vhs_limiter_pull(p->lim, (float *const *)l->extended_data, READ_SAMPLES, flush);
+		if (n <= 0)
+			return n < 0 ? vhs_fail(ctx, VHS_ERR_INTERNAL, "the limiter failed: %s", strerror(-n)) : 0;
+		l->nb_samples = n;
+		ret = s_to_fifo(ctx, p, l);
+		if (ret)
+			return ret;
+	}
+}
+
 /* Feeds the open spool to the encoder until the audio reaches video time t (in the
  * segment time base), or to its end when t is INT64_MAX. */
 static int s_audio_until(struct vhs_ctx *ctx, struct mux_priv *p, int64_t t)
@@ -227,6 +300,7 @@ static int s_audio_until(struct vhs_ctx *ctx, struct mux_priv *p, int64_t t)
 		}
 		tmp->nb_samples = (int)n;
 		tmp->format = p->ah.fmt;
+		tmp->sample_rate = p->ah.rate;
 		av_channel_layout_copy(&tmp->ch_layout, &p->aenc->ch_layout);
 		ret = av_frame_get_buffer(tmp, 0);
 		if (ret < 0)
@@ -234,9 +308,8 @@ static int s_audio_until(struct vhs_ctx *ctx, struct mux_priv *p, int64_t t)
 		for (int c = 0; c < p->ah.channels && c < 64; c++)
 			planes[c] = tmp->extended_data[av_sample_fmt_is_planar(p->ah.fmt) ? c : 0];
 		vhs_spool_split(planes, p->raw, p->ah.fmt, p->ah.channels, (int)n);
-		ret = av_audio_fifo_write(p->fifo, (void **)tmp->extended_data, (int)n);
+		ret = s_audio_chunk(ctx, p, tmp, 0);
 		av_frame_unref(tmp);
-		ret = ret < 0 ? ret : s_audio_drain(ctx, p, 0);
 	}
 	av_frame_free(&tmp);
 	return ret;
@@ -296,16 +369,98 @@ static int s_fsync(const char *path)
 	return ret;
 }
 
+/* ---- the loudness pass ---- */
+
+/* The programme reader (loudness.h) over the spools, in order. */
+static int s_prog_rewind(void *arg)
+{
+	struct mux_priv *p = arg;
+
+	if (p->prog)
+		fclose(p->prog);
+	p->prog = NULL;
+	p->prog_k = -1;
+	return 0;
+}
+
+static int s_prog_read(void *arg, float *const *planes, int max)
+{
+	struct mux_priv *p = arg;
+	size_t frame = (size_t)p->ah.channels * sizeof(float), n = 0;
+	uint8_t raw[VHS_SPOOL_HEADER];
+	char path[4200];
+
+	while (!n) {
+		if (p->prog)
+			n = fread(p->raw, frame, (size_t)(max < READ_SAMPLES ? max : READ_SAMPLES), p->prog);
+		if (n)
+			break;
+		if (p->prog && ferror(p->prog))
+			return -EIO;
+		if (p->prog)
+			fclose(p->prog);
+		p->prog = NULL;
+		if (++p->prog_k >= p->count)
+			return 0;
+		s_path(p, path, sizeof(path), 'a', p->prog_k);
+		p->prog = fopen(path, "rb");
+		if (!p->prog || fread(raw, 1, sizeof(raw), p->prog) != sizeof(raw))
+			return -EIO;
+	}
+	vhs_spool_split((uint8_t *const *)planes, p->raw, AV_SAMPLE_FMT_FLTP, p->ah.channels, (int)n);
+	return (int)n;
+}
+
+/* Measures the programme, finds the gain, and opens the limiter the encoding runs through. */
+static int s_loudness(struct vhs_ctx *ctx, struct mux_priv *p)
+{
+	double target = vhs_setting_double(ctx, "audio.loudness", 0);
+	double ceiling = vhs_setting_double(ctx, "audio.true_peak", -1);
+	struct vhs_programme prog = { .rate = p->ah.rate, .channels = p->ah.channels,
+				      .layout = p->ah.layout, .arg = p, .rewind = s_prog_rewind,
+				      .read = s_prog_read };
+	struct vhs_limiter_config cfg = { .rate = p->ah.rate, .channels = p->ah.channels,
+					  .ceiling_dbtp = ceiling };
+	struct vhs_loudness_plan lp;
+	int ret;
+
+	if (target == 0 || !p->aenc)
+		return 0;
+	if (p->ah.fmt != AV_SAMPLE_FMT_FLTP)
+		return vhs_fail(ctx, VHS_ERR_INTERNAL, "the loudness pass needs float spools, not %s",
+				av_get_sample_fmt_name(p->ah.fmt));
+	ret = vhs_loudness_plan(&prog, target, ceiling, &lp);
+	s_prog_rewind(p);
+	if (ret)
+		return vhs_fail(ctx, VHS_ERR_INTERNAL, "measuring the loudness failed: %s", strerror(-ret));
+	if (lp.silent) {
+		vhs_note(ctx, "loudness: the audio is silent (%.1f LUFS); left as it is", lp.input_lufs);
+		return 0;
+	}
+	vhs_note(ctx, "loudness: %.1f LUFS, gain %+.2f dB, true-peak limiter on %llu samples "
+		 "(at most %.1f dB): %.2f LUFS (target %.1f, ceiling %.1f dBTP, %d passes)",
+		 lp.input_lufs, lp.gain_db, (unsigned long long)lp.limited, lp.limited_db,
+		 lp.output_lufs, target, ceiling, lp.passes);
+	cfg.gain_db = lp.gain_db;
+	ret = vhs_limiter_open(&p->lim, &cfg);
+	return ret ? vhs_fail(ctx, VHS_ERR_INTERNAL, "cannot open the limiter: %s", strerror(-ret)) : 0;
+}
+
 static int s_run(struct vhs_ctx *ctx)
 {
 	struct mux_priv *p = vhs_priv(ctx);
 	int ret = s_open_output(ctx, p);
+
+	if (!ret)
+		ret = s_loudness(ctx, p);
 
 	for (long long k = 0; !ret && k < p->count; k++) {
 		ret = s_segment(ctx, p, k);
 		if (!ret && vhs_stopping(ctx))
 			return -ECANCELED;
 	}
+	if (!ret && p->aenc)
+		ret = s_audio_chunk(ctx, p, NULL, 1); /* what the limiter holds back */
 	if (!ret && p->aenc)
 		ret = s_audio_drain(ctx, p, 1);
 	if (!ret && p->aenc)
@@ -342,7 +497,9 @@ static int s_init(struct vhs_ctx *ctx)
 	p->pkt = av_packet_alloc();
 	p->apkt = av_packet_alloc();
 	p->chunk = av_frame_alloc();
-	return p->pkt && p->apkt && p->chunk ? 0 : -ENOMEM;
+	p->conv = av_frame_alloc();
+	p->limited = av_frame_alloc();
+	return p->pkt && p->apkt && p->chunk && p->conv && p->limited ? 0 : -ENOMEM;
 }
 
 static void s_uninit(struct vhs_ctx *ctx)
@@ -358,6 +515,12 @@ static void s_uninit(struct vhs_ctx *ctx)
 	}
 	av_audio_fifo_free(p->fifo);
 	av_frame_free(&p->chunk);
+	av_frame_free(&p->conv);
+	av_frame_free(&p->limited);
+	swr_free(&p->swr);
+	vhs_limiter_close(&p->lim);
+	if (p->prog)
+		fclose(p->prog);
 	av_packet_free(&p->pkt);
 	av_packet_free(&p->apkt);
 	free(p->raw);

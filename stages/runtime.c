@@ -312,6 +312,17 @@ long long vhs_setting_int(struct vhs_ctx *ctx, const char *key, long long dflt)
 	return vhs_kv_get_int(ctx->settings ? ctx->settings : "", key, &v) ? dflt : v;
 }
 
+double vhs_setting_double(struct vhs_ctx *ctx, const char *key, double dflt)
+{
+	char buf[64], *end;
+	double v;
+
+	if (vhs_setting(ctx, key, buf, sizeof(buf)) < 0)
+		return dflt;
+	v = strtod(buf, &end);
+	return end == buf || *end ? dflt : v;
+}
+
 int vhs_input_count(struct vhs_ctx *ctx)
 {
 	return ctx->n_in;
@@ -665,6 +676,17 @@ void vhs_warn(struct vhs_ctx *ctx, const char *fmt, ...)
 	vsnprintf(text, sizeof(text), fmt, ap);
 	va_end(ap);
 	fprintf(stderr, "vhs-orchestrate: warning: %s: %s\n", ctx->stage->name, text);
+}
+
+void vhs_note(struct vhs_ctx *ctx, const char *fmt, ...)
+{
+	char text[512];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(text, sizeof(text), fmt, ap);
+	va_end(ap);
+	fprintf(stderr, "vhs-orchestrate: %s: %s\n", ctx->stage->name, text);
 }
 
 int vhs_stopping(struct vhs_ctx *ctx)

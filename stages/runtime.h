@@ -61,6 +61,8 @@ void *vhs_priv(struct vhs_ctx *ctx);
 /* Settings from CONFIG ("section.key" names, see orchestrator/job.h). */
 int vhs_setting(struct vhs_ctx *ctx, const char *key, char *buf, size_t len);
 long long vhs_setting_int(struct vhs_ctx *ctx, const char *key, long long dflt);
+/* A number setting ("-16.0"); dflt when it is missing or not a number. */
+double vhs_setting_double(struct vhs_ctx *ctx, const char *key, double dflt);
 
 int vhs_input_count(struct vhs_ctx *ctx);
 const struct vhs_stream_fmt *vhs_input_format(struct vhs_ctx *ctx, int port);
@@ -149,6 +151,10 @@ int vhs_fail(struct vhs_ctx *ctx, enum vhs_err_class cls, const char *fmt, ...)
 
 /* One line to stderr: "vhs-orchestrate: warning: STAGE: ...". */
 void vhs_warn(struct vhs_ctx *ctx, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+/* One line for people to stderr: "vhs-orchestrate: STAGE: ..." (what was measured or
+ * decided, not a problem). */
+void vhs_note(struct vhs_ctx *ctx, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
 /* True once STOP arrived; long loops in run() should check it. */
 int vhs_stopping(struct vhs_ctx *ctx);

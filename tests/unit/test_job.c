@@ -413,6 +413,74 @@ Test(job, ranges_and_allowed_values)
 	      "2:19: dates and times are not supported in job files");
 }
 
+/* ---- [audio] enhance and its switches -------------------------------------------------- */
+
+Test(job, audio_enhance_fills_what_nothing_set)
+{
+	struct vhs_job j;
+	char *text;
+
+	load_ok(&j, "input = 'a.avi'\noutput = 'b.mkv'\n[audio]\nenhance = 'aggressive'\nhum = 50\n"
+		    "declick = false\n", NULL, 0);
+	cr_assert_str_eq(j.audio.hum, "50", "an integer is the value's text");
+	cr_assert_eq(j.audio.hiss, 20.0);
+	cr_assert_eq(j.audio.declick, 0, "set explicitly, not from the preset");
+	cr_assert_eq(j.audio.loudness, -16.0);
+	cr_assert_eq(j.audio.true_peak, -1.0);
+	cr_assert_str_eq(j.audio.channels, "auto");
+	text = print_to_string(&j);
+	source_is(text, "audio", "hum", "job");
+	source_is(text, "audio", "hiss", "enhance aggressive");
+	source_is(text, "audio", "channels", "enhance aggressive");
+	source_is(text, "audio", "true_peak", "default");
+	cr_assert_str_eq(line_of(text, "audio", "declick"), "declick = false                          # job");
+	free(text);
+	vhs_job_free(&j);
+
+	load_ok(&j, "input = 'a.avi'\noutput = 'b.mkv'\n", NULL, 0);
+	cr_assert_str_eq(j.audio.enhance, "none");
+	cr_assert_str_eq(j.audio.hum, "off", "enhance none is the defaults");
+	cr_assert_eq(j.audio.hiss, 0.0);
+	cr_assert_eq(j.audio.loudness, 0.0);
+	cr_assert_str_eq(j.audio.channels, "keep");
+	vhs_job_free(&j);
+}
+
+Test(job, audio_enhance_and_filters)
+{
+	struct vhs_job j;
+	char *sets[] = { "audio.filters=volume=2", "audio.loudness=-23" };
+
+	/* a chain replaces the enhancement: nothing filled, the loudness pass may still run */
+	load_ok(&j, "input = 'a.avi'\noutput = 'b.mkv'\n[audio]\nenhance = 'moderate'\n", sets, 2);
+	cr_assert_str_eq(j.audio.hum, "off");
+	cr_assert_eq(j.audio.hiss, 0.0);
+	cr_assert_eq(j.audio.loudness, -23.0);
+	vhs_job_free(&j);
+	cr_assert_eq(load_sets(&j, "input = 'a.avi'\noutput = 'b.mkv'\n[audio]\nhiss = 6\n", sets, 1),
+		     -EINVAL);
+	snprintf(want, sizeof(want), "%s: 'hiss' in [audio] cannot be combined with [audio] filters, "
+		 "which replaces the enhancement chain", jobpath);
+	cr_assert_str_eq(err, want);
+}
+
+Test(job, audio_switch_errors)
+{
+	fails("[audio]\nhum = 55\n",
+	      "2:7: 'hum' in [audio] must be one of auto, 50, 60, off, not '55' (did you mean '50'?)");
+	fails("[audio]\nhum = 1.5\n", "2:7: 'hum' in [audio] must be a string or an integer, not a float");
+	fails("[audio]\nenhance = 'strong'\n",
+	      "2:11: 'enhance' in [audio] must be one of none, light, moderate, aggressive, not 'strong'");
+	fails("[audio]\ndeclick = 1\n", "2:11: 'declick' in [audio] must be true or false, not an integer");
+	fails("[audio]\nloudness = 5\n",
+	      "2:12: 'loudness' in [audio] must be 0 (off) or greater than -70 and at most -5, not 5");
+	fails("[audio]\nhiss = 41\n", "2:8: 'hiss' in [audio] must be between 0 and 40, not 41");
+	fails("[audio]\ntrue_peak = 1\n",
+	      "2:13: 'true_peak' in [audio] must be greater than -20 and at most 0, not 1");
+	fails("[audio]\nchannels = 'stereo'\n",
+	      "2:12: 'channels' in [audio] must be one of auto, keep, mono, not 'stereo'");
+}
+
 Test(job, missing_required_and_empty)
 {
 	struct vhs_job j;
@@ -781,7 +849,7 @@ Test(job, to_kv)
 	cr_assert_not_null(blob);
 	for (p = blob; *p; p++)
 		lines += *p == '\n';
-	cr_assert_eq(lines, 36, "one line per key");
+	cr_assert_eq(lines, 43, "one line per key");
 	cr_assert_eq(blob[strlen(blob) - 1], '\n');
 	cr_assert(strstr(blob, "\nvideo.filters=a\\\\b\\nc\td \"q\" \xC3\xA9 \x01 #x\n"), "%s", blob);
 	cr_assert(strstr(blob, "\nencode.crf=10\n"), "%s", blob);
@@ -825,7 +893,7 @@ Test(job, print_reference)
 	fclose(f);
 	for (p = buf; *p; p++)
 		lines += *p == '\n';
-	cr_assert_eq(lines, 2 + 36, "%s", buf);
+	cr_assert_eq(lines, 2 + 43, "%s", buf);
 	cr_assert(strstr(buf, "\n| `upscale.scale` | integer | `2` | 2, 3, 4, 8 |"), "%s", buf);
 	cr_assert_eq(strncmp(buf, "| Key | Type | Default | Allowed | Description |\n", 49), 0);
 	cr_assert(strstr(buf, "\n| `encode.crf` | integer | `-1` | -1..63 | "), "%s", buf);
@@ -866,8 +934,11 @@ Test(job, repo_presets)
 	cr_assert_str_eq(j.video.filters,
 			 "drawbox=x=0:y=ih-12:w=iw:h=12:color=black:t=fill,bwdif=mode=send_field,"
 			 "hqdn3d=3:2:3:2,eq=contrast=1.1:brightness=0.05:saturation=1.05");
-	cr_assert_str_eq(j.audio.filters,
-			 "highpass=f=100,lowpass=f=15000,afftdn=nf=-25,dynaudnorm=f=200:g=15");
+	cr_assert_str_eq(j.audio.filters, "");
+	cr_assert_str_eq(j.audio.enhance, "moderate");
+	cr_assert_str_eq(j.audio.hum, "auto");
+	cr_assert_eq(j.audio.hiss, 12.0);
+	cr_assert_eq(j.audio.loudness, -16.0);
 	cr_assert_eq(j.upscale.width, 1440);
 	cr_assert_eq(j.upscale.height, 1080);
 	cr_assert_str_eq(j.upscale.model, "lanczos");

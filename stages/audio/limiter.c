@@ -1,0 +1,478 @@
+/* limiter.c: the loudness pass's gain and true-peak lookahead limiter (limiter.h).
+ *
+ * DESIGN
+ * One pipeline per sample, driven by pull: the detector runs `ahead` = L - 1 + H samples in
+ * front of the output, and each detector step gives the gain of one output sample.
+ *
+ *   input    buf[c][i] holds x * G for stream index base + i; it keeps everything from
+ *            the oldest sample still to be given out (or the detector's history, 15
+ *            samples behind it, at the start) to the newest pushed. The stream starts with
+ *            15 zeros (indices -15..-1) so the first interpolations see silence before the
+ *            programme; flush appends `delay` zeros after it.
+ *   detector peak[n]: the 4 phases of the interpolator over buf[n - 15 .. n + 16], as a
+ *            4-lane loop (phase 0 is the identity) that the compiler vectorises without
+ *            reordering any sum. A cheap bound skips it: when every |x| under the taps
+ *            times the largest phase's sum of |h| is under the target, the peak cannot
+ *            reach it and g_req is 1 whatever the interpolation says, so skipping changes
+ *            nothing (quiet programme runs at a few hundred million samples per second).
+ *   minimum  g_req as q = ceil((1 - g_req) * 2^40) (0: no reduction), and a monotonic
+ *            deque giving the sliding maximum of q over the last W = L + 2H detector
+ *            steps. The stream of q starts with L - 1 + H zeros (silence before the
+ *            programme), held as one deque entry at index -1.
+ *   box      the last L sliding maxima in a ring, and their sum (int64: L * 2^40 < 2^63
+ *            for any L allowed). box[j] = 1 - sum / (L * 2^40).
+ *   release  as limiter.h says; the state is the last gain given out.
+ *
+ * Indices: detector step n pushes q[n]; the sliding maximum then covers q[n - W + 1 .. n],
+ * the window of sample k = n - (L - 1 + H); the box then averages the windows of samples
+ * k - L + 1 .. k. So step n gives sample k's gain, once k >= 0.
+ */
+#include "limiter.h"
+
+#include <errno.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define TAPS 32                 /* libswresample's filter_size for upsampling */
+#define CENTER 15               /* its (taps - 1) / 2: taps cover n - 15 .. n + 16 */
+#define REACH (TAPS - CENTER)   /* 17: input needed from n on to finish peak[n] */
+#define PHASES 4                /* 48 -> 192 kHz */
+#define KAISER_BETA 9.0         /* libswresample's default */
+#define Q_ONE ((int64_t)1 << 40) /* the box's unit: gains in steps of 2^-40 */
+#define SNAP (1.0 - 1.0 / 4294967296.0) /* release above this is 1 */
+#define FIRST_CAP 4096          /* samples per channel buffered at first */
+
+struct s_qent {
+	int64_t idx;            /* detector index of the value */
+	int64_t q;              /* (1 - g_req) in units of 2^-40 */
+};
+
+struct vhs_limiter {
+	int channels;
+	float gain;             /* G, linear */
+	double target;          /* ceiling less the margin, linear */
+	double skip_level;      /* target / (largest sum |h| over phases), with slack, linear */
+	int attack;             /* L, samples */
+	int ahead;              /* L - 1 + H: detector steps in front of the output */
+	int delay;              /* ahead + 16: input samples in front of the output */
+	double release_k;       /* per-sample release coefficient */
+	double box_scale;       /* 1 / (L * 2^40): box sum -> reduction */
+	float coef[TAPS][PHASES]; /* coef[i][ph]: tap i of phase ph, phase 0 the identity */
+
+	float *buf[VHS_LIMITER_MAX_CHANNELS]; /* x * G, see DESIGN */
+	float *amax;            /* max over channels of |buf[c][i]|, same indexing */
+	int64_t base;           /* stream index of buf[c][0] */
+	size_t len, cap;        /* samples held and allocated per channel */
+	int64_t in_n;           /* stream samples appended (pushed + flush padding) */
+	int64_t in_real;        /* samples pushed */
+	int64_t det_n;          /* next detector index */
+	int64_t out_n;          /* samples given out */
+	int flushing;           /* a flushing pull has padded the stream */
+
+	struct s_qent *dq;      /* sliding-maximum deque, ring of dq_mask + 1 */
+	size_t dq_mask;
+	size_t dq_head, dq_tail; /* front, one past the back (both wrap with the mask) */
+	int64_t *ring;          /* the last L sliding maxima */
+	int ring_pos;
+	int64_t ring_sum;       /* their sum */
+	double rel;             /* gain of the last sample given out */
+
+	uint64_t limited;       /* samples given out with gain < 1 */
+	double min_gain;        /* smallest gain given out */
+};
+
+/* I0, the modified Bessel function of the first kind, by its series. */
+static double s_bessel_i0(double x)
+{
+	double v = 1, t = 1, last = 0;
+
+	x = x * x / 4;
+	for (int k = 1; v != last && k < 500; k++) {
+		last = v;
+		t *= x / ((double)k * k);
+		v += t;
+	}
+	return v;
+}
+
+/* libswresample's upsampling filter: coef[i][ph] for offset (i - 15) - ph / 4. */
+static void s_build_coefs(float coef[TAPS][PHASES])
+{
+	double norm = s_bessel_i0(KAISER_BETA);
+
+	for (int ph = 0; ph < PHASES; ph++) {
+		for (int i = 0; i < TAPS; i++) {
+			double d = (double)(i - CENTER) - (double)ph / PHASES;
+			double x = M_PI * d, w = 2.0 * d / TAPS;
+			double y = x == 0 ? 1.0 : sin(x) / x;
+
+			y *= s_bessel_i0(KAISER_BETA * sqrt(fmax(1 - w * w, 0)));
+			coef[i][ph] = (float)(y / norm);
+		}
+	}
+}
+
+static inline float s_max(float a, float b)
+{
+	return a > b ? a : b;    /* fmaxf is a libm call without -ffinite-math-only */
+}
+
+/* The largest |value| at x[0], x[1/4], x[2/4], x[3/4]; x points at sample n, and
+ * x[-15 .. 16] must be readable. Lanes are phases, each summed in 4 chains of every
+ * fourth tap (in tap order), then (c0 + c1) + (c2 + c3): a fixed order, so the result
+ * does not depend on the compiler, and the chains keep the adds from waiting on each other. */
+static float s_peak4(const float coef[TAPS][PHASES], const float *x)
+{
+	float a0[PHASES] = { 0 }, a1[PHASES] = { 0 }, a2[PHASES] = { 0 }, a3[PHASES] = { 0 };
+	float m = 0;
+
+	x -= CENTER;
+	for (int i = 0; i < TAPS; i += 4) {
+		for (int ph = 0; ph < PHASES; ph++)
+			a0[ph] += coef[i][ph] * x[i];
+		for (int ph = 0; ph < PHASES; ph++)
+			a1[ph] += coef[i + 1][ph] * x[i + 1];
+		for (int ph = 0; ph < PHASES; ph++)
+			a2[ph] += coef[i + 2][ph] * x[i + 2];
+		for (int ph = 0; ph < PHASES; ph++)
+			a3[ph] += coef[i + 3][ph] * x[i + 3];
+	}
+	for (int ph = 0; ph < PHASES; ph++)
+		m = s_max(m, fabsf((a0[ph] + a1[ph]) + (a2[ph] + a3[ph])));
+	return m;
+}
+
+/* The largest of x[0 .. TAPS - 1] (all >= 0), in 8 lanes. */
+static float s_window_max(const float *x)
+{
+	float lane[8] = { 0 }, m = 0;
+
+	for (int i = 0; i < TAPS; i += 8)
+		for (int k = 0; k < 8; k++)
+			lane[k] = s_max(lane[k], x[i + k]);
+	for (int k = 0; k < 8; k++)
+		m = s_max(m, lane[k]);
+	return m;
+}
+
+/* The largest sum of |h| over the phases, for the skip bound. */
+static double s_abs_sum(const float coef[TAPS][PHASES])
+{
+	double best = 0;
+
+	for (int ph = 0; ph < PHASES; ph++) {
+		double s = 0;
+
+		for (int i = 0; i < TAPS; i++)
+			s += fabs(coef[i][ph]);
+		best = fmax(best, s);
+	}
+	return best;
+}
+
+static int s_check_config(const struct vhs_limiter_config *c)
+{
+	if (!c || c->rate < 8000 || c->rate > 768000)
+		return -EINVAL;
+	if (c->channels < 1 || c->channels > VHS_LIMITER_MAX_CHANNELS)
+		return -EINVAL;
+	if (!(c->gain_db >= -100 && c->gain_db <= 100))
+		return -EINVAL;
+	if (!(c->ceiling_dbtp >= -60 && c->ceiling_dbtp <= 0))
+		return -EINVAL;
+	if (!(c->lookahead_ms == 0 || (c->lookahead_ms >= 0.1 && c->lookahead_ms <= 100)))
+		return -EINVAL;
+	if (!(c->release_ms == 0 || (c->release_ms >= 1 && c->release_ms <= 10000)))
+		return -EINVAL;
+	return 0;
+}
+
+/* Sizes the sample buffers, the deque and the ring; 0 or -ENOMEM. */
+static int s_alloc(struct vhs_limiter *l)
+{
+	size_t w = (size_t)l->attack + 2 * VHS_LIMITER_HOLD + 2, n = 1;
+
+	while (n < w)
+		n <<= 1;
+	l->dq = malloc(n * sizeof(*l->dq));
+	l->dq_mask = n - 1;
+	l->ring = calloc((size_t)l->attack, sizeof(*l->ring));
+	l->cap = (size_t)l->delay + CENTER + FIRST_CAP;
+	for (int c = 0; c < l->channels; c++)
+		if (!(l->buf[c] = calloc(l->cap, sizeof(float))))
+			return -ENOMEM;
+	l->amax = calloc(l->cap, sizeof(float));
+	return l->dq && l->ring && l->amax ? 0 : -ENOMEM;
+}
+
+int vhs_limiter_open(struct vhs_limiter **lp, const struct vhs_limiter_config *cfg)
+{
+	struct vhs_limiter *l;
+	double la = cfg && cfg->lookahead_ms > 0 ? cfg->lookahead_ms : VHS_LIMITER_LOOKAHEAD_MS;
+	double rel = cfg && cfg->release_ms > 0 ? cfg->release_ms : VHS_LIMITER_RELEASE_MS;
+	int ret;
+
+	if (!lp || (ret = s_check_config(cfg)) < 0)
+		return -EINVAL;
+	*lp = NULL;
+	if (!(l = calloc(1, sizeof(*l))))
+		return -ENOMEM;
+	l->channels = cfg->channels;
+	l->gain = (float)pow(10.0, cfg->gain_db / 20.0);
+	l->target = pow(10.0, (cfg->ceiling_dbtp - VHS_LIMITER_MARGIN_DB) / 20.0);
+	l->attack = (int)fmax(1, lround(la * cfg->rate / 1000.0));
+	l->ahead = l->attack - 1 + VHS_LIMITER_HOLD;
+	l->delay = l->ahead + REACH - 1;
+	l->release_k = -expm1(-1000.0 / (rel * cfg->rate));
+	l->box_scale = 1.0 / ((double)l->attack * (double)Q_ONE);
+	s_build_coefs(l->coef);
+	l->skip_level = l->target / (s_abs_sum(l->coef) * 1.001);
+	if ((ret = s_alloc(l)) < 0) {
+		vhs_limiter_close(&l);
+		return ret;
+	}
+	l->base = -CENTER;
+	l->len = CENTER;        /* indices -15..-1: silence (calloc) */
+	l->dq[0] = (struct s_qent){ .idx = -1, .q = 0 };
+	l->dq_tail = 1;
+	l->rel = 1.0;
+	l->min_gain = 1.0;
+	*lp = l;
+	return 0;
+}
+
+void vhs_limiter_close(struct vhs_limiter **lp)
+{
+	struct vhs_limiter *l = lp ? *lp : NULL;
+
+	if (!l)
+		return;
+	for (int c = 0; c < VHS_LIMITER_MAX_CHANNELS; c++)
+		free(l->buf[c]);
+	free(l->amax);
+	free(l->dq);
+	free(l->ring);
+	free(l);
+	*lp = NULL;
+}
+
+int vhs_limiter_delay(const struct vhs_limiter *l)
+{
+	return l->delay;
+}
+
+/* The planes that s_reserve moves and grows: the channels, then amax. */
+static float **s_plane(struct vhs_limiter *l, int i)
+{
+	return i < l->channels ? &l->buf[i] : &l->amax;
+}
+
+/* Room for n more samples per channel: drops what no step needs any more, then grows.
+ * 0 or -ENOMEM. */
+static int s_reserve(struct vhs_limiter *l, size_t n)
+{
+	int64_t keep = l->out_n < l->det_n - CENTER ? l->out_n : l->det_n - CENTER;
+	size_t drop = (size_t)(keep - l->base), cap;
+
+	if (l->len + n <= l->cap)
+		return 0;
+	if (drop) {
+		for (int i = 0; i <= l->channels; i++) {
+			float *p = *s_plane(l, i);
+
+			memmove(p, p + drop, (l->len - drop) * sizeof(float));
+		}
+		l->base += (int64_t)drop;
+		l->len -= drop;
+	}
+	if (l->len + n <= l->cap)
+		return 0;
+	for (cap = l->cap * 2; cap < l->len + n; cap *= 2)
+		;
+	for (int i = 0; i <= l->channels; i++) {
+		float *p = realloc(*s_plane(l, i), cap * sizeof(float));
+
+		if (!p)
+			return -ENOMEM;
+		*s_plane(l, i) = p;
+	}
+	l->cap = cap;
+	return 0;
+}
+
+int vhs_limiter_push(struct vhs_limiter *l, const float *const *planes, int nb)
+{
+	int ret;
+
+	if (!l || nb < 0 || (nb && !planes) || l->flushing)
+		return -EINVAL;
+	for (int c = 0; c < l->channels && nb; c++)
+		if (!planes[c])
+			return -EINVAL;
+	if ((ret = s_reserve(l, (size_t)nb)) < 0)
+		return ret;
+	memset(l->amax + l->len, 0, (size_t)nb * sizeof(float));
+	for (int c = 0; c < l->channels; c++) {
+		float *d = l->buf[c] + l->len, *a = l->amax + l->len;
+
+		for (int i = 0; i < nb; i++) {
+			d[i] = planes[c][i] * l->gain;
+			a[i] = s_max(a[i], fabsf(d[i]));
+		}
+	}
+	l->len += (size_t)nb;
+	l->in_n += nb;
+	l->in_real += nb;
+	return 0;
+}
+
+/* The peak at n with the history before the programme mirrored (x[-i] = x[i]), as
+ * libswresample starts its stream, for n < CENTER; x points at sample 0. */
+static float s_peak4_mirrored(const float coef[TAPS][PHASES], const float *x, int64_t n,
+			       int64_t len)
+{
+	float tmp[TAPS];
+
+	for (int i = 0; i < TAPS; i++) {
+		int64_t k = n - CENTER + i;
+
+		k = k < 0 ? -k : k;
+		tmp[i] = k < len ? x[k] : 0.0f;
+	}
+	return s_peak4(coef, tmp + CENTER);
+}
+
+/* g_req of detector index n as q (0: none), over all channels. Near the start the peak is
+ * the larger of the two views of the history, silence and the meter's mirror. */
+static int64_t s_detect(const struct vhs_limiter *l, int64_t n)
+{
+	size_t at = (size_t)(n - l->base);
+	float peak = 0;
+
+	if (n >= CENTER && s_window_max(l->amax + at - CENTER) < l->skip_level)
+		return 0;
+	for (int c = 0; c < l->channels; c++) {
+		peak = s_max(peak, s_peak4(l->coef, l->buf[c] + at));
+		if (n < CENTER)
+			peak = s_max(peak, s_peak4_mirrored(l->coef, l->buf[c] - l->base, n, INT64_MAX));
+	}
+	if (!(peak > l->target))
+		return 0;
+	return (int64_t)ceil((1.0 - l->target / peak) * (double)Q_ONE);
+}
+
+/* One detector step: q[det_n] into the deque and its window's maximum into the box. When
+ * it completes an output sample's gain (k >= 0), updates the release state to it. */
+static void s_step(struct vhs_limiter *l)
+{
+	int64_t n = l->det_n++, q = s_detect(l, n);
+	int64_t w = (int64_t)l->attack + 2 * VHS_LIMITER_HOLD;
+	size_t m = l->dq_mask;
+	double box, r;
+
+	while (l->dq_tail != l->dq_head && l->dq[(l->dq_tail - 1) & m].q <= q)
+		l->dq_tail--;
+	l->dq[l->dq_tail++ & m] = (struct s_qent){ .idx = n, .q = q };
+	while (l->dq[l->dq_head & m].idx <= n - w)
+		l->dq_head++;
+	l->ring_sum += l->dq[l->dq_head & m].q - l->ring[l->ring_pos];
+	l->ring[l->ring_pos] = l->dq[l->dq_head & m].q;
+	l->ring_pos = l->ring_pos + 1 == l->attack ? 0 : l->ring_pos + 1;
+	if (n < l->ahead)
+		return;
+	box = 1.0 - (double)l->ring_sum * l->box_scale;
+	r = l->rel + (1.0 - l->rel) * l->release_k;
+	if (r > SNAP)
+		r = 1.0;
+	l->rel = box < r ? box : r;
+}
+
+/* Pads the stream with `delay` zeros (once). 0 or -ENOMEM. */
+static int s_flush(struct vhs_limiter *l)
+{
+	int ret;
+
+	if (l->flushing)
+		return 0;
+	if ((ret = s_reserve(l, (size_t)l->delay)) < 0)
+		return ret;
+	for (int c = 0; c < l->channels; c++)
+		memset(l->buf[c] + l->len, 0, (size_t)l->delay * sizeof(float));
+	memset(l->amax + l->len, 0, (size_t)l->delay * sizeof(float));
+	l->len += (size_t)l->delay;
+	l->in_n += l->delay;
+	l->flushing = 1;
+	return 0;
+}
+
+int vhs_limiter_pull(struct vhs_limiter *l, float *const *planes, int max, int flush)
+{
+	int64_t ready;
+	int n, ret;
+
+	if (!l || max < 0 || (max && !planes))
+		return -EINVAL;
+	for (int c = 0; c < l->channels && max; c++)
+		if (!planes[c])
+			return -EINVAL;
+	if (flush && (ret = s_flush(l)) < 0)
+		return ret;
+	ready = l->in_n - l->delay < l->in_real ? l->in_n - l->delay : l->in_real;
+	ready -= l->out_n;
+	n = ready < max ? (int)(ready > 0 ? ready : 0) : max;
+	for (int i = 0; i < n; i++, l->out_n++) {
+		size_t at = (size_t)(l->out_n - l->base);
+		float g;
+
+		while (l->det_n <= l->out_n + l->ahead)
+			s_step(l);
+		g = (float)l->rel;
+		if (g < 1.0f) {
+			l->limited++;
+			l->min_gain = l->rel < l->min_gain ? l->rel : l->min_gain;
+		}
+		for (int c = 0; c < l->channels; c++)
+			planes[c][i] = l->buf[c][at] * g;
+	}
+	return n;
+}
+
+void vhs_limiter_stats(const struct vhs_limiter *l, uint64_t *limited, double *max_reduction_db)
+{
+	if (limited)
+		*limited = l->limited;
+	if (max_reduction_db)
+		*max_reduction_db = l->min_gain < 1.0 ? -20.0 * log10(l->min_gain) : 0.0;
+}
+
+double vhs_true_peak_db(const float *const *planes, int channels, int nb)
+{
+	enum { BLOCK = 4096 };
+	float coef[TAPS][PHASES], tmp[BLOCK + TAPS];
+	float peak = 0;
+
+	if (!planes || channels < 1 || nb < 0)
+		return NAN;
+	for (int c = 0; c < channels; c++)
+		if (!planes[c] && nb)
+			return NAN;
+	s_build_coefs(coef);
+	for (int c = 0; c < channels; c++) {
+		for (int n = 0; n < CENTER && n < nb; n++)
+			peak = s_max(peak, s_peak4_mirrored(coef, planes[c], n, nb));
+		for (int start = 0; start < nb; start += BLOCK) {
+			int cnt = nb - start < BLOCK ? nb - start : BLOCK;
+
+			/* tmp[j] = x[start - 15 + j], zeros outside */
+			for (int j = 0; j < cnt + TAPS - 1; j++) {
+				int64_t k = (int64_t)start - CENTER + j;
+
+				tmp[j] = k >= 0 && k < nb ? planes[c][k] : 0.0f;
+			}
+			for (int i = 0; i < cnt; i++)
+				peak = s_max(peak, s_peak4(coef, tmp + CENTER + i));
+		}
+	}
+	return peak > 0 ? 20.0 * log10(peak) : -INFINITY;
+}

@@ -1,0 +1,59 @@
+/* loudness.h: EBU R128 loudness normalisation of a whole programme, in two passes: measure
+ * its integrated loudness, then one linear gain and the true-peak limiter (limiter.h).
+ *
+ * DESIGN
+ * The mux stage is the first place where the whole programme exists (the enhanced audio of
+ * every segment, spooled in the work dir), so the pass runs there, over the spools, before
+ * the audio is encoded; the encoder then sees one continuous signal through one limiter.
+ *
+ * The meter is libavfilter's ebur128 (ITU-R BS.1770-4: K-weighting, 400 ms blocks every
+ * 100 ms, absolute gate -70 LUFS, relative gate -10 LU), the meter the tests check with.
+ * The limiter takes a little loudness off where it works, so the plan measures again what
+ * the gain and the limiter make, without encoding, and corrects the gain by what is
+ * missing (secant steps: where the limiter works, a dB of gain buys less than a dB), until the prediction is within VHS_LOUDNESS_TOLERANCE of the target (at most
+ * VHS_LOUDNESS_PASSES measuring passes over the spools, which are in the page cache by then).
+ * The gain is one number for the whole tape: quiet scenes stay quieter than loud ones, as
+ * the programme has them (not a dynamic normaliser).
+ */
+#ifndef VHS_AUDIO_LOUDNESS_H
+#define VHS_AUDIO_LOUDNESS_H
+
+#include <stdint.h>
+
+#define VHS_LOUDNESS_PASSES 5        /* measuring passes at most (the first: no gain) */
+#define VHS_LOUDNESS_TOLERANCE 0.05  /* LU: close enough to the target */
+#define VHS_LOUDNESS_SILENT -69.0    /* LUFS: no programme passed the gates */
+
+/* The programme, as many times as the plan needs it: float planar chunks in order. */
+struct vhs_programme {
+	int rate, channels;
+	uint64_t layout;                 /* AV_CH_* mask; 0 = the default for channels */
+	void *arg;
+	int (*rewind)(void *arg);        /* back to the first sample: 0 or -errno */
+	/* up to max samples into planes; the count, 0 at the end, or -errno */
+	int (*read)(void *arg, float *const *planes, int max);
+};
+
+struct vhs_loudness_plan {
+	double input_lufs;    /* the programme as it is */
+	double gain_db;       /* to apply, before the limiter */
+	double output_lufs;   /* what gain and limiter make, measured */
+	double limited_db;    /* the limiter's deepest reduction */
+	uint64_t limited;     /* samples it touched */
+	int passes;           /* measuring passes made */
+	int silent;           /* 1: nothing to normalise (gain 0) */
+};
+
+/* Integrated loudness of nb samples pushed in any chunks (libavfilter ebur128). */
+struct vhs_loudness_meter;
+int vhs_loudness_meter_open(struct vhs_loudness_meter **m, int rate, int channels, uint64_t layout);
+int vhs_loudness_meter_push(struct vhs_loudness_meter *m, const float *const *planes, int nb);
+/* Ends the input; *lufs is the integrated loudness (-70 when nothing passed the gates). */
+int vhs_loudness_meter_finish(struct vhs_loudness_meter *m, double *lufs);
+void vhs_loudness_meter_close(struct vhs_loudness_meter **m);
+
+/* Measures the programme and finds the gain (see above). Returns 0 or -errno. */
+int vhs_loudness_plan(const struct vhs_programme *prog, double target_lufs, double ceiling_dbtp,
+		      struct vhs_loudness_plan *plan);
+
+#endif
