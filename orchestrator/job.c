@@ -205,9 +205,9 @@ static const struct s_enhance_row {
 	int declick;
 } s_enhance[] = {
 	{ "none", "off", "keep", 0, 0, 0 },
-	{ "light", "auto", "auto", 6, -16, 0 },
-	{ "moderate", "auto", "auto", 12, -16, 1 },
-	{ "aggressive", "auto", "auto", 20, -16, 1 },
+	{ "light", "auto", "auto", 8, -16, 0 },
+	{ "moderate", "auto", "auto", 15, -16, 1 },
+	{ "aggressive", "auto", "auto", 24, -16, 1 },
 };
 
 /* Where the values being applied come from, and where to write an error. */

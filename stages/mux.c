@@ -420,7 +420,7 @@ static int s_loudness(struct vhs_ctx *ctx, struct mux_priv *p)
 				      .layout = p->ah.layout, .arg = p, .rewind = s_prog_rewind,
 				      .read = s_prog_read };
 	struct vhs_limiter_config cfg = { .rate = p->ah.rate, .channels = p->ah.channels,
-					  .ceiling_dbtp = ceiling };
+					  .ceiling_dbtp = ceiling, .release_ms = VHS_LOUDNESS_RELEASE_MS };
 	struct vhs_loudness_plan lp;
 	int ret;
 

@@ -101,7 +101,8 @@ int vhs_enhance_plan(const struct vhs_enhance_opts *o, const struct vhs_audio_an
 	}
 	ret = s_channels(o, an, in_channels, e);
 	if (!ret && o->declick)
-		ret = s_add(e, "adeclick=window=55:overlap=75:arorder=2:threshold=2:burst=2", 0, 0);
+		ret = s_add(e, "adeclick=window=55:overlap=75:arorder=2:threshold=%g:burst=2",
+			    VHS_DECLICK_THRESHOLD, 0);
 	if (!ret)
 		ret = s_hum(o, an, rate, e);
 	if (ret)

@@ -8,7 +8,10 @@
  *   pan         channels: "mono" always, or "auto" when the analysis found one track on two
  *               channels (the mean of both) or a dead channel (the live one alone)
  *   adeclick    declick: libavfilter's autoregressive click detector and interpolator
- *               (window 55 ms, 75 % overlap, order 2, threshold 2: its defaults)
+ *               (window 55 ms, 75 % overlap, order 2: its defaults), at threshold
+ *               VHS_DECLICK_THRESHOLD: its default 2 takes the attacks of music for clicks
+ *               (-1.2 LU on the test music, tests/media/make_audio_tape.sh), 4 and more
+ *               leave it alone and still find every tape click of the tests
  *   bandreject  hum: a notch at the mains fundamental and each harmonic up to the 8th below
  *               half the sample rate; "auto" takes mains and exact frequency from the
  *               analysis (none when it found no hum), 50 or 60 the nominal frequency. Each
@@ -32,6 +35,7 @@
 
 #define VHS_HUM_HARMONICS 8     /* fundamental and harmonics notched */
 #define VHS_HUM_WIDTH_HZ 4.0    /* width of the fundamental's notch */
+#define VHS_DECLICK_THRESHOLD 6.0 /* adeclick's threshold (see above) */
 #define VHS_ENHANCE_CHAIN_MAX 4096
 
 /* The switches, as the job has them (orchestrator/job.h). */

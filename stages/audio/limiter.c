@@ -78,7 +78,8 @@ struct vhs_limiter {
 	int64_t ring_sum;       /* their sum */
 	double rel;             /* gain of the last sample given out */
 
-	uint64_t limited;       /* samples given out with gain < 1 */
+	double stat_gain;       /* a gain under this counts as limited (VHS_LIMITER_STAT_DB) */
+	uint64_t limited;       /* samples given out with gain < stat_gain */
 	double min_gain;        /* smallest gain given out */
 };
 
@@ -226,6 +227,7 @@ int vhs_limiter_open(struct vhs_limiter **lp, const struct vhs_limiter_config *c
 	l->delay = l->ahead + REACH - 1;
 	l->release_k = -expm1(-1000.0 / (rel * cfg->rate));
 	l->box_scale = 1.0 / ((double)l->attack * (double)Q_ONE);
+	l->stat_gain = pow(10.0, -VHS_LIMITER_STAT_DB / 20.0);
 	s_build_coefs(l->coef);
 	l->skip_level = l->target / (s_abs_sum(l->coef) * 1.001);
 	if ((ret = s_alloc(l)) < 0) {
@@ -428,10 +430,9 @@ int vhs_limiter_pull(struct vhs_limiter *l, float *const *planes, int max, int f
 		while (l->det_n <= l->out_n + l->ahead)
 			s_step(l);
 		g = (float)l->rel;
-		if (g < 1.0f) {
+		if (l->rel < l->stat_gain)
 			l->limited++;
-			l->min_gain = l->rel < l->min_gain ? l->rel : l->min_gain;
-		}
+		l->min_gain = l->rel < l->min_gain ? l->rel : l->min_gain;
 		for (int c = 0; c < l->channels; c++)
 			planes[c][i] = l->buf[c][at] * g;
 	}

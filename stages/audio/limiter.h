@@ -50,6 +50,7 @@
  * 5 kHz tone at 192 kHz) and for float rounding. */
 #define VHS_LIMITER_MARGIN_DB 0.1
 #define VHS_LIMITER_HOLD 16            /* H: samples the gain stays down around a peak */
+#define VHS_LIMITER_STAT_DB 0.01       /* vhs_limiter_stats counts reductions over this */
 
 struct vhs_limiter_config {
 	int rate;               /* Hz, 8000..768000 */
@@ -82,8 +83,9 @@ void vhs_limiter_close(struct vhs_limiter **l);
 /* Samples between input and output: output n needs input n + delay (or a flush). */
 int vhs_limiter_delay(const struct vhs_limiter *l);
 
-/* For the report: samples given out whose gain was reduced (output != x * G), and the
- * largest reduction in dB (0 when none). Either pointer may be NULL. */
+/* For the report: samples given out whose gain was reduced by more than
+ * VHS_LIMITER_STAT_DB (the release tail under it, inaudible but up to ~1.7 s long, is not
+ * counted), and the largest reduction in dB (0 when none). Either pointer may be NULL. */
 void vhs_limiter_stats(const struct vhs_limiter *l, uint64_t *limited, double *max_reduction_db);
 
 /* The true peak (dBTP) of nb samples of planar audio by the limiter's 4x interpolator

@@ -165,7 +165,8 @@ static int s_measure(const struct vhs_programme *prog, double gain_db, double ce
 		     struct chunk *c, double *lufs, struct vhs_loudness_plan *plan)
 {
 	struct vhs_limiter_config cfg = { .rate = prog->rate, .channels = prog->channels,
-					  .gain_db = gain_db, .ceiling_dbtp = ceiling };
+					  .gain_db = gain_db, .ceiling_dbtp = ceiling,
+					  .release_ms = VHS_LOUDNESS_RELEASE_MS };
 	struct vhs_loudness_meter *m = NULL;
 	struct vhs_limiter *l = NULL;
 	int n, ret = prog->rewind(prog->arg);

@@ -23,6 +23,10 @@
 #define VHS_LOUDNESS_PASSES 5        /* measuring passes at most (the first: no gain) */
 #define VHS_LOUDNESS_TOLERANCE 0.05  /* LU: close enough to the target */
 #define VHS_LOUDNESS_SILENT -69.0    /* LUFS: no programme passed the gates */
+/* The limiter's release, ms: short enough that a peak costs the programme around it little
+ * (100 ms lost 1.4 LU on chords with 4 ms attacks every 250 ms, 50 ms 0.7, 20 ms 0.5),
+ * long enough not to follow the waveform of the lowest notes. */
+#define VHS_LOUDNESS_RELEASE_MS 50.0
 
 /* The programme, as many times as the plan needs it: float planar chunks in order. */
 struct vhs_programme {

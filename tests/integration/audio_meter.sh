@@ -222,3 +222,23 @@ am_schedule() {
 		printf "%s %.3f\n", out, d
 	}'
 }
+
+# --- test media (needs run.sh's helpers: note, fail, MEDIA_CACHE) ------------------------------
+
+AM_MAKE_AUDIO_TAPE="$(cd -- "$(dirname -- "${BASH_SOURCE[0]}")/../media" && pwd)/make_audio_tape.sh"
+
+# audio_tape [make_audio_tape.sh flags...]: prints the path of a cached audio test tape
+# (.mkv) in build/test-media, making it first if needed (keyed by the flags and the
+# script's contents).
+audio_tape() {
+	local sum key path
+	sum="$(md5sum <"$AM_MAKE_AUDIO_TAPE" | cut -c1-8)"
+	key="audio$(printf '_%s' "$@" | tr -d ' -')-$sum"
+	path="$MEDIA_CACHE/$key.mkv"
+	if [ ! -s "$path" ]; then
+		mkdir -p "$MEDIA_CACHE"
+		note "making tape: $AM_MAKE_AUDIO_TAPE $* $path"
+		"$AM_MAKE_AUDIO_TAPE" "$@" "$path" >&2 || fail "make_audio_tape.sh failed for $path"
+	fi
+	printf '%s\n' "$path"
+}

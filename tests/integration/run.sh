@@ -100,8 +100,9 @@ toml_string() {
 
 # make_job FILE [key=value | section.key=value]...: writes a job file. Defaults are a small,
 # fast, lossless job (ffv1 + pcm_s16le, 960x720 lanczos, no filters, preset none); each
-# argument overrides one key; a value of '-' removes the key. Integer-valued keys are
-# written bare when the value is a number.
+# argument overrides one key; a value of '-' removes the key. Numeric keys (width, crf,
+# segment_seconds, [audio] hum, hiss, loudness, true_peak, ...) are written bare when the
+# value is a number, boolean keys (declick) when it is true or false.
 make_job() {
 	local file="$1"
 	shift
@@ -143,8 +144,11 @@ make_job() {
 				section="$cur"
 			fi
 			case "$key" in
-			width | height | scale | crf | workers | threads | segment_seconds | restart_limit | warmup_frames | ring_slots)
+			width | height | scale | crf | workers | threads | segment_seconds | restart_limit | warmup_frames | ring_slots | \
+				hum | hiss | loudness | true_peak)
 				if [[ "$v" =~ ^-?[0-9]+(\.[0-9]+)?$ ]]; then printf '%s = %s\n' "$key" "$v"; continue; fi ;;
+			declick)
+				if [[ "$v" == true || "$v" == false ]]; then printf '%s = %s\n' "$key" "$v"; continue; fi ;;
 			esac
 			printf '%s = %s\n' "$key" "$(toml_string "$v")"
 		done

@@ -45,7 +45,8 @@
 #   --hiss: uniform white noise at -45.0 dBFS RMS on each channel (independent on the two
 #           channels of a hifi tape, the same on both of a dual-mono tape).
 #   --clicks: impulses 1..3 samples wide at -12..-8.4 dBFS (|x| 0.25..0.38), random sign,
-#           on both channels, about 3 per second where allowed (see the schedule).
+#           on both channels, about 6 per second where allowed (see the schedule and
+#           clicks_expr).
 # Every random source has a fixed seed or a deterministic hash, the expressions are exact
 # integer arithmetic where it matters, and bitexact muxing is used: the same arguments give
 # the same bytes.
@@ -171,13 +172,17 @@ speech_fricative() {
 		"(2*random(9)-1)*gte(ld(2),0)*lt(ld(0),$PROG)*(eq(ld(3),3)+eq(ld(3),7)+eq(ld(3),10))*between(ld(4),0.12,0.24)*pow(sin(PI*(ld(4)-0.12)/0.12),2)"
 }
 
-# clicks_expr: one possible click per 0.25 s slot (12000 samples); a hash of the slot
-# number (exact integer arithmetic in doubles) says whether it is there (3 slots in 4),
-# where (600..11399 samples into the slot), how wide (1..3 samples), how loud and which sign.
-# Allowed in the passages ([0.1, 2.9] s into the period) and in odd gaps ([3.3, 4.2] s).
+# clicks_expr: one possible click per 0.125 s slot (6000 samples); a hash of the slot
+# number s (exact integer arithmetic in doubles) says whether it is there (3 slots in 4),
+# where (300..5699 samples into the slot), how wide (1..3 samples), how loud and which sign:
+#   a = (7919 s + 104729) mod 997, b = (31 s^2 + 613 s + 7) mod 1009,
+#   there if a mod 4 > 0, first sample 6000 s + 300 + (37 b mod 5400), width 1 + a mod 3,
+#   value 0.3162 (0.8 + 0.4 ((13 a) mod 101) / 100), negative when b is even;
+# allowed where its first sample is in a passage ([0.1, 2.9] s into the period) or in an
+# odd gap ([3.3, 4.2] s into the period). (test_audio_media.sh recomputes this list.)
 clicks_expr() {
-	printf '%s' "st(0,floor(n/12000));st(1,mod(ld(0)*7919+104729,997));st(2,mod(ld(0)*ld(0)*31+ld(0)*613+7,1009));" \
-		"st(3,ld(0)*12000+600+mod(ld(2)*37,10800));st(4,1+mod(ld(1),3));" \
+	printf '%s' "st(0,floor(n/6000));st(1,mod(ld(0)*7919+104729,997));st(2,mod(ld(0)*ld(0)*31+ld(0)*613+7,1009));" \
+		"st(3,ld(0)*6000+300+mod(ld(2)*37,5400));st(4,1+mod(ld(1),3));" \
 		"st(5,mod(ld(3),$((SR * 9 / 2)))/$SR);st(6,mod(floor(ld(3)/$((SR * 9 / 2))),2));" \
 		"gt(mod(ld(1),4),0)*(between(ld(5),0.1,2.9)+between(ld(5),3.3,4.2)*ld(6))" \
 		"*gte(n,ld(3))*lt(n,ld(3)+ld(4))*0.3162*(0.8+0.4*mod(ld(1)*13,101)/100)*(2*mod(ld(2),2)-1)"

@@ -423,7 +423,7 @@ Test(job, audio_enhance_fills_what_nothing_set)
 	load_ok(&j, "input = 'a.avi'\noutput = 'b.mkv'\n[audio]\nenhance = 'aggressive'\nhum = 50\n"
 		    "declick = false\n", NULL, 0);
 	cr_assert_str_eq(j.audio.hum, "50", "an integer is the value's text");
-	cr_assert_eq(j.audio.hiss, 20.0);
+	cr_assert_eq(j.audio.hiss, 24.0);
 	cr_assert_eq(j.audio.declick, 0, "set explicitly, not from the preset");
 	cr_assert_eq(j.audio.loudness, -16.0);
 	cr_assert_eq(j.audio.true_peak, -1.0);
@@ -937,7 +937,7 @@ Test(job, repo_presets)
 	cr_assert_str_eq(j.audio.filters, "");
 	cr_assert_str_eq(j.audio.enhance, "moderate");
 	cr_assert_str_eq(j.audio.hum, "auto");
-	cr_assert_eq(j.audio.hiss, 12.0);
+	cr_assert_eq(j.audio.hiss, 15.0);
 	cr_assert_eq(j.audio.loudness, -16.0);
 	cr_assert_eq(j.upscale.width, 1440);
 	cr_assert_eq(j.upscale.height, 1080);
