@@ -95,7 +95,7 @@ AUDIO_SRC := $(filter-out stages/audio/audio.c,$(wildcard stages/audio/*.c))
 AUDIO_OBJ := $(AUDIO_SRC:%.c=$(BUILD)/obj/%.o)
 AUDIO_LIB := $(BUILD)/libvhs-audio.a
 ifeq ($(FFMPEG),1)
-UNIT_AUDIO := $(AUDIO_LIB)
+UNIT_AUDIO := $(AUDIO_LIB) $(filter $(BUILD)/obj/stages/lavfi.o,$(STAGE_LIB_OBJ))
 endif
 
 STAGES := decode preprocess upscale audio encode mux

@@ -12,15 +12,17 @@
 
 #define HUM_MAX_HZ 1100.0        /* hum spectrum kept up to here */
 #define SILENCE_MS 1e-10         /* mean square of digital silence (-100 dBFS) */
+#define QUIET_FROM_HZ 1000.0     /* noise frames are ranked by their level above this */
 #define TONAL_DB 6.0             /* a profile bin this far over its neighbours is a line */
 #define TONAL_HALF 8             /* neighbours each side for that median */
 #define DEAD_CHANNEL_DB 20.0     /* a channel this far below the other is dead */
 #define DUAL_MONO_CORR 0.98      /* correlation of one track on two channels */
 #define DUAL_MONO_BALANCE_DB 3.0
+#define VHS_HISS_UNHUM 9         /* bins above the hum series that stand for those under it */
 
 /* One of the quietest frames seen so far. */
 struct quiet {
-	double energy;   /* mean square (mid channel) */
+	double energy;   /* rank: power above QUIET_FROM_HZ (noise), mean square (hum) */
 	int64_t start;   /* first sample */
 	float *power;    /* rows x bins */
 };
@@ -187,14 +189,17 @@ static double s_mean_square(const float *x, int n)
 	return sum / n;
 }
 
-/* A full hiss frame: channel statistics, and a candidate for the noise profile. */
+/* A full hiss frame: channel statistics, and a candidate for the noise profile. Frames are
+ * ranked by their level above QUIET_FROM_HZ: below it hum (often louder than the hiss)
+ * and the low notes of quiet programme would make a quiet bit of music rank under a gap. */
 static void s_noise_frame(struct vhs_audio_analyzer *a)
 {
 	const float *mid = a->frame + (size_t)a->channels * VHS_HISS_FFT;
-	double energy = s_mean_square(mid, VHS_HISS_FFT);
+	int from = (int)(QUIET_FROM_HZ * VHS_HISS_FFT / a->rate);
+	double energy = 0;
 	struct quiet *q;
 
-	if (energy < SILENCE_MS && s_mean_square(a->frame, VHS_HISS_FFT) < SILENCE_MS)
+	if (s_mean_square(mid, VHS_HISS_FFT) < SILENCE_MS && s_mean_square(a->frame, VHS_HISS_FFT) < SILENCE_MS)
 		return; /* digital silence: before the tape starts, muted, or a gap in the file */
 	if (a->channels >= 2) {
 		const float *l = a->frame, *r = a->frame + VHS_HISS_FFT;
@@ -205,12 +210,16 @@ static void s_noise_frame(struct vhs_audio_analyzer *a)
 			a->lr += (double)l[i] * r[i];
 		}
 	}
+	vhs_hiss_meter_power(a->meter, mid, a->scratch);
+	for (int k = from; k < VHS_HISS_BINS; k++)
+		energy += a->scratch[k];
 	q = s_set_slot(&a->noise, energy);
 	if (!q)
 		return;
 	q->energy = energy;
 	q->start = a->samples - VHS_HISS_FFT;
-	for (int c = 0; c <= a->channels; c++)
+	memcpy(q->power + (size_t)a->channels * VHS_HISS_BINS, a->scratch, VHS_HISS_BINS * sizeof(float));
+	for (int c = 0; c < a->channels; c++)
 		vhs_hiss_meter_power(a->meter, a->frame + (size_t)c * VHS_HISS_FFT,
 				     q->power + (size_t)c * VHS_HISS_BINS);
 }
@@ -342,6 +351,15 @@ static void s_find_hum(const struct vhs_audio_analyzer *a, const float *p,
 
 /* ---- finish: noise ---- */
 
+static double s_mean(const float *x, int n)
+{
+	double sum = 0;
+
+	for (int i = 0; i < n; i++)
+		sum += x[i];
+	return sum / n;
+}
+
 /* Takes tonal lines out of a profile row (see analysis.h). */
 static void s_untone(float *row, float *tmp)
 {
@@ -354,6 +372,20 @@ static void s_untone(float *row, float *tmp)
 		if (tmp[k] > med * powf(10.0f, TONAL_DB / 10))
 			row[k] = med;
 	}
+}
+
+/* Below the notched hum series the lines are closer than the median's reach: the bins
+ * there take the median of the VHS_HISS_UNHUM bins just above it. */
+static void s_unhum(float *row, double hum_hz, int rate)
+{
+	int top = (int)ceil((VHS_HUM_HARMONICS + 0.5) * hum_hz * VHS_HISS_FFT / rate) + 2;
+	float level;
+
+	if (top + VHS_HISS_UNHUM >= VHS_HISS_BINS)
+		return;
+	level = s_median(row, top + 1, top + 1 + VHS_HISS_UNHUM, 0, 0);
+	for (int k = 0; k <= top; k++)
+		row[k] = level;
 }
 
 static void s_layout(const struct vhs_audio_analyzer *a, struct vhs_audio_analysis *r)
@@ -393,9 +425,15 @@ int vhs_audio_analyzer_finish(struct vhs_audio_analyzer *a, struct vhs_audio_ana
 	r->profile = malloc((size_t)rows * VHS_HISS_BINS * sizeof(float));
 	if (!r->profile)
 		return -ENOMEM;
-	r->noise_dbfs = 10 * log10(s_set_mean(&a->noise, r->profile) + DBL_MIN);
-	for (int c = 0; c < rows; c++)
+	s_set_mean(&a->noise, r->profile);
+	for (int c = 0; c < rows; c++) {
 		s_untone(r->profile + (size_t)c * VHS_HISS_BINS, tmp);
+		if (r->mains)
+			s_unhum(r->profile + (size_t)c * VHS_HISS_BINS, r->hum_hz, a->rate);
+	}
+	/* the meter reads white noise's variance in every bin: the broadband level is the mean */
+	r->noise_dbfs = 10 * log10(s_mean(r->profile + (size_t)a->channels * VHS_HISS_BINS,
+					  VHS_HISS_BINS) + DBL_MIN);
 	for (int i = 0; i < a->noise.n; i++)
 		first = a->noise.q[i].start < first ? a->noise.q[i].start : first;
 	r->noise_seconds = (double)a->noise.n * VHS_HISS_FFT / a->rate;

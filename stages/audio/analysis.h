@@ -14,12 +14,16 @@
  * The analyzer is streaming and keeps a bounded amount of state whatever the tape's length:
  *
  *   noise    the track in frames of VHS_HISS_FFT samples; the VHS_NOISE_FRAMES quietest
- *            frames that are not digital silence (mean square above -100 dBFS) are kept
+ *            frames above 1 kHz (hum and quiet low notes would rank a bit of music under a
+ *            gap) that are not digital silence (mean square above -100 dBFS) are kept
  *            with their power spectra (the hiss meter's, per channel and for the mid
  *            channel (L+R)/2). Their mean is the noise profile. Tonal lines (hum, whistles)
  *            are taken out of the profile (a bin more than 6 dB over the median of its 17
  *            neighbours gets that median): the hum has its own notches, and a profile with
  *            hum lines in it would make the hiss reducer carve quiet programme out there.
+ *            Where a hum was found, the lines up to the highest notched harmonic are too
+ *            close for that (a 60 Hz series puts a line every 2.6 bins), and the bins up
+ *            to there take the level of the bins just above the series.
  *   hum      frames of VHS_HUM_FFT samples (Hann window, 1.46 Hz bins at 48 kHz, up to
  *            1.1 kHz kept); the VHS_HUM_FRAMES quietest are averaged (hum is steady, the
  *            programme is not, so quiet frames show it best). For 50 and 60 Hz, harmonics
@@ -44,6 +48,7 @@
 #define VHS_HUM_FFT 32768     /* hum frame, samples */
 #define VHS_HUM_FRAMES 8      /* quietest hum frames averaged: 5.5 s at 48 kHz */
 #define VHS_HUM_MIN_DB 10.0   /* a mains is found when a harmonic stands out this much */
+#define VHS_HUM_HARMONICS 8   /* the enhancement notches the fundamental and 7 harmonics */
 
 /* How the channels relate (stereo input only; a mono input is VHS_LAYOUT_MONO). */
 enum vhs_audio_layout {
@@ -63,7 +68,7 @@ struct vhs_audio_analysis {
 	enum vhs_audio_layout layout;
 	double correlation;        /* of channels 0 and 1 (1 for mono) */
 	double balance_db;         /* level of channel 0 over channel 1, dB */
-	double noise_dbfs;         /* mean level of the quiet frames (mid channel), dBFS */
+	double noise_dbfs;         /* broadband level of the profile (mid channel), dBFS */
 	double noise_seconds;      /* how much audio the profile is made of */
 	double noise_at;           /* where the quietest frame starts, seconds from the start */
 	/* VHS_HISS_BINS noise powers per row: rows 0..channels-1 the channels, row channels the

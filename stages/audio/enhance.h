@@ -33,7 +33,6 @@
 
 #include "analysis.h"
 
-#define VHS_HUM_HARMONICS 8     /* fundamental and harmonics notched */
 #define VHS_HUM_WIDTH_HZ 4.0    /* width of the fundamental's notch */
 #define VHS_DECLICK_THRESHOLD 6.0 /* adeclick's threshold (see above) */
 #define VHS_ENHANCE_CHAIN_MAX 4096

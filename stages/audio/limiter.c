@@ -4,17 +4,19 @@
  * One pipeline per sample, driven by pull: the detector runs `ahead` = L - 1 + H samples in
  * front of the output, and each detector step gives the gain of one output sample.
  *
- *   input    buf[c][i] holds x * G for stream index base + i; it keeps everything from
- *            the oldest sample still to be given out (or the detector's history, 15
- *            samples behind it, at the start) to the newest pushed. The stream starts with
- *            15 zeros (indices -15..-1) so the first interpolations see silence before the
- *            programme; flush appends `delay` zeros after it.
- *   detector peak[n]: the 4 phases of the interpolator over buf[n - 15 .. n + 16], as a
- *            4-lane loop (phase 0 is the identity) that the compiler vectorises without
- *            reordering any sum. A cheap bound skips it: when every |x| under the taps
- *            times the largest phase's sum of |h| is under the target, the peak cannot
- *            reach it and g_req is 1 whatever the interpolation says, so skipping changes
- *            nothing (quiet programme runs at a few hundred million samples per second).
+ *   input    buf[c][i] holds x * G for stream index base + i, amax[i] the largest |x * G|
+ *            over the channels; they keep everything from the oldest sample still to be
+ *            given out (at the start: the detector's 15 samples of history) to the newest
+ *            pushed, moved down when the space runs out and grown when that is not enough.
+ *            The stream starts with 15 zeros (indices -15..-1); flush appends `delay` zeros.
+ *   detector peak[n]: the meter's points in [n, n + 1) (struct s_grid) interpolated from
+ *            buf[n - 15 .. n + 16], as 4 lanes x 4 chains of taps that the compiler
+ *            vectorises without reordering any sum. For n < 15 the peak is also taken with the history
+ *            mirrored (x[-i] = x[i]), which is how libswresample starts the meter's stream,
+ *            and the larger of the two views counts. A bound skips the interpolation: when
+ *            amax under the taps times the largest phase's sum of |h| (with 0.1% slack for
+ *            rounding) is under the target, the peak cannot exceed it and g_req is 1
+ *            either way, so skipping changes no output bit; most programme is skipped.
  *   minimum  g_req as q = ceil((1 - g_req) * 2^40) (0: no reduction), and a monotonic
  *            deque giving the sliding maximum of q over the last W = L + 2H detector
  *            steps. The stream of q starts with L - 1 + H zeros (silence before the
@@ -25,7 +27,8 @@
  *
  * Indices: detector step n pushes q[n]; the sliding maximum then covers q[n - W + 1 .. n],
  * the window of sample k = n - (L - 1 + H); the box then averages the windows of samples
- * k - L + 1 .. k. So step n gives sample k's gain, once k >= 0.
+ * k - L + 1 .. k. So step n gives sample k's gain, once k >= 0. Nothing here depends on
+ * where a push or a pull starts or ends, hence the bit-identical output for any chunking.
  */
 #include "limiter.h"
 
@@ -37,7 +40,8 @@
 #define TAPS 32                 /* libswresample's filter_size for upsampling */
 #define CENTER 15               /* its (taps - 1) / 2: taps cover n - 15 .. n + 16 */
 #define REACH (TAPS - CENTER)   /* 17: input needed from n on to finish peak[n] */
-#define PHASES 4                /* 48 -> 192 kHz */
+#define METER_RATE 192000       /* the meter upsamples to this */
+#define MAX_PATTERNS 1024       /* s_grid: longer point patterns get a uniform grid */
 #define KAISER_BETA 9.0         /* libswresample's default */
 #define Q_ONE ((int64_t)1 << 40) /* the box's unit: gains in steps of 2^-40 */
 #define SNAP (1.0 - 1.0 / 4294967296.0) /* release above this is 1 */
@@ -46,6 +50,20 @@
 struct s_qent {
 	int64_t idx;            /* detector index of the value */
 	int64_t q;              /* (1 - g_req) in units of 2^-40 */
+};
+
+/* Where the meter reads between samples, and the filters for those points. The meter's
+ * point j sits at input position j * step / P (P = 192000 / g, step = rate / g, g their
+ * gcd), so the points in [n, n + 1) are at offsets r, r + step, ... (in 1/P of a sample,
+ * below P) with r = -n * P mod step: a pattern that repeats every `step` samples. At
+ * 48 kHz P = 4 and step = 1 (n, n + 1/4, n + 2/4, n + 3/4); at 44.1 kHz P = 640 and
+ * step = 147 (4 or 5 points per sample); at 96 kHz n and n + 1/2. Rates whose pattern is
+ * longer than MAX_PATTERNS samples get a uniform grid of twice the meter's density. */
+struct s_grid {
+	int patterns;           /* distinct point patterns: sample n uses n % patterns */
+	int lanes;              /* points per pattern, padded to a multiple of 4 (zero filters) */
+	float *bank;            /* [patterns][TAPS][lanes]: tap i of each point's filter */
+	double abs_sum;         /* the largest sum of |h| of any point's filter */
 };
 
 struct vhs_limiter {
@@ -58,7 +76,7 @@ struct vhs_limiter {
 	int delay;              /* ahead + 16: input samples in front of the output */
 	double release_k;       /* per-sample release coefficient */
 	double box_scale;       /* 1 / (L * 2^40): box sum -> reduction */
-	float coef[TAPS][PHASES]; /* coef[i][ph]: tap i of phase ph, phase 0 the identity */
+	struct s_grid grid;     /* the meter's points */
 
 	float *buf[VHS_LIMITER_MAX_CHANNELS]; /* x * G, see DESIGN */
 	float *amax;            /* max over channels of |buf[c][i]|, same indexing */
@@ -97,21 +115,64 @@ static double s_bessel_i0(double x)
 	return v;
 }
 
-/* libswresample's upsampling filter: coef[i][ph] for offset (i - 15) - ph / 4. */
-static void s_build_coefs(float coef[TAPS][PHASES])
+/* libswresample's upsampling filter for the point at offset frac (0 <= frac < 1) after the
+ * sample at tap 15: tap i weighs the sample at (i - 15). */
+static void s_filter(float *h, int stride, double frac)
 {
 	double norm = s_bessel_i0(KAISER_BETA);
 
-	for (int ph = 0; ph < PHASES; ph++) {
-		for (int i = 0; i < TAPS; i++) {
-			double d = (double)(i - CENTER) - (double)ph / PHASES;
-			double x = M_PI * d, w = 2.0 * d / TAPS;
-			double y = x == 0 ? 1.0 : sin(x) / x;
+	for (int i = 0; i < TAPS; i++) {
+		double d = (double)(i - CENTER) - frac;
+		double x = M_PI * d, w = 2.0 * d / TAPS;
+		double y = x == 0 ? 1.0 : sin(x) / x;
 
-			y *= s_bessel_i0(KAISER_BETA * sqrt(fmax(1 - w * w, 0)));
-			coef[i][ph] = (float)(y / norm);
+		y *= s_bessel_i0(KAISER_BETA * sqrt(fmax(1 - w * w, 0)));
+		h[i * stride] = (float)(y / norm);
+	}
+}
+
+static int64_t s_gcd(int64_t a, int64_t b)
+{
+	while (b) {
+		int64_t t = a % b;
+
+		a = b;
+		b = t;
+	}
+	return a;
+}
+
+/* The meter's points at this rate (see struct s_grid). 0 or -ENOMEM. */
+static int s_grid_init(struct s_grid *g, int rate)
+{
+	int64_t d = s_gcd(METER_RATE, rate), p = METER_RATE / d, step = rate / d;
+	int uniform = step > MAX_PATTERNS, most;
+
+	if (uniform) {          /* 2 * ceil(192000 / rate) points at k / that */
+		p = 2 * ((METER_RATE + rate - 1) / rate);
+		step = 1;
+	}
+	most = (int)((p + step - 1) / step);
+	g->patterns = (int)step;
+	g->lanes = (most + 3) / 4 * 4;
+	g->bank = calloc((size_t)g->patterns * TAPS * (size_t)g->lanes, sizeof(float));
+	if (!g->bank)
+		return -ENOMEM;
+	g->abs_sum = 0;
+	for (int m = 0; m < g->patterns; m++) {
+		float *blk = g->bank + (size_t)m * TAPS * (size_t)g->lanes;
+		int64_t r = (step - (int64_t)m * p % step) % step;
+
+		for (int k = 0; r + k * step < p; k++) {
+			double sum = 0;
+
+			s_filter(blk + k, g->lanes, (double)(r + k * step) / (double)p);
+			for (int i = 0; i < TAPS; i++)
+				sum += fabs(blk[i * g->lanes + k]);
+			g->abs_sum = fmax(g->abs_sum, sum);
 		}
 	}
+	return 0;
 }
 
 static inline float s_max(float a, float b)
@@ -119,28 +180,35 @@ static inline float s_max(float a, float b)
 	return a > b ? a : b;    /* fmaxf is a libm call without -ffinite-math-only */
 }
 
-/* The largest |value| at x[0], x[1/4], x[2/4], x[3/4]; x points at sample n, and
- * x[-15 .. 16] must be readable. Lanes are phases, each summed in 4 chains of every
- * fourth tap (in tap order), then (c0 + c1) + (c2 + c3): a fixed order, so the result
- * does not depend on the compiler, and the chains keep the adds from waiting on each other. */
-static float s_peak4(const float coef[TAPS][PHASES], const float *x)
+/* The largest |value| at the meter's points in [n, n + 1); x points at sample n, and
+ * x[-15 .. 16] must be readable. Four points at a time in lanes, each summed in 4 chains
+ * of every fourth tap (in tap order) and then (c0 + c1) + (c2 + c3): a fixed order that
+ * does not depend on the compiler, and chains that keep the adds from waiting on each
+ * other. */
+static float s_peak(const struct s_grid *g, int64_t n, const float *x)
 {
-	float a0[PHASES] = { 0 }, a1[PHASES] = { 0 }, a2[PHASES] = { 0 }, a3[PHASES] = { 0 };
+	const float *blk = g->bank + (size_t)(n % g->patterns) * TAPS * (size_t)g->lanes;
 	float m = 0;
 
 	x -= CENTER;
-	for (int i = 0; i < TAPS; i += 4) {
-		for (int ph = 0; ph < PHASES; ph++)
-			a0[ph] += coef[i][ph] * x[i];
-		for (int ph = 0; ph < PHASES; ph++)
-			a1[ph] += coef[i + 1][ph] * x[i + 1];
-		for (int ph = 0; ph < PHASES; ph++)
-			a2[ph] += coef[i + 2][ph] * x[i + 2];
-		for (int ph = 0; ph < PHASES; ph++)
-			a3[ph] += coef[i + 3][ph] * x[i + 3];
+	for (int q = 0; q < g->lanes; q += 4) {
+		float a0[4] = { 0 }, a1[4] = { 0 }, a2[4] = { 0 }, a3[4] = { 0 };
+		const float *h = blk + q;
+		int st = g->lanes;
+
+		for (int i = 0; i < TAPS; i += 4) {
+			for (int k = 0; k < 4; k++)
+				a0[k] += h[i * st + k] * x[i];
+			for (int k = 0; k < 4; k++)
+				a1[k] += h[(i + 1) * st + k] * x[i + 1];
+			for (int k = 0; k < 4; k++)
+				a2[k] += h[(i + 2) * st + k] * x[i + 2];
+			for (int k = 0; k < 4; k++)
+				a3[k] += h[(i + 3) * st + k] * x[i + 3];
+		}
+		for (int k = 0; k < 4; k++)
+			m = s_max(m, fabsf((a0[k] + a1[k]) + (a2[k] + a3[k])));
 	}
-	for (int ph = 0; ph < PHASES; ph++)
-		m = s_max(m, fabsf((a0[ph] + a1[ph]) + (a2[ph] + a3[ph])));
 	return m;
 }
 
@@ -157,19 +225,19 @@ static float s_window_max(const float *x)
 	return m;
 }
 
-/* The largest sum of |h| over the phases, for the skip bound. */
-static double s_abs_sum(const float coef[TAPS][PHASES])
+/* The peak at n < CENTER with the history before the programme mirrored (x[-i] = x[i]),
+ * as libswresample starts the meter's stream; x points at sample 0, len samples exist. */
+static float s_peak_mirrored(const struct s_grid *g, const float *x, int64_t n, int64_t len)
 {
-	double best = 0;
+	float tmp[TAPS];
 
-	for (int ph = 0; ph < PHASES; ph++) {
-		double s = 0;
+	for (int i = 0; i < TAPS; i++) {
+		int64_t k = n - CENTER + i;
 
-		for (int i = 0; i < TAPS; i++)
-			s += fabs(coef[i][ph]);
-		best = fmax(best, s);
+		k = k < 0 ? -k : k;
+		tmp[i] = k < len ? x[k] : 0.0f;
 	}
-	return best;
+	return s_peak(g, n, tmp + CENTER);
 }
 
 static int s_check_config(const struct vhs_limiter_config *c)
@@ -228,12 +296,11 @@ int vhs_limiter_open(struct vhs_limiter **lp, const struct vhs_limiter_config *c
 	l->release_k = -expm1(-1000.0 / (rel * cfg->rate));
 	l->box_scale = 1.0 / ((double)l->attack * (double)Q_ONE);
 	l->stat_gain = pow(10.0, -VHS_LIMITER_STAT_DB / 20.0);
-	s_build_coefs(l->coef);
-	l->skip_level = l->target / (s_abs_sum(l->coef) * 1.001);
-	if ((ret = s_alloc(l)) < 0) {
+	if ((ret = s_grid_init(&l->grid, cfg->rate)) < 0 || (ret = s_alloc(l)) < 0) {
 		vhs_limiter_close(&l);
 		return ret;
 	}
+	l->skip_level = l->target / (l->grid.abs_sum * 1.001);
 	l->base = -CENTER;
 	l->len = CENTER;        /* indices -15..-1: silence (calloc) */
 	l->dq[0] = (struct s_qent){ .idx = -1, .q = 0 };
@@ -253,6 +320,7 @@ void vhs_limiter_close(struct vhs_limiter **lp)
 	for (int c = 0; c < VHS_LIMITER_MAX_CHANNELS; c++)
 		free(l->buf[c]);
 	free(l->amax);
+	free(l->grid.bank);
 	free(l->dq);
 	free(l->ring);
 	free(l);
@@ -329,22 +397,6 @@ int vhs_limiter_push(struct vhs_limiter *l, const float *const *planes, int nb)
 	return 0;
 }
 
-/* The peak at n with the history before the programme mirrored (x[-i] = x[i]), as
- * libswresample starts its stream, for n < CENTER; x points at sample 0. */
-static float s_peak4_mirrored(const float coef[TAPS][PHASES], const float *x, int64_t n,
-			       int64_t len)
-{
-	float tmp[TAPS];
-
-	for (int i = 0; i < TAPS; i++) {
-		int64_t k = n - CENTER + i;
-
-		k = k < 0 ? -k : k;
-		tmp[i] = k < len ? x[k] : 0.0f;
-	}
-	return s_peak4(coef, tmp + CENTER);
-}
-
 /* g_req of detector index n as q (0: none), over all channels. Near the start the peak is
  * the larger of the two views of the history, silence and the meter's mirror. */
 static int64_t s_detect(const struct vhs_limiter *l, int64_t n)
@@ -355,9 +407,9 @@ static int64_t s_detect(const struct vhs_limiter *l, int64_t n)
 	if (n >= CENTER && s_window_max(l->amax + at - CENTER) < l->skip_level)
 		return 0;
 	for (int c = 0; c < l->channels; c++) {
-		peak = s_max(peak, s_peak4(l->coef, l->buf[c] + at));
+		peak = s_max(peak, s_peak(&l->grid, n, l->buf[c] + at));
 		if (n < CENTER)
-			peak = s_max(peak, s_peak4_mirrored(l->coef, l->buf[c] - l->base, n, INT64_MAX));
+			peak = s_max(peak, s_peak_mirrored(&l->grid, l->buf[c] - l->base, n, INT64_MAX));
 	}
 	if (!(peak > l->target))
 		return 0;
@@ -447,21 +499,23 @@ void vhs_limiter_stats(const struct vhs_limiter *l, uint64_t *limited, double *m
 		*max_reduction_db = l->min_gain < 1.0 ? -20.0 * log10(l->min_gain) : 0.0;
 }
 
-double vhs_true_peak_db(const float *const *planes, int channels, int nb)
+double vhs_true_peak_rate_db(const float *const *planes, int channels, int nb, int rate)
 {
 	enum { BLOCK = 4096 };
-	float coef[TAPS][PHASES], tmp[BLOCK + TAPS];
+	struct s_grid g;
+	float tmp[BLOCK + TAPS];
 	float peak = 0;
 
-	if (!planes || channels < 1 || nb < 0)
+	if (!planes || channels < 1 || nb < 0 || rate < 8000 || rate > 768000)
 		return NAN;
 	for (int c = 0; c < channels; c++)
 		if (!planes[c] && nb)
 			return NAN;
-	s_build_coefs(coef);
+	if (s_grid_init(&g, rate) < 0)
+		return NAN;
 	for (int c = 0; c < channels; c++) {
 		for (int n = 0; n < CENTER && n < nb; n++)
-			peak = s_max(peak, s_peak4_mirrored(coef, planes[c], n, nb));
+			peak = s_max(peak, s_peak_mirrored(&g, planes[c], n, nb));
 		for (int start = 0; start < nb; start += BLOCK) {
 			int cnt = nb - start < BLOCK ? nb - start : BLOCK;
 
@@ -472,8 +526,14 @@ double vhs_true_peak_db(const float *const *planes, int channels, int nb)
 				tmp[j] = k >= 0 && k < nb ? planes[c][k] : 0.0f;
 			}
 			for (int i = 0; i < cnt; i++)
-				peak = s_max(peak, s_peak4(coef, tmp + CENTER + i));
+				peak = s_max(peak, s_peak(&g, start + i, tmp + CENTER + i));
 		}
 	}
+	free(g.bank);
 	return peak > 0 ? 20.0 * log10(peak) : -INFINITY;
+}
+
+double vhs_true_peak_db(const float *const *planes, int channels, int nb)
+{
+	return vhs_true_peak_rate_db(planes, channels, nb, 48000);
 }

@@ -242,3 +242,39 @@ audio_tape() {
 	fi
 	printf '%s\n' "$path"
 }
+
+# am_check WHAT VALUE OP BOUND [BOUND2]: notes "WHAT = VALUE" in the test's log, then fails
+# the test unless VALUE OP BOUND holds: OP is le, ge, lt, gt, or near (|VALUE - BOUND| <=
+# BOUND2) or within (BOUND <= VALUE <= BOUND2).
+am_check() {
+	local what="$1" v="$2" op="$3" b="$4" b2="${5:-}" ok
+	ok="$(awk -v v="$v" -v op="$op" -v b="$b" -v b2="$b2" 'BEGIN {
+		if (v !~ /^-?[0-9]+(\.[0-9]+)?([eE][-+]?[0-9]+)?$/) { print "bad"; exit }
+		v += 0; b += 0; b2 += 0
+		if (op == "le") r = v <= b; else if (op == "ge") r = v >= b
+		else if (op == "lt") r = v < b; else if (op == "gt") r = v > b
+		else if (op == "near") r = (v - b <= b2 && b - v <= b2)
+		else if (op == "within") r = (v >= b && v <= b2)
+		else { print "bad"; exit }
+		print r ? "ok" : "no" }')"
+	local want
+	case "$op" in
+	le) want="<= $b" ;; ge) want=">= $b" ;; lt) want="< $b" ;; gt) want="> $b" ;;
+	near) want="$b +- $b2" ;; within) want="in [$b, $b2]" ;; *) want="$op $b" ;;
+	esac
+	note "$what = $v (want $want)"
+	case "$ok" in
+	ok) return 0 ;;
+	no) fail "$what = $v, want $want" ;;
+	*) fail "$what: not a number or bad check: '$v' $op $b $b2" ;;
+	esac
+}
+
+# am_calc EXPR [NAME=VALUE]...: evaluates an awk expression over the given numbers, prints
+# it with 3 decimals: am_calc 'a - b' a=-20.1 b=-3.5.
+am_calc() {
+	local expr="$1" args=() a
+	shift
+	for a in "$@"; do args+=(-v "$a"); done
+	awk "${args[@]}" "BEGIN { printf \"%.3f\\n\", ($expr) }"
+}
