@@ -70,7 +70,7 @@ struct vhs_limiter {
 	int channels;
 	float gain;             /* G, linear */
 	double target;          /* ceiling less the margin, linear */
-	double skip_level;      /* target / (largest sum |h| over phases), with slack, linear */
+	double skip_level;      /* target / (grid.abs_sum + 0.1%): amax under it is never limited */
 	int attack;             /* L, samples */
 	int ahead;              /* L - 1 + H: detector steps in front of the output */
 	int delay;              /* ahead + 16: input samples in front of the output */

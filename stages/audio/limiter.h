@@ -18,8 +18,9 @@
  *             4 or 5 points in a pattern that repeats every 147 samples; at 96 kHz n and
  *             n + 1/2. Checked against libswresample itself: the same values to 2e-15 (in
  *             double) at 8, 32, 44.1, 48, 88.2 and 96 kHz, 1e-6 at 22.05 kHz (where it
- *             interpolates its filters); rates whose pattern is longer than 1024 samples
- *             (44.056 kHz, 47.952 kHz) get a uniform grid of twice the meter's density.
+ *             interpolates its filters). Rates whose pattern is longer than 1024 samples
+ *             (44.056 kHz: 5507) get a uniform grid of twice the meter's density; the
+ *             meter read up to 0.04 dB over the target there, inside the margin.
  *             At the start it also reads the history mirrored, as the meter's resampler
  *             does, and takes the larger of that and silence.
  *   request   g_req[n] = min(1, target / peak[n]), target = ceiling less
@@ -28,8 +29,8 @@
  *             average) of L samples: every average for sample j contains only minima whose
  *             window holds [j - H, j + H], so the gain is <= g_req[m] over the whole
  *             interpolator span around m. The hold H = VHS_LIMITER_HOLD keeps the gain flat
- *             under the taps that make a peak, so the output's 4x peak is the gain times
- *             the input's; the attack is a linear ramp of L samples (L = lookahead). The
+ *             under the taps that make a peak, so the meter's reading of the output is the
+ *             gain times its reading of the input; the attack is a linear ramp of L samples (L = lookahead). The
  *             box runs on integers (1 - g in units of 2^-40), so it cannot drift over hours
  *             and it is exactly 1 when nothing in reach is limited.
  *   release  r[n] = min(box[n], r[n-1] + (1 - r[n-1]) * k), k = 1 - exp(-1 / (release *
@@ -47,7 +48,9 @@
  * Measured (48 kHz, ceiling -1: tone bursts 50 Hz..23 kHz, white noise, clicks, all at
  * 3..30 dB over): the output's 4x peak, by this detector and by libswresample itself, is
  * the target (-1.100 dBTP) within 0.0002 dB; ffmpeg's ebur128 reads -1.1. Without the
- * hold (H = 0) it overshot the target by up to 0.014 dB, H = 4 by 0.001. The continuous
+ * hold (H = 0) it overshot the target by up to 0.014 dB, H = 4 by 0.001. At 8..96 kHz
+ * with lookaheads of 1..20 ms within 0.013 dB (0.0015 dB at the default 5 ms), 0.02 dB
+ * with 0.1 ms. The continuous
  * peak (32x interpolation) is higher than any 4x reading: by under 0.1 dB for content up
  * to ~9 kHz (hard-gated 5 kHz bursts: -0.9985 dBTP; a steady 997 Hz sine: -1.0994), more
  * near Nyquist (0.3..0.75 dB for 19..23 kHz tones, 1.2 dB for full-band white noise),
@@ -65,8 +68,8 @@
 /* Aim this far under the ceiling. The meter's reading lands within 0.0002 dB of the
  * target (see Measured above), so the margin is not for the meter: it keeps the continuous
  * peak, which a finer meter or a decoder's reconstruction sees, under the ceiling too for
- * content up to ~9 kHz (the 4x grid under-reads a tone at f by 1 - cos(pi f / 4 rate):
- * 0.1 dB at 9.2 kHz), while costing only 0.1 dB of level. */
+ * content up to ~9 kHz (the meter's 192 kHz grid under-reads a tone at f by up to
+ * 1 - cos(pi f / 192 kHz): 0.1 dB at 9.2 kHz), while costing only 0.1 dB of level. */
 #define VHS_LIMITER_MARGIN_DB 0.1
 #define VHS_LIMITER_HOLD 16            /* H: samples the gain stays down around a peak */
 #define VHS_LIMITER_STAT_DB 0.01       /* vhs_limiter_stats counts reductions over this */

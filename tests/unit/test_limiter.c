@@ -14,7 +14,11 @@
  *   - 0, 1, 47, 48000, 48001 samples in give as many out; three chunkings (one block,
  *     1 in / 7 out, random sizes from rng.h) give bit-identical output;
  *   - a music-like programme (sines with envelopes, fixed-seed noise) at +3 dB: <= -1 dBTP,
- *     energy within 1 dB of input * gain, a few percent of samples limited;
+ *     energy within 1 dB of input * gain, under half the samples limited (each strike's
+ *     release counts until it is within 0.01 dB);
+ *   - 44.1, 32 and 96 kHz (where the meter's points between samples differ): <= -1 dBTP,
+ *     and the meter at that rate reads a tone near rate / 4 within 0.2 dB of the 32x one;
+ *   - the delay: nothing comes out before it, then the first sample;
  *   - bad arguments: -EINVAL; close NULLs and is safe on NULL.
  * The measured numbers are printed (cr_log_info: run with --verbose to see them).
  */
@@ -469,6 +473,47 @@ Test(limiter, music_like_programme)
 	cr_assert_lt(lim, (uint64_t)in.nb / 2, "%llu samples limited", (unsigned long long)lim);
 	audio_free(&in);
 	audio_free(&out);
+}
+
+Test(limiter, other_rates)
+{
+	const int rates[] = { 44100, 32000, 96000 };
+
+	for (size_t k = 0; k < sizeof(rates) / sizeof(rates[0]); k++) {
+		int rate = rates[k];
+		struct audio in = audio_new(2, rate / 2), out, f = audio_new(1, rate / 2);
+		struct vhs_limiter_config cfg = cfg_of(2, 6.0);
+		double tp, own_f, fine_f, red;
+		uint64_t lim;
+
+		/* tones at rate / 4.1 (where the grids differ most) and 1 kHz at 0 dBFS, +6 dB */
+		cfg.rate = rate;
+		for (int c = 0; c < 2; c++)
+			for (int i = 0; i < in.nb; i++)
+				in.p[c][i] = (float)(0.5 * sin(2 * M_PI * i / 4.1 + c) +
+						     0.5 * sin(2 * M_PI * 1000.0 * i / rate));
+		out = run(&cfg, &in, 1000, 1000, &lim, &red);
+		tp = fine_tp_db(&out, 0, out.nb);
+		cr_assert_leq(tp, CEILING, "%d Hz: true peak %.4f dBTP", rate, tp);
+		/* the meter at this rate against the 32x one, on a faded tone at rate / 4.1 */
+		for (int i = 0; i < f.nb; i++) {
+			int e = i < f.nb - 1 - i ? i : f.nb - 1 - i;
+			double w = e < rate / 100 ? 0.5 - 0.5 * cos(M_PI * e / (rate / 100)) : 1.0;
+
+			f.p[0][i] = (float)(w * 0.9 * sin(2 * M_PI * i / 4.1 + 0.3));
+		}
+		own_f = vhs_true_peak_rate_db((const float *const *)f.p, 1, f.nb, rate);
+		fine_f = fine_tp_db(&f, 0, f.nb);
+		cr_assert_leq(own_f, fine_f + 1e-4);
+		cr_assert_geq(own_f, fine_f - 0.2, "%d Hz: meter %.4f, 32x %.4f", rate, own_f, fine_f);
+		cr_log_info("%d Hz, +6 dB: out %.4f dBTP (own meter %.4f), up to %.2f dB reduction; "
+			    "a tone at rate / 4.1: meter %.4f, 32x %.4f dBTP\n", rate, tp,
+			    vhs_true_peak_rate_db((const float *const *)out.p, 2, out.nb, rate), red,
+			    own_f, fine_f);
+		audio_free(&in);
+		audio_free(&out);
+		audio_free(&f);
+	}
 }
 
 Test(limiter, delay_and_meter)
