@@ -78,8 +78,10 @@ static int64_t s_bound(int64_t t, const struct vhs_segment *seg, AVRational tb)
 	return av_rescale_q(t, (AVRational){ seg->tb_num, seg->tb_den }, tb);
 }
 
-/* The part of an audio frame inside the segment: samples [*from, *from + *count). */
-static void s_audio_part(const struct vhs_segment *seg, const AVFrame *f, int *from, int *count)
+/* The part of an audio frame inside the segment and inside the input the segment's graph
+ * was given (in_end: its end, in output samples): samples [*from, *from + *count). */
+static void s_audio_part(const struct vhs_segment *seg, int64_t in_end, const AVFrame *f,
+			 int *from, int *count)
 {
 	AVRational sr = { 1, f->sample_rate };
 	int64_t pts, lo, hi;
@@ -91,6 +93,7 @@ static void s_audio_part(const struct vhs_segment *seg, const AVFrame *f, int *f
 	pts = av_rescale_q(f->pts, f->time_base, sr);
 	lo = s_bound(seg->start, seg, sr);
 	hi = s_bound(seg->end, seg, sr);
+	hi = in_end != AV_NOPTS_VALUE && in_end < hi ? in_end : hi;
 	lo = lo < pts ? pts : lo;
 	hi = hi > pts + f->nb_samples ? pts + f->nb_samples : hi;
 	*from = (int)(lo - pts);
@@ -133,6 +136,7 @@ static int s_segment_open(struct vhs_ctx *ctx, struct vhs_filter_stage *s,
 	fs = &s->open[s->n_open];
 	fs->begin = *begin;
 	fs->post = NULL;
+	fs->in_end = fs->out_end = AV_NOPTS_VALUE;
 	ret = vhs_lavfi_open(&fs->graph, vhs_input_format(ctx, 0), s->chain, s->threads, err,
 			     sizeof(err));
 	if (ret < 0)
@@ -157,14 +161,18 @@ static void s_segment_close(struct vhs_filter_stage *s, struct vhs_filter_segmen
 /* ---- frames through a segment's graph ---- */
 
 /* One graph output frame to the output edge, if it belongs to the segment. */
-static int s_send(struct vhs_ctx *ctx, struct vhs_filter_stage *s, const struct vhs_segment *seg,
+static int s_send(struct vhs_ctx *ctx, struct vhs_filter_stage *s, struct vhs_filter_segment *fs,
 		  AVFrame *f)
 {
+	const struct vhs_segment *seg = &fs->begin;
 	int ret, from, count;
 
 	if (s->fmt.media == VHS_MEDIA_AUDIO) {
-		s_audio_part(seg, f, &from, &count);
-		return count ? vhs_put_audio(ctx, 0, seg->index, f, from, count, s->fmt.slot_size) : 0;
+		s_audio_part(&fs->begin, fs->in_end, f, &from, &count);
+		if (count && f->pts != AV_NOPTS_VALUE)
+			fs->out_end = av_rescale_q(f->pts, f->time_base, (AVRational){ 1, f->sample_rate }) +
+				      from + count;
+		return count ? vhs_put_audio(ctx, 0, fs->begin.index, f, from, count, s->fmt.slot_size) : 0;
 	}
 	if (!s_video_inside(seg, f))
 		return 0; /* warm-up or look-ahead: it only fed the filters */
@@ -204,7 +212,7 @@ static int s_drain(struct vhs_ctx *ctx, struct vhs_filter_stage *s, struct vhs_f
 
 	while ((ret = s_pull(s, fs, flushing)) >= 0) {
 		s->out->time_base = tb;
-		ret = s_send(ctx, s, &fs->begin, s->out);
+		ret = s_send(ctx, s, fs, s->out);
 		av_frame_unref(s->out);
 		if (ret)
 			return ret;
@@ -229,6 +237,9 @@ static int s_push(struct vhs_ctx *ctx, uint32_t index, AVFrame *f)
 		return vhs_fail(ctx, VHS_ERR_INTERNAL, "record of segment %u outside its BEGIN and END",
 				index);
 	}
+	if (f->nb_samples && f->pts != AV_NOPTS_VALUE) /* audio: where the input ends */
+		fs->in_end = av_rescale_q(f->pts, f->time_base, (AVRational){ 1, s->fmt.sample_rate }) +
+			     av_rescale(f->nb_samples, s->fmt.sample_rate, f->sample_rate);
 	ret = vhs_lavfi_push(&fs->graph, f);
 	av_frame_free(&f);
 	if (ret < 0)
@@ -247,6 +258,44 @@ int vhs_filter_stage_audio(struct vhs_ctx *ctx, const struct vhs_audio *a, uint8
 	return s_push(ctx, a->segment, vhs_wrap_audio(ctx, a, data));
 }
 
+/* Silence after what the graph gave out, up to where its input (or the segment) ends: a
+ * filter that drops the last samples of its input when flushed (adeclick: up to a few tens)
+ * would otherwise shorten the tape by that much at its end. */
+static int s_audio_pad(struct vhs_ctx *ctx, struct vhs_filter_stage *s, struct vhs_filter_segment *fs)
+{
+	AVRational sr = { 1, s->fmt.sample_rate };
+	int64_t end = s_bound(fs->begin.end, &fs->begin, sr), missing;
+	AVFrame *f;
+	int ret;
+
+	end = fs->in_end != AV_NOPTS_VALUE && fs->in_end < end ? fs->in_end : end;
+	if (fs->out_end == AV_NOPTS_VALUE || end == VHS_SEG_OPEN_END || fs->out_end >= end)
+		return 0;
+	missing = end - fs->out_end;
+	f = av_frame_alloc();
+	if (!f)
+		return -ENOMEM;
+	f->format = av_get_sample_fmt(s->fmt.fmt);
+	f->sample_rate = s->fmt.sample_rate;
+	f->nb_samples = (int)(missing < VHS_AUDIO_SLOT_SAMPLES ? missing : VHS_AUDIO_SLOT_SAMPLES);
+	if (s->fmt.channel_layout)
+		ret = av_channel_layout_from_mask(&f->ch_layout, s->fmt.channel_layout);
+	else
+		av_channel_layout_default(&f->ch_layout, s->fmt.channels), ret = 0;
+	if (ret >= 0)
+		ret = av_frame_get_buffer(f, 0);
+	for (int64_t at = fs->out_end; ret >= 0 && at < end; at += f->nb_samples) {
+		int n = (int)(end - at < f->nb_samples ? end - at : f->nb_samples);
+
+		av_samples_set_silence(f->extended_data, 0, n, s->fmt.channels, f->format);
+		f->pts = at;
+		f->time_base = sr;
+		ret = vhs_put_audio(ctx, 0, fs->begin.index, f, 0, n, s->fmt.slot_size);
+	}
+	av_frame_free(&f);
+	return ret < 0 ? ret : 0;
+}
+
 /* END: flushes the segment's graph to its end, sends what is inside, closes the graph. */
 static int s_segment_finish(struct vhs_ctx *ctx, struct vhs_filter_stage *s, uint32_t index)
 {
@@ -260,6 +309,8 @@ static int s_segment_finish(struct vhs_ctx *ctx, struct vhs_filter_stage *s, uin
 		return vhs_fail(ctx, VHS_ERR_INTERNAL, "flushing the filters of segment %u failed: %s",
 				index, vhs_av_err(ret));
 	ret = s_drain(ctx, s, fs, 1);
+	if (!ret && s->fmt.media == VHS_MEDIA_AUDIO)
+		ret = s_audio_pad(ctx, s, fs);
 	if (!ret)
 		s_segment_close(s, fs);
 	return ret;

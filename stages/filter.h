@@ -12,7 +12,9 @@
  * what a segment yields depends only on its own input window (warm-up frames before it and
  * look-ahead frames after it included). Of what a graph gives out, only what falls inside
  * its segment [start, end) goes on, as records of that segment: video frames by pts, audio
- * cut to the sample.
+ * cut to the sample, and never past the end of the audio the graph was given; audio that a
+ * filter dropped at the end of its input is made up with silence, so a segment's audio
+ * always spans exactly its part of the input.
  *
  * A worker may hold several segments at once: when this stage runs as a pool fed by
  * several upstream workers, the records of their segments arrive interleaved on the one
@@ -53,6 +55,8 @@ struct vhs_filter_segment {
 	struct vhs_segment begin; /* its BEGIN: index, window [start, end), time base */
 	struct vhs_lavfi graph;   /* built at BEGIN, flushed and closed at END */
 	void *post;               /* the post processor's state, or NULL */
+	int64_t in_end, out_end;  /* audio: ends of the input pushed and of the output sent, in
+				   * output samples (AV_NOPTS_VALUE: none yet) */
 };
 
 struct vhs_filter_stage {

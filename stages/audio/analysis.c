@@ -18,6 +18,7 @@
 #define DEAD_CHANNEL_DB 20.0     /* a channel this far below the other is dead */
 #define DUAL_MONO_CORR 0.98      /* correlation of one track on two channels */
 #define DUAL_MONO_BALANCE_DB 3.0
+#define HUM_AGREE_HZ 0.25        /* a hum series' lines agree on its fundamental this well */
 #define VHS_HISS_UNHUM 9         /* bins above the hum series that stand for those under it */
 
 /* One of the quietest frames seen so far. */
@@ -50,6 +51,8 @@ struct vhs_audio_analyzer {
 	float *scratch;               /* rows x VHS_HISS_BINS */
 	double ll, rr, lr;            /* channel 0/1 sums over frames that are not silence */
 };
+
+static int s_cmp_float(const void *x, const void *y);
 
 /* ---- the quiet sets ---- */
 
@@ -106,6 +109,20 @@ static double s_set_mean(const struct quiet_set *s, float *out)
 	for (int i = 0; i < s->n; i++)
 		energy += s->q[i].energy / s->n;
 	return energy;
+}
+
+/* Per bin, the median over the set's spectra: a line that is in every frame (hum) keeps
+ * its level, one that comes and goes (programme) does not. */
+static void s_set_median(const struct quiet_set *s, float *out)
+{
+	float v[VHS_HUM_FRAMES > VHS_NOISE_FRAMES ? VHS_HUM_FRAMES : VHS_NOISE_FRAMES];
+
+	for (int j = 0; j < s->bins; j++) {
+		for (int i = 0; i < s->n; i++)
+			v[i] = s->q[i].power[j];
+		qsort(v, (size_t)s->n, sizeof(*v), s_cmp_float);
+		out[j] = v[s->n / 2];
+	}
 }
 
 /* ---- open, push ---- */
@@ -320,31 +337,40 @@ static double s_harmonic(const struct vhs_audio_analyzer *a, const float *p, int
 	return 10 * log10((p[best] + FLT_MIN) / (floor_p + FLT_MIN));
 }
 
-/* The mains of the mean hum spectrum p, its refined fundamental, and both scores. */
+/* The mains of the hum spectrum p, its refined fundamental, and both scores. A series
+ * counts when its lines agree on one fundamental within HUM_AGREE_HZ and either two of
+ * them stand out by VHS_HUM_MIN_DB or the fundamental alone by twice that: the partials of
+ * a voice or a held note can stand out too, but wander and do not sit on one series. */
 static void s_find_hum(const struct vhs_audio_analyzer *a, const float *p,
 		       struct vhs_audio_analysis *r)
 {
 	static const int mains[2] = { 50, 60 };
-	double best_score = 0, sum_w[2] = { 0 }, sum_f[2] = { 0 };
+	double best_score = 0;
 
 	for (int m = 0; m < 2; m++) {
-		double score = 0, peak;
+		double score = 0, sum_w = 0, sum_f = 0, lo = 1e9, hi = 0, peak, fund_db = 0;
+		int lines = 0;
 
 		r->hum_db[m] = 0;
 		for (int k = 1; k <= 5 && mains[m] * k * 1.05 < HUM_MAX_HZ; k++) {
 			double db = s_harmonic(a, p, mains[m], k, &peak);
 
 			r->hum_db[m] = fmax(r->hum_db[m], db);
+			fund_db = k == 1 ? db : fund_db;
 			if (db < VHS_HUM_MIN_DB)
 				continue;
+			lines++;
 			score += db;
-			sum_w[m] += k * db;      /* higher harmonics pin the fundamental finer */
-			sum_f[m] += k * db * peak / k;
+			sum_w += k * db; /* higher harmonics pin the fundamental finer */
+			sum_f += db * peak;
+			lo = fmin(lo, peak / k);
+			hi = fmax(hi, peak / k);
 		}
-		if (r->hum_db[m] >= VHS_HUM_MIN_DB && score > best_score) {
+		if ((lines >= 2 || fund_db >= 2 * VHS_HUM_MIN_DB) && hi - lo <= HUM_AGREE_HZ &&
+		    score > best_score) {
 			best_score = score;
 			r->mains = mains[m];
-			r->hum_hz = sum_f[m] / sum_w[m];
+			r->hum_hz = sum_f / sum_w;
 		}
 	}
 }
@@ -417,7 +443,7 @@ int vhs_audio_analyzer_finish(struct vhs_audio_analyzer *a, struct vhs_audio_ana
 	r->seconds = (double)a->samples / a->rate;
 	s_layout(a, r);
 	if (a->hum.n) {
-		s_set_mean(&a->hum, hum);
+		s_set_median(&a->hum, hum);
 		s_find_hum(a, hum, r);
 	}
 	if (!a->noise.n)

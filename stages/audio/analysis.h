@@ -25,10 +25,12 @@
  *            close for that (a 60 Hz series puts a line every 2.6 bins), and the bins up
  *            to there take the level of the bins just above the series.
  *   hum      frames of VHS_HUM_FFT samples (Hann window, 1.46 Hz bins at 48 kHz, up to
- *            1.1 kHz kept); the VHS_HUM_FRAMES quietest are averaged (hum is steady, the
- *            programme is not, so quiet frames show it best). For 50 and 60 Hz, harmonics
- *            1..5 are compared with the median of the spectrum around them; the mains whose
- *            harmonics stand out more wins if one stands out by at least VHS_HUM_MIN_DB.
+ *            1.1 kHz kept); of the VHS_HUM_FRAMES quietest the median per bin is taken (hum
+ *            is in every frame, a voice's or a note's partials come and go). For 50 and
+ *            60 Hz, harmonics 1..5 are compared with the median of the spectrum around them;
+ *            a series counts when its lines agree on one fundamental (within 0.25 Hz) and
+ *            two of them stand out by VHS_HUM_MIN_DB or the fundamental alone by twice
+ *            that; the series that stands out more wins.
  *            The fundamental is refined from every harmonic that stands out (log-parabolic
  *            peak interpolation, weighted by harmonic number and prominence), so a
  *            59.94 Hz hum or a tape played a little fast gets notches where its lines are.

@@ -29,13 +29,17 @@
 # below its peak level):
 #   music:  chords of three notes (220..587 Hz, partials 1..4) struck every 0.5 s with a
 #           4 ms attack, exponential decay and a 30 ms release, the first of every four
-#           accented; a high-passed noise "hi-hat" every 0.25 s (energy at 6..16 kHz).
-#   speech: a pulse-excited voice (f0 131 Hz +- 15 Hz vibrato), syllables at 4 per second
-#           (0.2 s voiced, sin^2 envelope), alternating two vowels through three formant
-#           band-passes, two pauses per passage, noise fricatives (> 3.5 kHz) after three
-#           syllables per passage.
-#           Both materials are scaled for sample peaks near -3 dBFS and an integrated
-#           loudness near -21 LUFS (dual-mono; hifi differs a little).
+#           accented; a high-passed noise "hi-hat" every 0.25 s (energy at 6..16 kHz). No
+#           note is within 10 Hz of a multiple of 50 or 60 Hz up to 300 Hz, so the hum bands
+#           of the gaps stay clean (under -106 dBFS 0.25 s into a gap).
+#   speech: a voice with f0 131 Hz +- 15 Hz (0.5 Hz glide), excited by the derivative of a
+#           Rosenberg glottal pulse; syllables at 4 per second (0.2 s voiced, sin^4
+#           envelope, the second of each passage stressed), alternating two vowels through
+#           three formant band-passes, two pauses per passage, noise fricatives (> 3.5 kHz)
+#           after three syllables per passage. Its harmonics ring in the hum bands of the
+#           gaps (up to -63 dBFS), so hum is measured on music.
+#   Measured (integrated loudness, true peak): music dual-mono -21.8 LUFS, -3.0 dBTP;
+#           music hifi -23.7, -4.5; speech dual-mono -21.9, -3.1; speech hifi -19.4, -2.4.
 #   --stereo dual-mono: the very same samples on both channels (a mono linear track).
 #   --stereo hifi: different left and right content (music: a second, syncopated voice
 #           with other chords; speech: a second speaker at f0 197 Hz, other vowels,
@@ -244,12 +248,12 @@ audio_graph() {
 	local layout=mono parts=1 hum_e
 	[ "$stereo" = dual-mono ] || layout=stereo
 	if [ "$material" = music ]; then music_graph; else speech_graph; fi
-	printf '%s' "[prog]aformat=sample_fmts=dbl:channel_layouts=$layout[p0];"
+	printf '%s' "[prog]aformat=sample_fmts=dbl:channel_layouts=${layout}[p0];"
 	local mix="[p0]"
 	to_layout() { [ "$layout" = mono ] && printf 'anull' || printf 'pan=stereo|c0=c0|c1=c0'; }
 	if [ "$hum" != 0 ]; then
 		hum_e="0.0316228*sin(2*PI*$hum*t)+0.0141254*sin(4*PI*$hum*t)+0.0199526*sin(6*PI*$hum*t)+0.01*sin(8*PI*$hum*t)+0.0158489*sin(10*PI*$hum*t)"
-		printf '%s' "$(src "$hum_e"),$(to_layout),aformat=sample_fmts=dbl:channel_layouts=$layout[hum];"
+		printf '%s' "$(src "$hum_e"),$(to_layout),aformat=sample_fmts=dbl:channel_layouts=${layout}[hum];"
 		mix+="[hum]"
 		parts=$((parts + 1))
 	fi
@@ -258,15 +262,15 @@ audio_graph() {
 		if [ "$layout" = mono ]; then
 			printf '%s' "anoisesrc=color=white:amplitude=0.0097400:seed=4711:r=$SR:d=$CYCLE,aformat=sample_fmts=dbl:channel_layouts=mono[hiss];"
 		else
-			printf '%s' "anoisesrc=color=white:amplitude=0.0097400:seed=4711:r=$SR:d=$CYCLE[hl];" \
-				"anoisesrc=color=white:amplitude=0.0097400:seed=1913:r=$SR:d=$CYCLE[hr];" \
+			printf '%s' "anoisesrc=color=white:amplitude=0.0097400:seed=4711:r=$SR:d=${CYCLE}[hl];" \
+				"anoisesrc=color=white:amplitude=0.0097400:seed=1913:r=$SR:d=${CYCLE}[hr];" \
 				"[hl][hr]amerge=inputs=2,aformat=sample_fmts=dbl:channel_layouts=stereo[hiss];"
 		fi
 		mix+="[hiss]"
 		parts=$((parts + 1))
 	fi
 	if ((clicks)); then
-		printf '%s' "$(src "$(clicks_expr)"),$(to_layout),aformat=sample_fmts=dbl:channel_layouts=$layout[clk];"
+		printf '%s' "$(src "$(clicks_expr)"),$(to_layout),aformat=sample_fmts=dbl:channel_layouts=${layout}[clk];"
 		mix+="[clk]"
 		parts=$((parts + 1))
 	fi

@@ -278,3 +278,34 @@ Test(loudness, plan_reaches_the_target_through_the_limiter)
 	cr_assert_eq(plan.gain_db, 0);
 	free(mp.x);
 }
+
+/* A voice (f0 131 Hz with vibrato) and its harmonics over hiss, and no hum: its partials
+ * stand out of the spectrum, but do not sit on a 50 or 60 Hz series. */
+Test(analysis, no_hum_in_a_voice)
+{
+	struct vhs_audio_analyzer *a;
+	struct vhs_audio_analysis r;
+	int n = 20 * RATE;
+	float *x = malloc((size_t)n * sizeof(float));
+	const float *pl[1] = { x };
+	uint64_t rng = 12345;
+	double ph = 0;
+
+	for (int i = 0; i < n; i++) {
+		double s = (double)i / RATE, f0 = 131 + 15 * sin(2 * M_PI * 5 * s), v = 0;
+
+		ph += 2 * M_PI * f0 / RATE;
+		for (int k = 1; k <= 12; k++)
+			v += sin(k * ph) / k;
+		x[i] = (float)(0.2 * v * (fmod(s, 0.25) < 0.2) + 0.003 * s_uniform(&rng));
+	}
+	cr_assert_eq(vhs_audio_analyzer_open(&a, RATE, 1), 0);
+	cr_assert_eq(vhs_audio_analyzer_push(a, pl, n), 0);
+	cr_assert_eq(vhs_audio_analyzer_finish(a, &r), 0);
+	vhs_audio_analyzer_close(&a);
+	cr_log_info("voice: 50 Hz %.1f dB, 60 Hz %.1f dB\n", r.hum_db[0], r.hum_db[1]);
+	cr_assert_eq(r.mains, 0, "hum found in a voice at %.2f Hz", r.hum_hz);
+	cr_assert_eq(r.layout, VHS_LAYOUT_MONO);
+	vhs_audio_analysis_free(&r);
+	free(x);
+}
