@@ -10,6 +10,7 @@
 #   make models     fetch the ESRGAN models from npm into models/ (git-ignored)
 #   make bench-upscale  issue 5: upscaler speed (CPU here, CUDA where there is a GPU)
 #   make bench-gpu-edges  issue 6: the upscale -> encode edge on the GPU against host memory
+#   make bench-audio  issue 7: audio enhancement: hum, hiss, clicks, loudness, speed
 #   make FFMPEG=0   build only what needs no FFmpeg: the orchestrator, the upscaler and its
 #                   tool vhs-upscale, and y4m stages (stages/y4m/): a whole pipeline, y4m in
 #                   and out, for the GPU machines (BUILD=dir builds beside the normal tree)
@@ -263,6 +264,12 @@ bench: deps
 
 # Issue 3: segmenting overhead and crash recovery (bench/crash.sh), and the temp writer's
 # io_uring back end against pwrite on segment-sized files (bench/tempfile.sh).
+# Issue 7: the audio enhancement's figures by ffmpeg's meters, and its speed.
+.PHONY: bench-audio
+bench-audio: deps
+	@$(MAKE) --no-print-directory all
+	@bench/audio.sh
+
 .PHONY: bench-crash bench-tempfile
 bench-crash: deps
 	@$(MAKE) --no-print-directory all

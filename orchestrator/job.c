@@ -95,9 +95,9 @@ static const char *const s_models[] = { "lanczos", "bicubic", "esrgan-slim", "es
 #define S_WORKERS(name, idx, what)                                                        \
 	{ "stages." name, "workers", T_WORKERS, OFF(stages[idx].workers), { .i = 1 }, 1, 256, \
 	  NULL, 0, "processes running the " what " stage, or \"auto\"" }
-#define S_THREADS(name, idx, what)                                                        \
+#define S_THREADS(name, idx, what, auto_is)                                               \
 	{ "stages." name, "threads", T_WORKERS, OFF(stages[idx].threads), { .i = 0 }, 1, 256, \
-	  NULL, 0, "threads each " what " worker uses; \"auto\" = the cores shared among its workers" }
+	  NULL, 0, "threads each " what " worker uses; \"auto\" = " auto_is }
 
 static const struct s_opt s_opts[] = {
 	{ "", "input", T_PATH, OFF(input), { .s = NULL }, 0, 0, NULL, O_REQUIRED | O_NO_PRESET,
@@ -157,13 +157,13 @@ static const struct s_opt s_opts[] = {
 	{ "encode", "sar", T_SAR, OFF(encode.sar), { .s = "auto" }, 0, 0, NULL, 0,
 	  "sample aspect ratio to write: \"auto\" (from the frames) or \"N:D\"" },
 	S_WORKERS("decode", 0, "decode"),
-	S_THREADS("decode", 0, "decode"),
+	S_THREADS("decode", 0, "decode", "the cores shared among its workers"),
 	S_WORKERS("preprocess", 1, "preprocess"),
-	S_THREADS("preprocess", 1, "preprocess"),
+	S_THREADS("preprocess", 1, "preprocess", "the cores shared among its workers"),
 	S_WORKERS("upscale", 2, "upscale"),
-	S_THREADS("upscale", 2, "upscale"),
+	S_THREADS("upscale", 2, "upscale", "the cores shared among its workers"),
 	S_WORKERS("audio", 3, "audio"),
-	S_THREADS("audio", 3, "audio"),
+	S_THREADS("audio", 3, "audio", "1 (audio filters gain nothing from more)"),
 	S_WORKERS("encode", 4, "encode"),
 	{ "run", "segment_seconds", T_FLOAT, OFF(run.segment_seconds), { .f = 10 }, 0, 86400, NULL,
 	  O_ZERO_OK, "length of the segments the capture is cut into, in seconds (cut at the next "
