@@ -292,7 +292,8 @@ void vhs_plan_print(const struct vhs_plan *p, const struct vhs_job *job, FILE *o
 	else
 		fprintf(out, " -an");
 	fprintf(out, " '%s'\n", job->output);
-	if (p->audio && (s_enhanced(job) || job->audio.loudness != 0))
+	if (p->audio && (s_enhanced(job) || job->audio.loudness != 0 ||
+			 (job->audio.channels && strcmp(job->audio.channels, "keep"))))
 		fprintf(out, "#   (without the audio enhancement: its hiss reducer and loudness pass are "
 			     "no ffmpeg filters)\n");
 }

@@ -1693,13 +1693,16 @@ static void s_print_stats(const struct run *r)
 
 /* ---- the work dir: finished segments and the manifest ---- */
 
-/* Is name the manifest or a file of a finished segment? */
-static bool s_keeps(const struct run *r, const char *name)
+/* Is name the manifest, a file of a finished segment, or the audio analysis (kept through
+ * the run, and after it with finished segments, for --resume)? */
+static bool s_keeps(const struct run *r, const char *name, bool last)
 {
 	unsigned k;
 	char kind, ext[8];
 
-	if (!strcmp(name, MANIFEST) || !strcmp(name, ANALYSIS))
+	if (!strcmp(name, ANALYSIS))
+		return !last || r->man.n_done > 0;
+	if (!strcmp(name, MANIFEST))
 		return r->man.n_done > 0;
 	if (sscanf(name, "%c%6u.%4s", &kind, &k, ext) != 3 || (kind != 'v' && kind != 'a'))
 		return false;
@@ -1718,8 +1721,8 @@ static int s_tidy(struct run *r, bool keep, bool last)
 	while (d && (e = readdir(d))) {
 		if (!strcmp(e->d_name, ".") || !strcmp(e->d_name, ".."))
 			continue;
-		if (keep && s_keeps(r, e->d_name)) {
-			kept++;
+		if (keep && s_keeps(r, e->d_name, last)) {
+			kept += strcmp(e->d_name, ANALYSIS) != 0;
 			continue;
 		}
 		snprintf(path, sizeof(path), "%s/%s", r->work_dir, e->d_name);
@@ -1871,8 +1874,9 @@ static int s_run_analysis(struct run *r, const char *path, char *line, size_t le
 	return WEXITSTATUS(status);
 }
 
-/* Makes the work dir's audio analysis, once (a resumed run finds it), when the job's audio
- * switches need it; r->analysis is its path then. Returns an exit code. */
+/* Makes the work dir's audio analysis, once per run (a resumed run reuses the one its
+ * finished segments were made with; a fresh start or --restart makes it again), when the
+ * job's audio switches need it; r->analysis is its path then. Returns an exit code. */
 static int s_analyze_audio(struct run *r)
 {
 	char path[PATH_MAX + 64], line[1024];
@@ -1883,7 +1887,7 @@ static int s_analyze_audio(struct run *r)
 	if (!s_needs_analysis(r->job))
 		return 0;
 	snprintf(path, sizeof(path), "%s/%s", r->work_dir, ANALYSIS);
-	if (access(path, F_OK) == 0) {
+	if (r->man.n_done > 0 && access(path, F_OK) == 0) { /* resuming: its segments used it */
 		snprintf(r->analysis, sizeof(r->analysis), "%s", path);
 		return 0;
 	}

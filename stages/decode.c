@@ -82,6 +82,8 @@ struct reader {
 	uint64_t sent;           /* records sent (a turn of the round robin ends at one) */
 	int eof;                 /* the demuxer has nothing more */
 	int64_t last_pkt_ts;     /* pts (or dts) of the last video packet read */
+	int64_t a_next;          /* where the next audio frame starts, in samples (1/rate);
+				  * AV_NOPTS_VALUE after a seek (s_audio_time) */
 	struct vhs_segment seg;  /* the open segment's BEGIN record (becomes its END) */
 	struct window win;       /* the open segment's window */
 };
@@ -222,12 +224,50 @@ static int s_emit_video(struct vhs_ctx *ctx, struct decode_priv *p, struct reade
 	return s_send_video(ctx, p, r->seg.index, f);
 }
 
+/* Puts an audio frame on the sample-exact timeline: pts in samples (time base 1/rate), the
+ * same for a frame whichever reader decodes it, so that two segments cutting the audio
+ * between them agree to the sample. A container's timestamps can be coarser than a sample
+ * (Matroska: 1 ms, 48 samples at 48 kHz), and each segment's reader starts after a seek:
+ *   - a frame that follows the reader's last one within half a container tick takes up
+ *     exactly where it ended (the decoder's output is continuous);
+ *   - the first frame after a seek, when frames have one size N (the file's first audio
+ *     frame's) and the time base is coarser than a sample, is snapped to the multiple of
+ *     N from the first frame that its timestamp rounds to, if that is within half a tick:
+ *     the frame's true position;
+ *   - otherwise the timestamp, rounded to the sample (what a one-pass reader would use). */
+static void s_audio_time(struct decode_priv *p, struct reader *r, AVFrame *f)
+{
+	AVRational atb = r->a.st->time_base, sr = { 1, f->sample_rate };
+	const AVFrame *first = p->first[1];
+	int64_t pos, tol = av_rescale_q_rnd(1, atb, sr, AV_ROUND_UP) / 2 + 1;
+
+	if (f->pts == AV_NOPTS_VALUE) {
+		if (r->a_next != AV_NOPTS_VALUE)
+			f->pts = r->a_next, f->time_base = sr, r->a_next += f->nb_samples;
+		return;
+	}
+	pos = av_rescale_q(f->pts, atb, sr);
+	if (r->a_next != AV_NOPTS_VALUE && llabs(pos - r->a_next) <= tol) {
+		pos = r->a_next;
+	} else if (tol > 1 && first && first->pts != AV_NOPTS_VALUE && first->nb_samples > 0 &&
+		   f->nb_samples == first->nb_samples) {
+		int64_t origin = av_rescale_q(first->pts, atb, sr), n = first->nb_samples;
+		int64_t snapped = origin + (pos - origin + (pos >= origin ? n / 2 : -n / 2)) / n * n;
+
+		pos = llabs(snapped - pos) <= tol ? snapped : pos;
+	}
+	f->pts = pos;
+	f->time_base = sr;
+	r->a_next = pos + f->nb_samples;
+}
+
 /* A decoded audio frame of r's segment: sent if it overlaps the window. */
 static int s_emit_audio(struct vhs_ctx *ctx, struct decode_priv *p, struct reader *r, AVFrame *f)
 {
+	s_audio_time(p, r, f);
 	if (f->pts != AV_NOPTS_VALUE) {
-		AVRational atb = r->a.st->time_base;
-		int64_t end = f->pts + av_rescale_q(f->nb_samples, (AVRational){ 1, f->sample_rate }, atb);
+		AVRational atb = f->time_base;
+		int64_t end = f->pts + f->nb_samples;
 
 		if (r->win.a_hi != VHS_SEG_OPEN_END && av_compare_ts(f->pts, atb, r->win.a_hi, p->vtb) >= 0) {
 			r->win.a_done = 1;
@@ -440,6 +480,7 @@ static int s_worker_setup(struct vhs_ctx *ctx, struct decode_priv *p)
 	for (int i = 0; i < READERS_MAX; i++) {
 		p->readers[i].v.index = p->readers[i].a.index = -1;
 		p->readers[i].last_pkt_ts = AV_NOPTS_VALUE;
+		p->readers[i].a_next = AV_NOPTS_VALUE;
 	}
 	return 0;
 }
@@ -494,6 +535,7 @@ static int s_reopen(struct vhs_ctx *ctx, struct decode_priv *p, struct reader *r
 {
 	s_close_input(r);
 	r->eof = 0;
+	r->a_next = AV_NOPTS_VALUE;
 	return s_open_input(ctx, p, r);
 }
 
@@ -512,6 +554,7 @@ static int s_seek(struct vhs_ctx *ctx, struct decode_priv *p, struct reader *r, 
 		if (target == VHS_SEG_OPEN_START || target <= p->first_pts)
 			return s_reopen(ctx, p, r);
 		ret = av_seek_frame(r->fmt, r->v.index, target, AVSEEK_FLAG_BACKWARD);
+		r->a_next = AV_NOPTS_VALUE;
 		if (ret < 0)
 			return vhs_fail(ctx, VHS_ERR_INPUT, "'%s' cannot be seeked (%s); it cannot be cut into "
 					"segments: set [run] segment_seconds = 0", p->path, vhs_av_err(ret));

@@ -539,6 +539,20 @@ static int s_parse_row(struct vhs_audio_analysis *r, int row, const char *v)
 	return 0;
 }
 
+/* The keys a complete file has, besides the profile rows. */
+static const char *const s_keys[] = { "version", "rate", "channels", "seconds", "mains", "hum_hz",
+				      "hum_db_50", "hum_db_60", "layout", "correlation", "balance_db",
+				      "noise_dbfs", "noise_seconds", "noise_at", "profile_rows",
+				      "profile_bins", NULL };
+
+/* Marks the key of a "key = value" line in *seen (bit i: s_keys[i]). */
+static void s_seen(const char *line, unsigned *seen)
+{
+	for (int i = 0; s_keys[i]; i++)
+		if (s_value(line, s_keys[i]))
+			*seen |= 1u << i;
+}
+
 static int s_parse_line(struct vhs_audio_analysis *r, const char *line, int *version, int *rows)
 {
 	const char *v;
@@ -593,7 +607,8 @@ int vhs_audio_analysis_load(struct vhs_audio_analysis *r, const char *path, char
 	FILE *f = fopen(path, "r");
 	char *line = NULL;
 	size_t cap = 0;
-	int version = 0, rows = 0, ret = 0, n = 0;
+	int version = 0, rows = 0, ret = 0, n = 0, rows_read = 0;
+	unsigned seen = 0, all = 0;
 
 	memset(r, 0, sizeof(*r));
 	if (!f) {
@@ -605,6 +620,8 @@ int vhs_audio_analysis_load(struct vhs_audio_analysis *r, const char *path, char
 		line[strcspn(line, "\n")] = '\0';
 		if (!line[0] || line[0] == '#')
 			continue;
+		s_seen(line, &seen);
+		rows_read += !strncmp(line, "profile_", 8) && line[8] >= '0' && line[8] <= '9';
 		ret = s_parse_line(r, line, &version, &rows);
 		if (!ret && rows && !r->profile) {
 			if (rows != r->channels + 1 || r->channels < 1 || r->channels > VHS_ANALYSIS_MAX_CHANNELS)
@@ -615,7 +632,11 @@ int vhs_audio_analysis_load(struct vhs_audio_analysis *r, const char *path, char
 	}
 	free(line);
 	fclose(f);
-	if (!ret && (version != VHS_ANALYSIS_VERSION || r->rate <= 0 || r->channels < 1))
+	for (int i = 0; s_keys[i]; i++)
+		all |= 1u << i;
+	/* a file cut short (a full disk, a copy) must not pass for one without hum or profile */
+	if (!ret && (version != VHS_ANALYSIS_VERSION || r->rate <= 0 || r->channels < 1 ||
+		     seen != all || rows_read != rows))
 		ret = -EINVAL;
 	if (ret) {
 		snprintf(err, errlen, "'%s' is damaged or of another version (line %d)", path, n);

@@ -72,7 +72,7 @@ struct vhs_audio_analysis {
 	double balance_db;         /* level of channel 0 over channel 1, dB */
 	double noise_dbfs;         /* broadband level of the profile (mid channel), dBFS */
 	double noise_seconds;      /* how much audio the profile is made of */
-	double noise_at;           /* where the quietest frame starts, seconds from the start */
+	double noise_at;           /* where the earliest of those frames starts, seconds */
 	/* VHS_HISS_BINS noise powers per row: rows 0..channels-1 the channels, row channels the
 	 * mid channel (L+R)/2 (a copy of row 0 for mono). NULL when no frame qualified (digital
 	 * silence throughout). */

@@ -1,5 +1,5 @@
 /* analyze_file.h: the whole-track audio analysis of a capture file, written to the work dir
- * (`vhs-stage-decode --analyze-audio INPUT DIR`; see analysis.h). */
+ * (`vhs-stage-decode --analyze-audio INPUT OUT`; see analysis.h). */
 #ifndef VHS_AUDIO_ANALYZE_FILE_H
 #define VHS_AUDIO_ANALYZE_FILE_H
 

@@ -281,6 +281,20 @@ test_audio_crash_bit_exact() {
 	got="$(audio_md5 out.mkv)"
 	note "audio md5 after the crash: $got"
 	[ "$got" = "$ref" ] || fail "audio differs from the undisturbed run after a crash of the audio stage: $got vs $ref"
+	# killed as soon as it starts, before any segment is finished: the attempt's tidy-up
+	# must keep the whole-track analysis the restarted stage reads
+	local pid
+	rm -f out.mkv
+	orch_bg run --progress=none job.toml
+	pid="$(stage_pid audio 30)"
+	[ -n "$pid" ] || { wait_exit 60 "no audio stage"; show_file orch.err; fail "no audio stage to kill"; }
+	kill -9 "$pid"
+	wait_exit 120 "the audio stage was killed at its start"
+	expect_rc 0
+	grep -q 'restarting' orch.err || { show_file orch.err 30; fail "no restart after the early kill"; }
+	got="$(audio_md5 out.mkv)"
+	note "audio md5 after a kill at the start: $got"
+	[ "$got" = "$ref" ] || fail "audio differs after a kill at the start: $got vs $ref"
 }
 
 test_audio_workers_bit_exact() {

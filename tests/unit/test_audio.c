@@ -13,6 +13,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <libavutil/log.h>
@@ -154,6 +155,20 @@ Test(analysis, file_round_trip)
 	cr_assert_eq(vhs_audio_analysis_write(&r, f), 0);
 	fclose(f);
 	cr_assert_eq(vhs_audio_analysis_load(&back, path, err, sizeof(err)), 0, "%s", err);
+	/* cut short (a full disk): refused, not read as a tape without hum or profile */
+	for (int keep = 1; keep <= 3; keep++) {
+		struct vhs_audio_analysis cut;
+		struct stat st;
+
+		f = fopen(path, "w");
+		cr_assert_eq(vhs_audio_analysis_write(&r, f), 0);
+		fclose(f);
+		cr_assert_eq(stat(path, &st), 0);
+		cr_assert_eq(truncate(path, keep == 3 ? st.st_size - 9000 : keep == 2 ? 300 : 40), 0);
+		cr_assert_eq(vhs_audio_analysis_load(&cut, path, err, sizeof(err)), -EINVAL,
+			     "a file cut to %d loaded", keep);
+		cr_assert_null(cut.profile);
+	}
 	unlink(path);
 	cr_assert_eq(back.mains, r.mains);
 	cr_assert_eq(back.layout, r.layout);
