@@ -63,6 +63,15 @@ struct mux_priv {
 	AVFrame *limited;          /* the limiter's output */
 	long long prog_k;          /* programme reader (the loudness plan): the spool open */
 	FILE *prog;                /* and its file */
+	struct trial *trial;       /* during a trial encoding: where its packets go */
+};
+
+/* A trial encoding of the loudness pass (s_trial): its packets decoded and metered. */
+struct trial {
+	AVCodecContext *dec;
+	SwrContext *swr;           /* decoded format -> float planar, when it is not that */
+	AVFrame *frame, *flt;
+	struct vhs_loudness_meter *meter;
 };
 
 static void s_path(const struct mux_priv *p, char *buf, size_t n, char kind, long long k)
@@ -180,10 +189,14 @@ static int s_write(struct vhs_ctx *ctx, struct mux_priv *p, AVPacket *pkt)
 }
 
 /* An audio packet from the encoder into the output. */
+static int s_trial_packet(struct vhs_ctx *ctx, struct trial *t, AVPacket *pkt);
+
 static int s_audio_packet(struct vhs_ctx *ctx, void *opaque, AVPacket *pkt)
 {
 	struct mux_priv *p = opaque;
 
+	if (p->trial)
+		return s_trial_packet(ctx, p->trial, pkt);
 	av_packet_rescale_ts(pkt, p->aenc->time_base, p->ast->time_base);
 	pkt->stream_index = p->ast->index;
 	return s_write(ctx, p, pkt);
@@ -411,6 +424,148 @@ static int s_prog_read(void *arg, float *const *planes, int max)
 	return (int)n;
 }
 
+/* ---- a lossy codec's overshoot ---- */
+
+/* A decoded trial frame into the true-peak meter. */
+static int s_trial_frame(struct trial *t, AVFrame *f)
+{
+	if (f->format != AV_SAMPLE_FMT_FLTP) {
+		int ret = 0;
+
+		if (!t->swr)
+			ret = swr_alloc_set_opts2(&t->swr, &f->ch_layout, AV_SAMPLE_FMT_FLTP, f->sample_rate,
+						  &f->ch_layout, f->format, f->sample_rate, 0, NULL);
+		if (ret >= 0 && !swr_is_initialized(t->swr))
+			ret = swr_init(t->swr);
+		av_frame_unref(t->flt);
+		t->flt->format = AV_SAMPLE_FMT_FLTP;
+		t->flt->sample_rate = f->sample_rate;
+		if (ret >= 0)
+			ret = av_channel_layout_copy(&t->flt->ch_layout, &f->ch_layout);
+		if (ret >= 0)
+			ret = swr_convert_frame(t->swr, t->flt, f);
+		if (ret < 0)
+			return ret;
+		f = t->flt;
+	}
+	return vhs_loudness_meter_push(t->meter, (const float *const *)f->extended_data, f->nb_samples);
+}
+
+/* A trial packet (NULL: the end) decoded, as a player would, into the meter. */
+static int s_trial_packet(struct vhs_ctx *ctx, struct trial *t, AVPacket *pkt)
+{
+	int ret = avcodec_send_packet(t->dec, pkt);
+
+	while (ret >= 0 && (ret = avcodec_receive_frame(t->dec, t->frame)) >= 0) {
+		ret = s_trial_frame(t, t->frame);
+		av_frame_unref(t->frame);
+	}
+	if (ret == AVERROR(EAGAIN) || ret == AVERROR_EOF)
+		return 0;
+	return vhs_fail(ctx, VHS_ERR_INTERNAL, "decoding the trial audio failed: %s", vhs_av_err(ret));
+}
+
+/* The programme through gain, limiter, conversion and a fresh encoder, as the real pass will
+ * send it, decoded again: the true peak a player will see, in *tp. */
+static int s_trial_run(struct vhs_ctx *ctx, struct mux_priv *p, AVFrame *f)
+{
+	int n, ret = s_prog_rewind(p);
+
+	while (!ret && (n = s_prog_read(p, (float *const *)f->extended_data, READ_SAMPLES)) > 0) {
+		f->nb_samples = n;
+		ret = s_audio_chunk(ctx, p, f, 0);
+		f->nb_samples = READ_SAMPLES;
+	}
+	if (!ret && n < 0)
+		ret = vhs_fail(ctx, VHS_ERR_INTERNAL, "reading an audio spool failed");
+	if (!ret)
+		ret = s_audio_chunk(ctx, p, NULL, 1);
+	if (!ret)
+		ret = s_audio_drain(ctx, p, 1);
+	if (!ret)
+		ret = s_encode_audio(ctx, p, NULL);
+	if (!ret)
+		ret = s_trial_packet(ctx, p->trial, NULL);
+	return ret;
+}
+
+static int s_trial(struct vhs_ctx *ctx, struct mux_priv *p, double gain_db, double ceiling, double *tp)
+{
+	struct vhs_limiter_config cfg = { .rate = p->ah.rate, .channels = p->ah.channels, .gain_db = gain_db,
+					  .ceiling_dbtp = ceiling, .release_ms = VHS_LOUDNESS_RELEASE_MS };
+	AVCodecContext *real = p->aenc;
+	struct trial t = { 0 };
+	AVFrame *f = av_frame_alloc();
+	double lufs;
+	int ret = f ? 0 : -ENOMEM;
+
+	p->aenc = NULL;
+	if (!ret)
+		ret = vhs_open_audio_encoder(ctx, p->ah.fmt, p->ah.rate, p->ah.channels, p->ah.layout, 0, &p->aenc);
+	if (!ret) {
+		const AVCodec *dc = avcodec_find_decoder(p->aenc->codec_id);
+
+		t.dec = dc ? avcodec_alloc_context3(dc) : NULL;
+		t.frame = av_frame_alloc();
+		t.flt = av_frame_alloc();
+		ret = t.dec && t.frame && t.flt ? 0 : -ENOMEM;
+		if (!ret) {
+			AVCodecParameters *par = avcodec_parameters_alloc();
+
+			ret = par ? avcodec_parameters_from_context(par, p->aenc) : AVERROR(ENOMEM);
+			if (ret >= 0)
+				ret = avcodec_parameters_to_context(t.dec, par);
+			avcodec_parameters_free(&par);
+			if (ret >= 0)
+				ret = avcodec_open2(t.dec, dc, NULL);
+			if (ret < 0)
+				ret = vhs_fail(ctx, VHS_ERR_INTERNAL, "cannot decode %s for the true-peak trial: %s",
+					       dc->name, vhs_av_err(ret));
+		}
+	}
+	if (!ret)
+		ret = vhs_loudness_meter_open_peak(&t.meter, p->ah.rate, p->ah.channels, p->ah.layout);
+	if (!ret)
+		ret = vhs_limiter_open(&p->lim, &cfg);
+	if (!ret) {
+		f->format = AV_SAMPLE_FMT_FLTP;
+		f->sample_rate = p->ah.rate;
+		f->nb_samples = READ_SAMPLES;
+		ret = av_channel_layout_copy(&f->ch_layout, &real->ch_layout);
+		if (ret >= 0)
+			ret = av_frame_get_buffer(f, 0);
+	}
+	if (!ret) {
+		p->trial = &t;
+		p->next_pts = 0;
+		ret = s_trial_run(ctx, p, f);
+	}
+	if (!ret)
+		ret = vhs_loudness_meter_finish(t.meter, &lufs);
+	*tp = t.meter ? vhs_loudness_meter_true_peak(t.meter) : 0;
+	p->trial = NULL;
+	av_audio_fifo_reset(p->fifo);
+	vhs_limiter_close(&p->lim);
+	avcodec_free_context(&p->aenc);
+	p->aenc = real;
+	vhs_loudness_meter_close(&t.meter);
+	avcodec_free_context(&t.dec);
+	swr_free(&t.swr);
+	av_frame_free(&t.frame);
+	av_frame_free(&t.flt);
+	av_frame_free(&f);
+	s_prog_rewind(p);
+	return ret < 0 && ret != -EIO ? vhs_fail(ctx, VHS_ERR_INTERNAL, "the true-peak trial failed: %s",
+						vhs_av_err(ret)) : ret;
+}
+
+static bool s_lossy(const AVCodecContext *c)
+{
+	const AVCodecDescriptor *d = avcodec_descriptor_get(c->codec_id);
+
+	return d && (d->props & AV_CODEC_PROP_LOSSY);
+}
+
 /* Measures the programme, finds the gain, and opens the limiter the encoding runs through. */
 static int s_loudness(struct vhs_ctx *ctx, struct mux_priv *p)
 {
@@ -422,6 +577,7 @@ static int s_loudness(struct vhs_ctx *ctx, struct mux_priv *p)
 	struct vhs_limiter_config cfg = { .rate = p->ah.rate, .channels = p->ah.channels,
 					  .ceiling_dbtp = ceiling, .release_ms = VHS_LOUDNESS_RELEASE_MS };
 	struct vhs_loudness_plan lp;
+	double tp;
 	int ret;
 
 	if (target == 0 || !p->aenc)
@@ -437,9 +593,25 @@ static int s_loudness(struct vhs_ctx *ctx, struct mux_priv *p)
 		vhs_note(ctx, "loudness: the audio is silent (%.1f LUFS); left as it is", lp.input_lufs);
 		return 0;
 	}
-	vhs_note(ctx, "loudness: %.1f LUFS, gain %+.2f dB, true-peak limiter on %llu samples "
+	/* a lossy codec rebuilds peaks higher than it was given them: its overshoot, measured on
+	 * a trial encoding, comes off the limiter's ceiling */
+	for (int i = 0; i < VHS_LOUDNESS_TRIALS && s_lossy(p->aenc); i++) {
+		ret = s_trial(ctx, p, lp.gain_db, cfg.ceiling_dbtp, &tp);
+		if (ret)
+			return ret;
+		vhs_note(ctx, "loudness: a trial %s encoding peaks at %.2f dBTP with the limiter at %.2f",
+			 p->aenc->codec->name, tp, cfg.ceiling_dbtp);
+		if (tp <= ceiling)
+			break;
+		cfg.ceiling_dbtp -= tp - ceiling + VHS_LOUDNESS_TRIAL_MARGIN;
+		ret = vhs_loudness_plan(&prog, target, cfg.ceiling_dbtp, &lp);
+		s_prog_rewind(p);
+		if (ret)
+			return vhs_fail(ctx, VHS_ERR_INTERNAL, "measuring the loudness failed: %s", strerror(-ret));
+	}
+	vhs_note(ctx, "loudness: %.1f LUFS, gain %+.2f dB, true-peak limiter at %.2f dBTP on %llu samples "
 		 "(at most %.1f dB): %.2f LUFS (target %.1f, ceiling %.1f dBTP, %d passes)",
-		 lp.input_lufs, lp.gain_db, (unsigned long long)lp.limited, lp.limited_db,
+		 lp.input_lufs, lp.gain_db, cfg.ceiling_dbtp, (unsigned long long)lp.limited, lp.limited_db,
 		 lp.output_lufs, target, ceiling, lp.passes);
 	cfg.gain_db = lp.gain_db;
 	ret = vhs_limiter_open(&p->lim, &cfg);

@@ -23,9 +23,30 @@ struct vhs_loudness_meter {
 	uint64_t layout;
 	int64_t pts;              /* samples pushed */
 	double lufs;              /* the last lavfi.r128.I seen */
+	double true_peak;         /* the largest lavfi.r128.true_peak seen, dBTP */
 };
 
+static int s_meter_open(struct vhs_loudness_meter **out, int rate, int channels, uint64_t layout,
+			const char *chain);
+
 int vhs_loudness_meter_open(struct vhs_loudness_meter **out, int rate, int channels, uint64_t layout)
+{
+	return s_meter_open(out, rate, channels, layout, "ebur128=metadata=1");
+}
+
+int vhs_loudness_meter_open_peak(struct vhs_loudness_meter **out, int rate, int channels,
+				 uint64_t layout)
+{
+	return s_meter_open(out, rate, channels, layout, "ebur128=metadata=1:peak=true");
+}
+
+double vhs_loudness_meter_true_peak(const struct vhs_loudness_meter *m)
+{
+	return m->true_peak;
+}
+
+static int s_meter_open(struct vhs_loudness_meter **out, int rate, int channels, uint64_t layout,
+			const char *chain)
 {
 	struct vhs_stream_fmt fmt = { .media = VHS_MEDIA_AUDIO, .fmt = "fltp", .sample_rate = rate,
 				      .channels = channels, .channel_layout = layout, .tb_num = 1,
@@ -44,9 +65,10 @@ int vhs_loudness_meter_open(struct vhs_loudness_meter **out, int rate, int chann
 	m->rate = rate;
 	m->layout = layout;
 	m->lufs = -70;
+	m->true_peak = -INFINITY;
 	m->in = av_frame_alloc();
 	m->out = av_frame_alloc();
-	ret = m->in && m->out ? vhs_lavfi_open(&m->graph, &fmt, "ebur128=metadata=1", 1, err, sizeof(err))
+	ret = m->in && m->out ? vhs_lavfi_open(&m->graph, &fmt, chain, 1, err, sizeof(err))
 			      : AVERROR(ENOMEM);
 	if (ret < 0) {
 		vhs_loudness_meter_close(&m);
@@ -66,6 +88,9 @@ static int s_meter_drain(struct vhs_loudness_meter *m, int flushing)
 		e = av_dict_get(m->out->metadata, "lavfi.r128.I", NULL, 0);
 		if (e)
 			m->lufs = strtod(e->value, NULL);
+		e = av_dict_get(m->out->metadata, "lavfi.r128.true_peak", NULL, 0);
+		if (e) /* ebur128 gives it as a linear amplitude */
+			m->true_peak = fmax(m->true_peak, 20 * log10(fmax(strtod(e->value, NULL), 1e-10)));
 		av_frame_unref(m->out);
 	}
 	return ret == AVERROR(EAGAIN) || ret == AVERROR_EOF ? 0 : -EIO;

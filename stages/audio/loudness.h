@@ -5,6 +5,8 @@
  * The mux stage is the first place where the whole programme exists (the enhanced audio of
  * every segment, spooled in the work dir), so the pass runs there, over the spools, before
  * the audio is encoded; the encoder then sees one continuous signal through one limiter.
+ * With a lossy encoder the mux also makes trial encodings (VHS_LOUDNESS_TRIALS below) and
+ * checks the ceiling on the decoded result, which is what a player meters.
  *
  * The meter is libavfilter's ebur128 (ITU-R BS.1770-4: K-weighting, 400 ms blocks every
  * 100 ms, absolute gate -70 LUFS, relative gate -10 LU), the meter the tests check with.
@@ -27,6 +29,12 @@
  * (100 ms lost 1.4 LU on chords with 4 ms attacks every 250 ms, 50 ms 0.7, 20 ms 0.5),
  * long enough not to follow the waveform of the lowest notes. */
 #define VHS_LOUDNESS_RELEASE_MS 50.0
+/* A lossy encoder (AAC, MP3, AC-3) rebuilds peaks higher than it was given (AAC 192k: 0.1 dB
+ * on speech, 1.7 dB on sharp attacks). The mux encodes and decodes the programme once as a
+ * trial and lowers the limiter's ceiling by the overshoot and this margin, up to
+ * VHS_LOUDNESS_TRIALS times, so the decoded file keeps the ceiling. */
+#define VHS_LOUDNESS_TRIALS 3
+#define VHS_LOUDNESS_TRIAL_MARGIN 0.1
 
 /* The programme, as many times as the plan needs it: float planar chunks in order. */
 struct vhs_programme {
@@ -48,9 +56,14 @@ struct vhs_loudness_plan {
 	int silent;           /* 1: nothing to normalise (gain 0) */
 };
 
-/* Integrated loudness of nb samples pushed in any chunks (libavfilter ebur128). */
+/* Integrated loudness (and, with peak, true peak) of the samples pushed in any chunks
+ * (libavfilter ebur128). */
 struct vhs_loudness_meter;
 int vhs_loudness_meter_open(struct vhs_loudness_meter **m, int rate, int channels, uint64_t layout);
+int vhs_loudness_meter_open_peak(struct vhs_loudness_meter **m, int rate, int channels,
+				 uint64_t layout);
+/* The largest true peak seen so far, dBTP (-inf before any; meters opened with peak). */
+double vhs_loudness_meter_true_peak(const struct vhs_loudness_meter *m);
 int vhs_loudness_meter_push(struct vhs_loudness_meter *m, const float *const *planes, int nb);
 /* Ends the input; *lufs is the integrated loudness (-70 when nothing passed the gates). */
 int vhs_loudness_meter_finish(struct vhs_loudness_meter *m, double *lufs);
