@@ -667,26 +667,31 @@ int vhs_fail(struct vhs_ctx *ctx, enum vhs_err_class cls, const char *fmt, ...)
 	return -EIO;
 }
 
-void vhs_warn(struct vhs_ctx *ctx, const char *fmt, ...)
+/* One line to stderr: "vhs-orchestrate: KIND" + "STAGE: text". */
+static void s_say(struct vhs_ctx *ctx, const char *kind, const char *fmt, va_list ap)
 {
 	char text[512];
+
+	vsnprintf(text, sizeof(text), fmt, ap);
+	fprintf(stderr, "vhs-orchestrate: %s%s: %s\n", kind, ctx->stage->name, text);
+}
+
+void vhs_warn(struct vhs_ctx *ctx, const char *fmt, ...)
+{
 	va_list ap;
 
 	va_start(ap, fmt);
-	vsnprintf(text, sizeof(text), fmt, ap);
+	s_say(ctx, "warning: ", fmt, ap);
 	va_end(ap);
-	fprintf(stderr, "vhs-orchestrate: warning: %s: %s\n", ctx->stage->name, text);
 }
 
 void vhs_note(struct vhs_ctx *ctx, const char *fmt, ...)
 {
-	char text[512];
 	va_list ap;
 
 	va_start(ap, fmt);
-	vsnprintf(text, sizeof(text), fmt, ap);
+	s_say(ctx, "", fmt, ap);
 	va_end(ap);
-	fprintf(stderr, "vhs-orchestrate: %s: %s\n", ctx->stage->name, text);
 }
 
 int vhs_stopping(struct vhs_ctx *ctx)
