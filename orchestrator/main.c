@@ -1,6 +1,6 @@
 /* main.c: the vhs-orchestrate command line.
  *
- *   vhs-orchestrate run   [--set section.key=value]... [--progress=MODE] [--stats]
+ *   vhs-orchestrate run   [--set section.key=value]... [--progress=MODE] [--stats] [--verbose]
  *                         [--resume | --restart] JOB.toml
  *   vhs-orchestrate check [--set section.key=value]... JOB.toml
  *   vhs-orchestrate keys
@@ -56,7 +56,7 @@ static int s_error(int code, const char *fmt, ...)
 
 static void s_usage(FILE *out)
 {
-	fputs("usage: vhs-orchestrate run   [--set section.key=value]... [--progress=auto|bar|log|none] [--stats]\n"
+	fputs("usage: vhs-orchestrate run   [--set section.key=value]... [--progress=auto|bar|log|json|none] [--stats] [--verbose]\n"
 	      "                             [--resume | --restart] JOB.toml\n"
 	      "         --resume   continue an interrupted or crashed run from its finished segments\n"
 	      "         --restart  discard an unfinished run's segments and start over\n"
@@ -196,9 +196,9 @@ static int s_check(const struct vhs_job *job, const char *stage_dir)
 
 static int s_progress_mode(const char *s, enum vhs_progress_mode *m)
 {
-	static const char *const names[] = { "auto", "bar", "log", "none" };
+	static const char *const names[] = { "auto", "bar", "log", "none", "json" };
 
-	for (int i = 0; i < 4; i++)
+	for (int i = 0; i < 5; i++)
 		if (!strcmp(s, names[i])) {
 			*m = (enum vhs_progress_mode)i;
 			return 0;
@@ -212,7 +212,8 @@ int main(int argc, char **argv)
 		{ "set", required_argument, NULL, 's' },   { "progress", required_argument, NULL, 'p' },
 		{ "stats", no_argument, NULL, 'S' },       { "help", no_argument, NULL, 'h' },
 		{ "resume", no_argument, NULL, 'R' },      { "restart", no_argument, NULL, 'X' },
-		{ "version", no_argument, NULL, 'V' },     { NULL, 0, NULL, 0 },
+		{ "version", no_argument, NULL, 'V' },     { "verbose", no_argument, NULL, 'v' },
+		{ NULL, 0, NULL, 0 },
 	};
 	struct vhs_run_opts opts = { .progress = VHS_PROGRESS_AUTO };
 	char *sets[MAX_SETS], exe_dir[PATH_MAX], stage_dir[PATH_MAX], preset_dir[PATH_MAX + 32];
@@ -249,11 +250,13 @@ int main(int argc, char **argv)
 		if (c == 's')
 			sets[nsets++] = optarg;
 		else if (c == 'p' && s_progress_mode(optarg, &opts.progress))
-			return s_error(VHS_EXIT_USAGE, "--progress=%s: expected auto, bar, log or none", optarg);
+			return s_error(VHS_EXIT_USAGE, "--progress=%s: expected auto, bar, log, json or none", optarg);
 		else if (c == 'p')
 			continue;
 		else if (c == 'S')
 			opts.stats = 1;
+		else if (c == 'v')
+			opts.verbose = 1;
 		else if (c == 'R')
 			opts.resume = 1;
 		else if (c == 'X')

@@ -208,6 +208,7 @@ struct run {
 	int exit_code;                /* first failure's code, or 0 */
 	char error[512];              /* first failure's message */
 	struct vhs_progress progress;
+	struct vhs_progress_detail last_detail; /* the stages and rings at the last update */
 	bool progress_started;
 	uint64_t frames_out;          /* video frames in finished segments and on their way */
 	uint64_t moved_ns;            /* when a data record last moved (stall watch) */
@@ -965,7 +966,7 @@ static int s_start_flow(struct run *r)
 		for (uint32_t s = 0; s < r->edges[i].plan.slots && !ret; s++)
 			ret = s_grant(r, &r->edges[i], s);
 	if (!r->progress_started)
-		vhs_progress_start(&r->progress, r->opts->progress, total, fps);
+		vhs_progress_start(&r->progress, r->opts->progress, r->opts->verbose, total, fps);
 	r->progress_started = true;
 	return ret ? ret : s_request_more(r);
 }
@@ -1511,6 +1512,47 @@ static void s_check_time(struct run *r)
 		s_auto_check(r, now);
 }
 
+/* The progress display's figures: per stage kind its workers' last STATS summed, per edge
+ * the slots its consumers hold. */
+static void s_progress(struct run *r, int force, int done)
+{
+	struct vhs_progress_detail d = { 0 };
+
+	if (!r->procs) { /* between attempts, or after the last: the last figures seen */
+		vhs_progress_update(&r->progress, r->frames_out, force, &r->last_detail, done);
+		return;
+	}
+
+	for (int k = 0; k < VHS_STAGE_KINDS && d.n_stages < VHS_PROGRESS_ROWS; k++) {
+		struct vhs_progress_stage *st = &d.stages[d.n_stages];
+
+		if (!r->plan.stages[k] || k == VHS_MUX)
+			continue;
+		st->name = vhs_stage_name((enum vhs_stage_kind)k);
+		st->workers = r->plan.workers[k];
+		for (int i = 0; i < r->plan.workers[k]; i++) {
+			const struct vhs_stats *x = &r->procs[r->base[k] + i].stats;
+
+			st->frames += k == VHS_ENCODE ? x->frames_in : x->frames_out;
+			st->busy_ns += x->busy_ns;
+			st->wait_in_ns += x->wait_in_ns;
+			st->wait_out_ns += x->wait_out_ns;
+		}
+		d.n_stages++;
+	}
+	for (int i = 0; i < r->n_edges && d.n_rings < VHS_PROGRESS_ROWS; i++) {
+		const struct edge *e = &r->edges[i];
+		struct vhs_progress_ring *ring = &d.rings[d.n_rings++];
+
+		ring->name = e->plan.name;
+		ring->slots = e->plan.slots;
+		for (uint32_t sl = 0; e->owner && sl < e->plan.slots; sl++)
+			ring->full += e->owner[sl] == OWN_CONSUMER;
+	}
+	r->last_detail = d;
+	vhs_progress_update(&r->progress, r->frames_out, force, &d, done);
+}
+
 static void s_loop(struct run *r)
 {
 	zmq_pollitem_t items[2] = {
@@ -1537,7 +1579,7 @@ static void s_loop(struct run *r)
 		s_detach_exporters(r);
 		s_check_time(r);
 		if (r->flowing && !r->aborting && !r->mux)
-			vhs_progress_update(&r->progress, r->frames_out, 0);
+			s_progress(r, 0, 0);
 		if (s_all_exited(r) && (r->aborting || s_finished(r)))
 			return;
 	}
@@ -2060,7 +2102,7 @@ int vhs_run(const struct vhs_job *job, const struct vhs_run_opts *opts)
 			s_error_code(&r, VHS_EXIT_INTERNAL, "the pipeline ended with segments missing");
 	}
 	if (r.progress_started && !r.exit_code)
-		vhs_progress_update(&r.progress, r.frames_out, 1);
+		s_progress(&r, 1, 1);
 	vhs_progress_end(&r.progress);
 	if (r.work_owned)
 		s_settle_output(&r);

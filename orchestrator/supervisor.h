@@ -8,6 +8,7 @@
 struct vhs_run_opts {
 	enum vhs_progress_mode progress;
 	int stats;                /* print per-stage CPU and memory at exit */
+	int verbose;              /* --verbose: stage and ring lines under the progress line */
 	const char *stage_dir;    /* where vhs-stage-* live */
 	int resume;               /* --resume: continue the unfinished run in the work dir */
 	int restart;              /* --restart: discard it and start over */

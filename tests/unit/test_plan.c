@@ -22,6 +22,8 @@
  */
 #include <criterion/criterion.h>
 
+#include <cjson/cJSON.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -560,9 +562,9 @@ static char *s_progress(enum vhs_progress_mode mode, double total, double fps_me
 	saved = dup(STDERR_FILENO);
 	cr_assert_geq(saved, 0);
 	cr_assert_geq(dup2(fileno(tmp), STDERR_FILENO), 0);
-	vhs_progress_start(&p, mode, total, fps_media);
+	vhs_progress_start(&p, mode, 0, total, fps_media);
 	p.start_ns -= (uint64_t)(elapsed_s * 1e9);
-	vhs_progress_update(&p, frames, 1);
+	vhs_progress_update(&p, frames, 1, NULL, 0);
 	vhs_progress_end(&p);
 	fflush(stderr);
 	dup2(saved, STDERR_FILENO);
@@ -643,8 +645,8 @@ Test(progress, not_forced_waits)
 	fflush(stderr);
 	saved = dup(STDERR_FILENO);
 	cr_assert_geq(dup2(fileno(tmp), STDERR_FILENO), 0);
-	vhs_progress_start(&p, VHS_PROGRESS_LOG, 600, 25);
-	vhs_progress_update(&p, 1, 0); /* within 2 s of start: nothing */
+	vhs_progress_start(&p, VHS_PROGRESS_LOG, 0, 600, 25);
+	vhs_progress_update(&p, 1, 0, NULL, 0); /* within 2 s of start: nothing */
 	fflush(stderr);
 	dup2(saved, STDERR_FILENO);
 	close(saved);
@@ -654,4 +656,48 @@ Test(progress, not_forced_waits)
 	cr_assert_geq(b, a, "monotonic clock");
 	cr_assert_geq(p.start_ns, a);
 	cr_assert_leq(p.start_ns, b);
+}
+
+/* --progress=json: one object per line that a JSON parser reads back, with the run's figures
+ * and each stage's rates over the interval between two updates. */
+Test(progress, json_lines)
+{
+	struct vhs_progress p;
+	struct vhs_progress_detail d = { .n_stages = 2, .n_rings = 1 };
+	char *text = NULL, *nl;
+	size_t len = 0;
+	FILE *f = open_memstream(&text, &len);
+	cJSON *o, *st, *ring;
+
+	cr_assert_not_null(f);
+	vhs_progress_start(&p, VHS_PROGRESS_JSON, 0, 600, 25);
+	p.json = f;
+	d.stages[0] = (struct vhs_progress_stage){ "decode", 1, 0, 0, 0, 0 };
+	d.stages[1] = (struct vhs_progress_stage){ "upscale", 2, 0, 0, 0, 0 };
+	d.rings[0] = (struct vhs_progress_ring){ "decode.video", 8, 3 };
+	vhs_progress_update(&p, 0, 1, &d, 0);
+	p.prev_ns -= 1000000000ull; /* pretend a second passed since */
+	d.stages[0] = (struct vhs_progress_stage){ "decode", 1, 50, 250000000ull, 700000000ull, 0 };
+	d.stages[1] = (struct vhs_progress_stage){ "upscale", 2, 40, 1800000000ull, 0, 100000000ull };
+	vhs_progress_update(&p, 40, 1, &d, 1);
+	fclose(f);
+	nl = strchr(text, '\n');
+	cr_assert_not_null(nl);
+	o = cJSON_Parse(nl + 1);
+	cr_assert_not_null(o, "not JSON: %s", nl + 1);
+	cr_assert_eq(cJSON_GetObjectItem(o, "frames")->valuedouble, 40);
+	cr_assert(cJSON_IsTrue(cJSON_GetObjectItem(o, "done")));
+	cr_assert_eq(cJSON_GetArraySize(cJSON_GetObjectItem(o, "stages")), 2);
+	st = cJSON_GetArrayItem(cJSON_GetObjectItem(o, "stages"), 1);
+	cr_assert_str_eq(cJSON_GetObjectItem(st, "name")->valuestring, "upscale");
+	cr_assert(fabs(cJSON_GetObjectItem(st, "fps")->valuedouble - 40) < 1, "%s", nl + 1);
+	cr_assert(fabs(cJSON_GetObjectItem(st, "busy")->valuedouble - 0.9) < 0.05, "two workers: %s", nl + 1);
+	cr_assert(fabs(cJSON_GetObjectItem(st, "blocked_on_output")->valuedouble - 0.05) < 0.01, "%s", nl + 1);
+	st = cJSON_GetArrayItem(cJSON_GetObjectItem(o, "stages"), 0);
+	cr_assert(fabs(cJSON_GetObjectItem(st, "waiting_for_input")->valuedouble - 0.7) < 0.05, "%s", nl + 1);
+	ring = cJSON_GetArrayItem(cJSON_GetObjectItem(o, "rings"), 0);
+	cr_assert_str_eq(cJSON_GetObjectItem(ring, "edge")->valuestring, "decode.video");
+	cr_assert_eq(cJSON_GetObjectItem(ring, "full")->valuedouble, 3);
+	cJSON_Delete(o);
+	free(text);
 }
