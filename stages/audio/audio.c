@@ -139,15 +139,18 @@ static int s_hiss_pull(void *state, AVFrame *out, int flushing)
 	(void)flushing; /* the reducer flushes when the graph has ended */
 	if (h->first_pts == AV_NOPTS_VALUE)
 		return h->ended ? AVERROR_EOF : AVERROR(EAGAIN);
+	n = h->ended ? HISS_CHUNK : vhs_hiss_ready(h->h); /* no buffer for nothing: most pulls */
+	if (!n)
+		return AVERROR(EAGAIN);
 	out->format = AV_SAMPLE_FMT_FLTP;
-	out->nb_samples = HISS_CHUNK;
+	out->nb_samples = n < HISS_CHUNK ? n : HISS_CHUNK;
 	out->sample_rate = h->rate;
 	ret = av_channel_layout_copy(&out->ch_layout, &h->layout);
 	if (ret >= 0)
 		ret = av_frame_get_buffer(out, 0);
 	if (ret < 0)
 		return ret;
-	n = vhs_hiss_pull(h->h, (float *const *)out->extended_data, HISS_CHUNK, h->ended);
+	n = vhs_hiss_pull(h->h, (float *const *)out->extended_data, out->nb_samples, h->ended);
 	if (n <= 0) {
 		av_frame_unref(out);
 		return n < 0 ? AVERROR(-n) : h->ended ? AVERROR_EOF : AVERROR(EAGAIN);

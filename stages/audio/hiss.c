@@ -488,6 +488,11 @@ int vhs_hiss_pull(struct vhs_hiss *h, float *const *planes, int max, int flush)
 	return n;
 }
 
+int vhs_hiss_ready(const struct vhs_hiss *h)
+{
+	return (int)h->len;
+}
+
 void vhs_hiss_close(struct vhs_hiss **h)
 {
 	struct vhs_hiss *hs;

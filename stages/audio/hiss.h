@@ -63,6 +63,10 @@ int vhs_hiss_push(struct vhs_hiss *h, const float *const *planes, int nb);
  * out about VHS_HISS_FFT behind the input. */
 int vhs_hiss_pull(struct vhs_hiss *h, float *const *planes, int max, int flush);
 
+/* Finished samples a pull without flush would give now (0 until about VHS_HISS_FFT have
+ * been pushed). */
+int vhs_hiss_ready(const struct vhs_hiss *h);
+
 /* Frees *h (unpulled output is dropped) and NULLs the pointer; safe on NULL and NULL *h. */
 void vhs_hiss_close(struct vhs_hiss **h);
 
