@@ -171,6 +171,8 @@ static const struct s_opt s_opts[] = {
 	{ "run", "temp_dir", T_PATH, OFF(run.temp_dir), { .s = "" }, 0, 0, NULL, 0,
 	  "directory for the work dir (finished segments and the manifest); \"\" = the output's "
 	  "directory" },
+	{ "run", "frames", T_INT, OFF(run.frames), { .i = 0 }, 0, 2147483647, NULL, 0,
+	  "restore only the first N frames (a trial run, a profile); 0 = all" },
 	{ "run", "ring_slots", T_INT, OFF(run.ring_slots), { .i = 8 }, 3, 64, NULL, 0,
 	  "frame slots per video edge in shared memory" },
 	{ "run", "warmup_frames", T_INT, OFF(run.warmup_frames), { .i = 30 }, 0, 10000, NULL, 0,

@@ -88,6 +88,7 @@ struct vhs_job {
 		double segment_seconds; /* > 0 */
 		char *temp_dir;         /* absolute; default: the output's directory */
 		int ring_slots;         /* slots per video edge, 3..64 */
+		int frames;             /* restore only the first N frames; 0 = all */
 		int warmup_frames;      /* warm-up for filters with unbounded memory */
 		double audio_warmup;    /* seconds, for stateful audio filters */
 		int restart_limit;      /* restarts of one stage within restart_window */

@@ -2,6 +2,8 @@
  *
  *   vhs-orchestrate run   [--set section.key=value]... [--progress=MODE] [--stats] [--verbose]
  *                         [--resume | --restart] JOB.toml
+ *   vhs-orchestrate profile [--set section.key=value]... [--stage NAME] [--frames N] [--out DIR]
+ *                         [--progress=MODE] [--verbose] JOB.toml
  *   vhs-orchestrate check [--set section.key=value]... JOB.toml
  *   vhs-orchestrate keys
  *
@@ -25,6 +27,8 @@
 #include "exitcode.h"
 #include "job.h"
 #include "plan.h"
+#include "profile.h"
+#include "report.h"
 #include "supervisor.h"
 
 #define MAX_SETS 64
@@ -60,6 +64,12 @@ static void s_usage(FILE *out)
 	      "                             [--resume | --restart] JOB.toml\n"
 	      "         --resume   continue an interrupted or crashed run from its finished segments\n"
 	      "         --restart  discard an unfinished run's segments and start over\n"
+	      "       vhs-orchestrate profile [--set section.key=value]... [--stage NAME] [--frames N] [--out DIR]\n"
+	      "                             [--progress=MODE] [--verbose] JOB.toml\n"
+	      "         where the time goes, per stage: runs the job (its output into DIR) and writes\n"
+	      "         DIR/profile.txt, profile.json, trace.json and report.html (default DIR: JOB.profile)\n"
+	      "         --stage NAME  also replay NAME's recorded input into it alone: its standalone speed\n"
+	      "         --frames N    only the first N frames\n"
 	      "       vhs-orchestrate check [--set section.key=value]... JOB.toml\n"
 	      "       vhs-orchestrate keys      print every job file key (Markdown)\n"
 	      "       vhs-orchestrate --help | --version\n"
@@ -194,6 +204,15 @@ static int s_check(const struct vhs_job *job, const char *stage_dir)
 	return VHS_EXIT_OK;
 }
 
+/* The pipeline stage called name, or -1. */
+static int s_stage_kind(const char *name)
+{
+	for (int k = 0; k < VHS_PIPELINE_KINDS; k++)
+		if (!strcmp(name, vhs_stage_name((enum vhs_stage_kind)k)))
+			return k;
+	return -1;
+}
+
 static int s_progress_mode(const char *s, enum vhs_progress_mode *m)
 {
 	static const char *const names[] = { "auto", "bar", "log", "none", "json" };
@@ -206,6 +225,76 @@ static int s_progress_mode(const char *s, enum vhs_progress_mode *m)
 	return -EINVAL;
 }
 
+/* What `profile` adds to the command line. */
+struct profile_args {
+	const char *stage;            /* --stage NAME, or NULL */
+	const char *out;              /* --out DIR, or NULL: JOB.profile */
+	char frames[48];              /* --frames N as "run.frames=N", or "" */
+};
+
+/* DIR for the profile's files: --out, or the job file's name with .profile for .toml. */
+static int s_profile_dir(const char *job_path, const struct profile_args *pa, char *dir, size_t n)
+{
+	char tmp[PATH_MAX];
+	char *base, *dot;
+
+	if (pa->out) {
+		snprintf(dir, n, "%s", pa->out);
+	} else {
+		snprintf(tmp, sizeof(tmp), "%s", job_path);
+		base = basename(tmp);
+		dot = strrchr(base, '.');
+		if (dot && dot != base)
+			*dot = '\0';
+		snprintf(dir, n, "%s.profile", base);
+	}
+	if (mkdir(dir, 0755) != 0 && errno != EEXIST)
+		return s_error(VHS_EXIT_OUTPUT, "cannot create the profile directory '%s': %s", dir, strerror(errno));
+	if (access(dir, W_OK) != 0)
+		return s_error(VHS_EXIT_OUTPUT, "the profile directory '%s' is not writable: %s", dir, strerror(errno));
+	return 0;
+}
+
+/* `profile`: the job run once with the profiler (its output and work dir inside DIR, so a
+ * real run's output and resume state are never touched), then the report. */
+static int s_profile(struct vhs_job *job, struct vhs_run_opts *opts, const struct profile_args *pa)
+{
+	char dir[PATH_MAX], work[PATH_MAX + 16], out[PATH_MAX + 256], err[PATH_MAX + 64], tmp[PATH_MAX];
+	struct vhs_report_info info = { .job = job->path, .stage = pa->stage };
+	struct vhs_profiler *prof = malloc(sizeof(*prof));
+	int ret;
+
+	if (!prof)
+		return s_error(VHS_EXIT_INTERNAL, "out of memory");
+	ret = s_profile_dir(job->path, pa, dir, sizeof(dir));
+	if (ret)
+		goto out_free;
+	snprintf(tmp, sizeof(tmp), "%s", job->output);
+	snprintf(out, sizeof(out), "%s/%s", dir, basename(tmp));
+	snprintf(work, sizeof(work), "%s/work", dir);
+	free(job->output);
+	job->output = strdup(out);
+	ret = job->output ? s_check_paths(job) : s_error(VHS_EXIT_INTERNAL, "out of memory");
+	if (ret)
+		goto out_free;
+	vhs_profiler_init(prof);
+	opts->profiler = prof;
+	opts->work_dir = work;
+	opts->restart = 1; /* a profile always starts afresh, in its own work dir */
+	ret = vhs_run(job, opts);
+	info.output = job->output;
+	info.cores = (int)sysconf(_SC_NPROCESSORS_ONLN);
+	if (!ret && vhs_report_write(prof, &info, dir, stdout, err, sizeof(err)))
+		ret = s_error(VHS_EXIT_OUTPUT, "%s", err);
+	else if (!ret)
+		fprintf(stderr, "vhs-orchestrate: profile written to %s/ (profile.txt, profile.json, trace.json, "
+			"report.html)\n", dir);
+	vhs_profiler_free(prof);
+out_free:
+	free(prof);
+	return ret;
+}
+
 int main(int argc, char **argv)
 {
 	static const struct option longopts[] = {
@@ -213,14 +302,18 @@ int main(int argc, char **argv)
 		{ "stats", no_argument, NULL, 'S' },       { "help", no_argument, NULL, 'h' },
 		{ "resume", no_argument, NULL, 'R' },      { "restart", no_argument, NULL, 'X' },
 		{ "version", no_argument, NULL, 'V' },     { "verbose", no_argument, NULL, 'v' },
+		{ "stage", required_argument, NULL, 'g' }, { "frames", required_argument, NULL, 'f' },
+		{ "out", required_argument, NULL, 'o' },
 		{ NULL, 0, NULL, 0 },
 	};
 	struct vhs_run_opts opts = { .progress = VHS_PROGRESS_AUTO };
-	char *sets[MAX_SETS], exe_dir[PATH_MAX], stage_dir[PATH_MAX], preset_dir[PATH_MAX + 32];
-	char err[1024];
+	struct profile_args pa = { 0 };
+	char *sets[MAX_SETS + 1], exe_dir[PATH_MAX], stage_dir[PATH_MAX], preset_dir[PATH_MAX + 32];
+	char err[1024], *end;
 	struct vhs_job job = { 0 };
 	const char *cmd;
 	int nsets = 0, c, ret;
+	bool profile;
 
 	opterr = 0; /* one error line, ours */
 	while ((c = getopt_long(argc, argv, "+hV", longopts, NULL)) != -1) {
@@ -237,12 +330,18 @@ int main(int argc, char **argv)
 		vhs_job_print_reference(stdout);
 		return VHS_EXIT_OK;
 	}
-	if (strcmp(cmd, "run") && strcmp(cmd, "check"))
-		return s_error(VHS_EXIT_USAGE, "unknown command '%s' (run, check, keys)", cmd);
+	if (strcmp(cmd, "run") && strcmp(cmd, "check") && strcmp(cmd, "profile"))
+		return s_error(VHS_EXIT_USAGE, "unknown command '%s' (run, profile, check, keys)", cmd);
+	profile = !strcmp(cmd, "profile");
 	argv += optind - 1; /* the command stands in for argv[0] */
 	argc -= optind - 1;
 	optind = 0;         /* 0: glibc re-initialises (and permutes: options may follow the job) */
 	while ((c = getopt_long(argc, argv, ":hV", longopts, NULL)) != -1) {
+		bool profile_only = c == 'g' || c == 'f' || c == 'o', run_only = c == 'R' || c == 'X' || c == 'S';
+
+		if ((profile_only && !profile) || (run_only && strcmp(cmd, "run")) ||
+		    (c == 'v' && !strcmp(cmd, "check")) || (c == 'p' && !strcmp(cmd, "check")))
+			return s_error(VHS_EXIT_USAGE, "option '%s' is not one of '%s' (see --help)", argv[optind - 1], cmd);
 		if (c == 's' && !strchr(optarg, '='))
 			return s_error(VHS_EXIT_USAGE, "--set '%s': expected section.key=value", optarg);
 		if (c == 's' && nsets == MAX_SETS)
@@ -261,6 +360,14 @@ int main(int argc, char **argv)
 			opts.resume = 1;
 		else if (c == 'X')
 			opts.restart = 1;
+		else if (c == 'g')
+			pa.stage = optarg;
+		else if (c == 'o')
+			pa.out = optarg;
+		else if (c == 'f' && (strtol(optarg, &end, 10) <= 0 || *end || strlen(optarg) > 10))
+			return s_error(VHS_EXIT_USAGE, "--frames %s: expected a number of frames, 1 or more", optarg);
+		else if (c == 'f')
+			snprintf(pa.frames, sizeof(pa.frames), "run.frames=%s", optarg);
 		else if (c == 'h')
 			return s_usage(stdout), VHS_EXIT_OK;
 		else
@@ -271,6 +378,11 @@ int main(int argc, char **argv)
 		return s_error(VHS_EXIT_USAGE, "'%s' takes exactly one job file (see --help)", cmd);
 	if (opts.resume && opts.restart)
 		return s_error(VHS_EXIT_USAGE, "--resume and --restart exclude each other");
+	if (pa.stage && s_stage_kind(pa.stage) < 0)
+		return s_error(VHS_EXIT_USAGE, "--stage %s: expected decode, preprocess, upscale, audio or encode",
+			       pa.stage);
+	if (pa.frames[0])
+		sets[nsets++] = pa.frames; /* after the user's --set: --frames wins */
 	s_exe_dir(exe_dir, sizeof(exe_dir));
 	snprintf(stage_dir, sizeof(stage_dir), "%s", getenv("VHS_STAGE_DIR") ? getenv("VHS_STAGE_DIR") : exe_dir);
 	s_preset_dir(exe_dir, preset_dir, sizeof(preset_dir));
@@ -279,9 +391,10 @@ int main(int argc, char **argv)
 		vhs_job_free(&job);
 		return s_error(VHS_EXIT_JOB, "%s", err);
 	}
-	ret = s_check_paths(&job);
 	opts.stage_dir = stage_dir;
-	if (!ret)
+	if (profile)
+		ret = s_profile(&job, &opts, &pa);
+	else if (!(ret = s_check_paths(&job)))
 		ret = !strcmp(cmd, "check") ? s_check(&job, stage_dir) : vhs_run(&job, &opts);
 	vhs_job_free(&job);
 	return ret;

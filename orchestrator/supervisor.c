@@ -118,6 +118,8 @@ struct proc {
 	uint64_t sent[VHS_MAX_PORTS];     /* records forwarded from it, per output port */
 	bool ended[VHS_MAX_PORTS];        /* EOS from it, per output port */
 	uint64_t received[VHS_MAX_PORTS]; /* records forwarded to it, per input port */
+	uint64_t bytes_sent;          /* bytes of the records forwarded from it (profiles) */
+	struct vhs_prof_instance *prof; /* its profile instance, or NULL when not profiling */
 	struct vhs_stats stats;       /* last STATS */
 	struct rusage ru;             /* from wait4 */
 	int status;                   /* from wait4 */
@@ -492,6 +494,8 @@ static int s_make_procs(struct run *r)
 		for (int i = 0; i < r->plan.workers[k]; i++, n++) {
 			r->procs[n].kind = (enum vhs_stage_kind)k;
 			r->procs[n].instance = i;
+			if (r->opts->profiler)
+				r->procs[n].prof = vhs_profiler_instance(r->opts->profiler, (enum vhs_stage_kind)k, i);
 			snprintf(r->procs[n].id, sizeof(r->procs[n].id), "%s.%d",
 				 vhs_stage_name((enum vhs_stage_kind)k), i);
 		}
@@ -581,6 +585,8 @@ static char *s_settings(const struct run *r, const struct proc *p)
 		r->reach.warmup, r->reach.lookahead, r->reach.audio_ms, r->man.segments_total,
 		(unsigned long long)s_done_frames(r), s_exists(r, "a000000.pcm"), p->instance,
 		s_threads(r, p->kind));
+	if (r->opts->profiler)
+		fputs("profile.trace=1\n", f);
 	free(job);
 	if (fclose(f)) {
 		free(text);
@@ -1033,6 +1039,7 @@ static int s_on_data(struct run *r, struct proc *p, struct vhs_msg *m)
 	e->holder[slot] = (int)(to - r->procs);
 	s_span(r, p->kind, e->plan.to);
 	p->sent[*port]++;
+	p->bytes_sent += m->type == VHS_MSG_FRAME ? m->u.frame.bytes : m->u.audio.bytes;
 	to->received[e->plan.to_port]++;
 	if (e->plan.to == VHS_ENCODE && e->plan.to_port == 0) {
 		r->frames_out++;
@@ -1215,6 +1222,8 @@ static int s_dispatch(struct run *r, struct proc *p, struct vhs_msg *m)
 	case VHS_MSG_STATS:
 		p->stats = m->u.stats;
 		return 0;
+	case VHS_MSG_TRACE:
+		return p->prof && vhs_profiler_trace(p->prof, &m->u.trace) ? -ENOMEM : 0;
 	}
 	if (!running || !r->flowing)
 		return -EPROTO;
@@ -1553,6 +1562,43 @@ static void s_progress(struct run *r, int force, int done)
 	vhs_progress_update(&r->progress, r->frames_out, force, &d, done);
 }
 
+/* Frames each stage's processes handled in this attempt: records on the first input port,
+ * a source's on its first output port. */
+static uint64_t s_proc_frames(const struct run *r, const struct proc *p)
+{
+	return r->wiring[p->kind].n_in ? p->received[0] : p->sent[0];
+}
+
+/* A profile's timeline point: frames per stage, slots holding a frame per ring. */
+static void s_profile_tick(struct run *r)
+{
+	uint64_t frames[VHS_STAGE_KINDS] = { 0 };
+	uint32_t full[VHS_PLAN_MAX_EDGES] = { 0 };
+
+	for (int i = 0; i < r->n_procs; i++)
+		frames[r->procs[i].kind] += s_proc_frames(r, &r->procs[i]);
+	for (int i = 0; i < r->n_edges; i++)
+		for (uint32_t sl = 0; r->edges[i].owner && sl < r->edges[i].plan.slots; sl++)
+			full[i] += r->edges[i].owner[sl] == OWN_CONSUMER;
+	vhs_profiler_tick(r->opts->profiler, vhs_now_ns(), frames, full);
+}
+
+/* The end of an attempt, for the profile: each process's last figures. */
+static void s_profile_attempt_end(struct run *r)
+{
+	uint64_t frames[VHS_STAGE_KINDS] = { 0 };
+
+	for (int i = 0; i < r->n_procs; i++) {
+		const struct proc *p = &r->procs[i];
+
+		if (p->state == P_NONE || !p->prof)
+			continue;
+		frames[p->kind] += s_proc_frames(r, p);
+		vhs_profiler_process(p->prof, &p->stats, &p->ru, s_proc_frames(r, p), p->bytes_sent);
+	}
+	vhs_profiler_attempt_end(r->opts->profiler, frames);
+}
+
 static void s_loop(struct run *r)
 {
 	zmq_pollitem_t items[2] = {
@@ -1580,6 +1626,8 @@ static void s_loop(struct run *r)
 		s_check_time(r);
 		if (r->flowing && !r->aborting && !r->mux)
 			s_progress(r, 0, 0);
+		if (r->flowing && r->opts->profiler)
+			s_profile_tick(r);
 		if (s_all_exited(r) && (r->aborting || s_finished(r)))
 			return;
 	}
@@ -1824,6 +1872,8 @@ static int s_open_work(struct run *r)
 	free(kv);
 	snprintf(tmp, sizeof(tmp), "%s", r->job->output);
 	snprintf(r->work_dir, sizeof(r->work_dir), "%s/%s.vhs-work", r->job->run.temp_dir, basename(tmp));
+	if (r->opts->work_dir)
+		snprintf(r->work_dir, sizeof(r->work_dir), "%s", r->opts->work_dir);
 	if (stat(r->job->input, &st) != 0)
 		return s_error_code(r, VHS_EXIT_INPUT, "cannot read input '%s': %s", r->job->input, strerror(errno));
 	if (mkdir(r->work_dir, 0700) != 0 && errno != EEXIST)
@@ -1973,6 +2023,8 @@ static void s_attempt(struct run *r, bool mux)
 	else
 		s_build_plan(r, false);
 	s_wire(r);
+	if (r->opts->profiler)
+		vhs_profiler_attempt(r->opts->profiler, &r->plan);
 	r->start_ns = vhs_now_ns();
 	ret = s_make_procs(r);
 	if (!ret)
@@ -1987,6 +2039,8 @@ static void s_attempt(struct run *r, bool mux)
 	s_close_attempt(r);
 	s_tidy(r, true, false);
 	s_collect_stats(r);
+	if (r->opts->profiler)
+		s_profile_attempt_end(r);
 	vhs_pool_free(&r->pool);
 	free(r->procs);
 	r->procs = NULL;
@@ -2103,6 +2157,12 @@ int vhs_run(const struct vhs_job *job, const struct vhs_run_opts *opts)
 	}
 	if (r.progress_started && !r.exit_code)
 		s_progress(&r, 1, 1);
+	if (opts->profiler) {
+		opts->profiler->end_ns = vhs_now_ns();
+		opts->profiler->output_frames = r.frames_out;
+		opts->profiler->fps_media = r.progress.fps_media;
+		opts->profiler->restarts = r.restarts_done;
+	}
 	vhs_progress_end(&r.progress);
 	if (r.work_owned)
 		s_settle_output(&r);

@@ -3,6 +3,7 @@
 #define VHS_SUPERVISOR_H
 
 #include "job.h"
+#include "profile.h"
 #include "progress.h"
 
 struct vhs_run_opts {
@@ -12,6 +13,8 @@ struct vhs_run_opts {
 	const char *stage_dir;    /* where vhs-stage-* live */
 	int resume;               /* --resume: continue the unfinished run in the work dir */
 	int restart;              /* --restart: discard it and start over */
+	struct vhs_profiler *profiler; /* profile: fed as the run goes (profile.h), or NULL */
+	const char *work_dir;     /* the work dir instead of TEMP_DIR/OUTPUT_NAME.vhs-work, or NULL */
 };
 
 /* Runs the job to completion. Returns an exit code (exitcode.h). */

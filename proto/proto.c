@@ -21,7 +21,9 @@
  *            <fmt:16> <rate:i32> <channels:i32> <layout:u64> <nb_samples:i32>
  *            <offset:u32 x8> <plane_bytes:u32> <bytes:u32>                             109 B
  *   EOS      <port:u8> <count:u64>                                                      9 B
- *   STATS    <u64 x9>                                                                  72 B
+ *   STATS    <u64 x10>                                                                 80 B
+ *   TRACE    <n:u8> <start_ns:u64 dur_ns:u32 busy_ns:u32 segment:u32 index:u32> x8
+ *            (all 8 always present; n in use, 1..8)                                    193 B
  *   ERROR    <class:u8> <text:240>                                                     241 B
  *   SEGMENT  <port:u8> <phase:u8> <flags:u8> <index:u32> <start:i64> <end:i64>
  *            <tb:i32 x2> <frames:u64> <samples:u64> <bytes:u64>                       55 B
@@ -220,6 +222,29 @@ static void s_stats(struct cursor *c, struct vhs_stats *s)
 	U64(c, s->rss_kb);
 	U64(c, s->bytes_copied);
 	U64(c, s->copies);
+	U64(c, s->gpu_ns);
+}
+
+static void s_trace(struct cursor *c, struct vhs_trace *t)
+{
+	U8(c, t->n);
+	for (int i = 0; i < VHS_TRACE_SAMPLES; i++) {
+		U64(c, t->s[i].start_ns);
+		U32(c, t->s[i].dur_ns);
+		U32(c, t->s[i].busy_ns);
+		U32(c, t->s[i].segment);
+		U32(c, t->s[i].index);
+	}
+}
+
+static bool s_trace_ok(const struct vhs_trace *t)
+{
+	if (t->n < 1 || t->n > VHS_TRACE_SAMPLES)
+		return false;
+	for (int i = 0; i < t->n; i++)
+		if (t->s[i].busy_ns > t->s[i].dur_ns)
+			return false;
+	return true;
 }
 
 static void s_segment(struct cursor *c, struct vhs_segment *s)
@@ -328,6 +353,9 @@ static void s_body(struct cursor *c, struct vhs_msg *m)
 	case VHS_MSG_DETACHED:
 		U8(c, m->u.detached.port);
 		break;
+	case VHS_MSG_TRACE:
+		s_trace(c, &m->u.trace);
+		break;
 	default: /* READY, DONE, STOP, DRAIN: no body */
 		break;
 	}
@@ -377,6 +405,8 @@ static bool s_body_ok(const struct vhs_msg *m)
 		return s_segment_ok(&m->u.segment);
 	case VHS_MSG_DETACHED:
 		return m->u.detached.port < VHS_MAX_PORTS;
+	case VHS_MSG_TRACE:
+		return s_trace_ok(&m->u.trace);
 	default:
 		return true;
 	}
@@ -434,7 +464,7 @@ const char *vhs_proto_type_name(uint8_t type)
 		[VHS_MSG_STATS] = "STATS",     [VHS_MSG_ERROR] = "ERROR",
 		[VHS_MSG_DONE] = "DONE",       [VHS_MSG_STOP] = "STOP",
 		[VHS_MSG_SEGMENT] = "SEGMENT", [VHS_MSG_DRAIN] = "DRAIN",
-		[VHS_MSG_DETACHED] = "DETACHED",
+		[VHS_MSG_DETACHED] = "DETACHED", [VHS_MSG_TRACE] = "TRACE",
 	};
 	return type < VHS_MSG_TYPE_END && names[type] ? names[type] : "?";
 }

@@ -30,6 +30,7 @@
  *   S->O RELEASE         I am done with this input slot; it is no longer mine
  *   both EOS             no more records on this port (S->O: output port, O->S: input port)
  *   S->O STATS           counters; also the heartbeat, every 0.5 s
+ *   S->O TRACE           profiling runs only: the timing of the last frames handled
  *   S->O ERROR           fatal error with one line of text and an error class
  *   S->O DONE            all outputs ended and flushed; I exit next
  *   O->S STOP            stop now, without flushing
@@ -51,7 +52,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define VHS_PROTO_VERSION 3
+#define VHS_PROTO_VERSION 4
 #define VHS_NAME_LEN 16       /* stage names, pixel and sample format names */
 #define VHS_RING_NAME_LEN 48  /* shm object names, "/vhs-<pid>-<edge>" */
 #define VHS_MAX_PORTS 2       /* inputs or outputs per stage */
@@ -78,6 +79,7 @@ enum vhs_msg_type {
 	VHS_MSG_SEGMENT,
 	VHS_MSG_DRAIN,
 	VHS_MSG_DETACHED,
+	VHS_MSG_TRACE,
 	VHS_MSG_TYPE_END,
 };
 
@@ -195,6 +197,27 @@ struct vhs_stats {
 	uint64_t rss_kb;                 /* peak resident set */
 	uint64_t bytes_copied;           /* bytes memcpy'd into slots */
 	uint64_t copies;                 /* memcpy calls into slots */
+	uint64_t gpu_ns;                 /* GPU time of the stage's kernels and copies (CUDA
+					  * events), 0 without a GPU */
+};
+
+/* A profiling run's timing of one frame of a stage (TRACE). The frame is a record on the
+ * stage's first input port, from its dispatch to the return of the stage's callback; for a
+ * source, a record on its first output port, from the previous one's send to its own. busy
+ * is that span less the time spent waiting for an output slot or for input within it. */
+struct vhs_trace_sample {
+	uint64_t start_ns;               /* CLOCK_MONOTONIC (one clock for every process) */
+	uint32_t dur_ns;                 /* the span */
+	uint32_t busy_ns;                /* of it, working */
+	uint32_t segment;
+	uint32_t index;                  /* frame number on the port (low 32 bits) */
+};
+
+#define VHS_TRACE_SAMPLES 8              /* samples per TRACE record */
+
+struct vhs_trace {
+	uint8_t n;                       /* samples in use, 1..VHS_TRACE_SAMPLES */
+	struct vhs_trace_sample s[VHS_TRACE_SAMPLES];
 };
 
 /* One decoded record. CONFIG's blob points into the buffer it was unpacked from. */
@@ -220,6 +243,7 @@ struct vhs_msg {
 		struct vhs_audio audio;
 		struct { uint8_t port; uint64_t count; } eos;     /* count: records sent */
 		struct vhs_stats stats;
+		struct vhs_trace trace;
 		struct { uint8_t cls; char text[VHS_ERROR_TEXT]; } error;
 		struct vhs_segment segment;
 		struct { uint8_t port; } detached;

@@ -100,6 +100,8 @@ struct decode_priv {
 	int damage_reported;     /* the last segment was made and the damage said (once) */
 	int64_t first_pts;       /* P0: pts of the first video frame (video time base) */
 	int64_t seg_len;         /* segment_seconds in the video time base; 0 = one segment */
+	int64_t limit;           /* run.frames: where the input is cut (half a frame before frame
+				  * N, video time base), VHS_SEG_OPEN_END when it is not */
 	AVRational vtb;          /* the video stream's time base: the unit of the times here */
 	AVRational frame_rate;   /* of the video, for sizing windows in frames */
 	int warmup, lookahead;   /* video frames decoded before and after a segment */
@@ -441,6 +443,24 @@ static int s_probe_formats(struct vhs_ctx *ctx, struct decode_priv *p, struct re
 	return 0;
 }
 
+/* run.frames = N: the input ends half a frame before frame N (the end of the segment that
+ * reaches it, which is the last); the edges' durations say so. */
+static void s_limit_setup(struct vhs_ctx *ctx, struct decode_priv *p)
+{
+	long long n = vhs_setting_int(ctx, "run.frames", 0);
+	AVRational half = { p->frame_rate.den, 2 * p->frame_rate.num };
+	int64_t us;
+
+	p->limit = VHS_SEG_OPEN_END;
+	if (n <= 0)
+		return;
+	p->limit = p->first_pts + av_rescale_q(2 * n - 1, half, p->vtb);
+	us = av_rescale_q(n, av_inv_q(p->frame_rate), AV_TIME_BASE_Q);
+	for (int i = 0; i < 2; i++)
+		if (p->out[i].duration_us < 0 || p->out[i].duration_us > us)
+			p->out[i].duration_us = us;
+}
+
 /* The segment geometry, from the first frame, the input r probed and the settings. */
 static int s_segment_setup(struct vhs_ctx *ctx, struct decode_priv *p, struct reader *r)
 {
@@ -460,6 +480,7 @@ static int s_segment_setup(struct vhs_ctx *ctx, struct decode_priv *p, struct re
 	p->audio_reach = av_rescale_q(vhs_setting_int(ctx, "segment.audio_reach_ms", 0),
 				      (AVRational){ 1, 1000 }, tb);
 	p->second = av_rescale_q(1, (AVRational){ 1, 1 }, tb);
+	s_limit_setup(ctx, p);
 	return 0;
 }
 
@@ -691,14 +712,16 @@ static int s_begin_segment(struct vhs_ctx *ctx, int i, uint32_t k)
 		ret = s_boundary(ctx, p, r, k, &seg->start); /* usually known: the end of k - 1 */
 	if (ret)
 		return ret;
-	if (seg->start == VHS_SEG_OPEN_END)
+	if (seg->start == VHS_SEG_OPEN_END || (seg->start != VHS_SEG_OPEN_START && seg->start >= p->limit))
 		return s_send_none(ctx, k);
 	ret = s_boundary(ctx, p, r, k + 1, &seg->end);
 	if (ret)
 		return ret;
+	if (seg->end >= p->limit)
+		seg->end = p->limit; /* run.frames: the input ends there */
 	if (seg->end < seg->start)
 		seg->end = seg->start; /* no keyframe in between: an empty segment */
-	seg->flags = seg->end == VHS_SEG_OPEN_END ? VHS_SEG_LAST : 0;
+	seg->flags = seg->end == p->limit ? VHS_SEG_LAST : 0;
 	ret = s_seek(ctx, p, r, s_set_window(p, r));
 	/* New decoders, not flushed ones: some keep state across avcodec_flush_buffers (AC-3's
 	 * dither generator, AAC's noise substitution), and the segment's audio would then
@@ -743,7 +766,7 @@ static int s_end_segment(struct vhs_ctx *ctx, struct decode_priv *p, struct read
 	r->seg.phase = VHS_SEG_END;
 	if (!ret)
 		ret = s_marker(ctx, p, &r->seg);
-	if (!ret && (r->seg.flags & VHS_SEG_LAST) && !p->damage_reported) {
+	if (!ret && (r->seg.flags & VHS_SEG_LAST) && !p->damage_reported && p->limit == VHS_SEG_OPEN_END) {
 		s_report_damage(ctx, p, r); /* once, though a replay makes the last segment again */
 		p->damage_reported = 1;
 	}

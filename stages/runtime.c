@@ -23,8 +23,17 @@
  * exporter frees its buffers only after DETACHED (every importer has exited), so at the
  * end it waits for that record before tearing down.
  *
+ * Profiling (CONFIG's profile.trace = 1): each frame of the stage is timed (a record on
+ * its first input port, from dispatch to the callback's return; a source's record on its
+ * first output port, from the previous one to it) and the samples go out in TRACE records
+ * of eight, the last ones with every STATS. The time the frame spent waiting for a slot
+ * or for input is its span less its busy time. Without profiling nothing is timed.
+ *
  * Fault injection for tests: VHS_TEST_CRASH=STAGE:N makes stage STAGE kill itself with
  * SIGKILL at its N-th data record (received, or sent by a source), every time it starts.
+ * VHS_TEST_DELAY=STAGE:MS makes each frame of stage STAGE (as timed above) take MS
+ * milliseconds longer, working (a sleep counted as busy), so a test knows the answer a
+ * profile must give.
  *
  * Exit status: 0 after DONE; 1 after ERROR; 3 when stopped by STOP.
  */
@@ -94,6 +103,11 @@ struct vhs_ctx {
 	int drain;                    /* DRAIN received */
 	uint64_t crash_at;            /* VHS_TEST_CRASH: die at this data record, 0 = never */
 	uint64_t data_records;        /* data records handled (received, or sent by a source) */
+	uint64_t delay_ns;            /* VHS_TEST_DELAY: added to each frame, 0 = none */
+	int trace;                    /* profile.trace: time each frame, send TRACE */
+	struct vhs_trace pending;     /* samples not yet sent */
+	uint64_t frame_ns;            /* source: when the previous frame was sent (or READY) */
+	uint64_t frame_waited_ns;     /* source: wait_in_ns + wait_out_ns then */
 	int failed;                   /* ERROR sent */
 	struct vhs_stats stats;
 	uint64_t last_stats_ns;
@@ -114,13 +128,34 @@ static void s_crash_point(struct vhs_ctx *ctx)
 		raise(SIGKILL);
 }
 
-static void s_crash_setup(struct vhs_ctx *ctx)
+/* The number after "STAGE:" in a test variable when it names this stage, else -1 (0 when
+ * it names the stage without a number). */
+static long long s_test_setting(const struct vhs_ctx *ctx, const char *var)
 {
-	const char *v = getenv("VHS_TEST_CRASH");
+	const char *v = getenv(var);
 	size_t n = strlen(ctx->stage->name);
 
-	if (v && !strncmp(v, ctx->stage->name, n) && (v[n] == ':' || !v[n]))
-		ctx->crash_at = v[n] == ':' && atoll(v + n + 1) > 0 ? (uint64_t)atoll(v + n + 1) : 1;
+	if (!v || strncmp(v, ctx->stage->name, n) || (v[n] != ':' && v[n]))
+		return -1;
+	return v[n] == ':' && atoll(v + n + 1) > 0 ? atoll(v + n + 1) : 0;
+}
+
+static void s_test_setup(struct vhs_ctx *ctx)
+{
+	long long crash = s_test_setting(ctx, "VHS_TEST_CRASH"), delay = s_test_setting(ctx, "VHS_TEST_DELAY");
+
+	ctx->crash_at = crash < 0 ? 0 : crash ? (uint64_t)crash : 1;
+	ctx->delay_ns = delay > 0 ? (uint64_t)delay * 1000000ull : 0;
+}
+
+/* VHS_TEST_DELAY: the frame at hand takes this much longer. */
+static void s_test_delay(const struct vhs_ctx *ctx)
+{
+	struct timespec ts = { .tv_sec = (time_t)(ctx->delay_ns / 1000000000ull),
+			       .tv_nsec = (long)(ctx->delay_ns % 1000000000ull) };
+
+	while (ctx->delay_ns && nanosleep(&ts, &ts) < 0 && errno == EINTR)
+		;
 }
 
 static int s_send(struct vhs_ctx *ctx, const struct vhs_msg *m)
@@ -135,6 +170,33 @@ static int s_send(struct vhs_ctx *ctx, const struct vhs_msg *m)
 			return -errno;
 	}
 	return 0;
+}
+
+/* Sends the pending TRACE samples, if any. */
+static void s_flush_trace(struct vhs_ctx *ctx)
+{
+	struct vhs_msg m = { .type = VHS_MSG_TRACE };
+
+	if (!ctx->pending.n)
+		return;
+	m.u.trace = ctx->pending;
+	ctx->pending.n = 0;
+	s_send(ctx, &m);
+}
+
+/* Profiling: one frame's sample, from start to now, of which waited ns were not work. */
+static void s_trace_frame(struct vhs_ctx *ctx, uint64_t start, uint64_t waited, uint32_t segment,
+			  uint64_t index)
+{
+	uint64_t now = s_now(), dur = now - start;
+	struct vhs_trace_sample *t = &ctx->pending.s[ctx->pending.n++];
+
+	dur = dur > UINT32_MAX ? UINT32_MAX : dur;
+	*t = (struct vhs_trace_sample){ .start_ns = start, .dur_ns = (uint32_t)dur,
+					.busy_ns = (uint32_t)(waited < dur ? dur - waited : 0),
+					.segment = segment, .index = (uint32_t)index };
+	if (ctx->pending.n == VHS_TRACE_SAMPLES)
+		s_flush_trace(ctx);
 }
 
 static void s_send_stats(struct vhs_ctx *ctx)
@@ -153,6 +215,7 @@ static void s_send_stats(struct vhs_ctx *ctx)
 	ctx->stats.cpu_ns = (uint64_t)cpu.tv_sec * 1000000000ull + (uint64_t)cpu.tv_nsec;
 	ctx->stats.rss_kb = (uint64_t)ru.ru_maxrss;
 	m.u.stats = ctx->stats;
+	s_flush_trace(ctx);
 	s_send(ctx, &m);
 	ctx->last_stats_ns = s_now();
 }
@@ -391,6 +454,19 @@ static struct open_segment *s_open_segment(struct port_out *o, uint32_t index)
 	return NULL;
 }
 
+/* A source's frame (a record on its first output port) is done: the test delay, the sample
+ * since the previous one. */
+static void s_source_frame(struct vhs_ctx *ctx, uint32_t segment, uint64_t index)
+{
+	uint64_t waited = ctx->stats.wait_in_ns + ctx->stats.wait_out_ns;
+
+	s_test_delay(ctx);
+	if (ctx->trace)
+		s_trace_frame(ctx, ctx->frame_ns, waited - ctx->frame_waited_ns, segment, index);
+	ctx->frame_ns = s_now();
+	ctx->frame_waited_ns = waited;
+}
+
 /* Counts one data record of segment index on output port; fails if it is not open. */
 static int s_count_record(struct vhs_ctx *ctx, int port, uint32_t index)
 {
@@ -402,6 +478,8 @@ static int s_count_record(struct vhs_ctx *ctx, int port, uint32_t index)
 	s->sent++;
 	ctx->out[port].sent++;
 	ctx->stats.frames_out++;
+	if (!ctx->n_in && port == 0)
+		s_source_frame(ctx, index, ctx->out[port].sent - 1);
 	if (!ctx->n_in)
 		s_crash_point(ctx);
 	return 0;
@@ -650,6 +728,11 @@ void vhs_count_copy(struct vhs_ctx *ctx, uint64_t bytes)
 	ctx->stats.copies++;
 }
 
+void vhs_count_gpu(struct vhs_ctx *ctx, uint64_t ns)
+{
+	ctx->stats.gpu_ns += ns;
+}
+
 int vhs_fail(struct vhs_ctx *ctx, enum vhs_err_class cls, const char *fmt, ...)
 {
 	struct vhs_msg m = { .type = VHS_MSG_ERROR };
@@ -793,6 +876,7 @@ static int s_startup(struct vhs_ctx *ctx, uint16_t instance)
 	ctx->n_in = m.u.config.n_inputs;
 	for (int i = 0; i < ctx->n_in; i++)
 		ctx->in[i].fmt = m.u.config.inputs[i];
+	ctx->trace = vhs_setting_int(ctx, "profile.trace", 0) != 0;
 	ret = ctx->stage->init ? ctx->stage->init(ctx) : 0;
 	if (ret)
 		return ret;
@@ -807,7 +891,7 @@ static int s_startup(struct vhs_ctx *ctx, uint16_t instance)
 		ret = s_attach(ctx, &m);
 	if (!ret)
 		ret = s_send(ctx, &(struct vhs_msg){ .type = VHS_MSG_READY });
-	ctx->running_ns = s_now();
+	ctx->running_ns = ctx->frame_ns = s_now();
 	return ret;
 }
 
@@ -826,6 +910,37 @@ static int s_segment_marker(struct vhs_ctx *ctx, const struct vhs_segment *s)
 		out.port = (uint8_t)i;
 		ret = vhs_send_segment(ctx, &out);
 	}
+	return ret;
+}
+
+/* Hands a FRAME or AUDIO record to the stage. */
+static int s_record(struct vhs_ctx *ctx, const struct vhs_msg *m)
+{
+	const struct vhs_stage *st = ctx->stage;
+	int port = m->type == VHS_MSG_FRAME ? m->u.frame.port : m->u.audio.port;
+	uint32_t slot = m->type == VHS_MSG_FRAME ? m->u.frame.slot : m->u.audio.slot;
+
+	if (m->type == VHS_MSG_FRAME && st->video)
+		return st->video(ctx, &m->u.frame, vhs_input_slot(ctx, port, slot));
+	if (m->type == VHS_MSG_AUDIO && st->audio)
+		return st->audio(ctx, &m->u.audio, vhs_input_slot(ctx, port, slot));
+	vhs_release(ctx, port, slot); /* a stage without a handler drops it */
+	return 0;
+}
+
+/* A record on the first input port is the stage's frame: the test delay, then the stage,
+ * timed when profiling. */
+static int s_timed_record(struct vhs_ctx *ctx, const struct vhs_msg *m)
+{
+	uint64_t t0 = ctx->trace ? s_now() : 0, waited = ctx->stats.wait_in_ns + ctx->stats.wait_out_ns;
+	int ret;
+
+	s_test_delay(ctx);
+	ret = s_record(ctx, m);
+	if (ctx->trace)
+		s_trace_frame(ctx, t0, ctx->stats.wait_in_ns + ctx->stats.wait_out_ns - waited,
+			      m->type == VHS_MSG_FRAME ? m->u.frame.segment : m->u.audio.segment,
+			      m->type == VHS_MSG_FRAME ? m->u.frame.index : m->u.audio.index);
 	return ret;
 }
 
@@ -860,12 +975,7 @@ static int s_dispatch(struct vhs_ctx *ctx, const struct vhs_msg *m)
 		if (ret)
 			return ret;
 	}
-	if (m->type == VHS_MSG_FRAME && st->video)
-		return st->video(ctx, &m->u.frame, vhs_input_slot(ctx, port, slot));
-	if (m->type == VHS_MSG_AUDIO && st->audio)
-		return st->audio(ctx, &m->u.audio, vhs_input_slot(ctx, port, slot));
-	vhs_release(ctx, port, slot); /* a stage without a handler drops it */
-	return 0;
+	return port == 0 ? s_timed_record(ctx, m) : s_record(ctx, m);
 }
 
 static int s_inputs_done(struct vhs_ctx *ctx)
@@ -1008,7 +1118,7 @@ int vhs_stage_main(const struct vhs_stage *stage, int argc, char **argv)
 	if (s_process_setup())
 		return 1;
 	snprintf(id, sizeof(id), "%s.%ld", stage->name, instance);
-	s_crash_setup(&ctx);
+	s_test_setup(&ctx);
 	ctx.priv = calloc(1, stage->priv_size ? stage->priv_size : 1);
 	ret = ctx.priv ? s_connect(&ctx, endpoint, id) : -ENOMEM;
 	if (!ret)

@@ -145,6 +145,9 @@ int vhs_input_memory(struct vhs_ctx *ctx, int port, void **base, size_t *bytes);
 /* Accounting of copies into slots (one memcpy per frame per edge is the budget). */
 void vhs_count_copy(struct vhs_ctx *ctx, uint64_t bytes);
 
+/* Accounting of GPU time (kernels and copies, measured with CUDA events), for profiles. */
+void vhs_count_gpu(struct vhs_ctx *ctx, uint64_t ns);
+
 /* Reports a fatal error (first one wins) and returns -EIO for the caller to return. */
 int vhs_fail(struct vhs_ctx *ctx, enum vhs_err_class cls, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));

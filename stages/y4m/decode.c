@@ -263,7 +263,7 @@ static int s_format(struct vhs_ctx *ctx, struct decode_priv *p)
 	const struct vhs_y4m *y = &p->in;
 	struct vhs_stream_fmt *o = &p->out;
 	int fr_num, fr_den, sd = y->width < 1280 && y->height < 720;
-	long long g;
+	long long g, limit;
 
 	s_rate(y, &fr_num, &fr_den);
 	g = s_gcd(fr_num, fr_den);
@@ -280,6 +280,9 @@ static int s_format(struct vhs_ctx *ctx, struct decode_priv *p)
 				      .chroma_location = y->color.chroma_location,
 				      .field_order = vhs_field_order_of(y->interlace) };
 	snprintf(o->fmt, sizeof(o->fmt), "%s", y->fmt->name);
+	limit = vhs_setting_int(ctx, "run.frames", 0); /* only the first N frames, 0 = all */
+	if (limit > 0 && limit < p->frames.count)
+		p->frames.count = limit;
 	o->duration_us = (int64_t)((double)p->frames.count * 1e6 * o->tb_num / o->tb_den);
 	o->slot_size = vhs_slot_layout(y->fmt, y->width, y->height, p->offset, p->linesize);
 	if (!o->slot_size)

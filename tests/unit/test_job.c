@@ -849,7 +849,7 @@ Test(job, to_kv)
 	cr_assert_not_null(blob);
 	for (p = blob; *p; p++)
 		lines += *p == '\n';
-	cr_assert_eq(lines, 43, "one line per key");
+	cr_assert_eq(lines, 44, "one line per key");
 	cr_assert_eq(blob[strlen(blob) - 1], '\n');
 	cr_assert(strstr(blob, "\nvideo.filters=a\\\\b\\nc\td \"q\" \xC3\xA9 \x01 #x\n"), "%s", blob);
 	cr_assert(strstr(blob, "\nencode.crf=10\n"), "%s", blob);
@@ -893,7 +893,7 @@ Test(job, print_reference)
 	fclose(f);
 	for (p = buf; *p; p++)
 		lines += *p == '\n';
-	cr_assert_eq(lines, 2 + 43, "%s", buf);
+	cr_assert_eq(lines, 2 + 44, "%s", buf);
 	cr_assert(strstr(buf, "\n| `upscale.scale` | integer | `2` | 2, 3, 4, 8 |"), "%s", buf);
 	cr_assert_eq(strncmp(buf, "| Key | Type | Default | Allowed | Description |\n", 49), 0);
 	cr_assert(strstr(buf, "\n| `encode.crf` | integer | `-1` | -1..63 | "), "%s", buf);

@@ -48,7 +48,8 @@
 #define FRAME_BODY (1 + 4 + 4 + 8 + 8 + 8 + 4 * 2 + 16 + 4 * 2 + 4 * 4 + 4 * 4 + 4 * 2 + 6 + 4)
 #define AUDIO_BODY (1 + 4 + 4 + 8 + 8 + 4 * 2 + 16 + 4 + 4 + 8 + 4 + 4 * 8 + 4 + 4)
 #define EOS_BODY (1 + 8)                                                         /* 9 */
-#define STATS_BODY (9 * 8)                                                       /* 72 */
+#define STATS_BODY (10 * 8)                                                      /* 80 */
+#define TRACE_BODY (1 + 8 * (8 + 4 + 4 + 4 + 4))                                 /* 193 */
 #define ERROR_BODY (1 + 240)                                                     /* 241 */
 #define SEGMENT_BODY (1 + 1 + 1 + 4 + 8 + 8 + 4 * 2 + 8 + 8 + 8)                /* 55 */
 
@@ -217,7 +218,8 @@ static void s_sample(struct vhs_msg *m, uint8_t type)
 	case VHS_MSG_STATS: {
 		uint64_t *v[] = { &m->u.stats.frames_in, &m->u.stats.frames_out, &m->u.stats.busy_ns,
 				  &m->u.stats.wait_in_ns, &m->u.stats.wait_out_ns, &m->u.stats.cpu_ns,
-				  &m->u.stats.rss_kb, &m->u.stats.bytes_copied, &m->u.stats.copies };
+				  &m->u.stats.rss_kb, &m->u.stats.bytes_copied, &m->u.stats.copies,
+				  &m->u.stats.gpu_ns };
 
 		for (size_t i = 0; i < sizeof(v) / sizeof(v[0]); i++)
 			*v[i] = 0x1111111111111111ULL * (i + 1) + i; /* every field distinct */
@@ -248,6 +250,14 @@ static void s_sample(struct vhs_msg *m, uint8_t type)
 	case VHS_MSG_DETACHED:
 		m->u.detached.port = 1;
 		break;
+	case VHS_MSG_TRACE: /* every sample in use, the extremes of each field */
+		m->u.trace.n = VHS_TRACE_SAMPLES;
+		for (int i = 0; i < VHS_TRACE_SAMPLES; i++)
+			m->u.trace.s[i] = (struct vhs_trace_sample){
+				.start_ns = UINT64_MAX - (uint64_t)i, .dur_ns = UINT32_MAX - (uint32_t)i,
+				.busy_ns = 0x01020304u * (uint32_t)i, .segment = 0xFFFFFFF0u + (uint32_t)i,
+				.index = (uint32_t)i * 7 };
+		break;
 	default: /* READY, DONE, STOP, DRAIN */
 		break;
 	}
@@ -269,6 +279,7 @@ static size_t s_expected_len(uint8_t type)
 	case VHS_MSG_ERROR: return HDR + ERROR_BODY;
 	case VHS_MSG_SEGMENT: return HDR + SEGMENT_BODY;
 	case VHS_MSG_DETACHED: return HDR + 1;
+	case VHS_MSG_TRACE: return HDR + TRACE_BODY;
 	default: return HDR; /* READY, DONE, STOP, DRAIN */
 	}
 }
@@ -712,6 +723,17 @@ static size_t w_record(const struct vhs_msg *m, uint8_t *buf)
 		w_int(&w, st->rss_kb, 8);
 		w_int(&w, st->bytes_copied, 8);
 		w_int(&w, st->copies, 8);
+		w_int(&w, st->gpu_ns, 8);
+		break;
+	case VHS_MSG_TRACE:
+		w_int(&w, m->u.trace.n, 1);
+		for (int i = 0; i < VHS_TRACE_SAMPLES; i++) {
+			w_int(&w, m->u.trace.s[i].start_ns, 8);
+			w_int(&w, m->u.trace.s[i].dur_ns, 4);
+			w_int(&w, m->u.trace.s[i].busy_ns, 4);
+			w_int(&w, m->u.trace.s[i].segment, 4);
+			w_int(&w, m->u.trace.s[i].index, 4);
+		}
 		break;
 	case VHS_MSG_ERROR:
 		w_int(&w, m->u.error.cls, 1);
@@ -758,7 +780,7 @@ Test(proto, type_names)
 	static const char *const want[] = { "?", "HELLO", "CONFIG", "FORMAT", "ATTACH", "READY",
 					    "GRANT", "FRAME", "AUDIO", "RELEASE", "EOS", "STATS",
 					    "ERROR", "DONE", "STOP", "SEGMENT", "DRAIN",
-					    "DETACHED" };
+					    "DETACHED", "TRACE" };
 
 	cr_assert_eq(sizeof(want) / sizeof(want[0]), (size_t)VHS_MSG_TYPE_END);
 	for (int t = 0; t < VHS_MSG_TYPE_END; t++)
@@ -1331,6 +1353,24 @@ Test(proto, detached_port_is_checked)
 	cr_assert_eq(s_unpack_msg(&m), 0);
 	m.u.detached.port = VHS_MAX_PORTS;
 	cr_assert_eq(s_unpack_msg(&m), -EPROTO, "DETACHED port out of range");
+}
+
+Test(proto, trace_counts_and_spans_are_checked)
+{
+	struct vhs_msg m;
+
+	s_sample(&m, VHS_MSG_TRACE);
+	cr_assert_eq(s_unpack_msg(&m), 0);
+	m.u.trace.n = 1; /* unused samples travel too, unchecked */
+	m.u.trace.s[3].busy_ns = 10;
+	m.u.trace.s[3].dur_ns = 5;
+	cr_assert_eq(s_unpack_msg(&m), 0);
+	m.u.trace.n = 0;
+	cr_assert_eq(s_unpack_msg(&m), -EPROTO, "TRACE with no sample");
+	m.u.trace.n = VHS_TRACE_SAMPLES + 1;
+	cr_assert_eq(s_unpack_msg(&m), -EPROTO, "TRACE with more samples than it holds");
+	m.u.trace.n = 4;
+	cr_assert_eq(s_unpack_msg(&m), -EPROTO, "TRACE sample busy longer than its span");
 }
 
 Test(proto, pack_enospc)
