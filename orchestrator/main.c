@@ -11,6 +11,7 @@
  * checked here, each with one line and its exit code (exitcode.h): the input can be read,
  * the output's directory exists, the output is not the input, the container is known.
  */
+#include <dirent.h>
 #include <errno.h>
 #include <getopt.h>
 #include <libgen.h>
@@ -28,6 +29,7 @@
 #include "job.h"
 #include "plan.h"
 #include "profile.h"
+#include "replay.h"
 #include "report.h"
 #include "supervisor.h"
 
@@ -255,13 +257,62 @@ static int s_profile_dir(const char *job_path, const struct profile_args *pa, ch
 	return 0;
 }
 
+/* Removes the recording: DIR/spool's files (finished and unfinished ones), then DIR/spool. */
+static void s_remove_dir(const char *dir)
+{
+	char path[PATH_MAX + 300];
+	DIR *d = opendir(dir);
+	struct dirent *e;
+
+	while (d && (e = readdir(d))) {
+		if (strcmp(e->d_name, ".") && strcmp(e->d_name, "..")) {
+			snprintf(path, sizeof(path), "%s/%s", dir, e->d_name);
+			unlink(path);
+		}
+	}
+	if (d)
+		closedir(d);
+	rmdir(dir);
+}
+
+/* --stage NAME after the pipeline run recorded its input: NAME alone, replayed. */
+static int s_isolated(const struct vhs_job *job, const struct vhs_run_opts *opts, const struct vhs_profiler *pipe,
+		      struct vhs_isolated *iso)
+{
+	struct vhs_profiler *prof = malloc(sizeof(*prof));
+	struct vhs_replay_opts ro = { .kind = (enum vhs_stage_kind)opts->spool_kind, .stage_dir = opts->stage_dir,
+				      .spool_dir = opts->spool_dir, .scratch_dir = opts->work_dir };
+	struct vhs_prof_figures f;
+	char err[512];
+	int ret;
+
+	if (!prof)
+		return s_error(VHS_EXIT_INTERNAL, "out of memory");
+	vhs_profiler_init(prof);
+	ro.workers = pipe->workers[ro.kind] > 0 ? pipe->workers[ro.kind] : 1;
+	if (mkdir(opts->work_dir, 0700) && errno != EEXIST)
+		ret = s_error(VHS_EXIT_OUTPUT, "cannot create '%s': %s", opts->work_dir, strerror(errno));
+	else if ((ret = vhs_replay(&ro, prof, iso, err, sizeof(err))))
+		s_error(ret, "%s", err);
+	rmdir(opts->work_dir);
+	vhs_profiler_figures(pipe, NULL, ro.kind, &f);
+	iso->pipeline_fps = f.fps;
+	vhs_profiler_free(prof);
+	free(prof);
+	(void)job;
+	return ret;
+}
+
 /* `profile`: the job run once with the profiler (its output and work dir inside DIR, so a
- * real run's output and resume state are never touched), then the report. */
+ * real run's output and resume state are never touched), with --stage NAME also NAME's
+ * input recorded and replayed into it alone, then the report. */
 static int s_profile(struct vhs_job *job, struct vhs_run_opts *opts, const struct profile_args *pa)
 {
-	char dir[PATH_MAX], work[PATH_MAX + 16], out[PATH_MAX + 256], err[PATH_MAX + 64], tmp[PATH_MAX];
+	char dir[PATH_MAX], work[PATH_MAX + 16], spool[PATH_MAX + 16], out[PATH_MAX + 256], err[PATH_MAX + 64];
+	char tmp[PATH_MAX];
 	struct vhs_report_info info = { .job = job->path, .stage = pa->stage };
 	struct vhs_profiler *prof = malloc(sizeof(*prof));
+	struct vhs_isolated iso = { 0 };
 	int ret;
 
 	if (!prof)
@@ -272,16 +323,31 @@ static int s_profile(struct vhs_job *job, struct vhs_run_opts *opts, const struc
 	snprintf(tmp, sizeof(tmp), "%s", job->output);
 	snprintf(out, sizeof(out), "%s/%s", dir, basename(tmp));
 	snprintf(work, sizeof(work), "%s/work", dir);
+	snprintf(spool, sizeof(spool), "%s/spool", dir);
 	free(job->output);
 	job->output = strdup(out);
 	ret = job->output ? s_check_paths(job) : s_error(VHS_EXIT_INTERNAL, "out of memory");
+	if (!ret && pa->stage && mkdir(spool, 0700) && errno != EEXIST)
+		ret = s_error(VHS_EXIT_OUTPUT, "cannot create the spool '%s': %s", spool, strerror(errno));
 	if (ret)
 		goto out_free;
 	vhs_profiler_init(prof);
 	opts->profiler = prof;
 	opts->work_dir = work;
 	opts->restart = 1; /* a profile always starts afresh, in its own work dir */
+	opts->spool_dir = pa->stage ? spool : NULL;
+	opts->spool_kind = pa->stage ? s_stage_kind(pa->stage) : 0;
 	ret = vhs_run(job, opts);
+	if (!ret && pa->stage) {
+		if (prof->restarts)
+			fprintf(stderr, "vhs-orchestrate: warning: the pipeline restarted %d times; the recording "
+				"of %s holds only the segments made after the last restart\n", prof->restarts, pa->stage);
+		fprintf(stderr, "vhs-orchestrate: isolated run: %s alone, its recorded input replayed\n", pa->stage);
+		ret = s_isolated(job, opts, prof, &iso);
+		info.isolated = ret ? NULL : &iso;
+	}
+	if (pa->stage)
+		s_remove_dir(spool);
 	info.output = job->output;
 	info.cores = (int)sysconf(_SC_NPROCESSORS_ONLN);
 	if (!ret && vhs_report_write(prof, &info, dir, stdout, err, sizeof(err)))
@@ -308,7 +374,7 @@ int main(int argc, char **argv)
 	};
 	struct vhs_run_opts opts = { .progress = VHS_PROGRESS_AUTO };
 	struct profile_args pa = { 0 };
-	char *sets[MAX_SETS + 1], exe_dir[PATH_MAX], stage_dir[PATH_MAX], preset_dir[PATH_MAX + 32];
+	char *sets[MAX_SETS + 2], exe_dir[PATH_MAX], stage_dir[PATH_MAX], preset_dir[PATH_MAX + 32];
 	char err[1024], *end;
 	struct vhs_job job = { 0 };
 	const char *cmd;
@@ -383,6 +449,8 @@ int main(int argc, char **argv)
 			       pa.stage);
 	if (pa.frames[0])
 		sets[nsets++] = pa.frames; /* after the user's --set: --frames wins */
+	if (pa.stage)
+		sets[nsets++] = "run.gpu_edges=off"; /* the recording reads host slots */
 	s_exe_dir(exe_dir, sizeof(exe_dir));
 	snprintf(stage_dir, sizeof(stage_dir), "%s", getenv("VHS_STAGE_DIR") ? getenv("VHS_STAGE_DIR") : exe_dir);
 	s_preset_dir(exe_dir, preset_dir, sizeof(preset_dir));

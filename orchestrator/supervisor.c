@@ -587,6 +587,8 @@ static char *s_settings(const struct run *r, const struct proc *p)
 		s_threads(r, p->kind));
 	if (r->opts->profiler)
 		fputs("profile.trace=1\n", f);
+	if (r->opts->spool_dir && (int)p->kind == r->opts->spool_kind)
+		s_kv(f, "profile.spool", r->opts->spool_dir);
 	free(job);
 	if (fclose(f)) {
 		free(text);

@@ -15,6 +15,8 @@ struct vhs_run_opts {
 	int restart;              /* --restart: discard it and start over */
 	struct vhs_profiler *profiler; /* profile: fed as the run goes (profile.h), or NULL */
 	const char *work_dir;     /* the work dir instead of TEMP_DIR/OUTPUT_NAME.vhs-work, or NULL */
+	const char *spool_dir;    /* profile --stage: record spool_kind's input here, or NULL */
+	int spool_kind;           /* enum vhs_stage_kind */
 };
 
 /* Runs the job to completion. Returns an exit code (exitcode.h). */

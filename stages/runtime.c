@@ -29,6 +29,15 @@
  * of eight, the last ones with every STATS. The time the frame spent waiting for a slot
  * or for input is its span less its busy time. Without profiling nothing is timed.
  *
+ * Recording for isolated profiles (CONFIG's profile.spool = DIR): every record the stage
+ * is given on its inputs is also written, with its slot's bytes, to DIR/spool.INSTANCE
+ * through the temp writer (shm/tempfile.h), committed when the stage finishes. The file is
+ * a series of entries <len:u32><record: proto.h's packing><data_len:u32><data>, all
+ * little endian: first the CONFIG the stage was given and an ATTACH carrying its segments
+ * count, then the input records in the order the stage handled them (FRAME and AUDIO with
+ * their slot's first `bytes` bytes, SEGMENT markers, EOS). orchestrator/replay.c plays it
+ * back into the stage alone.
+ *
  * Fault injection for tests: VHS_TEST_CRASH=STAGE:N makes stage STAGE kill itself with
  * SIGKILL at its N-th data record (received, or sent by a source), every time it starts.
  * VHS_TEST_DELAY=STAGE:MS makes each frame of stage STAGE (as timed above) take MS
@@ -54,6 +63,7 @@
 
 #include "devpool.h"
 #include "kv.h"
+#include "tempfile.h"
 
 #define STATS_INTERVAL_NS 500000000ull
 #define STARTUP_TIMEOUT_MS 60000
@@ -111,6 +121,7 @@ struct vhs_ctx {
 	int failed;                   /* ERROR sent */
 	struct vhs_stats stats;
 	uint64_t last_stats_ns;
+	struct vhs_tempfile *spool;   /* profile.spool: the record of the inputs, or NULL */
 };
 
 static uint64_t s_now(void)
@@ -859,6 +870,8 @@ static int s_attach(struct vhs_ctx *ctx, const struct vhs_msg *m)
 	return 0;
 }
 
+static int s_spool_open(struct vhs_ctx *ctx, uint16_t instance);
+
 /* HELLO, CONFIG, init, FORMAT, ATTACH, READY. */
 static int s_startup(struct vhs_ctx *ctx, uint16_t instance)
 {
@@ -889,6 +902,8 @@ static int s_startup(struct vhs_ctx *ctx, uint16_t instance)
 		ret = s_expect(ctx, VHS_MSG_ATTACH, &m);
 	if (!ret)
 		ret = s_attach(ctx, &m);
+	if (!ret)
+		ret = s_spool_open(ctx, instance);
 	if (!ret)
 		ret = s_send(ctx, &(struct vhs_msg){ .type = VHS_MSG_READY });
 	ctx->running_ns = ctx->frame_ns = s_now();
@@ -944,6 +959,73 @@ static int s_timed_record(struct vhs_ctx *ctx, const struct vhs_msg *m)
 	return ret;
 }
 
+/* Appends one entry to the spool: the record packed, then data_len bytes of data. */
+static int s_spool_entry(struct vhs_ctx *ctx, const struct vhs_msg *m, const void *data, uint32_t data_len)
+{
+	uint8_t small[VHS_MSG_MAX], le[4];
+	uint8_t *buf = small;
+	size_t cap = m->type == VHS_MSG_CONFIG ? vhs_proto_config_size(m->u.config.settings_len) : sizeof(small);
+	int n, ret;
+
+	if (cap > sizeof(small) && !(buf = malloc(cap)))
+		return -ENOMEM;
+	n = vhs_proto_pack(m, buf, cap);
+	ret = n < 0 ? n : 0;
+	for (int i = 0; i < 4; i++)
+		le[i] = (uint8_t)((uint32_t)n >> (8 * i));
+	if (!ret)
+		ret = vhs_tempfile_write(ctx->spool, le, 4);
+	if (!ret)
+		ret = vhs_tempfile_write(ctx->spool, buf, (size_t)n);
+	for (int i = 0; i < 4; i++)
+		le[i] = (uint8_t)(data_len >> (8 * i));
+	if (!ret)
+		ret = vhs_tempfile_write(ctx->spool, le, 4);
+	if (!ret && data_len)
+		ret = vhs_tempfile_write(ctx->spool, data, data_len);
+	if (buf != small)
+		free(buf);
+	return ret ? vhs_fail(ctx, VHS_ERR_OUTPUT, "profile spool: %s", strerror(-ret)) : 0;
+}
+
+/* profile.spool: opens DIR/spool.INSTANCE and writes what the stage was configured with. */
+static int s_spool_open(struct vhs_ctx *ctx, uint16_t instance)
+{
+	char dir[4096], name[32];
+	struct vhs_msg m = { .type = VHS_MSG_CONFIG };
+	int ret;
+
+	if (vhs_setting(ctx, "profile.spool", dir, sizeof(dir)) < 0)
+		return 0;
+	snprintf(name, sizeof(name), "spool.%u", instance);
+	ret = vhs_tempfile_open(&ctx->spool, dir, name);
+	if (ret)
+		return vhs_fail(ctx, VHS_ERR_OUTPUT, "profile spool in '%s': %s", dir, strerror(-ret));
+	m.u.config.n_inputs = (uint8_t)ctx->n_in;
+	for (int i = 0; i < ctx->n_in; i++)
+		m.u.config.inputs[i] = ctx->in[i].fmt;
+	m.u.config.settings = ctx->settings;
+	m.u.config.settings_len = (uint32_t)strlen(ctx->settings);
+	ret = s_spool_entry(ctx, &m, NULL, 0);
+	m = (struct vhs_msg){ .type = VHS_MSG_ATTACH };
+	m.u.attach.segments = (uint16_t)ctx->segments;
+	return ret ? ret : s_spool_entry(ctx, &m, NULL, 0);
+}
+
+/* An input record into the spool, with its slot's bytes. */
+static int s_spool_input(struct vhs_ctx *ctx, const struct vhs_msg *m, int port)
+{
+	uint32_t slot = m->type == VHS_MSG_FRAME ? m->u.frame.slot : m->u.audio.slot;
+	uint32_t bytes = m->type == VHS_MSG_FRAME ? m->u.frame.bytes : m->type == VHS_MSG_AUDIO ? m->u.audio.bytes : 0;
+
+	if (!ctx->spool)
+		return 0;
+	if (bytes && ctx->in[port].on_device)
+		return vhs_fail(ctx, VHS_ERR_CONFIG, "profile spool: input %d is read on the GPU; record it "
+				"with run.gpu_edges = \"off\"", port);
+	return s_spool_entry(ctx, m, bytes ? vhs_input_slot(ctx, port, slot) : NULL, bytes);
+}
+
 static int s_dispatch(struct vhs_ctx *ctx, const struct vhs_msg *m)
 {
 	const struct vhs_stage *st = ctx->stage;
@@ -955,12 +1037,14 @@ static int s_dispatch(struct vhs_ctx *ctx, const struct vhs_msg *m)
 	if (port >= ctx->n_in || ctx->in[port].eos)
 		return vhs_fail(ctx, VHS_ERR_INTERNAL, "%s for port %d out of turn",
 				vhs_proto_type_name(m->type), port);
-	if (m->type == VHS_MSG_EOS) {
+	if (m->type == VHS_MSG_EOS || m->type == VHS_MSG_SEGMENT) {
+		int ret = s_spool_input(ctx, m, port);
+
+		if (ret || m->type == VHS_MSG_SEGMENT)
+			return ret ? ret : s_segment_marker(ctx, &m->u.segment);
 		ctx->in[port].eos = 1;
 		return st->eos ? st->eos(ctx, port) : 0;
 	}
-	if (m->type == VHS_MSG_SEGMENT)
-		return s_segment_marker(ctx, &m->u.segment);
 	if (slot >= ctx->in[port].ring.slot_count ||
 	    (m->type == VHS_MSG_FRAME ? m->u.frame.bytes : m->u.audio.bytes) >
 		    s_slot_capacity(&ctx->in[port].ring, &ctx->in[port].fmt) ||
@@ -975,6 +1059,8 @@ static int s_dispatch(struct vhs_ctx *ctx, const struct vhs_msg *m)
 		if (ret)
 			return ret;
 	}
+	if (s_spool_input(ctx, m, port))
+		return -EIO;
 	return port == 0 ? s_timed_record(ctx, m) : s_record(ctx, m);
 }
 
@@ -1018,6 +1104,8 @@ static int s_finish(struct vhs_ctx *ctx)
 		m.u.eos.count = ctx->out[i].sent;
 		ret = s_send(ctx, &m);
 	}
+	if (!ret && ctx->spool && (ret = vhs_tempfile_commit(&ctx->spool)))
+		vhs_fail(ctx, VHS_ERR_OUTPUT, "profile spool: %s", strerror(-ret));
 	if (ret)
 		return ret;
 	s_send_stats(ctx);
@@ -1051,6 +1139,7 @@ static void s_detach_wait(struct vhs_ctx *ctx)
 
 static void s_teardown(struct vhs_ctx *ctx)
 {
+	vhs_tempfile_abort(&ctx->spool); /* unfinished: no spool under its final name */
 	if (ctx->stage->uninit && ctx->priv)
 		ctx->stage->uninit(ctx);
 	s_detach_wait(ctx);
