@@ -227,6 +227,15 @@ static int s_progress_mode(const char *s, enum vhs_progress_mode *m)
 	return -EINVAL;
 }
 
+/* The long name of option c. */
+static const char *s_option_name(const struct option *opts, int c)
+{
+	for (; opts->name; opts++)
+		if (opts->val == c)
+			return opts->name;
+	return "?";
+}
+
 /* What `profile` adds to the command line. */
 struct profile_args {
 	const char *stage;            /* --stage NAME, or NULL */
@@ -407,7 +416,8 @@ int main(int argc, char **argv)
 
 		if ((profile_only && !profile) || (run_only && strcmp(cmd, "run")) ||
 		    (c == 'v' && !strcmp(cmd, "check")) || (c == 'p' && !strcmp(cmd, "check")))
-			return s_error(VHS_EXIT_USAGE, "option '%s' is not one of '%s' (see --help)", argv[optind - 1], cmd);
+			return s_error(VHS_EXIT_USAGE, "option '--%s' is not one of '%s' (see --help)",
+				       s_option_name(longopts, c), cmd);
 		if (c == 's' && !strchr(optarg, '='))
 			return s_error(VHS_EXIT_USAGE, "--set '%s': expected section.key=value", optarg);
 		if (c == 's' && nsets == MAX_SETS)
