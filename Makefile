@@ -11,6 +11,7 @@
 #   make bench-upscale  issue 5: upscaler speed (CPU here, CUDA where there is a GPU)
 #   make bench-gpu-edges  issue 6: the upscale -> encode edge on the GPU against host memory
 #   make bench-audio  issue 7: audio enhancement: hum, hiss, clicks, loudness, speed
+#   make bench-profile  issue 8: what profiling costs (profile against run, the reference job)
 #   make FFMPEG=0   build only what needs no FFmpeg: the orchestrator, the upscaler and its
 #                   tool vhs-upscale, and y4m stages (stages/y4m/): a whole pipeline, y4m in
 #                   and out, for the GPU machines (BUILD=dir builds beside the normal tree)
@@ -265,6 +266,11 @@ bench: deps
 # Issue 3: segmenting overhead and crash recovery (bench/crash.sh), and the temp writer's
 # io_uring back end against pwrite on segment-sized files (bench/tempfile.sh).
 # Issue 7: the audio enhancement's figures by ffmpeg's meters, and its speed.
+.PHONY: bench-profile
+bench-profile: deps
+	@$(MAKE) --no-print-directory all
+	@bench/profile.sh
+
 .PHONY: bench-audio
 bench-audio: deps
 	@$(MAKE) --no-print-directory all

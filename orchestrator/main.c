@@ -318,7 +318,7 @@ static int s_isolated(const struct vhs_job *job, const struct vhs_run_opts *opts
 static int s_profile(struct vhs_job *job, struct vhs_run_opts *opts, const struct profile_args *pa)
 {
 	char dir[PATH_MAX], work[PATH_MAX + 16], spool[PATH_MAX + 16], out[PATH_MAX + 256], err[PATH_MAX + 64];
-	char tmp[PATH_MAX];
+	char tmp[PATH_MAX], logs[PATH_MAX + 16];
 	struct vhs_report_info info = { .job = job->path, .stage = pa->stage };
 	struct vhs_profiler *prof = malloc(sizeof(*prof));
 	struct vhs_isolated iso = { 0 };
@@ -333,14 +333,18 @@ static int s_profile(struct vhs_job *job, struct vhs_run_opts *opts, const struc
 	snprintf(out, sizeof(out), "%s/%s", dir, basename(tmp));
 	snprintf(work, sizeof(work), "%s/work", dir);
 	snprintf(spool, sizeof(spool), "%s/spool", dir);
+	snprintf(logs, sizeof(logs), "%s/logs", dir);
 	free(job->output);
 	job->output = strdup(out);
 	ret = job->output ? s_check_paths(job) : s_error(VHS_EXIT_INTERNAL, "out of memory");
 	if (!ret && pa->stage && mkdir(spool, 0700) && errno != EEXIST)
 		ret = s_error(VHS_EXIT_OUTPUT, "cannot create the spool '%s': %s", spool, strerror(errno));
+	if (!ret && mkdir(logs, 0755) && errno != EEXIST)
+		ret = s_error(VHS_EXIT_OUTPUT, "cannot create '%s': %s", logs, strerror(errno));
 	if (ret)
 		goto out_free;
 	vhs_profiler_init(prof);
+	opts->log_dir = logs;
 	opts->profiler = prof;
 	opts->work_dir = work;
 	opts->restart = 1; /* a profile always starts afresh, in its own work dir */
@@ -363,7 +367,7 @@ static int s_profile(struct vhs_job *job, struct vhs_run_opts *opts, const struc
 		ret = s_error(VHS_EXIT_OUTPUT, "%s", err);
 	else if (!ret)
 		fprintf(stderr, "vhs-orchestrate: profile written to %s/ (profile.txt, profile.json, trace.json, "
-			"report.html)\n", dir);
+			"report.html; the stages' logs in logs/)\n", dir);
 	vhs_profiler_free(prof);
 out_free:
 	free(prof);

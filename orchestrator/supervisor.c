@@ -49,6 +49,12 @@
  * the end) and its LAST flag bound the requests. EOS on an edge reaches the consumer
  * workers when every producer worker has sent its own.
  *
+ * Logs: each process's stderr is a pipe read in the loop; everything goes to its log,
+ * RUNDIR/ID.log (appended to by every process of that id, one header line each), and the
+ * lines meant for people ("vhs-orchestrate: warning: ...", notes) also to the terminal.
+ * Libraries' warnings and errors stay in the log, which is shown (its last lines) under
+ * the error when the run fails because of that stage; a profile keeps the logs.
+ *
  * Failure: the first ERROR record, a start-up timeout, or a second interrupt turns the
  * attempt into ABORTING: STOP to every live worker, SIGKILL after 2 s, and the attempt
  * ends when every child is reaped. The first Ctrl-C drains instead: decode finishes the
@@ -100,6 +106,7 @@
 #define ANALYSIS "audio.analysis" /* stages/audio/analysis.h, kept with the manifest */
 #define NO_CRASH (-1)
 #define NO_PROC (-1)
+#define SHOW_LOG_LINES 12 /* log lines shown under a stage's failure */
 
 /* Start-up, per process: SPAWNED -HELLO/CONFIG-> CONFIGURED -FORMAT-> FORMATTED (the first
  * worker of each stage waits there until every ring can be sized) -ATTACH-> ATTACHED
@@ -120,6 +127,10 @@ struct proc {
 	uint64_t received[VHS_MAX_PORTS]; /* records forwarded to it, per input port */
 	uint64_t bytes_sent;          /* bytes of the records forwarded from it (profiles) */
 	struct vhs_prof_instance *prof; /* its profile instance, or NULL when not profiling */
+	int err_fd;                   /* read end of its stderr pipe, -1 when closed */
+	int log_fd;                   /* RUNDIR/ID.log, its stderr's copy, -1 when closed */
+	char line[512];               /* stderr: the start of a line not yet ended */
+	size_t line_len;
 	struct vhs_stats stats;       /* last STATS */
 	struct rusage ru;             /* from wait4 */
 	int status;                   /* from wait4 */
@@ -209,11 +220,13 @@ struct run {
 	bool flowing;                 /* all stages running, slots granted */
 	int exit_code;                /* first failure's code, or 0 */
 	char error[512];              /* first failure's message */
+	char failed_id[VHS_NAME_LEN + 16]; /* the process whose failure or crash was the first, or "" */
 	struct vhs_progress progress;
 	struct vhs_progress_detail last_detail; /* the stages and rings at the last update */
 	bool progress_started;
 	uint64_t frames_out;          /* video frames in finished segments and on their way */
 	uint64_t moved_ns;            /* when a data record last moved (stall watch) */
+	uint64_t began_ns;            /* when the run started */
 };
 
 /* Keeps the first failure of the run: its exit code and message. */
@@ -280,6 +293,7 @@ static void s_crash(struct run *r, struct proc *p, const char *why)
 		return;
 	r->crashed = (int)p->kind;
 	snprintf(r->crash_why, sizeof(r->crash_why), "%s", why);
+	snprintf(r->failed_id, sizeof(r->failed_id), "%s", p->id);
 	r->crash_ns = vhs_now_ns();
 	r->aborting = true;
 	r->abort_ns = r->crash_ns;
@@ -323,19 +337,161 @@ static int s_send_kind(struct run *r, enum vhs_stage_kind kind, const struct vhs
 
 /* ---- processes ---- */
 
+/* ---- stage logs ---- */
+
+/* RUNDIR/ID.log, opened for appending, with a line saying which process starts. */
+static void s_open_log(struct run *r, struct proc *p)
+{
+	char path[PATH_MAX + 64];
+	FILE *f;
+
+	snprintf(path, sizeof(path), "%s/%s.log", r->run_dir, p->id);
+	p->log_fd = open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
+	f = p->log_fd >= 0 ? fdopen(dup(p->log_fd), "a") : NULL;
+	if (f) {
+		fprintf(f, "--- %s: pid %d, %s attempt, %.3f s into the run ---\n", p->id, (int)p->pid,
+			r->mux ? "mux" : "pipeline", (vhs_now_ns() - r->began_ns) / 1e9);
+		fclose(f);
+	}
+}
+
+/* A whole line of p's stderr: the lines meant for people go to the terminal too. */
+static void s_stderr_line(struct run *r, const char *line)
+{
+	if (strncmp(line, "vhs-orchestrate: ", 17))
+		return;
+	vhs_progress_end(&r->progress);
+	fputs(line, stderr);
+}
+
+/* Reads what p wrote to stderr (all of it when its pipe ended, since it exited): into its
+ * log, and line by line to s_stderr_line. */
+static void s_read_stderr(struct run *r, struct proc *p)
+{
+	char buf[4096];
+	ssize_t n;
+
+	while (p->err_fd >= 0 && (n = read(p->err_fd, buf, sizeof(buf))) != 0) {
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0)
+			return; /* EAGAIN: no more for now */
+		if (p->log_fd >= 0 && write(p->log_fd, buf, (size_t)n) != n)
+			p->log_fd = (close(p->log_fd), -1); /* a full disk loses the log, not the run */
+		for (ssize_t i = 0; i < n; i++) {
+			p->line[p->line_len++] = buf[i];
+			if (buf[i] != '\n' && p->line_len < sizeof(p->line) - 2)
+				continue;
+			p->line[p->line_len] = '\0';
+			s_stderr_line(r, p->line);
+			p->line_len = 0;
+		}
+	}
+	if (p->err_fd >= 0) { /* the end: the process and every child of it are gone */
+		close(p->err_fd);
+		p->err_fd = -1;
+	}
+}
+
+static void s_close_log(struct run *r, struct proc *p)
+{
+	if (p->err_fd >= 0)
+		fcntl(p->err_fd, F_SETFL, 0); /* exited: read to the end */
+	s_read_stderr(r, p);
+	if (p->line_len) {
+		p->line[p->line_len++] = '\n';
+		p->line[p->line_len] = '\0';
+		s_stderr_line(r, p->line);
+		p->line_len = 0;
+	}
+	if (p->log_fd >= 0)
+		close(p->log_fd);
+	p->log_fd = -1;
+}
+
+/* After a failure the stage caused: the last lines of its log that were not shown. */
+static void s_show_log(const struct run *r)
+{
+	char path[PATH_MAX + 64], buf[16384], *lines[SHOW_LOG_LINES];
+	int fd, n = 0, shown = 0, content = 0;
+	off_t size;
+	ssize_t len;
+
+	snprintf(path, sizeof(path), "%s/%s.log", r->run_dir, r->failed_id);
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return;
+	size = lseek(fd, 0, SEEK_END);
+	len = pread(fd, buf, sizeof(buf) - 1, size > (off_t)sizeof(buf) - 1 ? size - (off_t)sizeof(buf) + 1 : 0);
+	close(fd);
+	buf[len > 0 ? len : 0] = '\0';
+	for (char *l = strtok(buf, "\n"); l; l = strtok(NULL, "\n")) {
+		if (!strncmp(l, "vhs-orchestrate: ", 17) || (!strncmp(l, "vhs-stage-", 10) && strstr(l, ": error: ")))
+			continue; /* on the terminal already, or the error itself */
+		lines[n++ % SHOW_LOG_LINES] = l;
+		content += strncmp(l, "--- ", 4) != 0;
+	}
+	if (!content)
+		return; /* only the lines saying which process started: nothing to add */
+	for (int i = n > SHOW_LOG_LINES ? n - SHOW_LOG_LINES : 0; i < n; i++, shown++) {
+		if (!shown)
+			fprintf(stderr, "vhs-orchestrate: the last lines of stage %s's log:\n", r->failed_id);
+		fprintf(stderr, "  | %s\n", lines[i % SHOW_LOG_LINES]);
+	}
+}
+
+/* The logs into dir (a profile keeps them), then out of the run dir. */
+static void s_remove_logs(const struct run *r)
+{
+	char path[PATH_MAX + 300], to[PATH_MAX + 300], buf[65536];
+	DIR *d = opendir(r->run_dir);
+	struct dirent *e;
+	ssize_t n;
+
+	while (d && (e = readdir(d))) {
+		size_t len = strlen(e->d_name);
+		int in, out = -1;
+
+		if (len < 5 || strcmp(e->d_name + len - 4, ".log"))
+			continue;
+		snprintf(path, sizeof(path), "%s/%s", r->run_dir, e->d_name);
+		if (r->opts->log_dir) {
+			snprintf(to, sizeof(to), "%s/%s", r->opts->log_dir, e->d_name);
+			in = open(path, O_RDONLY | O_CLOEXEC);
+			out = in >= 0 ? open(to, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644) : -1;
+			while (out >= 0 && (n = read(in, buf, sizeof(buf))) > 0 && write(out, buf, (size_t)n) == n)
+				;
+			if (in >= 0)
+				close(in);
+			if (out >= 0)
+				close(out);
+		}
+		unlink(path);
+	}
+	if (d)
+		closedir(d);
+}
+
 static int s_spawn(struct run *r, struct proc *p)
 {
 	char exe[PATH_MAX], parent[32], instance[16];
 	sigset_t none;
+	int err[2];
 	pid_t pid;
 
 	snprintf(exe, sizeof(exe), "%s/vhs-stage-%s", r->opts->stage_dir, vhs_stage_name(p->kind));
 	snprintf(parent, sizeof(parent), "%ld", (long)getpid());
 	snprintf(instance, sizeof(instance), "%d", p->instance);
-	pid = fork();
-	if (pid < 0)
+	if (pipe2(err, O_CLOEXEC))
 		return -errno;
+	pid = fork();
+	if (pid < 0) {
+		close(err[0]);
+		close(err[1]);
+		return -errno;
+	}
 	if (pid == 0) {
+		dup2(err[1], STDERR_FILENO);
 		sigemptyset(&none);
 		sigprocmask(SIG_SETMASK, &none, NULL);
 		setenv("VHS_PARENT_PID", parent, 1);
@@ -343,8 +499,12 @@ static int s_spawn(struct run *r, struct proc *p)
 		fprintf(stderr, "vhs-orchestrate: error: cannot start %s: %s\n", exe, strerror(errno));
 		_exit(127);
 	}
+	close(err[1]);
+	fcntl(err[0], F_SETFL, O_NONBLOCK);
+	p->err_fd = err[0];
 	p->pid = pid;
 	p->state = P_SPAWNED;
+	s_open_log(r, p);
 	return 0;
 }
 
@@ -406,6 +566,8 @@ static void s_check_exits(struct run *r)
 		if (WIFEXITED(p->status) && vhs_now_ns() - p->exited_ns < EXIT_GRACE_NS)
 			continue;
 		s_describe_exit(r, p, why, sizeof(why));
+		if (WIFEXITED(p->status) && WEXITSTATUS(p->status) == 127 && !r->exit_code)
+			snprintf(r->failed_id, sizeof(r->failed_id), "%s", p->id);
 		if (WIFEXITED(p->status) && WEXITSTATUS(p->status) == 127)
 			s_fail(r, VHS_EXIT_STAGE, "%s", why);
 		else
@@ -494,6 +656,7 @@ static int s_make_procs(struct run *r)
 		for (int i = 0; i < r->plan.workers[k]; i++, n++) {
 			r->procs[n].kind = (enum vhs_stage_kind)k;
 			r->procs[n].instance = i;
+			r->procs[n].err_fd = r->procs[n].log_fd = -1;
 			if (r->opts->profiler)
 				r->procs[n].prof = vhs_profiler_instance(r->opts->profiler, (enum vhs_stage_kind)k, i);
 			snprintf(r->procs[n].id, sizeof(r->procs[n].id), "%s.%d",
@@ -1192,6 +1355,8 @@ static int s_on_error(struct run *r, struct proc *p, const struct vhs_msg *m)
 		[VHS_ERR_OUTPUT] = VHS_EXIT_OUTPUT,  [VHS_ERR_CONFIG] = VHS_EXIT_JOB,
 	};
 
+	if (!r->exit_code)
+		snprintf(r->failed_id, sizeof(r->failed_id), "%s", p->id);
 	s_fail(r, codes[m->u.error.cls], "%s: %s", vhs_stage_name(p->kind), m->u.error.text);
 	return 0;
 }
@@ -1603,13 +1768,22 @@ static void s_profile_attempt_end(struct run *r)
 
 static void s_loop(struct run *r)
 {
-	zmq_pollitem_t items[2] = {
-		{ .socket = r->router, .events = ZMQ_POLLIN },
-		{ .fd = r->sigfd, .events = ZMQ_POLLIN },
-	};
+	zmq_pollitem_t *items = calloc((size_t)r->n_procs + 2, sizeof(*items));
+	int n;
 
+	if (!items) {
+		s_fail(r, VHS_EXIT_INTERNAL, "out of memory");
+		s_kill_all(r);
+		return;
+	}
 	for (;;) {
-		if (zmq_poll(items, 2, 100) < 0 && errno != EINTR) {
+		items[0] = (zmq_pollitem_t){ .socket = r->router, .events = ZMQ_POLLIN };
+		items[1] = (zmq_pollitem_t){ .fd = r->sigfd, .events = ZMQ_POLLIN };
+		n = 2;
+		for (int i = 0; i < r->n_procs; i++)
+			if (r->procs[i].err_fd >= 0)
+				items[n++] = (zmq_pollitem_t){ .fd = r->procs[i].err_fd, .events = ZMQ_POLLIN };
+		if (zmq_poll(items, n, 100) < 0 && errno != EINTR) {
 			s_fail(r, VHS_EXIT_INTERNAL, "zmq_poll: %s", strerror(errno));
 			s_kill_all(r);
 		}
@@ -1622,6 +1796,8 @@ static void s_loop(struct run *r)
 				break;
 			s_on_message(r);
 		}
+		for (int i = 0; i < r->n_procs; i++)
+			s_read_stderr(r, &r->procs[i]);
 		s_on_signal(r);
 		s_check_exits(r);
 		s_detach_exporters(r);
@@ -1631,11 +1807,31 @@ static void s_loop(struct run *r)
 		if (r->flowing && r->opts->profiler)
 			s_profile_tick(r);
 		if (s_all_exited(r) && (r->aborting || s_finished(r)))
-			return;
+			break;
 	}
+	free(items);
 }
 
 /* ---- set-up and clean-up ---- */
+
+/* Removes what a run dir holds: the socket and the stages' logs. */
+static void s_empty_run_dir(const char *dir)
+{
+	char path[PATH_MAX + 300];
+	struct dirent *e;
+	DIR *d = opendir(dir);
+
+	while (d && (e = readdir(d))) {
+		size_t len = strlen(e->d_name);
+
+		if (strcmp(e->d_name, "ctl") && (len < 5 || strcmp(e->d_name + len - 4, ".log")))
+			continue;
+		snprintf(path, sizeof(path), "%s/%s", dir, e->d_name);
+		unlink(path);
+	}
+	if (d)
+		closedir(d);
+}
 
 /* Removes run dirs of orchestrators that died without cleaning up (vhs-run.<pid>.*). */
 static void s_sweep_run_dirs(const char *tmp)
@@ -1649,9 +1845,8 @@ static void s_sweep_run_dirs(const char *tmp)
 		if (sscanf(e->d_name, "vhs-run.%ld.", &pid) != 1 || pid <= 0 ||
 		    kill((pid_t)pid, 0) == 0 || errno != ESRCH)
 			continue;
-		snprintf(path, sizeof(path), "%s/%s/ctl", tmp, e->d_name);
-		unlink(path);
 		snprintf(path, sizeof(path), "%s/%s", tmp, e->d_name);
+		s_empty_run_dir(path);
 		rmdir(path);
 	}
 	if (d)
@@ -1703,6 +1898,8 @@ static void s_close_attempt(struct run *r)
 {
 	char path[PATH_MAX + 16];
 
+	for (int i = 0; i < r->n_procs; i++)
+		s_close_log(r, &r->procs[i]);
 	for (int i = 0; i < r->n_edges; i++) {
 		struct edge *e = &r->edges[i];
 
@@ -1728,6 +1925,8 @@ static void s_cleanup(struct run *r)
 		zmq_ctx_term(r->zctx);
 	if (r->sigfd > 0)
 		close(r->sigfd);
+	if (r->run_dir[0])
+		s_remove_logs(r);
 	if (r->run_dir[0])
 		rmdir(r->run_dir);
 }
@@ -2117,7 +2316,7 @@ static int s_cores(void)
 
 int vhs_run(const struct vhs_job *job, const struct vhs_run_opts *opts)
 {
-	struct run r = { .job = job, .opts = opts, .sigfd = -1, .crashed = NO_CRASH };
+	struct run r = { .job = job, .opts = opts, .sigfd = -1, .crashed = NO_CRASH, .began_ns = vhs_now_ns() };
 	int ret;
 
 	vhs_ring_sweep_stale();
@@ -2170,12 +2369,14 @@ int vhs_run(const struct vhs_job *job, const struct vhs_run_opts *opts)
 		s_settle_output(&r);
 	if (opts->stats)
 		s_print_stats(&r);
-	s_cleanup(&r);
 	if (r.exit_code && r.work_owned && r.kept)
 		fprintf(stderr, "vhs-orchestrate: error: %s; %d finished segments are kept in '%s': "
 			"continue with --resume\n", r.error, r.kept, r.work_dir);
 	else if (r.exit_code)
 		fprintf(stderr, "vhs-orchestrate: error: %s\n", r.error);
+	if (r.exit_code && r.failed_id[0])
+		s_show_log(&r);
+	s_cleanup(&r);
 	vhs_manifest_free(&r.man);
 	return r.exit_code;
 }

@@ -17,6 +17,7 @@ struct vhs_run_opts {
 	const char *work_dir;     /* the work dir instead of TEMP_DIR/OUTPUT_NAME.vhs-work, or NULL */
 	const char *spool_dir;    /* profile --stage: record spool_kind's input here, or NULL */
 	int spool_kind;           /* enum vhs_stage_kind */
+	const char *log_dir;      /* keep the stages' logs here at the end (profile), or NULL */
 };
 
 /* Runs the job to completion. Returns an exit code (exitcode.h). */

@@ -345,8 +345,7 @@ static void s_log(void *avcl, int level, const char *fmt, va_list vl)
 		snprintf(s_last_error, sizeof(s_last_error), "%s", line);
 		s_last_error[strcspn(s_last_error, "\n")] = '\0';
 	}
-	if (debug)
-		fputs(line, stderr);
+	fputs(line, stderr); /* the stage's log (the orchestrator keeps it, and shows it on failure) */
 }
 
 void vhs_av_log_setup(void)

@@ -756,8 +756,9 @@ int vhs_fail(struct vhs_ctx *ctx, enum vhs_err_class cls, const char *fmt, ...)
 	va_start(ap, fmt);
 	vsnprintf(m.u.error.text, sizeof(m.u.error.text), fmt, ap);
 	va_end(ap);
-	if (!ctx->sock || s_send(ctx, &m))
-		fprintf(stderr, "vhs-stage-%s: error: %s\n", ctx->stage->name, m.u.error.text);
+	fprintf(stderr, "vhs-stage-%s: error: %s\n", ctx->stage->name, m.u.error.text); /* the log's copy */
+	if (ctx->sock)
+		s_send(ctx, &m);
 	return -EIO;
 }
 

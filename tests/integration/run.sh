@@ -215,9 +215,15 @@ expect_rc() {
 }
 
 # expect_one_error [REGEX]: stderr is exactly one line, the documented error prefix, and
-# matches the extended REGEX when given.
+# matches the extended REGEX when given. The failed stage's log may follow it (a heading
+# line, then lines starting "  | "): it is checked for shape, then left out.
 expect_one_error() {
 	local re="${1:-}" lines
+	if grep -q "^vhs-orchestrate: the last lines of stage " orch.err; then
+		sed -n '1!{/^vhs-orchestrate: the last lines of stage /d; /^  | /d; p}' orch.err | grep -q . &&
+			{ show_file orch.err 30; fail "stderr has more than the error and the stage's log"; }
+		sed -n '1p' orch.err >orch.err.first && mv orch.err orch.err.full && mv orch.err.first orch.err
+	fi
 	lines="$(wc -l <orch.err)"
 	if [ "$lines" != 1 ]; then
 		show_file orch.err 30

@@ -72,6 +72,10 @@ PY
 	[ -s job.profile/out.mkv ] || fail "the profile run's output is not in the profile directory"
 	[ ! -e out.mkv ] || fail "the profile wrote the job's real output"
 	[ ! -e job.profile/work ] || fail "the profile's work dir was left"
+	local st
+	for st in decode preprocess upscale audio encode mux; do
+		grep -q "^--- $st.0: pid [0-9]*, " "job.profile/logs/$st.0.log" || fail "no log of $st.0 kept in job.profile/logs"
+	done
 }
 
 test_profile_bottleneck_moves_with_the_delay() {

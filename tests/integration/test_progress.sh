@@ -62,3 +62,28 @@ test_progress_bad_mode() {
 	expect_rc 2
 	expect_one_error "--progress=xml: expected auto, bar, log, json or none"
 }
+
+# Each stage's stderr goes to its log in the run dir; when the stage fails the run, the
+# log's last lines follow the one-line error (here libavfilter's own word on the chain).
+test_stage_log_shown_on_failure() {
+	need_bin
+	progress_job
+	orch run --progress=none --set video.filters=bwdif,nosuchfilter=3 job.toml
+	expect_rc 3
+	expect_one_error "^vhs-orchestrate: error: preprocess: invalid filter chain"
+	grep -q "^vhs-orchestrate: the last lines of stage preprocess.0's log:$" orch.err.full ||
+		{ show_file orch.err.full; fail "the failed stage's log is not shown"; }
+	grep -q "^  | No such filter: 'nosuchfilter'$" orch.err.full ||
+		{ show_file orch.err.full; fail "the log does not hold libavfilter's message"; }
+}
+
+# A stage killed by a signal wrote nothing but the line saying it started: the run fails
+# with the crash's one line and shows no empty log.
+test_stage_log_not_shown_when_empty() {
+	need_bin
+	progress_job
+	VHS_TEST_CRASH=upscale:20 orch run --progress=none --set run.restart_limit=0 job.toml
+	expect_rc 6
+	grep -q "the last lines of stage" orch.err && { show_file orch.err; fail "a log with nothing in it was shown"; }
+	return 0
+}

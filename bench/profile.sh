@@ -1,0 +1,99 @@
+#!/usr/bin/env bash
+# profile.sh: `make bench-profile`, issue 8: what profiling costs. The reference job
+# (bench/lib.sh: 20 s of 480i NTSC DV, bwdif + hqdn3d + eq, 1440x1080 lanczos, libx264 fast
+# crf 18 + aac) restored two ways, alternating runs:
+#   run:      vhs-orchestrate run --progress=none --restart job.toml
+#   profile:  vhs-orchestrate profile --progress=none --out prof job.toml (every frame timed,
+#             TRACE records, the timeline, then the four report files)
+# and prints the median wall time and CPU of each (the process tree's, from bench/measure.py)
+# and the ratio profile/run (target: within 2%), then a Markdown block for bench/RESULTS.md.
+#
+# Environment: BENCH_RUNS (runs of each, default 5), BENCH_SECONDS (tape length, default
+# 20), BENCH_CODEC (x264 or ffv1, as bench/run.sh), VHS_BIN_DIR (default build/bin).
+set -euo pipefail
+
+ROOT="$(cd -- "$(dirname -- "${BASH_SOURCE[0]}")/.." && pwd)"
+ORCH="${VHS_BIN_DIR:-$ROOT/build/bin}/vhs-orchestrate"
+WORK="$ROOT/build/bench-profile"
+RUNS="${BENCH_RUNS:-5}"
+TAPE_SECONDS="${BENCH_SECONDS:-20}"
+
+. "$ROOT/bench/lib.sh"
+encode_settings "${BENCH_CODEC:-x264}"
+
+die() {
+	echo "bench: $*" >&2
+	exit 1
+}
+
+RUN_CMD=("$ORCH" run --progress=none --restart job.toml)
+PROFILE_CMD=("$ORCH" profile --progress=none --out prof job.toml)
+
+# measure NAME I CMD...: one measured run in $WORK; its figures in NAME-I.json.
+measure() {
+	local name="$1" i="$2"
+	shift 2
+	rm -f "$WORK/out.mkv"
+	if ! (cd "$WORK" && python3 "$ROOT/bench/measure.py" --out "$name-$i.json" -- "$@" >"$name-$i.out" 2>"$name-$i.err"); then
+		sed 's/^/    /' "$WORK/$name-$i.err" >&2
+		die "run $i of $name failed: $(printf '%q ' "$@")"
+	fi
+	python3 -c 'import json,sys; r=json.load(open(sys.argv[1])); print("  %-8s run %s: wall %.2f s, cpu %.2f s" % (sys.argv[2], sys.argv[3], r["wall_s"], r["user_s"]+r["sys_s"]))' \
+		"$WORK/$name-$i.json" "$name" "$i"
+}
+
+summary() {
+	python3 - "$WORK" "$RUNS" <<-'EOF'
+		import json, statistics, sys
+		work, runs = sys.argv[1], int(sys.argv[2])
+		med = statistics.median
+		def load(name):
+		    return [json.load(open(f"{work}/{name}-{i}.json")) for i in range(1, runs + 1)]
+		run, prof = load("run"), load("profile")
+		rw, pw = med(r["wall_s"] for r in run), med(r["wall_s"] for r in prof)
+		rc, pc = med(r["user_s"] + r["sys_s"] for r in run), med(r["user_s"] + r["sys_s"] for r in prof)
+		p = json.load(open(f"{work}/prof/profile.json"))
+		samples = sum(s["frames"] for s in p["stages"])
+		print("| | median wall (s) | median CPU user+sys (s) | wall of each run (s) |")
+		print("|---|---:|---:|---|")
+		print(f"| run | {rw:.2f} | {rc:.2f} | {', '.join('%.2f' % r['wall_s'] for r in run)} |")
+		print(f"| profile | {pw:.2f} | {pc:.2f} | {', '.join('%.2f' % r['wall_s'] for r in prof)} |")
+		print()
+		print(f"Wall-time ratio profile/run: **{pw / rw:.4f}** ({100 * (pw / rw - 1):+.2f}%; target within 2%); "
+		      f"CPU ratio {pc / rc:.4f}. The profile timed {samples} frames (all stages) and named "
+		      f"`{p['bottleneck']['stage']}` the bottleneck: {p['bottleneck']['why']}.")
+	EOF
+}
+
+main() {
+	[ -x "$ORCH" ] || die "$ORCH is missing: run make first"
+	mkdir -p "$WORK"
+	rm -f "$WORK"/run-*.json "$WORK"/profile-*.json
+	echo "bench: making ${TAPE_SECONDS} s of 480i NTSC DV with PCM audio (build/bench-profile/tape.avi)"
+	make_tape "$TAPE_SECONDS" "$WORK/tape.avi"
+	write_job "$WORK/job.toml" out.mkv
+	echo "bench: run:     $(printf '%q ' "${RUN_CMD[@]}")"
+	echo "bench: profile: $(printf '%q ' "${PROFILE_CMD[@]}")"
+	echo "bench: $RUNS runs of each, alternating (in build/bench-profile)"
+	local i table
+	for ((i = 1; i <= RUNS; i++)); do
+		measure run "$i" "${RUN_CMD[@]}"
+		measure profile "$i" "${PROFILE_CMD[@]}"
+	done
+	table="$(summary)"
+	echo
+	echo "$table"
+	echo
+	echo "---- paste into bench/RESULTS.md ----"
+	cat <<-EOF
+		### $(date -u +%Y-%m-%d) $(git -C "$ROOT" rev-parse --short HEAD 2>/dev/null || echo "")
+
+		- machine: $(machine)
+		- command: \`make bench-profile\` (bench/profile.sh, BENCH_RUNS=$RUNS, ${TAPE_SECONDS} s of 480i NTSC DV + PCM, the reference job of bench/lib.sh: \`$VF\`, ${WIDTH}x${HEIGHT} lanczos, $ENC_DESC)
+
+		$table
+	EOF
+	echo "---- end ----"
+}
+
+main "$@"
