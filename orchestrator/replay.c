@@ -19,6 +19,7 @@
 #include "progress.h"
 #include "proto.h"
 #include "ring.h"
+#include "stageproc.h"
 
 #define MAX_WORKERS 64
 #define VIDEO_SLOTS 8
@@ -202,24 +203,8 @@ static int s_open_spool(struct replay *r, struct worker *w, int i)
 
 static int s_spawn(struct replay *r, struct worker *w, int i)
 {
-	char exe[PATH_MAX], parent[32], instance[16];
-	sigset_t none;
-
-	snprintf(exe, sizeof(exe), "%s/vhs-stage-%s", r->o->stage_dir, vhs_stage_name(r->o->kind));
-	snprintf(parent, sizeof(parent), "%ld", (long)getpid());
-	snprintf(instance, sizeof(instance), "%d", i);
-	w->pid = fork();
-	if (w->pid < 0)
-		return -errno;
-	if (w->pid == 0) {
-		sigemptyset(&none);
-		sigprocmask(SIG_SETMASK, &none, NULL);
-		setenv("VHS_PARENT_PID", parent, 1);
-		execl(exe, exe, "--ctl", r->endpoint, "--instance", instance, (char *)NULL);
-		fprintf(stderr, "vhs-orchestrate: error: cannot start %s: %s\n", exe, strerror(errno));
-		_exit(127);
-	}
-	return 0;
+	w->pid = vhs_stage_spawn(r->o->stage_dir, vhs_stage_name(r->o->kind), r->endpoint, i, -1);
+	return w->pid < 0 ? (int)w->pid : 0;
 }
 
 static int s_ring(struct replay *r, struct worker *w, struct port *p, const char *dir, int i, bool input)
@@ -502,7 +487,6 @@ static void s_loop(struct replay *r)
 static int s_setup(struct replay *r)
 {
 	const char *tmp = getenv("TMPDIR");
-	int hwm = 100000, mandatory = 1, linger = 0;
 	sigset_t set;
 
 	snprintf(r->run_dir, sizeof(r->run_dir), "%s/vhs-run.%ld.XXXXXX", tmp && *tmp ? tmp : "/tmp", (long)getpid());
@@ -517,14 +501,8 @@ static int s_setup(struct replay *r)
 	sigprocmask(SIG_BLOCK, &set, NULL);
 	r->sigfd = signalfd(-1, &set, SFD_NONBLOCK | SFD_CLOEXEC);
 	r->zctx = zmq_ctx_new();
-	r->router = r->zctx ? zmq_socket(r->zctx, ZMQ_ROUTER) : NULL;
-	if (r->sigfd < 0 || !r->router)
-		return -errno;
-	zmq_setsockopt(r->router, ZMQ_SNDHWM, &hwm, sizeof(hwm));
-	zmq_setsockopt(r->router, ZMQ_RCVHWM, &hwm, sizeof(hwm));
-	zmq_setsockopt(r->router, ZMQ_ROUTER_MANDATORY, &mandatory, sizeof(mandatory));
-	zmq_setsockopt(r->router, ZMQ_LINGER, &linger, sizeof(linger));
-	return zmq_bind(r->router, r->endpoint) ? -errno : 0;
+	r->router = r->zctx ? vhs_stage_router(r->zctx, r->endpoint) : NULL;
+	return r->sigfd < 0 || !r->router ? -errno : 0;
 }
 
 /* Removes the files a stage left in the scratch dir (an encode stage's segments). */

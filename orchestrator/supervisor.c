@@ -94,6 +94,7 @@
 #include "pool.h"
 #include "proto.h"
 #include "restart.h"
+#include "stageproc.h"
 #include "ring.h"
 #include "devpool.h"
 
@@ -474,32 +475,17 @@ static void s_remove_logs(const struct run *r)
 
 static int s_spawn(struct run *r, struct proc *p)
 {
-	char exe[PATH_MAX], parent[32], instance[16];
-	sigset_t none;
 	int err[2];
 	pid_t pid;
 
-	snprintf(exe, sizeof(exe), "%s/vhs-stage-%s", r->opts->stage_dir, vhs_stage_name(p->kind));
-	snprintf(parent, sizeof(parent), "%ld", (long)getpid());
-	snprintf(instance, sizeof(instance), "%d", p->instance);
 	if (pipe2(err, O_CLOEXEC))
 		return -errno;
-	pid = fork();
+	pid = vhs_stage_spawn(r->opts->stage_dir, vhs_stage_name(p->kind), r->endpoint, p->instance, err[1]);
+	close(err[1]);
 	if (pid < 0) {
 		close(err[0]);
-		close(err[1]);
-		return -errno;
+		return (int)pid;
 	}
-	if (pid == 0) {
-		dup2(err[1], STDERR_FILENO);
-		sigemptyset(&none);
-		sigprocmask(SIG_SETMASK, &none, NULL);
-		setenv("VHS_PARENT_PID", parent, 1);
-		execl(exe, exe, "--ctl", r->endpoint, "--instance", instance, (char *)NULL);
-		fprintf(stderr, "vhs-orchestrate: error: cannot start %s: %s\n", exe, strerror(errno));
-		_exit(127);
-	}
-	close(err[1]);
 	fcntl(err[0], F_SETFL, O_NONBLOCK);
 	p->err_fd = err[0];
 	p->pid = pid;
@@ -1881,16 +1867,8 @@ static int s_setup(struct run *r)
 /* The ROUTER socket: one per attempt, so nothing of a crashed attempt's peers lingers. */
 static int s_open_socket(struct run *r)
 {
-	int hwm = 100000, mandatory = 1, linger = 0;
-
-	r->router = zmq_socket(r->zctx, ZMQ_ROUTER);
-	if (!r->router)
-		return -errno;
-	zmq_setsockopt(r->router, ZMQ_SNDHWM, &hwm, sizeof(hwm));
-	zmq_setsockopt(r->router, ZMQ_RCVHWM, &hwm, sizeof(hwm));
-	zmq_setsockopt(r->router, ZMQ_ROUTER_MANDATORY, &mandatory, sizeof(mandatory));
-	zmq_setsockopt(r->router, ZMQ_LINGER, &linger, sizeof(linger));
-	return zmq_bind(r->router, r->endpoint) ? -errno : 0;
+	r->router = vhs_stage_router(r->zctx, r->endpoint);
+	return r->router ? 0 : -errno;
 }
 
 /* The end of an attempt: rings unlinked, socket closed. */
