@@ -11,7 +11,6 @@
  * checked here, each with one line and its exit code (exitcode.h): the input can be read,
  * the output's directory exists, the output is not the input, the container is known.
  */
-#include <dirent.h>
 #include <errno.h>
 #include <getopt.h>
 #include <libgen.h>
@@ -25,6 +24,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "dirs.h"
 #include "exitcode.h"
 #include "job.h"
 #include "plan.h"
@@ -266,24 +266,6 @@ static int s_profile_dir(const char *job_path, const struct profile_args *pa, ch
 	return 0;
 }
 
-/* Removes the recording: DIR/spool's files (finished and unfinished ones), then DIR/spool. */
-static void s_remove_dir(const char *dir)
-{
-	char path[PATH_MAX + 300];
-	DIR *d = opendir(dir);
-	struct dirent *e;
-
-	while (d && (e = readdir(d))) {
-		if (strcmp(e->d_name, ".") && strcmp(e->d_name, "..")) {
-			snprintf(path, sizeof(path), "%s/%s", dir, e->d_name);
-			unlink(path);
-		}
-	}
-	if (d)
-		closedir(d);
-	rmdir(dir);
-}
-
 /* --stage NAME after the pipeline run recorded its input: NAME alone, replayed. */
 static int s_isolated(const struct vhs_job *job, const struct vhs_run_opts *opts, const struct vhs_profiler *pipe,
 		      struct vhs_isolated *iso)
@@ -359,8 +341,10 @@ static int s_profile(struct vhs_job *job, struct vhs_run_opts *opts, const struc
 		ret = s_isolated(job, opts, prof, &iso);
 		info.isolated = ret ? NULL : &iso;
 	}
-	if (pa->stage)
-		s_remove_dir(spool);
+	if (pa->stage) { /* the recording: its finished and unfinished files, then the dir */
+		vhs_empty_dir(spool);
+		rmdir(spool);
+	}
 	info.output = job->output;
 	info.cores = (int)sysconf(_SC_NPROCESSORS_ONLN);
 	if (!ret && vhs_report_write(prof, &info, dir, stdout, err, sizeof(err)))

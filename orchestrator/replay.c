@@ -1,7 +1,6 @@
 /* replay.c: the isolated stage run of profile --stage (see replay.h). */
 #include "replay.h"
 
-#include <dirent.h>
 #include <errno.h>
 #include <limits.h>
 #include <signal.h>
@@ -15,6 +14,7 @@
 #include <unistd.h>
 #include <zmq.h>
 
+#include "dirs.h"
 #include "exitcode.h"
 #include "progress.h"
 #include "proto.h"
@@ -505,23 +505,6 @@ static int s_setup(struct replay *r)
 	return r->sigfd < 0 || !r->router ? -errno : 0;
 }
 
-/* Removes the files a stage left in the scratch dir (an encode stage's segments). */
-static void s_empty_dir(const char *dir)
-{
-	char path[PATH_MAX + 300];
-	DIR *d = opendir(dir);
-	struct dirent *e;
-
-	while (d && (e = readdir(d))) {
-		if (!strcmp(e->d_name, ".") || !strcmp(e->d_name, ".."))
-			continue;
-		snprintf(path, sizeof(path), "%s/%s", dir, e->d_name);
-		unlink(path);
-	}
-	if (d)
-		closedir(d);
-}
-
 static void s_cleanup(struct replay *r)
 {
 	char path[PATH_MAX + 16];
@@ -553,7 +536,7 @@ static void s_cleanup(struct replay *r)
 	snprintf(path, sizeof(path), "%s/ctl", r->run_dir);
 	unlink(path);
 	rmdir(r->run_dir);
-	s_empty_dir(r->o->scratch_dir);
+	vhs_empty_dir(r->o->scratch_dir); /* an encode stage's segments */
 }
 
 /* The figures: each worker's process into prof, then the stage's. */

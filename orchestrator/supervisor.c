@@ -87,6 +87,7 @@
 #include <unistd.h>
 #include <zmq.h>
 
+#include "dirs.h"
 #include "exitcode.h"
 #include "kv.h"
 #include "manifest.h"
@@ -1800,25 +1801,6 @@ static void s_loop(struct run *r)
 
 /* ---- set-up and clean-up ---- */
 
-/* Removes what a run dir holds: the socket and the stages' logs. */
-static void s_empty_run_dir(const char *dir)
-{
-	char path[PATH_MAX + 300];
-	struct dirent *e;
-	DIR *d = opendir(dir);
-
-	while (d && (e = readdir(d))) {
-		size_t len = strlen(e->d_name);
-
-		if (strcmp(e->d_name, "ctl") && (len < 5 || strcmp(e->d_name + len - 4, ".log")))
-			continue;
-		snprintf(path, sizeof(path), "%s/%s", dir, e->d_name);
-		unlink(path);
-	}
-	if (d)
-		closedir(d);
-}
-
 /* Removes run dirs of orchestrators that died without cleaning up (vhs-run.<pid>.*). */
 static void s_sweep_run_dirs(const char *tmp)
 {
@@ -1832,7 +1814,7 @@ static void s_sweep_run_dirs(const char *tmp)
 		    kill((pid_t)pid, 0) == 0 || errno != ESRCH)
 			continue;
 		snprintf(path, sizeof(path), "%s/%s", tmp, e->d_name);
-		s_empty_run_dir(path);
+		vhs_empty_dir(path); /* its socket and logs */
 		rmdir(path);
 	}
 	if (d)

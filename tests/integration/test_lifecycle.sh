@@ -229,22 +229,30 @@ test_two_runs_at_once() {
 	[ "$(audio_md5 a/out.mkv)" = "$(audio_md5 b/out.mkv)" ] || fail "concurrent runs made different audio"
 }
 
-# A shared-memory object of a dead run is removed at start-up (DESIGN: "unlinked ... at
-# start-up for stale runs"), and one of a live foreign process is left alone.
+# A shared-memory object and a run dir (socket, stage logs) of a dead run are removed at
+# start-up (DESIGN: "unlinked ... at start-up for stale runs"); the run dir of a live
+# process is left alone.
 test_stale_shm_removed() {
 	need_bin
 	local dead=4194000
 	while kill -0 "$dead" 2>/dev/null || [ -e "/dev/shm/vhs-$dead-stale" ]; do dead=$((dead + 1)); done
-	local stale="/dev/shm/vhs-$dead-video0"
+	local stale="/dev/shm/vhs-$dead-video0" dead_dir="$TMPDIR/vhs-run.$dead.AbCdEf"
+	local live_dir="$TMPDIR/vhs-run.$$.AbCdEf"
 	head -c 4096 /dev/zero >"$stale"
 	chmod 600 "$stale"
+	mkdir "$dead_dir" "$live_dir"
+	touch "$dead_dir/ctl" "$dead_dir/decode0.log" "$live_dir/decode0.log"
 	make_job job.toml input="$(tape ntsc 2 dv)" upscale.width=720 upscale.height=540
 	orch run --progress=none job.toml
-	local left=0
+	local left=0 dir_left=0 live_left=0
 	[ -e "$stale" ] && left=1
-	rm -f "$stale"
+	[ -e "$dead_dir" ] && dir_left=1
+	[ -e "$live_dir/decode0.log" ] && live_left=1
+	rm -rf "$stale" "$dead_dir" "$live_dir"
 	expect_rc 0
 	((left == 0)) || fail "the stale $stale (pid $dead is not running) was not removed at start-up"
+	((dir_left == 0)) || fail "the stale run dir of pid $dead was not removed at start-up"
+	((live_left == 1)) || fail "the run dir of the live pid $$ was emptied"
 }
 
 # Audio whose stage finishes long before the video (mono 44.1 kHz to aac, 10 s, silent for
