@@ -9,7 +9,9 @@ shared-memory rings are counted once, not once per mapping process. The maximum 
 is the tree's peak memory. Also samples the total size of /dev/shm/<prefix><CMD pid>-*
 objects (shown separately: their mapped pages are already inside Pss). At the end writes
 JSON: wall_s, user_s, sys_s (the tree's CPU time: CMD's rusage including the children it
-reaped), peak_pss_kb, peak_shm_kb, samples, exit (CMD's exit status, 128+N for a signal).
+reaped), peak_pss_kb, peak_shm_kb, samples, exit (CMD's exit status, 128+N for a signal), and cpu_by_process:
+CPU seconds by process name (comm), each process's last sample, so a process's final
+--interval is missed: a guide to where the CPU went, not an account.
 CMD's stdout and stderr pass through.
 """
 import argparse
@@ -73,6 +75,21 @@ def tree(root):
     return out
 
 
+TICK = os.sysconf("SC_CLK_TCK")
+
+
+def cpu_sample(pid):
+    """(comm, user+sys seconds) of pid, or None once it is gone."""
+    try:
+        with open(f"/proc/{pid}/stat", "rb") as f:
+            stat = f.read()
+    except OSError:
+        return None
+    comm = stat[stat.index(b"(") + 1:stat.rindex(b")")].decode(errors="replace")
+    rest = stat[stat.rindex(b")") + 2:].split()
+    return comm, (int(rest[11]) + int(rest[12])) / TICK
+
+
 def pss_kb(pid):
     try:
         with open(f"/proc/{pid}/smaps_rollup") as f:
@@ -114,9 +131,14 @@ def main():
     t0 = time.monotonic()
     proc = subprocess.Popen(cmd)
     peak_pss = peak_shm = samples = 0
+    cpu = {}  # pid -> (comm, seconds at its last sample)
     status = None
     while status is None:
         pids = tree(proc.pid)
+        for p in pids:
+            c = cpu_sample(p)
+            if c:
+                cpu[p] = c
         peak_pss = max(peak_pss, sum(pss_kb(p) for p in pids))
         peak_shm = max(peak_shm, shm_kb(args.shm_prefix, proc.pid))
         samples += 1
@@ -138,7 +160,10 @@ def main():
         "peak_shm_kb": peak_shm,
         "samples": samples,
         "exit": code if code >= 0 else 128 - code,
+        "cpu_by_process": {},
     }
+    for comm, sec in cpu.values():
+        result["cpu_by_process"][comm] = round(result["cpu_by_process"].get(comm, 0) + sec, 2)
     with open(args.out, "w") as f:
         json.dump(result, f)
         f.write("\n")

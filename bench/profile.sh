@@ -1,11 +1,12 @@
 #!/usr/bin/env bash
 # profile.sh: `make bench-profile`, issue 8: what profiling costs. The reference job
 # (bench/lib.sh: 20 s of 480i NTSC DV, bwdif + hqdn3d + eq, 1440x1080 lanczos, libx264 fast
-# crf 18 + aac) restored two ways, alternating runs:
+# crf 18 + aac) restored two ways, in pairs of runs
 #   run:      vhs-orchestrate run --progress=none --restart job.toml
 #   profile:  vhs-orchestrate profile --progress=none --out prof job.toml (every frame timed,
 #             TRACE records, the timeline, then the four report files)
-# and prints the median wall time and CPU of each (the process tree's, from bench/measure.py)
+# (ABBA: run first in odd pairs, profile first in even ones, so neither always follows the
+# other) and prints the median wall time and CPU of each (the process tree's, from bench/measure.py)
 # and the ratio profile/run (target: within 2%), then a Markdown block for bench/RESULTS.md.
 #
 # Environment: BENCH_RUNS (runs of each, default 5), BENCH_SECONDS (tape length, default
@@ -59,6 +60,14 @@ summary() {
 		print(f"| run | {rw:.2f} | {rc:.2f} | {', '.join('%.2f' % r['wall_s'] for r in run)} |")
 		print(f"| profile | {pw:.2f} | {pc:.2f} | {', '.join('%.2f' % r['wall_s'] for r in prof)} |")
 		print()
+		names = sorted({n for r in run + prof for n in r.get("cpu_by_process", {})})
+		print("| median CPU by process (s) | run | profile | profile/run |")
+		print("|---|---:|---:|---:|")
+		for n in names:
+		    a = med(r.get("cpu_by_process", {}).get(n, 0) for r in run)
+		    b = med(r.get("cpu_by_process", {}).get(n, 0) for r in prof)
+		    print(f"| {n} | {a:.2f} | {b:.2f} | {b / a if a else 0:.3f} |")
+		print()
 		print(f"Wall-time ratio profile/run: **{pw / rw:.4f}** ({100 * (pw / rw - 1):+.2f}%; target within 2%); "
 		      f"CPU ratio {pc / rc:.4f}. The profile timed {samples} frames (all stages) and named "
 		      f"`{p['bottleneck']['stage']}` the bottleneck: {p['bottleneck']['why']}.")
@@ -74,11 +83,16 @@ main() {
 	write_job "$WORK/job.toml" out.mkv
 	echo "bench: run:     $(printf '%q ' "${RUN_CMD[@]}")"
 	echo "bench: profile: $(printf '%q ' "${PROFILE_CMD[@]}")"
-	echo "bench: $RUNS runs of each, alternating (in build/bench-profile)"
+	echo "bench: $RUNS runs of each, in pairs, the first of each pair swapped every pair (in build/bench-profile)"
 	local i table
-	for ((i = 1; i <= RUNS; i++)); do
-		measure run "$i" "${RUN_CMD[@]}"
-		measure profile "$i" "${PROFILE_CMD[@]}"
+	for ((i = 1; i <= RUNS; i++)); do # ABBA: each command goes first in every other pair
+		if ((i % 2)); then
+			measure run "$i" "${RUN_CMD[@]}"
+			measure profile "$i" "${PROFILE_CMD[@]}"
+		else
+			measure profile "$i" "${PROFILE_CMD[@]}"
+			measure run "$i" "${RUN_CMD[@]}"
+		fi
 	done
 	table="$(summary)"
 	echo

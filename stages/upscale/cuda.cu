@@ -145,6 +145,7 @@ struct s_layer {
 /* One frame in flight's resources. */
 struct s_frame {
 	cudaStream_t stream;
+	cudaEvent_t start;      /* timing: recorded before the upload */
 	cudaEvent_t done;       /* recorded after the download of d_out */
 	uint8_t *h_in, *h_out;  /* pinned staging, s_planes layout */
 	uint8_t *d_in, *d_out;  /* device copies */
@@ -160,6 +161,7 @@ struct s_entry {
 	uint64_t tag;
 	struct vhs_picture out; /* the caller's output picture, written when finished */
 	int frame;              /* frames[] index while on the device, -1 once finished */
+	int end;                /* ends[] index of its timing event */
 	int device;             /* out is in device memory (a GPU edge's buffer) */
 };
 
@@ -198,6 +200,14 @@ struct vhs_cuda_upscaler {
 	int q_cap, q_head, q_len;
 	uint8_t *reg;                     /* page-locked caller memory (vhs_cuda_register_input) */
 	size_t reg_bytes;
+
+	/* GPU time (vhs_cuda_gpu_ns): a timing event recorded at the end of each frame, from a
+	 * ring of in_flight + 1 so that the previous frame's survives until this one finishes
+	 * (frame k's is reused by frame k + in_flight + 1, which waits for k + 1 to finish). */
+	cudaEvent_t *ends;                /* [in_flight + 1] */
+	int next_end;                     /* ends[] index the next submit uses */
+	int last_end;                     /* ends[] index of the last finished frame, -1: none */
+	uint64_t gpu_ns;                  /* finished frames' time on the device, overlaps once */
 };
 
 /* ---- device helpers ------------------------------------------------------------------- */
@@ -1314,6 +1324,8 @@ static int s_frame_open(struct vhs_cuda_upscaler *u, struct s_frame *f)
 
 	ret = s_ck(u, cudaStreamCreateWithFlags(&f->stream, cudaStreamNonBlocking), "cudaStreamCreate");
 	if (!ret)
+		ret = s_ck(u, cudaEventCreate(&f->start), "cudaEventCreate");
+	if (!ret)
 		ret = s_ck(u, cudaEventCreateWithFlags(&f->done, cudaEventDisableTiming |
 						       cudaEventBlockingSync), "cudaEventCreate");
 	if (!ret)
@@ -1360,6 +1372,8 @@ static void s_frame_close(struct vhs_cuda_upscaler *u, struct s_frame *f)
 	cudaFreeHost(f->h_in);
 	if (f->done)
 		cudaEventDestroy(f->done);
+	if (f->start)
+		cudaEventDestroy(f->start);
 	if (f->stream)
 		cudaStreamDestroy(f->stream);
 	memset(f, 0, sizeof(*f));
@@ -1674,7 +1688,9 @@ static int s_enqueue(struct vhs_cuda_upscaler *u, struct s_frame *f, const struc
 {
 	int ret;
 
-	ret = s_upload(u, f, direct);
+	ret = s_ck(u, cudaEventRecord(f->start, f->stream), "cudaEventRecord");
+	if (!ret)
+		ret = s_upload(u, f, direct);
 	if (!ret)
 		ret = u->m ? s_enqueue_model(u, f) : s_enqueue_lanczos(u, f);
 	if (!ret && dst)
@@ -1684,6 +1700,8 @@ static int s_enqueue(struct vhs_cuda_upscaler *u, struct s_frame *f, const struc
 					      f->stream), "cudaMemcpyAsync");
 	if (!ret)
 		ret = s_ck(u, cudaEventRecord(f->done, f->stream), "cudaEventRecord");
+	if (!ret)
+		ret = s_ck(u, cudaEventRecord(u->ends[u->next_end], f->stream), "cudaEventRecord");
 	return ret;
 }
 
@@ -1716,6 +1734,29 @@ static struct s_entry *s_oldest_busy(struct vhs_cuda_upscaler *u)
 	return &u->q[(u->q_head + u->q_len - u->busy) % u->q_cap];
 }
 
+/* Adds a finished frame's time on the device, upload to download, to gpu_ns, less the part
+ * before the previous frame ended: frames in flight overlap, and the time any of them is
+ * on the device is counted once. (Streams may also finish out of order; that part, too,
+ * is then left out, so the sum never exceeds the wall time.) */
+static int s_count_time(struct vhs_cuda_upscaler *u, struct s_frame *f, int end)
+{
+	float dur = 0, overlap = 0;
+	int ret;
+
+	ret = s_ck(u, cudaEventSynchronize(u->ends[end]), "cudaEventSynchronize");
+	if (!ret)
+		ret = s_ck(u, cudaEventElapsedTime(&dur, f->start, u->ends[end]), "cudaEventElapsedTime");
+	if (!ret && u->last_end >= 0)
+		ret = s_ck(u, cudaEventElapsedTime(&overlap, f->start, u->ends[u->last_end]),
+			   "cudaEventElapsedTime");
+	if (ret)
+		return ret;
+	overlap = overlap < 0 ? 0 : (overlap > dur ? dur : overlap);
+	u->gpu_ns += (uint64_t)((double)(dur - overlap) * 1e6);
+	u->last_end = end;
+	return 0;
+}
+
 /* Waits for the oldest frame on the device and copies its output to the caller's planes. */
 static int s_finish_oldest(struct vhs_cuda_upscaler *u)
 {
@@ -1724,6 +1765,8 @@ static int s_finish_oldest(struct vhs_cuda_upscaler *u)
 	int ret;
 
 	ret = s_ck(u, cudaEventSynchronize(f->done), "cudaEventSynchronize");
+	if (!ret)
+		ret = s_count_time(u, f, e->end);
 	if (ret)
 		return ret;
 	if (!e->device)
@@ -1814,6 +1857,12 @@ static int s_open(struct vhs_cuda_upscaler *u)
 		ret = s_fail(u, -ENOMEM, "out of memory");
 	for (int i = 0; !ret && i < u->in_flight; i++)
 		ret = s_frame_open(u, &u->frames[i]);
+	u->ends = (cudaEvent_t *)calloc((size_t)u->in_flight + 1, sizeof(*u->ends));
+	if (!ret && !u->ends)
+		ret = s_fail(u, -ENOMEM, "out of memory");
+	for (int i = 0; !ret && i <= u->in_flight; i++)
+		ret = s_ck(u, cudaEventCreate(&u->ends[i]), "cudaEventCreate");
+	u->last_end = -1;
 	return ret;
 }
 
@@ -1890,6 +1939,8 @@ static int s_submit(struct vhs_cuda_upscaler *u, const struct vhs_picture *in,
 	e->out = *out;
 	e->device = dst != NULL;
 	e->frame = u->next;
+	e->end = u->next_end;
+	u->next_end = (u->next_end + 1) % (u->in_flight + 1);
 	u->q_len++;
 	u->busy++;
 	u->next = (u->next + 1) % u->in_flight;
@@ -1991,6 +2042,11 @@ extern "C" int vhs_cuda_register_input(struct vhs_cuda_upscaler *u, void *base, 
 	return 0;
 }
 
+extern "C" uint64_t vhs_cuda_gpu_ns(const struct vhs_cuda_upscaler *u)
+{
+	return u->gpu_ns;
+}
+
 extern "C" void vhs_cuda_close(struct vhs_cuda_upscaler *u)
 {
 	if (!u)
@@ -2001,6 +2057,10 @@ extern "C" void vhs_cuda_close(struct vhs_cuda_upscaler *u)
 		cudaHostUnregister(u->reg);
 	free(u->frames);
 	free(u->q);
+	for (int i = 0; u->ends && i <= u->in_flight; i++)
+		if (u->ends[i])
+			cudaEventDestroy(u->ends[i]);
+	free(u->ends);
 	for (int i = 0; u->layers && i < u->n_layers; i++) {
 		cudaFree(u->layers[i].kernel);
 		cudaFree(u->layers[i].bias);

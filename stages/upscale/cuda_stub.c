@@ -69,6 +69,12 @@ int vhs_cuda_collect(struct vhs_cuda_upscaler *u, uint64_t *tag, int wait)
 	return -ENODEV;
 }
 
+uint64_t vhs_cuda_gpu_ns(const struct vhs_cuda_upscaler *u)
+{
+	(void)u;
+	return 0;
+}
+
 const char *vhs_cuda_error(const struct vhs_cuda_upscaler *u)
 {
 	(void)u;

@@ -67,6 +67,13 @@ int vhs_cuda_register_input(struct vhs_cuda_upscaler *u, void *base, size_t byte
  * if it is not. Returns 1 with *tag set, 0 when nothing is (ready), or -EIO. */
 int vhs_cuda_collect(struct vhs_cuda_upscaler *u, uint64_t *tag, int wait);
 
+/* Nanoseconds the frames finished so far spent on the device, upload to download (CUDA
+ * events on their streams): the time at least one of them was there, so frames in flight
+ * that overlap count once. On a GPU edge it includes any wait on the device for the consumer
+ * to release the buffer (the stream's wait on its event). The stage reports it as its GPU
+ * time (vhs_count_gpu()). */
+uint64_t vhs_cuda_gpu_ns(const struct vhs_cuda_upscaler *u);
+
 /* The last error's text (empty when none). */
 const char *vhs_cuda_error(const struct vhs_cuda_upscaler *u);
 

@@ -67,6 +67,7 @@ struct upscale {
 	struct pending *fifo;           /* [capacity]: frames submitted, oldest at head */
 	int capacity, head, n;
 	uint64_t submitted, collected;  /* tags: the FIFO's sequence numbers */
+	uint64_t gpu_ns;                /* the upscaler's GPU time already counted (vhs_count_gpu) */
 };
 
 struct settings {
@@ -300,6 +301,16 @@ static void s_pin_input(struct vhs_ctx *ctx, struct upscale *u)
 			 vhs_upscaler_error(u->up));
 }
 
+/* The GPU time of the frames finished since the last call goes into the stage's STATS. */
+static void s_count_gpu(struct vhs_ctx *ctx, struct upscale *u)
+{
+	uint64_t ns = vhs_upscaler_gpu_ns(u->up);
+
+	if (ns > u->gpu_ns)
+		vhs_count_gpu(ctx, ns - u->gpu_ns);
+	u->gpu_ns = ns;
+}
+
 /* Collects done frames: all of them (wait) or those already done. */
 static int s_drain(struct vhs_ctx *ctx, struct upscale *u, int wait)
 {
@@ -312,6 +323,7 @@ static int s_drain(struct vhs_ctx *ctx, struct upscale *u, int wait)
 			return vhs_fail(ctx, VHS_ERR_INTERNAL, "%s", vhs_upscaler_error(u->up));
 		if (!ret)
 			return 0;
+		s_count_gpu(ctx, u);
 		ret = s_emit(ctx, u, tag);
 		if (ret)
 			return ret;

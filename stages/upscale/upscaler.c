@@ -347,6 +347,11 @@ double vhs_upscaler_flops(const struct vhs_upscaler *u)
 	return u->spec.model ? u->spec.model->flops_per_pixel * u->spec.in_w * u->spec.in_h : 0;
 }
 
+uint64_t vhs_upscaler_gpu_ns(const struct vhs_upscaler *u)
+{
+	return u->cuda ? vhs_cuda_gpu_ns(u->cuda) : 0;
+}
+
 void vhs_upscaler_out_sar(const struct vhs_upscaler *u, int in_num, int in_den, int *num, int *den)
 {
 	const struct vhs_upscale_spec *s = &u->spec;

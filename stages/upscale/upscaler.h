@@ -59,6 +59,10 @@ void vhs_upscaler_out_sar(const struct vhs_upscaler *u, int in_num, int in_den, 
 /* Floating-point operations per frame (the network's; 0 for lanczos). */
 double vhs_upscaler_flops(const struct vhs_upscaler *u);
 
+/* GPU time so far: nanoseconds the finished frames spent on the device, overlaps counted
+ * once (vhs_cuda_gpu_ns()); 0 on the CPU. */
+uint64_t vhs_upscaler_gpu_ns(const struct vhs_upscaler *u);
+
 /* Queues a frame: in must stay untouched and out's planes unread until collect returns
  * this tag. Returns 0 or a negative errno (reason in vhs_upscaler_error()). */
 int vhs_upscaler_submit(struct vhs_upscaler *u, const struct vhs_picture *in,

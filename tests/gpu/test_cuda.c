@@ -214,7 +214,9 @@ static int s_run_picture(struct vhs_cuda_upscaler *u, const struct vhs_picture *
 			 struct vhs_picture *out)
 {
 	struct vhs_picture second;
-	uint64_t tag = 0;
+	uint64_t tag = 0, gpu0 = vhs_cuda_gpu_ns(u), gpu, wall;
+	struct timespec t0, t1;
+	char what[160];
 	double num, den;
 	int ret, got;
 
@@ -222,6 +224,7 @@ static int s_run_picture(struct vhs_cuda_upscaler *u, const struct vhs_picture *
 		return -1;
 	s_pic_poison(out, 0x00);
 	s_pic_poison(&second, 0xff);
+	clock_gettime(CLOCK_MONOTONIC, &t0);
 	ret = vhs_cuda_submit(u, in, out, 1);
 	if (!ret)
 		ret = vhs_cuda_submit(u, in, &second, 2);
@@ -239,6 +242,12 @@ static int s_run_picture(struct vhs_cuda_upscaler *u, const struct vhs_picture *
 		printf("  FAIL: vhs_cuda_collect: %s\n", vhs_cuda_error(u));
 		goto out_fail;
 	}
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	gpu = vhs_cuda_gpu_ns(u) - gpu0;
+	wall = (uint64_t)(t1.tv_sec - t0.tv_sec) * 1000000000u + (uint64_t)t1.tv_nsec - (uint64_t)t0.tv_nsec;
+	snprintf(what, sizeof(what), "GPU time of the two frames %.3f ms: above 0, at most the "
+		 "%.3f ms they took (overlap counted once)", gpu / 1e6, wall / 1e6);
+	s_check(gpu > 0 && gpu <= wall, what);
 	s_check(s_pic_diff(out, &second, &num, &den) == 0,
 		"every output sample written (0x00- and 0xff-poisoned runs agree)");
 	s_check(s_pad_intact(out) && s_pad_intact(&second), "row padding untouched");

@@ -11,6 +11,8 @@
 #   2. The upscale stage killed (SIGKILL) again and again mid-run: at least ten restarts,
 #      each one dropping the pool it exported, and the output is still identical; the
 #      device's free memory (cudaMemGetInfo) afterwards is what it was before, within 8 MiB.
+#   3. A profile of the job: the upscale stage reports GPU time (CUDA events), above 0 and at
+#      most the wall time; no other stage reports any.
 # Uses the pipeline in VHS_BIN_DIR (default build/bin; an FFMPEG=0 build there reads and
 # writes y4m) and models/esrgan-slim. Exits 77 with "skip: REASON" without a GPU.
 set -uo pipefail
@@ -85,6 +87,22 @@ cmp -s ipc.y4m host.y4m || fail "the GPU-edge output differs from the host-edge 
 cmp -s <(tail -n +2 tool.y4m) <(tail -n +2 ipc.y4m) ||
 	fail "the pipeline's frames differ from vhs-upscale's"
 echo "ok: GPU edge and host edge give identical files, equal to vhs-upscale"
+
+# 3. The profile's GPU time: the upscaler's frames timed with CUDA events on the device
+"$BIN/vhs-orchestrate" profile --progress=none --out prof ipc.toml >prof.out 2>prof.log
+rc=$?
+[ "$rc" -eq 0 ] || { cat prof.log; fail "profile: vhs-orchestrate exited $rc"; }
+python3 - prof/profile.json <<'PY' || fail "the profile's GPU time is wrong"
+import json, sys
+p = json.load(open(sys.argv[1]))
+up = [s for s in p["stages"] if s["name"] == "upscale"]
+assert up, "no upscale stage in the profile"
+g = up[0]["gpu_s"]
+assert g is not None and 0 < g <= p["wall_s"], f"upscale gpu_s {g}, wall {p['wall_s']} s"
+others = [s["name"] for s in p["stages"] if s["name"] != "upscale" and s["gpu_s"] is not None]
+assert not others, f"GPU time reported by {others}"
+print(f"ok: the profile's upscale GPU time {g:.3f} s of {p['wall_s']:.3f} s wall")
+PY
 
 free_before="$("$MEMINFO" | cut -d' ' -f1)"
 job crash 'gpu_edges = "auto"' 'restart_limit = 40' 'restart_window = 3600'
