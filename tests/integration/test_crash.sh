@@ -6,10 +6,10 @@
 # left (a work dir may keep only its manifest and finished segments).
 
 # The job these tests disturb: 8 s of NTSC DV, double-rate deinterlace with a temporal
-# denoiser (warm-up), 1440x1080, an IIR audio filter, lossless ffv1 + pcm, 1 s segments.
+# denoiser (warm-up), 960x720, an IIR audio filter, lossless ffv1 + pcm, 1 s segments.
 crash_job() {
 	make_job "$1" input="$(tape ntsc 8 dv)" output="$2" \
-		video.filters="bwdif=mode=send_field,hqdn3d=3:2:3:2" upscale.width=1440 upscale.height=1080 \
+		video.filters="bwdif=mode=send_field,hqdn3d=3:2:3:2" upscale.width=960 upscale.height=720 \
 		audio.filters="highpass=f=100" run.segment_seconds=1 "${@:3}"
 }
 

@@ -67,7 +67,7 @@ test_workers_x264_same_packets_and_sync() {
 # and chose, starts again with the counts chosen (keeping finished segments), and the
 # output is still the oracle's.
 test_workers_auto_chooses_and_stays_exact() {
-	oracle "$(tape ntsc 8 dv)" video.filters="yadif,nlmeans=s=2:p=3:r=9" upscale.width=720 upscale.height=480 \
+	oracle "$(tape ntsc 4 dv)" video.filters="yadif,nlmeans=s=2:p=3:r=9" upscale.width=720 upscale.height=480 \
 		run.segment_seconds=0.5 stages.decode.workers=auto stages.preprocess.workers=auto \
 		stages.upscale.workers=auto stages.audio.workers=auto stages.encode.workers=auto
 	grep -q "auto workers: over [0-9.]* s on [0-9]* cores: decode 1 busy" orch.err ||
