@@ -12,6 +12,7 @@
 #   make bench-gpu-edges  issue 6: the upscale -> encode edge on the GPU against host memory
 #   make bench-audio  issue 7: audio enhancement: hum, hiss, clicks, loudness, speed
 #   make bench-profile  issue 8: what profiling costs (profile against run, the reference job)
+#   make bench-profile-count  issue 8: the same in instructions, every process under callgrind
 #   make FFMPEG=0   build only what needs no FFmpeg: the orchestrator, the upscaler and its
 #                   tool vhs-upscale, and y4m stages (stages/y4m/): a whole pipeline, y4m in
 #                   and out, for the GPU machines (BUILD=dir builds beside the normal tree)
@@ -270,6 +271,11 @@ bench: deps
 bench-profile: deps
 	@$(MAKE) --no-print-directory all
 	@bench/profile.sh
+
+# The build without FFmpeg is the one valgrind can run (bench/profile_count.sh says why).
+.PHONY: bench-profile-count
+bench-profile-count: deps models
+	@bench/profile_count.sh
 
 .PHONY: bench-audio
 bench-audio: deps
