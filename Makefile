@@ -274,7 +274,9 @@ bench-profile: deps
 
 # The build without FFmpeg is the one valgrind can run (bench/profile_count.sh says why).
 .PHONY: bench-profile-count
-bench-profile-count: deps models
+bench-profile-count:
+	@tools/install-deps.sh valgrind
+	@$(MAKE) --no-print-directory models
 	@bench/profile_count.sh
 
 .PHONY: bench-audio

@@ -2,6 +2,9 @@
 # install-deps.sh: installs the Debian 12 packages the project needs, only those missing.
 # Runs apt-get update first (a fresh machine's package lists are empty or stale).
 # Needs root or sudo when something is missing; does nothing when all are present.
+#
+#   tools/install-deps.sh [PACKAGE...]   the project's packages, and those a caller adds
+#                                        (make bench-profile-count: valgrind)
 set -euo pipefail
 
 PACKAGES=(
@@ -10,6 +13,7 @@ PACKAGES=(
 	libswresample-dev libavutil-dev
 	libzmq3-dev liburing-dev libcriterion-dev libcjson-dev
 	python3
+	"$@"
 )
 # npm fetches the ESRGAN models (make models); a machine with its own Node.js keeps it.
 command -v npm >/dev/null || PACKAGES+=(npm)
