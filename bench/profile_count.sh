@@ -15,7 +15,7 @@
 # does not take the run's whole time under valgrind.
 #
 # Under valgrind the run is some fifty times slower, so whatever the orchestrator does per
-# unit of time (progress, ring-occupancy samples for the report's charts) is counted fifty
+# unit of time (the throughput and ring-occupancy samples for the report's charts) is counted fifty
 # times over: its figure here is an upper bound. bench/RESULTS.md has it counted with the
 # stages running at full speed too.
 #
@@ -81,9 +81,7 @@ totals() {
 main() {
 	command -v valgrind >/dev/null || die "valgrind is needed: apt-get install valgrind"
 	command -v ffmpeg >/dev/null || die "ffmpeg (the command line) is needed to make the input"
-	make -s --no-print-directory -C "$ROOT" FFMPEG=0 CUDA=0 BUILD=build/noffmpeg \
-		"$BIN/vhs-orchestrate" "$BIN/vhs-stage-decode" "$BIN/vhs-stage-preprocess" \
-		"$BIN/vhs-stage-upscale" "$BIN/vhs-stage-encode" "$BIN/vhs-stage-mux" >/dev/null ||
+	make -s --no-print-directory -C "$ROOT" FFMPEG=0 CUDA=0 BUILD=build/noffmpeg >/dev/null ||
 		die "make FFMPEG=0 CUDA=0 BUILD=build/noffmpeg failed"
 	export VHS_MODEL_DIR="${VHS_MODEL_DIR:-$ROOT/models}"
 	[ -d "$VHS_MODEL_DIR/esrgan-slim/x2" ] || die "esrgan-slim x2 is not installed: run make models"
@@ -112,20 +110,15 @@ main() {
 		cols = " | ".join(f"run {n} | profile {n}" for n in lengths)
 		print(f"| process | {cols} | profiling a frame | profiling once |")
 		print("|---|" + "---:|" * (2 * len(lengths) + 2))
-		sums = {}
 		for p in procs:
 		    d = {n: prof[n].get(p, 0) - run[n].get(p, 0) for n in lengths}
 		    per = (d[b] - d[a]) / (b - a) if b != a else d[a] / a
 		    once = d[a] - per * a
 		    cells = " | ".join(f"{run[n].get(p, 0) / 1e6:.2f} M | {prof[n].get(p, 0) / 1e6:.2f} M" for n in lengths)
 		    print(f"| {p} | {cells} | {per / 1e3:.1f} k | {once / 1e6:.2f} M |")
-		    for n in lengths:
-		        sums.setdefault(n, [0, 0])
-		        sums[n][0] += run[n].get(p, 0)
-		        sums[n][1] += prof[n].get(p, 0)
 		print()
 		for n in lengths:
-		    r, q = sums[n]
+		    r, q = sum(run[n].values()), sum(prof[n].values())
 		    print(f"All processes, {n} frames: run {r / 1e6:.1f} M, profile {q / 1e6:.1f} M instructions, "
 		          f"profile/run {q / r:.5f}.")
 	EOF
