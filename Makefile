@@ -18,6 +18,8 @@
 #                   and out, for the GPU machines (BUILD=dir builds beside the normal tree)
 #   make test-gpu   the GPU tests: CUDA against the CPU reference, the CUDA IPC pool between
 #                   two processes, the pipeline with GPU edges; each says why it skips
+#   make gpu-check  builds the bundle for a GPU machine and prints the command that runs every
+#                   CUDA path there (tools/gpu-check.sh; issue 23)
 #   make CUDA=0     no CUDA code even when nvcc is there; CUDA=1 insists on it
 #                   (default: CUDA when nvcc is found at $(NVCC))
 
@@ -216,7 +218,23 @@ $(BUILD)/tests/gpu/gpu_meminfo: tests/gpu/meminfo.c $(IPC_POOL_CORE)
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) $(if $(filter 1,$(CUDA)),-DVHS_HAVE_CUDA -I$(CUDA_HOME)/include) -o $@ $^ $(DEVPOOL_LIBS)
 
-.PHONY: test-gpu gpu-tests models bench-upscale bench-gpu-edges
+.PHONY: test-gpu gpu-tests gpu-check print-nvcc-version models bench-upscale bench-gpu-edges
+print-nvcc-version:
+	@$(NVCC) --version | sed -n 's/.*release \([0-9.]*\).*/\1/p'
+
+# Issue 23: the bundle for a GPU machine (tools/gpu-bundle.sh) and the one command that runs
+# every CUDA path there (tools/gpu-check.sh), with the paths to carry and what they weigh.
+GPU_CHECK_CARRY := build/gpu-bundle models/esrgan-slim models/esrgan-medium
+gpu-check:
+	@test -n "$(NVCC)" || { echo "gpu-check: needs the CUDA Toolkit (nvcc) to build the bundle" >&2; exit 1; }
+	@$(MAKE) --no-print-directory models
+	@tools/gpu-bundle.sh build/gpu-bundle
+	@tree=$$(git ls-files -co --exclude-standard -z | du -cb --files0-from=- | tail -n 1 | cut -f1); \
+	 extra=$$(du -cb $(GPU_CHECK_CARRY) | tail -n 1 | cut -f1); \
+	 echo "gpu-check: working tree $$((tree >> 20)) MiB + carried $$((extra >> 20)) MiB = $$(((tree + extra) >> 20)) MiB (limit 64 MiB)"; \
+	 test $$((tree + extra)) -lt $$((64 << 20)) || { echo "gpu-check: too large to carry" >&2; exit 1; }
+	@echo "gpu-check: on the GPU machine, from the repository root, carrying $(GPU_CHECK_CARRY):"
+	@echo '  tools/gpu-check.sh --bundle build/gpu-bundle --out "$$OUT"'
 models:
 	@tools/fetch-models.sh models
 

@@ -79,6 +79,9 @@ for model in lanczos esrgan-slim; do
 			"$model" "$edges" "$wall" "$(awk -v f="$FRAMES" -v w="$wall" 'BEGIN { print f / w }')" \
 			"$((${up%.*} / FRAMES))" "$((${enc%.*} / FRAMES))" \
 			"$(sed -n 's/^stats: run .*gpu_edges=\([0-9]*\).*/\1/p' "$log")"
+		printf 'figure: {"name": "gpu edge %s %s", "frames": %d, "wall_s": %s, "fps": %s, "host_bytes_per_frame_upscale": %d, "host_bytes_per_frame_encode": %d}\n' \
+			"$model" "$edges" "$FRAMES" "$wall" "$(awk -v f="$FRAMES" -v w="$wall" 'BEGIN { print f / w }')" \
+			"$((${up%.*} / FRAMES))" "$((${enc%.*} / FRAMES))"
 	done
 done
 pool="$(dirname -- "$MEMINFO")/test_ipc_pool"

@@ -6,7 +6,7 @@
 # count of the network per frame and the rate achieved.
 #   CPU (always): esrgan-slim x2, esrgan-medium x2 (BENCH_CPU_FRAMES, default 3), esrgan-thick
 #                 x2 (1 frame: 5 TFLOP), all cores.
-#   GPU (when vhs-upscale finds one): the device's fp16 matrix-product ceiling first, then
+#   GPU (when vhs-upscale finds one): the device's copy and fp16 matrix-product ceilings, then
 #                 slim x2, medium x2, thick x2 and x4 in fp16, slim x2 in fp32, and
 #                 plain Lanczos 720x480 -> 1440x1080 (BENCH_GPU_FRAMES, default 200).
 # Without a GPU the GPU part says why it is skipped. Nothing else should run meanwhile.
@@ -39,7 +39,7 @@ if has gpu; then
 	if "$TOOL" --backend cuda --raw 16x16:gbrp /dev/null /dev/null 2>gpu.why; then
 		rm -f gpu.why
 		nvidia-smi --query-gpu=name,driver_version,clocks.sm,clocks.mem --format=csv,noheader || true
-		run --gemm-ceiling --model esrgan-slim --frames "$GPU_FRAMES"
+		run --copy-ceiling --gemm-ceiling --model esrgan-slim --frames "$GPU_FRAMES"
 		run --model esrgan-medium --frames "$GPU_FRAMES"
 		run --model esrgan-thick --frames $((GPU_FRAMES / 10 + 1))
 		run --model esrgan-thick --scale 4 --frames $((GPU_FRAMES / 10 + 1))

@@ -14,6 +14,7 @@
  *     --out WxH          output size (default: input x scale; --lanczos: 1440x1080)
  *     --lanczos          plain Lanczos on the GPU instead of a network (720x480 -> 1440x1080)
  *     --gemm-ceiling     first measure the device's fp16 matrix-product rate (8192^3)
+ *     --copy-ceiling     first measure the device's copy bandwidth (1 GiB device to device)
  *
  * Frames go through the upscaler's own API (upscaler.h), as the stage drives it: submit
  * while there is room, collect the oldest when full, so uploads, kernels and downloads of
@@ -24,7 +25,9 @@
  * Printed: frames/s, ms/frame, the network's floating-point operations per frame
  * (model->flops_per_pixel x in_w x in_h) and the rate achieved in TFLOP/s; for Lanczos,
  * megapixels out per second. With --gemm-ceiling, the fp16 rate of a plain WMMA kernel and
- * of cuBLAS (when libcublas loads) to compare the network's rate with.
+ * of cuBLAS (when libcublas loads) to compare the network's rate with; with --copy-ceiling,
+ * the device-to-device copy bandwidth (bytes read plus bytes written) to compare bytes with.
+ * Each figure is printed a second time as one line "figure: {JSON}" for tools/gpu-check.sh.
  *
  * Exit status: 0, 1 on an error (printed), 2 on usage.
  */
@@ -42,12 +45,13 @@
 #define INPUTS 4            /* random input pictures, used in turn */
 #define MAX_OUTPUTS 9       /* output pictures: in flight + 1 */
 #define GEMM_N 8192
+#define COPY_BYTES ((size_t)1 << 30)
 
 struct opts {
 	const char *model, *backend, *precision;
 	int scale, in_flight, threads, frames, warmup;
 	int w, h, out_w, out_h;
-	int lanczos, gemm;
+	int lanczos, gemm, copy;
 };
 
 /* ---- helpers ------------------------------------------------------------------------- */
@@ -97,7 +101,7 @@ static int s_usage(void)
 {
 	fprintf(stderr, "usage: upscale_bench [--model NAME] [--scale N] [--backend cuda|cpu] "
 		"[--precision fp16|fp32] [--in-flight K] [--threads T] [--frames N] [--warmup N] "
-		"[--size WxH] [--out WxH] [--lanczos] [--gemm-ceiling]\n");
+		"[--size WxH] [--out WxH] [--lanczos] [--gemm-ceiling] [--copy-ceiling]\n");
 	return 2;
 }
 
@@ -112,6 +116,8 @@ static int s_parse(struct opts *o, int argc, char **argv)
 			o->lanczos = 1, used = 0;
 		else if (!strcmp(a, "--gemm-ceiling"))
 			o->gemm = 1, used = 0;
+		else if (!strcmp(a, "--copy-ceiling"))
+			o->copy = 1, used = 0;
 		else if (!v)
 			return -EINVAL;
 		else if (!strcmp(a, "--model"))
@@ -232,6 +238,13 @@ static int s_bench(const struct opts *o)
 	else
 		printf(", %.1f Mpixel/s out", (double)ow * oh * o->frames / secs / 1e6);
 	printf("\n");
+	printf("figure: {\"name\": \"upscale %s x%d %s%s%s\", \"in\": \"%dx%d\", \"out\": \"%dx%d\", "
+	       "\"frames\": %d, \"fps\": %.3f, \"ms_per_frame\": %.4f, \"gflop_per_frame\": %.3f, "
+	       "\"tflops\": %.4f}\n",
+	       o->lanczos ? "lanczos" : o->model, o->lanczos ? 1 : o->scale, vhs_upscaler_backend(u),
+	       cuda ? " " : "", cuda ? (o->lanczos ? "fp32" : o->precision) : "", o->w, o->h, ow, oh,
+	       o->frames, o->frames / secs, secs * 1e3 / o->frames, flops / 1e9,
+	       flops * o->frames / secs / 1e12);
 	ret = 0;
 out_free:
 	vhs_upscaler_close(u);
@@ -258,6 +271,25 @@ static int s_gemm(void)
 		printf("%.1f TFLOP/s (cuBLAS)\n", cublas);
 	else
 		printf("cuBLAS not loadable\n");
+	printf("figure: {\"name\": \"gemm ceiling fp16\", \"n\": %d, \"wmma_tflops\": %.2f, "
+	       "\"cublas_tflops\": %.2f}\n", GEMM_N, wmma, cublas);
+	return 0;
+}
+
+static int s_copy(void)
+{
+	double gbps;
+	char err[256];
+	int ret = vhs_cuda_copy_gbps(COPY_BYTES, &gbps, err, sizeof(err));
+
+	if (ret) {
+		fprintf(stderr, "upscale_bench: copy ceiling: %s\n", err);
+		return 1;
+	}
+	printf("device-to-device copy of %zu MiB: %.0f GB/s (bytes read plus written)\n",
+	       COPY_BYTES >> 20, gbps);
+	printf("figure: {\"name\": \"copy ceiling\", \"bytes\": %zu, \"gbps\": %.1f}\n",
+	       COPY_BYTES, gbps);
 	return 0;
 }
 
@@ -278,7 +310,9 @@ int main(int argc, char **argv)
 		o.out_w = 1440;
 		o.out_h = 1080;
 	}
-	if (o.gemm)
+	if (o.copy)
+		ret = s_copy();
+	if (o.gemm && !ret)
 		ret = s_gemm();
 	return ret ? ret : s_bench(&o);
 }

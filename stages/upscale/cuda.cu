@@ -2189,6 +2189,50 @@ static int s_cublas_tflops(struct s_gemm *g, double *tflops, char *err, size_t e
 }
 #endif
 
+/* One device-to-device copy of the measurement's buffers (a to c, as bytes). */
+static int s_copy_run(struct s_gemm *g, void *arg)
+{
+	return cudaMemcpyAsync(g->c, g->a, *(const size_t *)arg, cudaMemcpyDeviceToDevice) !=
+	       cudaSuccess;
+}
+
+extern "C" int vhs_cuda_copy_gbps(size_t bytes, double *gbps, char *err, size_t errlen)
+{
+	struct s_gemm g;
+	float ms = 0;
+	int ret = -EIO;
+
+	*gbps = 0;
+	if (!vhs_cuda_probe(err, errlen))
+		return -ENODEV;
+	memset(&g, 0, sizeof(g));
+	bytes &= ~(size_t)255;
+	if (cudaMalloc((void **)&g.a, bytes) != cudaSuccess ||
+	    cudaMalloc((void **)&g.c, bytes) != cudaSuccess ||
+	    cudaEventCreate(&g.t0) != cudaSuccess || cudaEventCreate(&g.t1) != cudaSuccess) {
+		snprintf(err, errlen, "cudaMalloc/cudaEventCreate: %s",
+			 cudaGetErrorString(cudaGetLastError()));
+		goto out_free;
+	}
+	/* Random bytes, never zeros (METHOD: zeros can run faster than real data). */
+	k_fill_random<<<s_blocks(bytes / sizeof(__half)), THREADS>>>(g.a, bytes / sizeof(__half), 3u);
+	if (cudaGetLastError() != cudaSuccess || cudaDeviceSynchronize() != cudaSuccess) {
+		snprintf(err, errlen, "k_fill_random: %s", cudaGetErrorString(cudaGetLastError()));
+		goto out_free;
+	}
+	ret = s_gemm_time(&g, s_copy_run, &bytes, "cudaMemcpyAsync", &ms, err, errlen);
+	if (!ret)
+		*gbps = 2.0 * (double)bytes / (ms * 1e-3) / 1e9;
+out_free:
+	if (g.t1)
+		cudaEventDestroy(g.t1);
+	if (g.t0)
+		cudaEventDestroy(g.t0);
+	cudaFree(g.c);
+	cudaFree(g.a);
+	return ret;
+}
+
 extern "C" int vhs_cuda_gemm_tflops(int n, double *wmma, double *cublas, char *err, size_t errlen)
 {
 	struct s_gemm g;

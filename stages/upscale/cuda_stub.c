@@ -114,3 +114,11 @@ int vhs_cuda_gemm_tflops(int n, double *wmma, double *cublas, char *err, size_t 
 	snprintf(err, errlen, "%s", NO_CUDA);
 	return -ENODEV;
 }
+
+int vhs_cuda_copy_gbps(size_t bytes, double *gbps, char *err, size_t errlen)
+{
+	(void)bytes;
+	*gbps = 0;
+	snprintf(err, errlen, "%s", NO_CUDA);
+	return -ENODEV;
+}

@@ -96,4 +96,9 @@ void vhs_cuda_tile(const struct vhs_cuda_upscaler *u, int *tile_w, int *tile_h);
  * libcublas loads at run time (0 when it does not). Returns 0, -ENODEV or -EIO. */
 int vhs_cuda_gemm_tflops(int n, double *wmma, double *cublas, char *err, size_t errlen);
 
+/* The device's copy bandwidth: a device-to-device copy of bytes of random data, in GB/s
+ * counting bytes read plus bytes written (the median of ten after three warm-ups).
+ * Returns 0, -ENODEV or -EIO. */
+int vhs_cuda_copy_gbps(size_t bytes, double *gbps, char *err, size_t errlen);
+
 #endif
