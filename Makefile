@@ -2,7 +2,10 @@
 #
 #   make            build everything into build/ (FFmpeg, libzmq, liburing via pkg-config)
 #   make deps       install missing Debian packages (apt-get update first; nothing reinstalled)
-#   make test       deps + build + unit tests (Criterion) + integration tests (real binaries)
+#   make test       deps + build + unit tests (Criterion), again under the sanitizers (SAN=1),
+#                   + integration tests (real binaries)
+#   make SAN=1      AddressSanitizer + UndefinedBehaviorSanitizer build in build/san (CUDA off)
+#   make compile_commands.json   every compile command, for editors and clang tools
 #   make demo       deps + build + make a sample tape + restore it with configs/demo.toml
 #   make bench      the reference benchmark against one ffmpeg command (bench/RESULTS.md)
 #   make bench-crash, make bench-tempfile   issue 3: segments, crash recovery, temp writer
@@ -14,7 +17,7 @@
 #   make bench-profile  issue 8: what profiling costs (profile against run, the reference job)
 #   make bench-profile-count  issue 8: the same in instructions, every process under callgrind
 #   make FFMPEG=0   build only what needs no FFmpeg: the orchestrator, the upscaler and its
-#                   tool vhs-upscale, and y4m stages (stages/y4m/): a whole pipeline, y4m in
+#                   tool vhs-upscale, and y4m stages (stages/y4m_*.c): a whole pipeline, y4m in
 #                   and out, for the GPU machines (BUILD=dir builds beside the normal tree)
 #   make test-gpu   the GPU tests: CUDA against the CPU reference, the CUDA IPC pool between
 #                   two processes, the pipeline with GPU edges; each says why it skips
@@ -24,9 +27,12 @@
 #                   (default: CUDA when nvcc is found at $(NVCC))
 
 FFMPEG ?= 1
+SAN ?= 0
 NVCC ?= $(firstword $(wildcard /usr/local/cuda/bin/nvcc) $(shell command -v nvcc 2>/dev/null))
+# Under the sanitizers CUDA is off unless asked for (the CUDA runtime wants
+# ASAN_OPTIONS=protect_shadow_gap=0, and there is nothing to check without a GPU).
 ifeq ($(origin CUDA),undefined)
-CUDA := $(if $(NVCC),1,0)
+CUDA := $(if $(filter 1,$(SAN)),0,$(if $(NVCC),1,0))
 endif
 ifeq ($(CUDA),1)
 ifeq ($(NVCC),)
@@ -34,84 +40,122 @@ $(error CUDA=1 but no nvcc: install the CUDA Toolkit or set NVCC=/path/to/nvcc)
 endif
 endif
 CC ?= cc
-BUILD ?= build
+BUILD ?= $(if $(filter 1,$(SAN)),build/san,build)
 BIN := $(BUILD)/bin
 
 PKGS_CORE := libzmq liburing
-PKGS_UPSCALE := libcjson
+PKGS_CJSON := libcjson
 PKGS_FFMPEG := libavformat libavcodec libavfilter libswscale libswresample libavutil
 
-WARN := -Wall -Wextra -Werror -Wshadow -Wno-unused-parameter
+# CFLAGS is the user's (optimisation, debugging: `make CFLAGS=-O0`); what the project needs
+# is in VHS_CFLAGS and the include paths of each layer, and survives a CFLAGS on the command line.
 CFLAGS ?= -O2 -g
-CFLAGS += -std=c11 -D_GNU_SOURCE -pthread $(WARN) -MMD -MP \
-	  -Iproto -Ishm -Iorchestrator -Istages -Istages/upscale -Istages/audio \
-	  -DVHS_DATADIR='"$(CURDIR)/configs"' -DVHS_MODELDIR='"$(CURDIR)/models"' \
-	  -DVHS_TESTMEDIA='"$(CURDIR)/tests/media"'
-CORE_CFLAGS := $(shell pkg-config --cflags $(PKGS_CORE) 2>/dev/null)
+WARN := -Wall -Wextra -Werror -Wshadow -Wno-unused-parameter
+VHS_CFLAGS := -std=c11 -D_GNU_SOURCE -pthread $(WARN) -MMD -MP \
+	      -DVHS_DATADIR='"$(CURDIR)/configs"' -DVHS_MODELDIR='"$(CURDIR)/models"' \
+	      -DVHS_TESTMEDIA='"$(CURDIR)/tests/media"'
+VHS_LDFLAGS := -pthread
+ifeq ($(SAN),1)
+SAN_FLAGS := -fsanitize=address,undefined -fno-sanitize-recover=undefined -fno-omit-frame-pointer
+VHS_CFLAGS += $(SAN_FLAGS)
+VHS_LDFLAGS += $(SAN_FLAGS)
+endif
+CORE_CFLAGS := $(shell pkg-config --cflags $(PKGS_CORE) $(PKGS_CJSON) 2>/dev/null)
 CORE_LIBS := $(shell pkg-config --libs $(PKGS_CORE) 2>/dev/null) -lm
+CJSON_LIBS := $(shell pkg-config --libs $(PKGS_CJSON) 2>/dev/null)
 ifeq ($(FFMPEG),1)
 AV_CFLAGS := $(shell pkg-config --cflags $(PKGS_FFMPEG) 2>/dev/null)
 AV_LIBS := $(shell pkg-config --libs $(PKGS_FFMPEG) 2>/dev/null)
+else
+VHS_CFLAGS += -DVHS_NO_FFMPEG
 endif
-CFLAGS += $(CORE_CFLAGS) $(AV_CFLAGS) $(shell pkg-config --cflags $(PKGS_UPSCALE) 2>/dev/null)
-UPSCALE_LIBS := $(shell pkg-config --libs $(PKGS_UPSCALE) 2>/dev/null) -lm
+VHS_CFLAGS += $(CORE_CFLAGS) $(AV_CFLAGS)
 
-# The core library: wire format, shared memory, job file; no FFmpeg.
-# shm/devpool.c (GPU edges over CUDA IPC) when the build has CUDA, devpool_stub.c when not.
-CORE_SRC := $(wildcard proto/*.c) $(filter-out shm/devpool.c shm/devpool_stub.c,$(wildcard shm/*.c)) \
-	    $(if $(filter 1,$(CUDA)),shm/devpool.c,shm/devpool_stub.c) \
-	    $(filter-out orchestrator/main.c,$(wildcard orchestrator/*.c))
-CORE_OBJ := $(CORE_SRC:%.c=$(BUILD)/obj/%.o)
-CORE_LIB := $(BUILD)/libvhs-core.a
+# ---- layers ----------------------------------------------------------------------------------
+# Arrows point down only (HACKING.md): each folder compiles with the include paths of what it
+# may use, and becomes its own archive; the stage binaries never link the orchestrator's.
+#   lib/           project-agnostic helpers                      uses nothing
+#   proto/         contracts between processes                   uses nothing
+#   shm/           slot rings, CUDA IPC pools                    uses proto, lib
+#   dsp/*/         pure algorithms: image, nn, cuda, upscale,    uses proto, lib
+#                  audio, av (libavfilter graphs)
+#   runtime/       one process's side of the protocol            uses dsp, shm, proto, lib
+#   stages/        one file per stage executable                 uses runtime, dsp, shm, proto, lib
+#   orchestrator/  CLI, job file, planner, supervisor, ...       uses shm, proto, lib
+DSP_DIRS := dsp/image dsp/nn dsp/cuda dsp/upscale dsp/audio dsp/av
+INC_lib := lib
+INC_proto := proto
+INC_shm := shm proto lib
+INC_dsp := $(DSP_DIRS) proto lib
+INC_runtime := runtime $(DSP_DIRS) shm proto lib
+INC_stages := stages runtime $(DSP_DIRS) shm proto lib
+INC_orchestrator := orchestrator shm proto lib
+INC_tools := $(DSP_DIRS) proto lib
+# Tests and benchmarks reach into every layer they test.
+INC_tests := orchestrator stages runtime $(DSP_DIRS) shm proto lib
+INC_bench := $(INC_tests)
+layer_inc = $(addprefix -I,$(INC_$(firstword $(subst /, ,$(1)))))
 
-# Stage runtime and the helpers stages share (libavfilter graphs, frame <-> slot).
-RUNTIME_SRC := stages/runtime.c
-RUNTIME_OBJ := $(RUNTIME_SRC:%.c=$(BUILD)/obj/%.o)
-STAGE_LIB_SRC := stages/avslot.c stages/lavfi.c stages/filter.c stages/spool.c stages/segfile.c stages/encoder.c
-STAGE_LIB_OBJ := $(STAGE_LIB_SRC:%.c=$(BUILD)/obj/%.o)
+# FFmpeg-free parts of each layer, and the parts that need FFmpeg's libraries.
+LIB_SRC := $(wildcard lib/*.c)
+PROTO_SRC := $(wildcard proto/*.c)
+SHM_SRC := shm/ring.c $(if $(filter 1,$(CUDA)),shm/devpool.c,shm/devpool_stub.c)
+DSP_SRC := $(wildcard dsp/image/*.c dsp/nn/*.c dsp/upscale/*.c)
+DSP_AV_SRC := $(wildcard dsp/audio/*.c dsp/av/*.c)
+RUNTIME_SRC := runtime/runtime.c
+RUNTIME_AV_SRC := $(filter-out $(RUNTIME_SRC),$(wildcard runtime/*.c))
+ORCH_SRC := $(filter-out orchestrator/main.c,$(wildcard orchestrator/*.c))
+ifeq ($(FFMPEG),1)
+DSP_SRC += $(DSP_AV_SRC)
+RUNTIME_SRC += $(RUNTIME_AV_SRC)
+endif
+obj = $(patsubst %.c,$(BUILD)/obj/%.o,$(patsubst %.cu,$(BUILD)/obj/%.o,$(1)))
 
-# The upscaler (stages/upscale/): models, the CPU network, colour, resampling, y4m, and the
-# CUDA backend when built with CUDA; no FFmpeg, so it builds and runs on the GPU machines.
-UPSCALE_SRC := $(filter-out stages/upscale/upscale.c stages/upscale/tool.c stages/upscale/cuda_stub.c,\
-		 $(wildcard stages/upscale/*.c))
-UPSCALE_OBJ := $(UPSCALE_SRC:%.c=$(BUILD)/obj/%.o)
+LIB_LIB := $(BUILD)/libvhs-lib.a
+PROTO_LIB := $(BUILD)/libvhs-proto.a
+SHM_LIB := $(BUILD)/libvhs-shm.a
+DSP_LIB := $(BUILD)/libvhs-dsp.a
+RUNTIME_LIB := $(BUILD)/libvhs-runtime.a
+ORCH_LIB := $(BUILD)/libvhs-orchestrator.a
+
 ifeq ($(CUDA),1)
 CUDA_HOME := $(patsubst %/bin/nvcc,%,$(NVCC))
 NVCCFLAGS ?= -O3 -lineinfo
-NVCCFLAGS += -std=c++17 -gencode=arch=compute_90,code=sm_90 -gencode=arch=compute_80,code=sm_80 \
+VHS_NVCCFLAGS := -std=c++17 -gencode=arch=compute_90,code=sm_90 -gencode=arch=compute_80,code=sm_80 \
 	     -gencode=arch=compute_90,code=compute_90 -Xcompiler -Wall,-Wextra,-Werror \
-	     -Istages/upscale $(shell pkg-config --cflags $(PKGS_UPSCALE) 2>/dev/null)
-UPSCALE_OBJ += $(BUILD)/obj/stages/upscale/cuda.o
-UPSCALE_LIBS += -L$(CUDA_HOME)/lib64 -Wl,-rpath,$(CUDA_HOME)/lib64 -lcudart -lstdc++
+	     $(call layer_inc,dsp) $(shell pkg-config --cflags $(PKGS_CJSON) 2>/dev/null)
+DSP_OBJ_CUDA := $(BUILD)/obj/dsp/cuda/cuda.o
+CUDA_LIBS := -L$(CUDA_HOME)/lib64 -Wl,-rpath,$(CUDA_HOME)/lib64 -lcudart -lstdc++
 # Stage processes join GPU edges through the CUDA runtime (shm/devpool.c).
-$(BUILD)/obj/shm/devpool.o: CFLAGS += -I$(CUDA_HOME)/include
+$(BUILD)/obj/shm/devpool.o: VHS_CFLAGS += -I$(CUDA_HOME)/include
 # The encode stage feeds NVENC CUDA frames from a GPU edge (libavutil/hwcontext_cuda.h).
-$(BUILD)/obj/stages/encode.o: CFLAGS += -DVHS_HAVE_CUDA -I$(CUDA_HOME)/include
-DEVPOOL_LIBS := -L$(CUDA_HOME)/lib64 -Wl,-rpath,$(CUDA_HOME)/lib64 -lcudart
+$(BUILD)/obj/stages/encode.o: VHS_CFLAGS += -DVHS_HAVE_CUDA -I$(CUDA_HOME)/include
 else
-UPSCALE_OBJ += $(BUILD)/obj/stages/upscale/cuda_stub.o
+DSP_OBJ_CUDA := $(BUILD)/obj/dsp/cuda/cuda_stub.o
 endif
-UPSCALE_LIB := $(BUILD)/libvhs-upscale.a
 
-# Audio enhancement (stages/audio/): the analysis of the whole track, the hiss reducer, the
-# true-peak limiter, the enhancement chain; used by the decode (analysis), audio and mux
-# (loudness) stages and by the unit tests. FFmpeg builds only.
-AUDIO_SRC := $(filter-out stages/audio/audio.c,$(wildcard stages/audio/*.c))
-AUDIO_OBJ := $(AUDIO_SRC:%.c=$(BUILD)/obj/%.o)
-AUDIO_LIB := $(BUILD)/libvhs-audio.a
+# Every stage links the same archives (the linker takes only what a stage uses).
+STAGE_ARCHIVES := $(RUNTIME_LIB) $(DSP_LIB) $(SHM_LIB) $(PROTO_LIB) $(LIB_LIB)
+STAGE_LIBS := $(AV_LIBS) $(CJSON_LIBS) $(CUDA_LIBS) $(CORE_LIBS)
+
 ifeq ($(FFMPEG),1)
-UNIT_AUDIO := $(AUDIO_LIB) $(filter $(BUILD)/obj/stages/lavfi.o,$(STAGE_LIB_OBJ))
-endif
-
 STAGES := decode preprocess upscale audio encode mux
-ifeq ($(FFMPEG),1)
-STAGE_BINS := $(STAGES:%=$(BIN)/vhs-stage-%)
+STAGE_SRC_decode := stages/decode.c
+STAGE_SRC_preprocess := stages/preprocess.c
+STAGE_SRC_encode := stages/encode.c
+STAGE_SRC_mux := stages/mux.c
+STAGE_SRC_audio := stages/audio.c
 else
-# Without FFmpeg the decode, preprocess, encode and mux stages are the y4m ones
-# (stages/y4m/): y4m in, the upscaler, y4m out; there is no audio stage.
-Y4M_STAGES := decode preprocess encode mux
-STAGE_BINS := $(Y4M_STAGES:%=$(BIN)/vhs-stage-%) $(BIN)/vhs-stage-upscale
+# Without FFmpeg the decode, preprocess, encode and mux stages are the y4m ones: y4m in, the
+# upscaler, y4m out; there is no audio stage.
+STAGES := decode preprocess upscale encode mux
+STAGE_SRC_decode := stages/y4m_decode.c
+STAGE_SRC_preprocess := stages/y4m_preprocess.c
+STAGE_SRC_encode := stages/y4m_encode.c
+STAGE_SRC_mux := stages/y4m_mux.c
 endif
+STAGE_SRC_upscale := stages/upscale.c
+STAGE_BINS := $(STAGES:%=$(BIN)/vhs-stage-%)
 
 UNIT_SRC := $(wildcard tests/unit/test_*.c)
 UNIT_BINS := $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/%)
@@ -121,102 +165,87 @@ all: $(BIN)/vhs-orchestrate $(STAGE_BINS) $(BIN)/vhs-upscale
 
 $(BUILD)/obj/%.o: %.c
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS) -c -o $@ $<
+	$(CC) $(VHS_CFLAGS) $(call layer_inc,$*) $(CFLAGS) $(VHS_OPT) -c -o $@ $<
 
-$(CORE_LIB): $(CORE_OBJ)
+$(BUILD)/obj/dsp/cuda/cuda.o: dsp/cuda/cuda.cu $(wildcard dsp/*/*.h)
 	@mkdir -p $(dir $@)
-	rm -f $@
-	$(AR) rcs $@ $^
-
-$(BIN)/vhs-orchestrate: $(BUILD)/obj/orchestrator/main.o $(CORE_LIB)
-	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS) -o $@ $^ $(CORE_LIBS)
-
-$(BUILD)/obj/stages/upscale/cuda.o: stages/upscale/cuda.cu stages/upscale/*.h
-	@mkdir -p $(dir $@)
-	$(NVCC) $(NVCCFLAGS) -c -o $@ $<
+	$(NVCC) $(VHS_NVCCFLAGS) $(NVCCFLAGS) -c -o $@ $<
 
 # The network's inner loops want -O3 (2x at -O2: vectorised blocks stay in registers).
-$(BUILD)/obj/stages/upscale/net.o: CFLAGS += -O3
+$(BUILD)/obj/dsp/nn/net.o: VHS_OPT := -O3
 
-# Made afresh: `ar rcs` keeps members it is not given, so a cuda_stub.o left by a CUDA=0
-# build would shadow cuda.o (or the reverse).
-$(UPSCALE_LIB): $(UPSCALE_OBJ)
+# Archives are made afresh: `ar rcs` keeps members it is not given, so a cuda_stub.o left by
+# a CUDA=0 build would shadow cuda.o (or the reverse).
+define archive
 	@mkdir -p $(dir $@)
 	rm -f $@
 	$(AR) rcs $@ $^
+endef
+$(LIB_LIB): $(call obj,$(LIB_SRC)); $(archive)
+$(PROTO_LIB): $(call obj,$(PROTO_SRC)); $(archive)
+$(SHM_LIB): $(call obj,$(SHM_SRC)); $(archive)
+$(DSP_LIB): $(call obj,$(DSP_SRC)) $(DSP_OBJ_CUDA); $(archive)
+$(RUNTIME_LIB): $(call obj,$(RUNTIME_SRC)); $(archive)
+$(ORCH_LIB): $(call obj,$(ORCH_SRC)); $(archive)
 
-# The upscale stage: the FFmpeg build links the filter-stage helpers (its CPU lanczos and
-# bicubic are libswscale, the oracle); FFMPEG=0 builds it with only the upscaler library.
-ifeq ($(FFMPEG),1)
-$(BIN)/vhs-stage-upscale: $(BUILD)/obj/stages/upscale/upscale.o $(RUNTIME_OBJ) $(STAGE_LIB_OBJ) $(UPSCALE_LIB) $(CORE_LIB)
-	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS) -o $@ $^ $(AV_LIBS) $(UPSCALE_LIBS) $(CORE_LIBS) $(DEVPOOL_LIBS)
-else
-$(BUILD)/obj/stages/upscale/upscale.o: CFLAGS += -DVHS_NO_FFMPEG
-$(BUILD)/obj/orchestrator/main.o: CFLAGS += -DVHS_NO_FFMPEG
-$(BIN)/vhs-stage-upscale: $(BUILD)/obj/stages/upscale/upscale.o $(RUNTIME_OBJ) $(UPSCALE_LIB) $(CORE_LIB)
-	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS) -o $@ $^ $(UPSCALE_LIBS) $(CORE_LIBS) $(DEVPOOL_LIBS)
-endif
+link = $(CC) $(VHS_LDFLAGS) $(CFLAGS) -o $@ $^
 
-ifneq ($(FFMPEG),1)
-$(Y4M_STAGES:%=$(BIN)/vhs-stage-%): $(BIN)/vhs-stage-%: $(BUILD)/obj/stages/y4m/%.o $(RUNTIME_OBJ) $(UPSCALE_LIB) $(CORE_LIB)
+$(BIN)/vhs-orchestrate: $(BUILD)/obj/orchestrator/main.o $(ORCH_LIB) $(SHM_LIB) $(PROTO_LIB) $(LIB_LIB)
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS) -o $@ $^ $(CORE_LIBS) $(DEVPOOL_LIBS)
-endif
+	$(link) $(CUDA_LIBS) $(CORE_LIBS)
 
-$(AUDIO_LIB): $(AUDIO_OBJ)
+.SECONDEXPANSION:
+$(STAGE_BINS): $(BIN)/vhs-stage-%: $$(call obj,$$(STAGE_SRC_%)) $(STAGE_ARCHIVES)
 	@mkdir -p $(dir $@)
-	rm -f $@
-	$(AR) rcs $@ $^
-
-$(BIN)/vhs-stage-audio: $(BUILD)/obj/stages/audio/audio.o $(RUNTIME_OBJ) $(STAGE_LIB_OBJ) $(AUDIO_LIB) $(CORE_LIB)
-	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS) -o $@ $^ $(AV_LIBS) $(CORE_LIBS) $(DEVPOOL_LIBS)
-
-$(BIN)/vhs-stage-%: $(BUILD)/obj/stages/%.o $(RUNTIME_OBJ) $(STAGE_LIB_OBJ) $(AUDIO_LIB) $(CORE_LIB)
-	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS) -o $@ $^ $(AV_LIBS) $(CORE_LIBS) $(DEVPOOL_LIBS)
+	$(link) $(STAGE_LIBS)
 
 # vhs-upscale: the upscaler alone, y4m (or raw planar RGB) in and out, no FFmpeg.
-$(BIN)/vhs-upscale: $(BUILD)/obj/stages/upscale/tool.o $(UPSCALE_LIB)
+$(BIN)/vhs-upscale: $(BUILD)/obj/tools/vhs-upscale.o $(DSP_LIB) $(LIB_LIB)
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS) -o $@ $^ $(UPSCALE_LIBS)
+	$(link) $(CJSON_LIBS) $(CUDA_LIBS) -lm
 
-$(BUILD)/tests/%: tests/unit/%.c $(RUNTIME_OBJ) $(UNIT_AUDIO) $(UPSCALE_LIB) $(CORE_LIB)
+$(BUILD)/tests/%: $(BUILD)/obj/tests/unit/%.o $(ORCH_LIB) $(STAGE_ARCHIVES)
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS) -o $@ $^ -lcriterion $(UPSCALE_LIBS) $(CORE_LIBS) $(DEVPOOL_LIBS) $(AV_LIBS)
+	$(link) -lcriterion $(STAGE_LIBS)
 
 # GPU tests: plain C programs (no Criterion on the GPU machines) that print why they skip.
 GPU_TEST_SRC := $(wildcard tests/gpu/test_*.c)
 GPU_TEST_BINS := $(GPU_TEST_SRC:tests/gpu/%.c=$(BUILD)/tests/gpu/%)
-$(BUILD)/tests/gpu/%: tests/gpu/%.c $(UPSCALE_LIB)
+$(BUILD)/tests/gpu/test_cuda: $(BUILD)/obj/tests/gpu/test_cuda.o $(DSP_LIB) $(LIB_LIB)
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS) -o $@ $^ $(UPSCALE_LIBS)
+	$(link) $(CJSON_LIBS) $(CUDA_LIBS) -lm
 
 # The two-process test of the device pool (test_ipc_pool.c): its kernels (nvcc), and of the
 # core only the ring and the pool objects, so that it builds where libzmq and liburing are
 # missing (a GPU machine), as the rest of test-gpu does. Without CUDA it only says so.
-IPC_POOL_CORE := $(filter $(BUILD)/obj/shm/ring.o $(BUILD)/obj/shm/devpool%.o,$(CORE_OBJ))
+IPC_POOL_CORE := $(call obj,$(SHM_SRC))
 ifeq ($(CUDA),1)
 $(BUILD)/obj/tests/gpu/ipc_pool_kernels.o: tests/gpu/ipc_pool_kernels.cu tests/gpu/ipc_pool_kernels.h
 	@mkdir -p $(dir $@)
-	$(NVCC) $(NVCCFLAGS) -c -o $@ $<
+	$(NVCC) $(VHS_NVCCFLAGS) $(NVCCFLAGS) -c -o $@ $<
 
-$(BUILD)/tests/gpu/test_ipc_pool: tests/gpu/test_ipc_pool.c $(BUILD)/obj/tests/gpu/ipc_pool_kernels.o $(IPC_POOL_CORE)
+$(BUILD)/tests/gpu/test_ipc_pool: $(BUILD)/obj/tests/gpu/test_ipc_pool.o $(BUILD)/obj/tests/gpu/ipc_pool_kernels.o $(IPC_POOL_CORE)
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS) -o $@ $^ $(DEVPOOL_LIBS) -lstdc++
+	$(link) $(CUDA_LIBS)
+$(BUILD)/obj/tests/gpu/meminfo.o: VHS_CFLAGS += -DVHS_HAVE_CUDA -I$(CUDA_HOME)/include
 else
-$(BUILD)/tests/gpu/test_ipc_pool: tests/gpu/test_ipc_pool.c
+$(BUILD)/obj/tests/gpu/test_ipc_pool.o: VHS_CFLAGS += -DIPK_NO_CUDA
+$(BUILD)/tests/gpu/test_ipc_pool: $(BUILD)/obj/tests/gpu/test_ipc_pool.o
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS) -DIPK_NO_CUDA -o $@ $<
+	$(link)
 endif
 
 # gpu_meminfo: the device's free memory, for the tests that check for leaks.
-$(BUILD)/tests/gpu/gpu_meminfo: tests/gpu/meminfo.c $(IPC_POOL_CORE)
+$(BUILD)/tests/gpu/gpu_meminfo: $(BUILD)/obj/tests/gpu/meminfo.o $(IPC_POOL_CORE)
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS) $(if $(filter 1,$(CUDA)),-DVHS_HAVE_CUDA -I$(CUDA_HOME)/include) -o $@ $^ $(DEVPOOL_LIBS)
+	$(link) $(CUDA_LIBS)
+
+# compile_commands.json for editors and clang tools: every compile command of the default
+# build, the unit tests and the GPU tests, as make would run them.
+.PHONY: compile_commands.json
+compile_commands.json:
+	@$(MAKE) --no-print-directory -Bn all $(UNIT_BINS) gpu-tests | tools/compile-commands.py >$@
+	@echo "compile_commands.json: $$(grep -c '"file"' $@) files"
 
 .PHONY: test-gpu gpu-tests gpu-check print-nvcc-version models bench-upscale bench-gpu-edges
 print-nvcc-version:
@@ -255,9 +284,9 @@ bench-gpu-edges: gpu-tests all
 bench-upscale: $(BIN)/vhs-upscale $(BUILD)/bench/upscale_bench
 	@bench/upscale.sh
 
-$(BUILD)/bench/upscale_bench: bench/upscale_bench.c $(UPSCALE_LIB)
+$(BUILD)/bench/upscale_bench: $(BUILD)/obj/bench/upscale_bench.o $(DSP_LIB) $(LIB_LIB)
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS) -o $@ $^ $(UPSCALE_LIBS)
+	$(link) $(CJSON_LIBS) $(CUDA_LIBS) -lm
 
 deps:
 	@tools/install-deps.sh
@@ -272,7 +301,13 @@ test: deps
 	@$(MAKE) --no-print-directory models
 	@$(MAKE) --no-print-directory all $(UNIT_BINS)
 	@$(MAKE) --no-print-directory unit
+	@$(MAKE) --no-print-directory test-san
 	@$(MAKE) --no-print-directory integration
+
+# The unit tests again, built with AddressSanitizer and UndefinedBehaviorSanitizer (build/san).
+.PHONY: test-san
+test-san:
+	@$(MAKE) --no-print-directory SAN=1 unit
 
 demo: deps
 	@$(MAKE) --no-print-directory all
@@ -317,9 +352,9 @@ bench-workers: deps
 	@$(MAKE) --no-print-directory all
 	@bench/workers.sh
 
-$(BUILD)/bench/tempfile_bench: bench/tempfile_bench.c $(CORE_LIB)
+$(BUILD)/bench/tempfile_bench: $(BUILD)/obj/bench/tempfile_bench.o $(LIB_LIB)
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS) -o $@ $^ $(CORE_LIBS)
+	$(link) $(CORE_LIBS)
 
 clean:
 	rm -rf $(BUILD)

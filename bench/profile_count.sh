@@ -10,7 +10,7 @@
 # esrgan-slim x2 on the CPU, y4m out. A build with FFmpeg cannot be counted on machines
 # whose CPUID hides rdtscp: Debian's libavcodec pulls in libjxl and libhwy, which runs
 # rdtscp while it loads, and valgrind 3.19 stops the process with SIGILL. The stage runtime
-# (stages/runtime.c) that times frames and sends TRACE records is the same code in both
+# (runtime/runtime.c) that times frames and sends TRACE records is the same code in both
 # builds. Frames are small (48x32) so that the upscaler, which profiling does not touch,
 # does not take the run's whole time under valgrind.
 #

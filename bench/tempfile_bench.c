@@ -1,4 +1,4 @@
-/* tempfile_bench.c: the temp writer's two back ends (shm/tempfile.h) on segment-sized files.
+/* tempfile_bench.c: the temp writer's two back ends (lib/tempfile.h) on segment-sized files.
  *
  *   make build/bench/tempfile_bench
  *   build/bench/tempfile_bench [-n FILES] [-s MIB] [-w KIB] DIR

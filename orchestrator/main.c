@@ -37,7 +37,7 @@
 #define VERSION "0.1.0"
 
 /* Outputs the encode and mux stages can write: libavformat's containers, or without
- * FFmpeg (make FFMPEG=0: stages/y4m/) a y4m file. */
+ * FFmpeg (make FFMPEG=0: stages/y4m_*.c) a y4m file. */
 #ifdef VHS_NO_FFMPEG
 static const char *const s_containers[] = { ".y4m", NULL };
 #define CONTAINERS_HINT "use .y4m: this build has no FFmpeg"

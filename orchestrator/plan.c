@@ -225,7 +225,7 @@ static void s_audio_filter(const char *name, void *arg)
 }
 
 /* Whether the audio stage runs the enhancement with memory: notches, declicker, hiss reducer
- * (stages/audio/enhance.h; its pan alone has none), instead of an explicit chain. */
+ * (dsp/audio/enhance.h; its pan alone has none), instead of an explicit chain. */
 static bool s_enhanced(const struct vhs_job *job)
 {
 	const char *hum = job->audio.hum ? job->audio.hum : "off";

@@ -3,7 +3,7 @@
  *
  * DESIGN
  * The profile's pipeline run records NAME's input: each of its workers writes the records
- * it is given, with their slots' bytes, to SPOOL_DIR/spool.N (stages/runtime.c,
+ * it is given, with their slots' bytes, to SPOOL_DIR/spool.N (runtime/runtime.c,
  * profile.spool). The replay then starts NAME's workers again and is the orchestrator for
  * them, and both of their neighbours: it answers HELLO with the recorded CONFIG (the work
  * dir replaced by a scratch dir), creates their rings, and once they are READY plays each

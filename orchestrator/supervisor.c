@@ -105,7 +105,7 @@
 #define STALL_NS (60ull * 1000000000ull)   /* no record moved for this long: stalled */
 #define HEARTBEAT_NS (3ull * 1000000000ull) /* silent this long, with no CPU used: hung */
 #define MANIFEST "manifest.toml"
-#define ANALYSIS "audio.analysis" /* stages/audio/analysis.h, kept with the manifest */
+#define ANALYSIS "audio.analysis" /* dsp/audio/analysis.h, kept with the manifest */
 #define NO_CRASH (-1)
 #define NO_PROC (-1)
 #define SHOW_LOG_LINES 12 /* log lines shown under a stage's failure */
@@ -2073,7 +2073,7 @@ static int s_open_work(struct run *r)
 
 /* ---- the audio analysis ---- */
 
-/* Whether the job's audio switches need the whole-track analysis (stages/audio/enhance.h
+/* Whether the job's audio switches need the whole-track analysis (dsp/audio/enhance.h
  * decides the same from the settings, and fails if it is not given). */
 static bool s_needs_analysis(const struct vhs_job *job)
 {

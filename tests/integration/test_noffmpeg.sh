@@ -1,5 +1,5 @@
 # test_noffmpeg.sh: the pipeline of a build without FFmpeg (make FFMPEG=0: the GPU machines),
-# y4m in and y4m out through the y4m stages (stages/y4m/) and the upscaler. Its frames must
+# y4m in and y4m out through the y4m stages (stages/y4m_*.c) and the upscaler. Its frames must
 # be, bit for bit, what vhs-upscale alone makes of the same file with the same model, scale,
 # size and pixel format, whatever the segments and workers, through a crash of the upscale
 # stage; damaged y4m files and filter chains (which need libavfilter) are refused with one

@@ -1,4 +1,4 @@
-/* test_audio.c: unit tests of the audio enhancement's decisions (stages/audio/):
+/* test_audio.c: unit tests of the audio enhancement's decisions (dsp/audio/):
  *   - the whole-track analysis on synthetic tapes: mains 50 or 60 Hz and its exact
  *     frequency (also off-nominal), no hum found where there is none, dual mono, Hi-Fi
  *     stereo and a dead channel, the noise level of the quietest passages, hum lines out of

@@ -1,5 +1,5 @@
-/* test_color.c: the pixel format table (stages/upscale/pixfmt.c) and the colour
- * conversions (stages/upscale/color.c).
+/* test_color.c: the pixel format table (dsp/image/pixfmt.c) and the colour
+ * conversions (dsp/image/color.c).
  *
  * Covered: names, plane sizes and the slot layout; setup's levels, matrix and siting for
  * 8/10-bit limited and full range; BT.601/709 colour bars to and from known code values;

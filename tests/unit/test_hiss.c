@@ -1,4 +1,4 @@
-/* test_hiss.c: the hiss reducer and its meter (stages/audio/hiss.h, hiss.c).
+/* test_hiss.c: the hiss reducer and its meter (dsp/audio/hiss.h, hiss.c).
  *
  * Covered, at 48 kHz with Gaussian noise from rng.h (seeded from the clock; a failing
  * assertion prints the seed):

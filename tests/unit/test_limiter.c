@@ -1,4 +1,4 @@
-/* test_limiter.c: the loudness pass's gain and true-peak limiter (stages/audio/limiter.h).
+/* test_limiter.c: the loudness pass's gain and true-peak limiter (dsp/audio/limiter.h).
  *
  * Covered, at 48 kHz, ceiling -1 dBTP. True peaks are measured independently of the
  * limiter's 4x interpolator: 32x oversampling with a 128-tap Kaiser (beta 10) windowed

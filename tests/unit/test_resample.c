@@ -1,4 +1,4 @@
-/* test_resample.c: Lanczos-3 tables and their application (stages/upscale/resample.c).
+/* test_resample.c: Lanczos-3 tables and their application (dsp/image/resample.c).
  *
  * Covered: n == m is an exact copy (float HWC and 8/16-bit planes); weights sum to 1 and
  * folded tables stay inside the input; a constant stays constant (also when the input is

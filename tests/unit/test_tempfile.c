@@ -1,4 +1,4 @@
-/* test_tempfile.c: the temp writer (shm/tempfile.c), on both back ends.
+/* test_tempfile.c: the temp writer (lib/tempfile.c), on both back ends.
  *
  * Every test runs twice in spirit: once with io_uring (skipped, with the reason, where the
  * kernel refuses io_uring) and once with VHS_NO_IO_URING=1 (pwrite). Covered: contents

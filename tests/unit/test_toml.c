@@ -1,4 +1,4 @@
-/* test_toml.c: the TOML 1.0 reader (orchestrator/toml.c).
+/* test_toml.c: the TOML 1.0 reader (lib/toml.c).
  *
  * Valid documents are checked value by value; invalid ones by their exact one-line
  * message, `t.toml:LINE:COL: text`, or at least by its shape where the wording is not the

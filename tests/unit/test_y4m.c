@@ -1,4 +1,4 @@
-/* test_y4m.c: the YUV4MPEG2 reader and writer (stages/upscale/y4m.c).
+/* test_y4m.c: the YUV4MPEG2 reader and writer (dsp/image/y4m.c).
  *
  * Covered: write then read back (8, 10 and 16 bits, odd sizes, gray, yuvj -> full range,
  * every tag), a header as FFmpeg writes it, defaults when tags are absent, FRAME lines

@@ -4,7 +4,7 @@
  * restarts, workers and --resume work as with FFmpeg.
  *
  * DESIGN
- * The file: one header line (stages/upscale/y4m.c reads and checks it), then per frame a
+ * The file: one header line (dsp/image/y4m.c reads and checks it), then per frame a
  * FRAME line and the planes, tightly packed. Every frame is a key frame; its pts is its
  * index and its time base 1/fps (F; 25 fps when absent), as FFmpeg's y4m demuxer gives
  * them. At init the stage finds where every frame starts: when the file's size is the

@@ -4,11 +4,11 @@
  * line (a config error, exit code 3).
  *
  * DESIGN
- * The stage is the FFmpeg filter stage (stages/filter.c) with a graph that passes frames
+ * The stage is the FFmpeg filter stage (runtime/filter.c) with a graph that passes frames
  * through: per open segment it keeps the BEGIN's window [start, end), and of the frames of
  * the segment only those whose pts lies inside it go on (warm-up and look-ahead frames
  * would only have fed the filters; with the empty chain the orchestrator asks for none,
- * but a window is honoured as stages/filter.c honours it). Each frame that goes on is copied
+ * but a window is honoured as runtime/filter.c honours it). Each frame that goes on is copied
  * once, plane by plane, from its input slot (read through the record's offsets and line
  * sizes) into an output slot in the standard layout (y4mstage.h), counted with
  * vhs_count_copy(), and the input slot is released at once. BEGIN and END go on to the

@@ -8,7 +8,7 @@
  * planes tightly packed (y4mstage.h). It is a pure function of the segment's frames,
  * whichever process or attempt made it. The file is `vNNNNNN.vseg` (the name the
  * orchestrator's manifest and its --resume check expect), written through the temp writer
- * (shm/tempfile.h: io_uring or pwrite) and committed at the segment's END: drained,
+ * (lib/tempfile.h: io_uring or pwrite) and committed at the segment's END: drained,
  * fsynced, renamed, directory fsynced. Then the stage reports SEGMENT DONE with the frame
  * count and the file's bytes, as stages/encode.c does (no audio: samples 0), and the
  * orchestrator records it in the manifest. A segment whose END announces more or fewer

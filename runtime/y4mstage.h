@@ -1,4 +1,4 @@
-/* y4mstage.h: what the FFmpeg-free stages share (stages/y4m/: decode, preprocess, encode,
+/* y4mstage.h: what the FFmpeg-free stages share (stages/y4m_*.c: decode, preprocess, encode,
  * mux; built as vhs-stage-NAME by `make FFMPEG=0`, for the GPU machines, which have no
  * FFmpeg libraries). They carry y4m (YUV4MPEG2) from the input file through the pipeline
  * into a y4m output, with the real orchestrator, segments, restarts and workers.

@@ -31,7 +31,7 @@
  *
  * Recording for isolated profiles (CONFIG's profile.spool = DIR): every record the stage
  * is given on its inputs is also written, with its slot's bytes, to DIR/spool.INSTANCE
- * through the temp writer (shm/tempfile.h), committed when the stage finishes. The file is
+ * through the temp writer (lib/tempfile.h), committed when the stage finishes. The file is
  * a series of entries <len:u32><record: proto.h's packing><data_len:u32><data>, all
  * little endian: first the CONFIG the stage was given and an ATTACH carrying its segments
  * count, then the input records in the order the stage handled them (FRAME and AUDIO with
