@@ -138,23 +138,16 @@ endif
 STAGE_ARCHIVES := $(RUNTIME_LIB) $(DSP_LIB) $(SHM_LIB) $(PROTO_LIB) $(LIB_LIB)
 STAGE_LIBS := $(AV_LIBS) $(CJSON_LIBS) $(CUDA_LIBS) $(CORE_LIBS)
 
+# The stages, read off proto/stages.h (declared there once), and the mux. Stage NAME is
+# stages/NAME.c; without FFmpeg it is stages/y4m_NAME.c where there is one (y4m in, the
+# upscaler, y4m out), and a stage with neither (audio) is not built.
+PIPELINE_STAGES := $(shell sed -n 's/^[[:space:]]*X.[A-Z_]*, *"\([a-z]*\)".*/\1/p' proto/stages.h)
 ifeq ($(FFMPEG),1)
-STAGES := decode preprocess upscale audio encode mux
-STAGE_SRC_decode := stages/decode.c
-STAGE_SRC_preprocess := stages/preprocess.c
-STAGE_SRC_encode := stages/encode.c
-STAGE_SRC_mux := stages/mux.c
-STAGE_SRC_audio := stages/audio.c
+stage_src = stages/$(1).c
 else
-# Without FFmpeg the decode, preprocess, encode and mux stages are the y4m ones: y4m in, the
-# upscaler, y4m out; there is no audio stage.
-STAGES := decode preprocess upscale encode mux
-STAGE_SRC_decode := stages/y4m_decode.c
-STAGE_SRC_preprocess := stages/y4m_preprocess.c
-STAGE_SRC_encode := stages/y4m_encode.c
-STAGE_SRC_mux := stages/y4m_mux.c
+stage_src = $(firstword $(wildcard stages/y4m_$(1).c) $(if $(filter upscale,$(1)),stages/upscale.c))
 endif
-STAGE_SRC_upscale := stages/upscale.c
+STAGES := $(foreach s,$(PIPELINE_STAGES) mux,$(if $(call stage_src,$(s)),$(s)))
 STAGE_BINS := $(STAGES:%=$(BIN)/vhs-stage-%)
 
 UNIT_SRC := $(wildcard tests/unit/test_*.c)
@@ -195,7 +188,7 @@ $(BIN)/vhs-orchestrate: $(BUILD)/obj/orchestrator/main.o $(ORCH_LIB) $(SHM_LIB) 
 	$(link) $(CUDA_LIBS) $(CORE_LIBS)
 
 .SECONDEXPANSION:
-$(STAGE_BINS): $(BIN)/vhs-stage-%: $$(call obj,$$(STAGE_SRC_%)) $(STAGE_ARCHIVES)
+$(STAGE_BINS): $(BIN)/vhs-stage-%: $$(call obj,$$(call stage_src,$$*)) $(STAGE_ARCHIVES)
 	@mkdir -p $(dir $@)
 	$(link) $(STAGE_LIBS)
 

@@ -28,7 +28,6 @@
  * known name (optimal string alignment distance <= 2) as a suggestion.
  */
 #include "job.h"
-#include "toml.h"
 
 #include <ctype.h>
 #include <dirent.h>
@@ -41,6 +40,9 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
+
+#include "suggest.h"
+#include "toml.h"
 
 #define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
 #define OFF(field) offsetof(struct vhs_job, field)
@@ -99,6 +101,12 @@ static const char *const s_models[] = { "lanczos", "bicubic", "esrgan-slim", "es
 	{ "stages." name, "threads", T_WORKERS, OFF(stages[idx].threads), { .i = 0 }, 1, 256, \
 	  NULL, 0, "threads each " what " worker uses; \"auto\" = " auto_is }
 
+/* [stages.NAME] workers, and threads where the stage takes it (proto/stages.h) */
+#define S_THREADS_THREADS(name, idx, auto_is) S_THREADS(name, idx, name, auto_is),
+#define S_THREADS_NO_THREADS(name, idx, auto_is)
+#define S_STAGE_KEYS(kind, name, threads, auto_is) \
+	S_WORKERS(name, VHS_##kind, name), S_THREADS_##threads(name, VHS_##kind, auto_is)
+
 static const struct s_opt s_opts[] = {
 	{ "", "input", T_PATH, OFF(input), { .s = NULL }, 0, 0, NULL, O_REQUIRED | O_NO_PRESET,
 	  "the capture to restore, relative to the job file" },
@@ -156,15 +164,7 @@ static const struct s_opt s_opts[] = {
 	  NULL, 0, "audio bitrate, e.g. \"192k\"; \"\" = the encoder's default" },
 	{ "encode", "sar", T_SAR, OFF(encode.sar), { .s = "auto" }, 0, 0, NULL, 0,
 	  "sample aspect ratio to write: \"auto\" (from the frames) or \"N:D\"" },
-	S_WORKERS("decode", 0, "decode"),
-	S_THREADS("decode", 0, "decode", "the cores shared among its workers"),
-	S_WORKERS("preprocess", 1, "preprocess"),
-	S_THREADS("preprocess", 1, "preprocess", "the cores shared among its workers"),
-	S_WORKERS("upscale", 2, "upscale"),
-	S_THREADS("upscale", 2, "upscale", "the cores shared among its workers"),
-	S_WORKERS("audio", 3, "audio"),
-	S_THREADS("audio", 3, "audio", "1 (audio filters gain nothing from more)"),
-	S_WORKERS("encode", 4, "encode"),
+	VHS_PIPELINE_STAGES(S_STAGE_KEYS)
 	{ "run", "segment_seconds", T_FLOAT, OFF(run.segment_seconds), { .f = 10 }, 0, 86400, NULL,
 	  O_ZERO_OK, "length of the segments the capture is cut into, in seconds (cut at the next "
 	  "keyframe); 0 = one segment" },
@@ -196,8 +196,8 @@ _Static_assert(ARRAY_SIZE(s_opts) <= VHS_JOB_MAX_KEYS, "vhs_job.source is too sm
 
 static const char *const s_sections[] = { "video", "upscale", "audio", "encode", "stages",
 					  "run", NULL };
-static const char *const s_stage_names[] = { "decode", "preprocess", "upscale", "audio",
-					     "encode", NULL };
+#define S_STAGE_NAME(kind, name, threads, auto_is) name,
+static const char *const s_stage_names[] = { VHS_PIPELINE_STAGES(S_STAGE_NAME) NULL };
 static const char *const s_source_names[] = { "default", "preset", "job", "--set", "enhance" };
 
 /* What each [audio] enhance preset puts in the switches nothing else set. */
@@ -253,60 +253,6 @@ static int s_oom(const struct s_ctx *c)
 	if (c->err && c->errlen)
 		snprintf(c->err, c->errlen, "%s: out of memory", c->where);
 	return -ENOMEM;
-}
-
-static size_t s_min3(size_t a, size_t b, size_t c)
-{
-	return a < b ? (a < c ? a : c) : (b < c ? b : c);
-}
-
-/* Optimal string alignment distance (edits and adjacent swaps); large for long words. */
-static size_t s_distance(const char *a, const char *b)
-{
-	size_t la = strlen(a), lb = strlen(b), i, j, d[33][33];
-
-	if (la > 32 || lb > 32)
-		return 99;
-	for (i = 0; i <= la; i++)
-		d[i][0] = i;
-	for (j = 0; j <= lb; j++)
-		d[0][j] = j;
-	for (i = 1; i <= la; i++) {
-		for (j = 1; j <= lb; j++) {
-			d[i][j] = s_min3(d[i - 1][j] + 1, d[i][j - 1] + 1,
-					 d[i - 1][j - 1] + (a[i - 1] != b[j - 1]));
-			if (i > 1 && j > 1 && a[i - 1] == b[j - 2] && a[i - 2] == b[j - 1] &&
-			    d[i - 2][j - 2] + 1 < d[i][j])
-				d[i][j] = d[i - 2][j - 2] + 1;
-		}
-	}
-	return d[la][lb];
-}
-
-/* Keeps best if word is closer to cand than anything so far (and close enough). */
-static void s_consider(const char *word, const char *cand, const char **best, size_t *bestd)
-{
-	size_t d = s_distance(word, cand);
-
-	if (d <= 2 && d < strlen(word) && d < *bestd) {
-		*best = cand;
-		*bestd = d;
-	}
-}
-
-/* " (did you mean 'x'?)" for the closest of names[], or "". */
-static const char *s_suggest(const char *word, const char *const *names, const char *open,
-			     const char *close, char *buf, size_t len)
-{
-	const char *best = NULL;
-	size_t bestd = 99;
-
-	for (; *names; names++)
-		s_consider(word, *names, &best, &bestd);
-	if (!best)
-		return "";
-	snprintf(buf, len, " (did you mean %s%s%s?)", open, best, close);
-	return buf;
 }
 
 /* " in [section]", or top when section is the top level. */
@@ -540,7 +486,7 @@ static int s_unknown_preset(const struct s_ctx *c, const struct toml_value *v)
 		at += (size_t)snprintf(list + at, sizeof(list) - at, "%s%s", i ? ", " : "",
 				       names[i]);
 	ret = s_fail(c, v->line, v->col, "unknown preset '%s'%s; presets in %s: %s", v->u.s,
-		     names ? s_suggest(v->u.s, (const char *const *)names, "'", "'", sug,
+		     names ? vhs_suggest(v->u.s, (const char *const *)names, "'", "'", sug,
 				       sizeof(sug)) : "",
 		     c->preset_dir, list);
 	s_free_list(names);
@@ -582,7 +528,7 @@ static int s_bad_enum(const struct s_ctx *c, const struct s_opt *o, const struct
 	s_list(o->allowed, list, sizeof(list));
 	return s_fail(c, v->line, v->col, "'%s'%s must be one of %s, not '%s'%s", o->key,
 		      s_in(o->section, "", in, sizeof(in)), list, v->u.s,
-		      s_suggest(v->u.s, o->allowed, "'", "'", sug, sizeof(sug)));
+		      vhs_suggest(v->u.s, o->allowed, "'", "'", sug, sizeof(sug)));
 }
 
 static int s_check_text(const struct s_ctx *c, const struct s_opt *o, const struct toml_value *v)
@@ -746,7 +692,7 @@ static int s_unknown_key(const struct s_ctx *c, const char *section, const char 
 	s_section_keys(section, keys, ARRAY_SIZE(keys));
 	return s_fail(c, line, col, "unknown key '%s'%s%s", key,
 		      s_in(section, " at top level", in, sizeof(in)),
-		      s_suggest(key, keys, "'", "'", sug, sizeof(sug)));
+		      vhs_suggest(key, keys, "'", "'", sug, sizeof(sug)));
 }
 
 static int s_unknown_section(const struct s_ctx *c, const char *name, int line, int col)
@@ -754,7 +700,7 @@ static int s_unknown_section(const struct s_ctx *c, const char *name, int line, 
 	char sug[128];
 
 	return s_fail(c, line, col, "unknown section [%s]%s", name,
-		      s_suggest(name, s_sections, "[", "]", sug, sizeof(sug)));
+		      vhs_suggest(name, s_sections, "[", "]", sug, sizeof(sug)));
 }
 
 static int s_unknown_stage(const struct s_ctx *c, const char *name, int line, int col)
@@ -762,7 +708,7 @@ static int s_unknown_stage(const struct s_ctx *c, const char *name, int line, in
 	char sug[128];
 
 	return s_fail(c, line, col, "unknown stage '%s' in [stages]%s", name,
-		      s_suggest(name, s_stage_names, "'", "'", sug, sizeof(sug)));
+		      vhs_suggest(name, s_stage_names, "'", "'", sug, sizeof(sug)));
 }
 
 static int s_apply_key(const struct s_ctx *c, const char *section, const struct toml_kv *kv)

@@ -25,7 +25,9 @@
 #include <stdint.h>
 #include <stdio.h>
 
-#define VHS_JOB_STAGES 5 /* decode, preprocess, upscale, audio, encode */
+#include "stages.h"
+
+#define VHS_JOB_STAGES VHS_PIPELINE_KINDS /* [stages.NAME] for the pipeline's stages */
 #define VHS_JOB_MAX_KEYS 48 /* room in vhs_job.source; job.c checks its table fits */
 
 /* Where a resolved value came from, lowest precedence first. */

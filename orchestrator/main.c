@@ -24,6 +24,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "child.h"
 #include "dirs.h"
 #include "exitcode.h"
 #include "job.h"
@@ -151,40 +152,34 @@ static int s_check_paths(const struct vhs_job *job)
 static int s_probe(const char *stage_dir, const char *input, bool *audio)
 {
 	char exe[PATH_MAX + 32], line[512];
-	int fds[2], status;
+	char *argv[] = { exe, "--probe", (char *)input, NULL };
+	int status = 0, ret = 0;
 	FILE *in;
 	pid_t pid;
 
 	snprintf(exe, sizeof(exe), "%s/vhs-stage-decode", stage_dir);
-	if (pipe(fds))
-		return s_error(VHS_EXIT_INTERNAL, "pipe: %s", strerror(errno));
-	pid = fork();
-	if (pid == 0) {
-		dup2(fds[1], STDOUT_FILENO);
-		close(fds[0]);
-		close(fds[1]);
-		execl(exe, exe, "--probe", input, (char *)NULL);
-		printf("fatal: cannot run %s: %s\n", exe, strerror(errno));
-		fflush(stdout);
-		_exit(VHS_EXIT_INTERNAL);
-	}
-	close(fds[1]);
-	in = fdopen(fds[0], "r");
+	pid = vhs_child_popen(argv, false, &in);
+	if (pid < 0)
+		return s_error(VHS_EXIT_INTERNAL, "cannot run %s: %s", exe, strerror((int)-pid));
 	*audio = false;
 	printf("# input\n");
-	while (in && fgets(line, sizeof(line), in)) {
+	while (fgets(line, sizeof(line), in)) {
+		line[strcspn(line, "\n")] = '\0';
 		*audio |= !strncmp(line, "audio:", 6);
 		if (!strncmp(line, "error: ", 7) || !strncmp(line, "fatal: ", 7)) {
-			line[strcspn(line, "\n")] = '\0';
-			fclose(in);
-			waitpid(pid, &status, 0);
-			return s_error(line[0] == 'e' ? VHS_EXIT_INPUT : VHS_EXIT_INTERNAL, "%s", line + 7);
+			ret = s_error(line[0] == 'e' ? VHS_EXIT_INPUT : VHS_EXIT_INTERNAL, "%s", line + 7);
+			break;
 		}
-		printf("%s", line);
+		if (!strncmp(line, "cannot run ", 11)) { /* lib/child.h: it could not start */
+			ret = s_error(VHS_EXIT_INTERNAL, "%s", line);
+			break;
+		}
+		printf("%s\n", line);
 	}
-	if (in)
-		fclose(in);
-	waitpid(pid, &status, 0);
+	fclose(in);
+	vhs_child_wait(pid, &status);
+	if (ret)
+		return ret;
 	return WIFEXITED(status) ? WEXITSTATUS(status) : VHS_EXIT_INTERNAL;
 }
 

@@ -5,16 +5,6 @@
 #include <stdio.h>
 #include <string.h>
 
-static const char *const s_names[VHS_STAGE_KINDS] = {
-	[VHS_DECODE] = "decode", [VHS_PREPROCESS] = "preprocess", [VHS_UPSCALE] = "upscale",
-	[VHS_AUDIO] = "audio",   [VHS_ENCODE] = "encode",         [VHS_MUX] = "mux",
-};
-
-const char *vhs_stage_name(enum vhs_stage_kind k)
-{
-	return k < VHS_STAGE_KINDS ? s_names[k] : "?";
-}
-
 /* An edge whose producer workers get per_segment slots for every segment they may hold. */
 static void s_edge(struct vhs_plan *p, enum vhs_stage_kind from, int from_port,
 		   enum vhs_stage_kind to, int to_port, uint32_t per_segment, const char *name)
@@ -253,13 +243,13 @@ void vhs_plan_print(const struct vhs_plan *p, const struct vhs_job *job, FILE *o
 	fprintf(out, "# plan\n");
 	for (int k = 0; k < VHS_STAGE_KINDS; k++)
 		if (p->stages[k])
-			fprintf(out, "stage %-10s processes %-3d vhs-stage-%s%s\n", s_names[k], p->workers[k],
-				s_names[k], p->open[k] > 1 ? " (several segments each)" : "");
+			fprintf(out, "stage %-10s processes %-3d vhs-stage-%s%s\n", vhs_stage_name(k), p->workers[k],
+				vhs_stage_name(k), p->open[k] > 1 ? " (several segments each)" : "");
 	for (int i = 0; i < p->n_edges; i++) {
 		const struct vhs_plan_edge *e = &p->edges[i];
 
-		fprintf(out, "edge  %-10s:%d -> %-10s:%d  ring %u slots (%s)\n", s_names[e->from],
-			e->from_port, s_names[e->to], e->to_port, e->slots, e->name);
+		fprintf(out, "edge  %-10s:%d -> %-10s:%d  ring %u slots (%s)\n", vhs_stage_name(e->from),
+			e->from_port, vhs_stage_name(e->to), e->to_port, e->slots, e->name);
 	}
 	fprintf(out, "segments in the making at once: at most %d\n", p->in_flight);
 	struct vhs_reach reach;

@@ -17,18 +17,7 @@
 #include <stdio.h>
 
 #include "job.h"
-
-enum vhs_stage_kind {
-	VHS_DECODE,
-	VHS_PREPROCESS,
-	VHS_UPSCALE,
-	VHS_AUDIO,
-	VHS_ENCODE,
-	VHS_MUX,
-	VHS_STAGE_KINDS,
-};
-
-#define VHS_PIPELINE_KINDS VHS_MUX /* the kinds of the pipeline; job.stages[] has these */
+#include "stages.h"
 
 #define VHS_AUDIO_RING_SLOTS 16
 #define VHS_PLAN_MAX_EDGES 5
@@ -60,7 +49,6 @@ struct vhs_plan {
 	int n_edges;
 };
 
-const char *vhs_stage_name(enum vhs_stage_kind k);
 
 /* The pipeline's plan, with job->stages[k].workers processes per stage ("auto", stored as
  * 0, counts 1 here; the supervisor decides). */

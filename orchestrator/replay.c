@@ -18,6 +18,7 @@
 #include "exitcode.h"
 #include "progress.h"
 #include "proto.h"
+#include "recording.h"
 #include "ring.h"
 #include "stageproc.h"
 
@@ -115,36 +116,10 @@ static int s_send(struct replay *r, struct worker *w, const struct vhs_msg *m)
 
 /* ---- the spool ---- */
 
-static int s_u32(FILE *f, uint32_t *v)
-{
-	uint8_t le[4];
-
-	if (fread(le, 1, 4, f) != 4)
-		return -1;
-	*v = (uint32_t)le[0] | (uint32_t)le[1] << 8 | (uint32_t)le[2] << 16 | (uint32_t)le[3] << 24;
-	return 0;
-}
-
-/* Reads the next entry up to its data into e (a CONFIG's settings into *blob, malloc'd).
- * Returns 1, 0 at the end of the spool, or -EPROTO for a damaged one. */
+/* Reads the next entry of the recording up to its data (proto/recording.h). */
 static int s_read_entry(FILE *f, struct entry *e, uint8_t **blob)
 {
-	uint32_t len;
-	uint8_t small[VHS_MSG_MAX], *buf = small;
-	int ret;
-
-	if (s_u32(f, &len))
-		return feof(f) ? 0 : -EPROTO;
-	if (len > sizeof(small) && !(buf = malloc(len)))
-		return -ENOMEM;
-	ret = fread(buf, 1, len, f) == len ? vhs_proto_unpack(&e->m, buf, len) : -EPROTO;
-	if (!ret && s_u32(f, &e->data_len))
-		ret = -EPROTO;
-	if (!ret && blob && buf != small)
-		*blob = buf;
-	else if (buf != small)
-		free(buf);
-	return ret ? -EPROTO : 1;
+	return vhs_recording_read(f, &e->m, &e->data_len, blob);
 }
 
 /* Drops the keys the replay sets itself and adds its own. */
@@ -171,11 +146,12 @@ static char *s_rewrite_settings(const char *blob, const char *scratch)
 /* Opens worker i's spool: its CONFIG and ATTACH. */
 static int s_open_spool(struct replay *r, struct worker *w, int i)
 {
-	char path[PATH_MAX + 32];
+	char path[PATH_MAX + 32], name[32];
 	uint8_t *blob = NULL;
 	struct entry e = { 0 };
 
-	snprintf(path, sizeof(path), "%s/spool.%d", r->o->spool_dir, i);
+	vhs_recording_name(name, sizeof(name), (unsigned)i);
+	snprintf(path, sizeof(path), "%s/%s", r->o->spool_dir, name);
 	w->spool = fopen(path, "r");
 	if (!w->spool)
 		return s_fail(r, VHS_EXIT_INTERNAL, "no recording of %s: '%s': %s", w->id, path, strerror(errno)), -1;

@@ -3,12 +3,13 @@
 
 #include <errno.h>
 #include <limits.h>
-#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 #include <zmq.h>
+
+#include "child.h"
 
 void *vhs_stage_router(void *zctx, const char *endpoint)
 {
@@ -33,24 +34,12 @@ pid_t vhs_stage_spawn(const char *stage_dir, const char *name, const char *endpo
 		      int stderr_fd)
 {
 	char exe[PATH_MAX], parent[32], inst[16];
-	sigset_t none;
-	pid_t pid;
+	char *argv[] = { exe, "--ctl", (char *)endpoint, "--instance", inst, NULL };
+	struct vhs_child_opts o = { .out_fd = -1, .err_fd = stderr_fd, .env_name = "VHS_PARENT_PID",
+				    .env_value = parent };
 
 	snprintf(exe, sizeof(exe), "%s/vhs-stage-%s", stage_dir, name);
 	snprintf(parent, sizeof(parent), "%ld", (long)getpid());
 	snprintf(inst, sizeof(inst), "%d", instance);
-	pid = fork();
-	if (pid < 0)
-		return -errno;
-	if (pid == 0) {
-		if (stderr_fd >= 0)
-			dup2(stderr_fd, STDERR_FILENO);
-		sigemptyset(&none);
-		sigprocmask(SIG_SETMASK, &none, NULL);
-		setenv("VHS_PARENT_PID", parent, 1);
-		execl(exe, exe, "--ctl", endpoint, "--instance", inst, (char *)NULL);
-		fprintf(stderr, "vhs-orchestrate: error: cannot start %s: %s\n", exe, strerror(errno));
-		_exit(127);
-	}
-	return pid;
+	return vhs_child_spawn(argv, &o);
 }

@@ -87,9 +87,11 @@
 #include <unistd.h>
 #include <zmq.h>
 
+#include "child.h"
 #include "dirs.h"
 #include "exitcode.h"
 #include "kv.h"
+#include "files.h"
 #include "manifest.h"
 #include "plan.h"
 #include "pool.h"
@@ -104,8 +106,6 @@
 #define EXIT_GRACE_NS (1ull * 1000000000ull)  /* for a DONE or ERROR sent just before exit */
 #define STALL_NS (60ull * 1000000000ull)   /* no record moved for this long: stalled */
 #define HEARTBEAT_NS (3ull * 1000000000ull) /* silent this long, with no CPU used: hung */
-#define MANIFEST "manifest.toml"
-#define ANALYSIS "audio.analysis" /* dsp/audio/analysis.h, kept with the manifest */
 #define NO_CRASH (-1)
 #define NO_PROC (-1)
 #define SHOW_LOG_LINES 12 /* log lines shown under a stage's failure */
@@ -678,11 +678,12 @@ static void s_kv(FILE *f, const char *key, const char *value)
 	fputc('\n', f);
 }
 
-static bool s_exists(const struct run *r, const char *name)
+/* Whether the work dir holds segment index's file of kind. */
+static bool s_segment_exists(const struct run *r, enum vhs_segment_file kind, unsigned index)
 {
 	char path[PATH_MAX + 64];
 
-	snprintf(path, sizeof(path), "%s/%s", r->work_dir, name);
+	vhs_segment_file_path(path, sizeof(path), r->work_dir, kind, index);
 	return access(path, F_OK) == 0;
 }
 
@@ -733,7 +734,7 @@ static char *s_settings(const struct run *r, const struct proc *p)
 		   "segment.count=%u\nsegment.frames=%llu\nsegment.audio=%d\n"
 		   "worker.instance=%d\nworker.threads=%d\n",
 		r->reach.warmup, r->reach.lookahead, r->reach.audio_ms, r->man.segments_total,
-		(unsigned long long)s_done_frames(r), s_exists(r, "a000000.pcm"), p->instance,
+		(unsigned long long)s_done_frames(r), s_segment_exists(r, VHS_SEGMENT_AUDIO, 0), p->instance,
 		s_threads(r, p->kind));
 	if (r->opts->profiler)
 		fputs("profile.trace=1\n", f);
@@ -1267,12 +1268,12 @@ static int s_on_segment_done(struct run *r, const struct vhs_segment *sg)
 	if (!f)
 		return -EPROTO;
 	vhs_pool_finish(&r->pool, f);
-	snprintf(ms.file, sizeof(ms.file), "v%06u.vseg", sg->index);
+	vhs_segment_file_name(ms.file, sizeof(ms.file), VHS_SEGMENT_VIDEO, sg->index);
 	if (sg->flags & VHS_SEG_LAST)
 		r->man.segments_total = sg->index + 1;
 	ret = vhs_manifest_add(&r->man, &ms);
 	if (!ret)
-		ret = vhs_manifest_save(&r->man, r->work_dir, MANIFEST);
+		ret = vhs_manifest_save(&r->man, r->work_dir, VHS_FILE_MANIFEST);
 	if (ret) {
 		s_fail(r, VHS_EXIT_OUTPUT, "cannot write the manifest in '%s': %s", r->work_dir, strerror(-ret));
 		return 0;
@@ -1951,9 +1952,9 @@ static bool s_keeps(const struct run *r, const char *name, bool last)
 	unsigned k;
 	char kind, ext[8];
 
-	if (!strcmp(name, ANALYSIS))
+	if (!strcmp(name, VHS_FILE_ANALYSIS))
 		return !last || r->man.n_done > 0;
-	if (!strcmp(name, MANIFEST))
+	if (!strcmp(name, VHS_FILE_MANIFEST))
 		return r->man.n_done > 0;
 	if (sscanf(name, "%c%6u.%4s", &kind, &k, ext) != 3 || (kind != 'v' && kind != 'a'))
 		return false;
@@ -1973,7 +1974,7 @@ static int s_tidy(struct run *r, bool keep, bool last)
 		if (!strcmp(e->d_name, ".") || !strcmp(e->d_name, ".."))
 			continue;
 		if (keep && s_keeps(r, e->d_name, last)) {
-			kept += strcmp(e->d_name, ANALYSIS) != 0;
+			kept += strcmp(e->d_name, VHS_FILE_ANALYSIS) != 0;
 			continue;
 		}
 		snprintf(path, sizeof(path), "%s/%s", r->work_dir, e->d_name);
@@ -2005,9 +2006,9 @@ static void s_check_segments(struct run *r)
 		struct stat st;
 		uint64_t bytes = 0;
 
-		snprintf(path, sizeof(path), "%s/v%06u.vseg", r->work_dir, s->index);
+		vhs_segment_file_path(path, sizeof(path), r->work_dir, VHS_SEGMENT_VIDEO, s->index);
 		bytes += stat(path, &st) == 0 ? (uint64_t)st.st_size : 0;
-		snprintf(path, sizeof(path), "%s/a%06u.pcm", r->work_dir, s->index);
+		vhs_segment_file_path(path, sizeof(path), r->work_dir, VHS_SEGMENT_AUDIO, s->index);
 		bytes += stat(path, &st) == 0 ? (uint64_t)st.st_size : 0;
 		if (bytes == s->bytes) {
 			i++;
@@ -2040,7 +2041,7 @@ static int s_open_work(struct run *r)
 	if (mkdir(r->work_dir, 0700) != 0 && errno != EEXIST)
 		return s_error_code(r, VHS_EXIT_OUTPUT, "cannot create the work dir '%s': %s", r->work_dir,
 				    strerror(errno));
-	snprintf(path, sizeof(path), "%s/%s", r->work_dir, MANIFEST);
+	snprintf(path, sizeof(path), "%s/%s", r->work_dir, VHS_FILE_MANIFEST);
 	ret = vhs_manifest_load(&r->man, path, err, sizeof(err));
 	if (ret == -EINVAL && !r->opts->restart)
 		return s_error_code(r, VHS_EXIT_JOB, "%s; start over with --restart", err);
@@ -2081,50 +2082,30 @@ static bool s_needs_analysis(const struct vhs_job *job)
 					 !strcmp(job->audio.channels, "auto"));
 }
 
-/* Runs `vhs-stage-decode --analyze-audio INPUT PATH` and reads its one line. */
+/* Runs `vhs-stage-decode --analyze-audio INPUT PATH` and reads its one line. Returns its
+ * exit status, or -EINTR when it was killed, or -errno. */
 static int s_run_analysis(struct run *r, const char *path, char *line, size_t len)
 {
 	char exe[PATH_MAX + 32];
-	int fds[2], status;
-	sigset_t none;
+	char *argv[] = { exe, "--analyze-audio", (char *)r->job->input, (char *)path, NULL };
+	int status = 0;
 	FILE *in;
 	pid_t pid;
 
 	snprintf(exe, sizeof(exe), "%s/vhs-stage-decode", r->opts->stage_dir);
-	if (pipe(fds))
-		return -errno;
-	pid = fork();
-	if (pid == 0) {
-		sigemptyset(&none);
-		sigprocmask(SIG_SETMASK, &none, NULL);
-		prctl(PR_SET_PDEATHSIG, SIGKILL);
-		dup2(fds[1], STDOUT_FILENO);
-		close(fds[0]);
-		close(fds[1]);
-		execl(exe, exe, "--analyze-audio", r->job->input, path, (char *)NULL);
-		printf("error: cannot run %s: %s\n", exe, strerror(errno));
-		fflush(stdout);
-		_exit(VHS_EXIT_INTERNAL);
-	}
-	close(fds[1]);
-	if (pid < 0) {
-		close(fds[0]);
-		return -EAGAIN;
-	}
-	in = fdopen(fds[0], "r");
+	pid = vhs_child_popen(argv, true, &in);
+	if (pid < 0)
+		return (int)pid;
 	line[0] = '\0';
-	if (!in || !fgets(line, (int)len, in))
+	if (!fgets(line, (int)len, in))
 		snprintf(line, len, "error: the analysis said nothing");
 	line[strcspn(line, "\n")] = '\0';
-	if (in)
-		fclose(in);
-	else
-		close(fds[0]);
-	while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
-		;
+	fclose(in);
+	if (vhs_child_wait(pid, &status))
+		return -ECHILD;
 	if (WIFSIGNALED(status))
 		return -EINTR;
-	return WEXITSTATUS(status);
+	return WEXITSTATUS(status) == VHS_CHILD_CANNOT_EXEC ? VHS_EXIT_INTERNAL : WEXITSTATUS(status);
 }
 
 /* Makes the work dir's audio analysis, once per run (a resumed run reuses the one its
@@ -2139,7 +2120,7 @@ static int s_analyze_audio(struct run *r)
 
 	if (!s_needs_analysis(r->job))
 		return 0;
-	snprintf(path, sizeof(path), "%s/%s", r->work_dir, ANALYSIS);
+	snprintf(path, sizeof(path), "%s/%s", r->work_dir, VHS_FILE_ANALYSIS);
 	if (r->man.n_done > 0 && access(path, F_OK) == 0) { /* resuming: its segments used it */
 		snprintf(r->analysis, sizeof(r->analysis), "%s", path);
 		return 0;

@@ -468,3 +468,25 @@ const char *vhs_proto_type_name(uint8_t type)
 	};
 	return type < VHS_MSG_TYPE_END && names[type] ? names[type] : "?";
 }
+
+/* ---- segment windows ---- */
+
+int64_t vhs_segment_bound(const struct vhs_segment *seg, int64_t t, int32_t tb_num, int32_t tb_den)
+{
+	__int128 b = (__int128)seg->tb_num * tb_den, c = (__int128)tb_num * seg->tb_den, r = c / 2;
+
+	if (t == VHS_SEG_OPEN_START || t == VHS_SEG_OPEN_END)
+		return t;
+	if (c <= 0 || b < 0)
+		return INT64_MIN; /* what av_rescale_q() gives for a bad time base */
+	return t < 0 ? (int64_t)(-(((__int128)-t * b + r) / c)) : (int64_t)(((__int128)t * b + r) / c);
+}
+
+int vhs_segment_contains(const struct vhs_segment *seg, int64_t pts, int32_t tb_num,
+			 int32_t tb_den)
+{
+	if (pts == INT64_MIN)
+		return 1;
+	return (seg->start == VHS_SEG_OPEN_START || pts >= vhs_segment_bound(seg, seg->start, tb_num, tb_den)) &&
+	       (seg->end == VHS_SEG_OPEN_END || pts < vhs_segment_bound(seg, seg->end, tb_num, tb_den));
+}

@@ -263,4 +263,15 @@ size_t vhs_proto_config_size(uint32_t settings_len);
 
 const char *vhs_proto_type_name(uint8_t type);
 
+/* A window bound t of seg (its start or end) in the time base tb_num/tb_den, rounded to
+ * the nearest, halves away from zero, exactly as libavutil's av_rescale_q(); open bounds
+ * (VHS_SEG_OPEN_START/END) stay open. */
+int64_t vhs_segment_bound(const struct vhs_segment *seg, int64_t t, int32_t tb_num, int32_t tb_den);
+
+/* Whether a frame at pts (in tb_num/tb_den) lies in seg's window [start, end), each bound
+ * taken into the frame's time base by vhs_segment_bound(); a frame without pts (INT64_MIN)
+ * always does. Every stage that keeps or drops frames by their segment asks this. */
+int vhs_segment_contains(const struct vhs_segment *seg, int64_t pts, int32_t tb_num,
+			 int32_t tb_den);
+
 #endif

@@ -73,9 +73,7 @@ int vhs_filter_stage_init(struct vhs_ctx *ctx, const char *chain)
 /* A segment bound in the time base tb (open bounds stay open). */
 static int64_t s_bound(int64_t t, const struct vhs_segment *seg, AVRational tb)
 {
-	if (t == VHS_SEG_OPEN_START || t == VHS_SEG_OPEN_END)
-		return t;
-	return av_rescale_q(t, (AVRational){ seg->tb_num, seg->tb_den }, tb);
+	return vhs_segment_bound(seg, t, tb.num, tb.den);
 }
 
 /* The part of an audio frame inside the segment and inside the input the segment's graph
@@ -102,10 +100,7 @@ static void s_audio_part(const struct vhs_segment *seg, int64_t in_end, const AV
 
 static int s_video_inside(const struct vhs_segment *seg, const AVFrame *f)
 {
-	if (f->pts == AV_NOPTS_VALUE)
-		return 1;
-	return (seg->start == VHS_SEG_OPEN_START || f->pts >= s_bound(seg->start, seg, f->time_base)) &&
-	       (seg->end == VHS_SEG_OPEN_END || f->pts < s_bound(seg->end, seg, f->time_base));
+	return vhs_segment_contains(seg, f->pts, f->time_base.num, f->time_base.den);
 }
 
 /* ---- the open segments ---- */

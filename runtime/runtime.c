@@ -31,12 +31,8 @@
  *
  * Recording for isolated profiles (CONFIG's profile.spool = DIR): every record the stage
  * is given on its inputs is also written, with its slot's bytes, to DIR/spool.INSTANCE
- * through the temp writer (lib/tempfile.h), committed when the stage finishes. The file is
- * a series of entries <len:u32><record: proto.h's packing><data_len:u32><data>, all
- * little endian: first the CONFIG the stage was given and an ATTACH carrying its segments
- * count, then the input records in the order the stage handled them (FRAME and AUDIO with
- * their slot's first `bytes` bytes, SEGMENT markers, EOS). orchestrator/replay.c plays it
- * back into the stage alone.
+ * through the temp writer (lib/tempfile.h), committed when the stage finishes, in the format
+ * of proto/recording.h. orchestrator/replay.c plays it back into the stage alone.
  *
  * Fault injection for tests: VHS_TEST_CRASH=STAGE:N makes stage STAGE kill itself with
  * SIGKILL at its N-th data record (received, or sent by a source), every time it starts.
@@ -63,6 +59,7 @@
 
 #include "devpool.h"
 #include "kv.h"
+#include "recording.h"
 #include "tempfile.h"
 
 #define STATS_INTERVAL_NS 500000000ull
@@ -960,28 +957,18 @@ static int s_timed_record(struct vhs_ctx *ctx, const struct vhs_msg *m)
 	return ret;
 }
 
-/* Appends one entry to the spool: the record packed, then data_len bytes of data. */
+/* Appends one entry to the recording (proto/recording.h): its head, then data_len bytes. */
 static int s_spool_entry(struct vhs_ctx *ctx, const struct vhs_msg *m, const void *data, uint32_t data_len)
 {
-	uint8_t small[VHS_MSG_MAX], le[4];
+	uint8_t small[VHS_MSG_MAX + 8];
 	uint8_t *buf = small;
-	size_t cap = m->type == VHS_MSG_CONFIG ? vhs_proto_config_size(m->u.config.settings_len) : sizeof(small);
+	size_t cap = vhs_recording_head_size(m);
 	int n, ret;
 
 	if (cap > sizeof(small) && !(buf = malloc(cap)))
 		return -ENOMEM;
-	n = vhs_proto_pack(m, buf, cap);
-	ret = n < 0 ? n : 0;
-	for (int i = 0; i < 4; i++)
-		le[i] = (uint8_t)((uint32_t)n >> (8 * i));
-	if (!ret)
-		ret = vhs_tempfile_write(ctx->spool, le, 4);
-	if (!ret)
-		ret = vhs_tempfile_write(ctx->spool, buf, (size_t)n);
-	for (int i = 0; i < 4; i++)
-		le[i] = (uint8_t)(data_len >> (8 * i));
-	if (!ret)
-		ret = vhs_tempfile_write(ctx->spool, le, 4);
+	n = vhs_recording_pack(m, data_len, buf, cap);
+	ret = n < 0 ? n : vhs_tempfile_write(ctx->spool, buf, (size_t)n);
 	if (!ret && data_len)
 		ret = vhs_tempfile_write(ctx->spool, data, data_len);
 	if (buf != small)
@@ -998,7 +985,7 @@ static int s_spool_open(struct vhs_ctx *ctx, uint16_t instance)
 
 	if (vhs_setting(ctx, "profile.spool", dir, sizeof(dir)) < 0)
 		return 0;
-	snprintf(name, sizeof(name), "spool.%u", instance);
+	vhs_recording_name(name, sizeof(name), instance);
 	ret = vhs_tempfile_open(&ctx->spool, dir, name);
 	if (ret)
 		return vhs_fail(ctx, VHS_ERR_OUTPUT, "profile spool in '%s': %s", dir, strerror(-ret));

@@ -36,7 +36,6 @@
 #define SLOT_PADDING 64                  /* bytes after the last plane of a slot */
 #define Y4M_FRAME_LINE "FRAME\n"         /* what the encode stage writes before each frame */
 #define Y4M_FRAME_LINE_LEN 6
-#define Y4M_SEGMENT_FILE "v%06u.vseg"    /* a segment file in the work dir (manifest.h) */
 
 /* AVFieldOrder values (the wire's field_order), named here without FFmpeg. */
 enum { FIELD_UNKNOWN = 0, FIELD_PROGRESSIVE = 1, FIELD_TT = 2, FIELD_BB = 3 };

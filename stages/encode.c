@@ -48,6 +48,7 @@
 #include <libavutil/pixdesc.h>
 
 #include "encoder.h"
+#include "files.h"
 #include "avslot.h"
 #include "segfile.h"
 #include "spool.h"
@@ -334,7 +335,7 @@ static int s_video_begin(struct vhs_ctx *ctx, struct encode_priv *p, struct open
 	char name[32];
 	int ret;
 
-	snprintf(name, sizeof(name), "v%06u.vseg", v->begin.index);
+	vhs_segment_file_name(name, sizeof(name), VHS_SEGMENT_VIDEO, v->begin.index);
 	ret = vhs_tempfile_open(&v->tf, p->dir, name);
 	if (ret)
 		return s_write_fail(ctx, p, "the video", v->begin.index, -ret);
@@ -516,7 +517,7 @@ static int s_audio_begin(struct vhs_ctx *ctx, struct encode_priv *p, struct open
 	char name[32];
 	int ret;
 
-	snprintf(name, sizeof(name), "a%06u.pcm", a->begin.index);
+	vhs_segment_file_name(name, sizeof(name), VHS_SEGMENT_AUDIO, a->begin.index);
 	ret = vhs_tempfile_open(&a->tf, p->dir, name);
 	return ret ? s_write_fail(ctx, p, "the audio", a->begin.index, -ret) : 0;
 }

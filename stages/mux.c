@@ -31,6 +31,7 @@
 #include <libswresample/swresample.h>
 
 #include "encoder.h"
+#include "files.h"
 #include "avslot.h"
 #include "limiter.h"
 #include "loudness.h"
@@ -76,7 +77,8 @@ struct trial {
 
 static void s_path(const struct mux_priv *p, char *buf, size_t n, char kind, long long k)
 {
-	snprintf(buf, n, "%s/%c%06lld.%s", p->dir, kind, k, kind == 'v' ? "vseg" : "pcm");
+	vhs_segment_file_path(buf, n, p->dir, kind == 'v' ? VHS_SEGMENT_VIDEO : VHS_SEGMENT_AUDIO,
+			      (unsigned)k);
 }
 
 static int s_open_segment(struct vhs_ctx *ctx, struct mux_priv *p, long long k, struct vhs_segfile *in)

@@ -32,6 +32,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "files.h"
 #include "runtime.h"
 #include "tempfile.h"
 #include "y4mstage.h"
@@ -124,7 +125,7 @@ static int s_begin(struct vhs_ctx *ctx, struct encode_priv *p, const struct vhs_
 	p->open = s;
 	s = &p->open[p->n_open++];
 	*s = (struct open_segment){ .begin = *seg };
-	snprintf(name, sizeof(name), Y4M_SEGMENT_FILE, seg->index);
+	vhs_segment_file_name(name, sizeof(name), VHS_SEGMENT_VIDEO, seg->index);
 	ret = vhs_tempfile_open(&s->tf, p->dir, name);
 	if (!ret)
 		ret = vhs_tempfile_write(s->tf, p->header, p->header_len);

@@ -20,6 +20,7 @@
 #include <strings.h>
 #include <unistd.h>
 
+#include "files.h"
 #include "runtime.h"
 #include "y4mstage.h"
 
@@ -85,7 +86,7 @@ static int s_segment(struct vhs_ctx *ctx, struct mux_priv *p, long long k)
 	size_t n;
 	int ret;
 
-	snprintf(path, sizeof(path), "%s/" Y4M_SEGMENT_FILE, p->dir, (unsigned)k);
+	vhs_segment_file_path(path, sizeof(path), p->dir, VHS_SEGMENT_VIDEO, (unsigned)k);
 	f = fopen(path, "rbe");
 	if (!f)
 		return s_damaged(ctx, path, strerror(errno));

@@ -83,24 +83,6 @@ static struct vhs_segment *s_find(struct preprocess_priv *p, uint32_t index)
 	return NULL;
 }
 
-/* a * an / ad < b * bn / bd, exactly (time bases are positive). */
-static int s_before(int64_t a, int32_t an, int32_t ad, int64_t b, int32_t bn, int32_t bd)
-{
-	return (__int128)a * an * bd < (__int128)b * bn * ad;
-}
-
-/* Is the frame inside its segment's window? (A frame without pts always is.) */
-static int s_inside(const struct vhs_segment *seg, const struct vhs_frame *f)
-{
-	if (f->pts == INT64_MIN)
-		return 1;
-	if (seg->start != VHS_SEG_OPEN_START &&
-	    s_before(f->pts, f->tb_num, f->tb_den, seg->start, seg->tb_num, seg->tb_den))
-		return 0;
-	return seg->end == VHS_SEG_OPEN_END ||
-	       s_before(f->pts, f->tb_num, f->tb_den, seg->end, seg->tb_num, seg->tb_den);
-}
-
 /* Copies the input picture into an output slot and sends it as a record of its segment. */
 static int s_pass(struct vhs_ctx *ctx, struct preprocess_priv *p, const struct vhs_frame *f,
 		  const uint8_t *data)
@@ -140,7 +122,7 @@ static int s_video(struct vhs_ctx *ctx, const struct vhs_frame *f, uint8_t *data
 	else if (strcmp(f->fmt, p->fmt.fmt) || f->width != p->fmt.width || f->height != p->fmt.height)
 		ret = vhs_fail(ctx, VHS_ERR_INTERNAL, "frame %dx%d %s on a %dx%d %s edge", f->width,
 			       f->height, f->fmt, p->fmt.width, p->fmt.height, p->fmt.fmt);
-	else if (s_inside(seg, f))
+	else if (vhs_segment_contains(seg, f->pts, f->tb_num, f->tb_den))
 		ret = s_pass(ctx, p, f, data);
 	vhs_release(ctx, 0, f->slot);
 	return ret;

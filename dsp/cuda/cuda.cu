@@ -103,13 +103,8 @@ struct s_color {
 	int sx, sy;             /* chroma subsampling */
 	float cx_off, cy_off;   /* luma position of chroma sample 0 */
 	float y_off, y_scale, c_off, c_scale, max_code;
-	float kr, kg, kb;       /* luma weights */
-	float rv, bu, gu, gv;   /* Cr -> R, Cb -> B, Cb and Cr -> G gains */
-	float yk, ck;           /* 1 / y_scale, 1 / c_scale */
-	float cbk, crk;         /* 1 / bu, 1 / rv */
-	/* from RGB: the chroma triangle filter per direction (color.c s_site) */
-	int hk0, hn, vk0, vn;   /* first tap relative to i * sx (j * sy), tap count */
-	float hw[8], vw[8];     /* weights */
+	struct vhs_color_coef k;        /* the matrix's constants (color.h) */
+	struct vhs_chroma_site hs, vs;  /* from RGB: the chroma filter per direction (color.h) */
 };
 
 /* A resample table (resample.h) on the device. */
@@ -284,19 +279,19 @@ static __global__ void k_to_rgb(struct s_color c, const uint8_t *p0, const uint8
 		float r, g, b;
 
 		if (c.rgb) {
-			g = __fmul_rn(__fsub_rn(s_sample(p0, c.bytes, i), c.y_off), c.yk);
-			b = __fmul_rn(__fsub_rn(s_sample(p1, c.bytes, i), c.y_off), c.yk);
-			r = __fmul_rn(__fsub_rn(s_sample(p2, c.bytes, i), c.y_off), c.yk);
+			g = __fmul_rn(__fsub_rn(s_sample(p0, c.bytes, i), c.y_off), c.k.yk);
+			b = __fmul_rn(__fsub_rn(s_sample(p1, c.bytes, i), c.y_off), c.k.yk);
+			r = __fmul_rn(__fsub_rn(s_sample(p2, c.bytes, i), c.y_off), c.k.yk);
 		} else if (c.gray) {
-			r = g = b = __fmul_rn(__fsub_rn(s_sample(p0, c.bytes, i), c.y_off), c.yk);
+			r = g = b = __fmul_rn(__fsub_rn(s_sample(p0, c.bytes, i), c.y_off), c.k.yk);
 		} else {
-			float yy = __fmul_rn(__fsub_rn(s_sample(p0, c.bytes, i), c.y_off), c.yk);
-			float cb = __fmul_rn(__fsub_rn(s_chroma_at(c, p1, x, y), c.c_off), c.ck);
-			float cr = __fmul_rn(__fsub_rn(s_chroma_at(c, p2, x, y), c.c_off), c.ck);
+			float yy = __fmul_rn(__fsub_rn(s_sample(p0, c.bytes, i), c.y_off), c.k.yk);
+			float cb = __fmul_rn(__fsub_rn(s_chroma_at(c, p1, x, y), c.c_off), c.k.ck);
+			float cr = __fmul_rn(__fsub_rn(s_chroma_at(c, p2, x, y), c.c_off), c.k.ck);
 
-			r = s_madd(yy, c.rv, cr);
-			g = __fsub_rn(__fsub_rn(yy, __fmul_rn(c.gu, cb)), __fmul_rn(c.gv, cr));
-			b = s_madd(yy, c.bu, cb);
+			r = s_madd(yy, c.k.rv, cr);
+			g = __fsub_rn(__fsub_rn(yy, __fmul_rn(c.k.gu, cb)), __fmul_rn(c.k.gv, cr));
+			b = s_madd(yy, c.k.bu, cb);
 		}
 		rgb[i * 3 + 0] = __fmul_rn(s_clamp01(r), scale);
 		rgb[i * 3 + 1] = __fmul_rn(s_clamp01(g), scale);
@@ -307,7 +302,7 @@ static __global__ void k_to_rgb(struct s_color c, const uint8_t *p0, const uint8
 /* Luma of clamped R, G, B: (kr R + kg G) + kb B. */
 static __device__ __forceinline__ float s_luma(const struct s_color &c, float r, float g, float b)
 {
-	return s_madd(s_madd(__fmul_rn(c.kr, r), c.kg, g), c.kb, b);
+	return s_madd(s_madd(__fmul_rn(c.k.kr, r), c.k.kg, g), c.k.kb, b);
 }
 
 /* HWC float RGB -> plane 0 (YUV, gray) or planes G, B, R (RGB), one thread per pixel. */
@@ -338,23 +333,23 @@ static __global__ void k_chroma(struct s_color c, const float *rgb, float ik, ui
 		int i = (int)(s % c.cw), j = (int)(s / c.cw);
 		float acc_b = 0.0f, acc_r = 0.0f;
 
-		for (int l = 0; l < c.vn; l++) {
-			int yy = s_clampi(j * c.sy + c.vk0 + l, 0, c.h - 1);
+		for (int l = 0; l < c.vs.n; l++) {
+			int yy = s_clampi(j * c.sy + c.vs.k0 + l, 0, c.h - 1);
 			float hb = 0.0f, hr = 0.0f;
 
-			for (int t = 0; t < c.hn; t++) {
-				int xx = s_clampi(i * c.sx + c.hk0 + t, 0, c.w - 1);
+			for (int t = 0; t < c.hs.n; t++) {
+				int xx = s_clampi(i * c.sx + c.hs.k0 + t, 0, c.w - 1);
 				const float *px = rgb + ((size_t)yy * c.w + xx) * 3;
 				float r = s_clamp01(__fmul_rn(px[0], ik));
 				float g = s_clamp01(__fmul_rn(px[1], ik));
 				float b = s_clamp01(__fmul_rn(px[2], ik));
 				float lum = s_luma(c, r, g, b);
 
-				hb = s_madd(hb, c.hw[t], __fmul_rn(__fsub_rn(b, lum), c.cbk));
-				hr = s_madd(hr, c.hw[t], __fmul_rn(__fsub_rn(r, lum), c.crk));
+				hb = s_madd(hb, c.hs.w[t], __fmul_rn(__fsub_rn(b, lum), c.k.cbk));
+				hr = s_madd(hr, c.hs.w[t], __fmul_rn(__fsub_rn(r, lum), c.k.crk));
 			}
-			acc_b = s_madd(acc_b, c.vw[l], hb);
-			acc_r = s_madd(acc_r, c.vw[l], hr);
+			acc_b = s_madd(acc_b, c.vs.w[l], hb);
+			acc_r = s_madd(acc_r, c.vs.w[l], hr);
 		}
 		s_store_code(pb, c.bytes, s, s_madd(c.c_off, c.c_scale, acc_b), c.max_code);
 		s_store_code(pr, c.bytes, s, s_madd(c.c_off, c.c_scale, acc_r), c.max_code);
@@ -876,19 +871,6 @@ static void s_unpack(const struct s_planes *pl, const uint8_t *src, const struct
 	}
 }
 
-/* One direction of color.c's chroma down filter (s_site_init), same float steps. */
-static void s_site(int s, float off, int *k0, int *n, float *w)
-{
-	float fs = (float)s;
-
-	*k0 = (int)(off - fs + 4.0f + 1.0f) - 4; /* floor(off - s) + 1, as color.c (MAX_SUB 4) */
-	*n = 0;
-	for (int k = *k0; (float)k - off < fs && *n < 8; k++) {
-		float d = (float)k - off;
-
-		w[(*n)++] = (fs - (d < 0.0f ? -d : d)) / (fs * fs);
-	}
-}
 
 /* struct vhs_color_xform -> struct s_color, derived constants as color.c's s_coef_init. */
 static void s_color_init(struct s_color *c, const struct vhs_color_xform *x)
@@ -910,19 +892,21 @@ static void s_color_init(struct s_color *c, const struct vhs_color_xform *x)
 	c->c_off = x->c_off;
 	c->c_scale = x->c_scale;
 	c->max_code = x->max_code;
-	c->kr = x->kr;
-	c->kb = x->kb;
-	c->kg = (1.0f - x->kr) - x->kb;
-	c->rv = 2.0f * (1.0f - x->kr);
-	c->bu = 2.0f * (1.0f - x->kb);
-	c->gu = c->kg != 0.0f ? (c->bu * x->kb) / c->kg : 0.0f;
-	c->gv = c->kg != 0.0f ? (c->rv * x->kr) / c->kg : 0.0f;
-	c->yk = 1.0f / x->y_scale;
-	c->ck = 1.0f / x->c_scale;
-	c->cbk = 1.0f / c->bu;
-	c->crk = 1.0f / c->rv;
-	s_site(x->sx, x->cx_off, &c->hk0, &c->hn, c->hw);
-	s_site(x->sy, x->cy_off, &c->vk0, &c->vn, c->vw);
+	vhs_color_coef_init(&c->k, x);
+	vhs_chroma_site_init(&c->hs, x->sx, x->cx_off);
+	vhs_chroma_site_init(&c->vs, x->sy, x->cy_off);
+}
+
+extern "C" int vhs_cuda_color_constants(const struct vhs_color_xform *x, struct vhs_color_coef *k,
+					struct vhs_chroma_site *h, struct vhs_chroma_site *v)
+{
+	struct s_color c;
+
+	s_color_init(&c, x);
+	*k = c.k;
+	*h = c.hs;
+	*v = c.vs;
+	return 0;
 }
 
 /* Uploads a resample table, after checking it is the n -> m one expected. */
@@ -1070,30 +1054,6 @@ static void s_plan_slot(struct vhs_cuda_upscaler *u, int i, int *is_free)
 		is_free[best] = 1;   /* read by nobody */
 }
 
-/* Owners: a RELU that is the only reader of a CONV (not the network's output) becomes that
- * CONV's epilogue, as net.c does; its tensor is the CONV's. consumers[] is scratch. */
-static void s_plan_owners(struct vhs_cuda_upscaler *u, int *consumers)
-{
-	const struct vhs_nn_model *m = u->m;
-
-	for (int i = 0; i < m->n_layers; i++)
-		for (int k = 0; k < m->layers[i].n_inputs; k++)
-			consumers[m->layers[i].inputs[k]]++;
-	for (int i = 0; i < m->n_layers; i++) {
-		const struct vhs_nn_layer *ly = &m->layers[i];
-		int src = ly->n_inputs ? ly->inputs[0] : -1;
-
-		u->layers[i].owner = i;
-		if (ly->op == VHS_NN_CONV)
-			u->layers[i].relu |= ly->relu;
-		if (ly->op == VHS_NN_RELU && m->layers[src].op == VHS_NN_CONV &&
-		    consumers[src] == 1 && src != m->output) {
-			u->layers[i].owner = src;
-			u->layers[src].relu = 1;
-		}
-	}
-}
-
 /* Channel strides, owners, last uses, and slots (see DESIGN: Tensor memory). */
 static int s_plan_layers(struct vhs_cuda_upscaler *u)
 {
@@ -1108,17 +1068,14 @@ static int s_plan_layers(struct vhs_cuda_upscaler *u)
 		return s_fail(u, -ENOMEM, "out of memory");
 	}
 	u->n_layers = n;
-	s_plan_owners(u, is_free);
-	for (int i = 0; i < n; i++) {
+	for (int i = 0; i < n; i++) { /* the graph is the model's (vhs_nn_model_plan) */
 		const struct vhs_nn_layer *ly = &m->layers[i];
 
 		u->layers[i].cs = u->prec == VHS_CUDA_FP16 ? s_round16(ly->channels) : ly->channels;
-		u->layers[i].last_use = i;
-		for (int k = 0; k < ly->n_inputs; k++)   /* readers come in layer order */
-			u->layers[u->layers[ly->inputs[k]].owner].last_use = i;
+		u->layers[i].owner = ly->owner;
+		u->layers[i].relu = ly->epilogue_relu;
+		u->layers[i].last_use = ly->last_use;
 	}
-	u->layers[u->layers[m->output].owner].last_use = n;
-	memset(is_free, 0, (size_t)n * sizeof(int));
 	for (int i = 0; i < n; i++)
 		s_plan_slot(u, i, is_free);
 	free(is_free);

@@ -122,3 +122,10 @@ int vhs_cuda_copy_gbps(size_t bytes, double *gbps, char *err, size_t errlen)
 	snprintf(err, errlen, "%s", NO_CUDA);
 	return -ENODEV;
 }
+
+int vhs_cuda_color_constants(const struct vhs_color_xform *x, struct vhs_color_coef *k,
+			     struct vhs_chroma_site *h, struct vhs_chroma_site *v)
+{
+	(void)x, (void)k, (void)h, (void)v;
+	return -ENODEV;
+}

@@ -91,6 +91,12 @@ int vhs_cuda_run_net(struct vhs_cuda_upscaler *u, const float *in, float *out);
 void vhs_cuda_set_tile(struct vhs_cuda_upscaler *u, int tile_w, int tile_h);
 void vhs_cuda_tile(const struct vhs_cuda_upscaler *u, int *tile_w, int *tile_h);
 
+/* The colour constants the kernels get for x (no device needed): the matrix's and the chroma
+ * filter per direction, for a test that they are color.h's own. Returns 0, or -ENODEV
+ * without CUDA. */
+int vhs_cuda_color_constants(const struct vhs_color_xform *x, struct vhs_color_coef *k,
+			     struct vhs_chroma_site *h, struct vhs_chroma_site *v);
+
 /* The device's fp16 matrix-product rate (fp32 accumulation) on n x n x n random matrices,
  * in TFLOP/s: *wmma by a plain WMMA kernel of cuda.cu, *cublas through cuBLAS when
  * libcublas loads at run time (0 when it does not). Returns 0, -ENODEV or -EIO. */

@@ -77,39 +77,8 @@
 #define CHUNK 256         /* luma columns per step of to_rgb and the luma pass */
 #define CCHUNK 64         /* chroma columns per step of the chroma pass */
 #define MAX_SUB 4         /* largest subsampling factor (4:1:1, 4:1:0) */
-#define MAX_TAPS (2 * MAX_SUB)
+#define MAX_TAPS VHS_CHROMA_MAX_TAPS
 #define CSPAN ((CCHUNK - 1) * MAX_SUB + MAX_TAPS) /* luma columns one chroma chunk reads */
-
-/* The constants both directions derive from the xform (see FORMULAS). */
-struct s_coef {
-	float kr, kg, kb;    /* luma weights */
-	float rv, bu;        /* Cr -> R and Cb -> B gains */
-	float gu, gv;        /* Cb and Cr -> G gains (subtracted) */
-	float yk, ck;        /* 1 / y_scale, 1 / c_scale */
-	float cbk, crk;      /* 1 / bu, 1 / rv (from RGB) */
-};
-
-/* One direction of the chroma down filter: site i takes luma i * s + k0 + t, t < n. */
-struct s_site {
-	int k0;                 /* first tap, relative to i * s */
-	int n;                  /* taps */
-	float w[MAX_TAPS];      /* weights, summing to 1 */
-};
-
-static void s_coef_init(struct s_coef *c, const struct vhs_color_xform *x)
-{
-	c->kr = x->kr;
-	c->kb = x->kb;
-	c->kg = (1.0f - x->kr) - x->kb;
-	c->rv = 2.0f * (1.0f - x->kr);
-	c->bu = 2.0f * (1.0f - x->kb);
-	c->gu = (c->bu * x->kb) / c->kg;
-	c->gv = (c->rv * x->kr) / c->kg;
-	c->yk = 1.0f / x->y_scale;
-	c->ck = 1.0f / x->c_scale;
-	c->cbk = 1.0f / c->bu;
-	c->crk = 1.0f / c->rv;
-}
 
 static inline float s_clamp01(float v)
 {
@@ -301,7 +270,7 @@ static void s_chroma_lerp(const struct vhs_color_xform *x, const struct s_in_row
 }
 
 /* Luma columns [x0, x0 + n) of one YUV row to RGB. */
-static void s_yuv_chunk(const struct vhs_color_xform *x, const struct s_coef *k,
+static void s_yuv_chunk(const struct vhs_color_xform *x, const struct vhs_color_coef *k,
 			const struct s_in_row *r, int x0, int n, float *out, float scale)
 {
 	float yv[CHUNK], c[2][CHUNK + 2], f;
@@ -325,7 +294,7 @@ static void s_yuv_chunk(const struct vhs_color_xform *x, const struct s_coef *k,
 	}
 }
 
-static void s_yuv_row(const struct vhs_color_xform *x, const struct s_coef *k,
+static void s_yuv_row(const struct vhs_color_xform *x, const struct vhs_color_coef *k,
 		      const struct vhs_picture *in, int y, float *out, float scale)
 {
 	int ch = vhs_pixfmt_plane_height(x->fmt, 1, x->height);
@@ -351,7 +320,7 @@ static void s_yuv_row(const struct vhs_color_xform *x, const struct s_coef *k,
 }
 
 /* Gray or planar RGB row: each output channel from one plane (gray: plane 0 thrice). */
-static void s_plane_row(const struct vhs_color_xform *x, const struct s_coef *k,
+static void s_plane_row(const struct vhs_color_xform *x, const struct vhs_color_coef *k,
 			const struct vhs_picture *in, int y, float *out, float scale)
 {
 	static const int rgb_plane[3] = { 2, 0, 1 }; /* R, G, B are planes 2, 0, 1 */
@@ -378,10 +347,10 @@ static void s_plane_row(const struct vhs_color_xform *x, const struct s_coef *k,
 void vhs_color_to_rgb(const struct vhs_color_xform *x, const struct vhs_picture *in, float *rgb,
 		      float scale)
 {
-	struct s_coef k;
+	struct vhs_color_coef k;
 
 	assert(in->fmt == x->fmt && in->width == x->width && in->height == x->height);
-	s_coef_init(&k, x);
+	vhs_color_coef_init(&k, x);
 	for (int y = 0; y < x->height; y++) {
 		float *out = rgb + (size_t)y * (size_t)x->width * 3;
 
@@ -395,19 +364,6 @@ void vhs_color_to_rgb(const struct vhs_color_xform *x, const struct vhs_picture 
 /* ---- from RGB --------------------------------------------------------------------------- */
 
 /* Triangle filter of half-width s centred at luma offset off (see FORMULAS). */
-static void s_site_init(struct s_site *f, int s, float off)
-{
-	float fs = (float)s;
-	int k0 = (int)(off - fs + (float)MAX_SUB + 1.0f) - MAX_SUB; /* floor(off - s) + 1 */
-
-	f->k0 = k0;
-	f->n = 0;
-	for (int k = k0; (float)k - off < fs; k++) {
-		float d = (float)k - off;
-
-		f->w[f->n++] = (fs - (d < 0.0f ? -d : d)) / (fs * fs);
-	}
-}
 
 /* R, G, B in [0, 1] of pixel xx of an HWC row. */
 static inline void s_rgb_at(const float *row, int xx, float ik, float *r, float *g, float *b)
@@ -418,13 +374,13 @@ static inline void s_rgb_at(const float *row, int xx, float ik, float *r, float 
 }
 
 /* Y' of R, G, B in [0, 1]. */
-static inline float s_luma(const struct s_coef *k, float r, float g, float b)
+static inline float s_luma(const struct vhs_color_coef *k, float r, float g, float b)
 {
 	return (k->kr * r + k->kg * g) + k->kb * b;
 }
 
 /* Luma codes of row y (or, for RGB output, the G, B and R codes). */
-static void s_luma_row(const struct vhs_color_xform *x, const struct s_coef *k,
+static void s_luma_row(const struct vhs_color_xform *x, const struct vhs_color_coef *k,
 		       const float *row, float ik, struct vhs_picture *out, int y)
 {
 	float v[3][CHUNK], r, g, b;
@@ -446,8 +402,8 @@ static void s_luma_row(const struct vhs_color_xform *x, const struct s_coef *k,
 }
 
 /* Horizontally filtered Cb, Cr of luma row yy at chroma columns [i0, i0 + cn). */
-static void s_chroma_hrow(const struct vhs_color_xform *x, const struct s_coef *k,
-			  const struct s_site *fh, const float *rgb, float ik, int yy, int i0,
+static void s_chroma_hrow(const struct vhs_color_xform *x, const struct vhs_color_coef *k,
+			  const struct vhs_chroma_site *fh, const float *rgb, float ik, int yy, int i0,
 			  int cn, float h[2][CCHUNK])
 {
 	const float *row = rgb + (size_t)yy * (size_t)x->width * 3;
@@ -473,16 +429,16 @@ static void s_chroma_hrow(const struct vhs_color_xform *x, const struct s_coef *
 }
 
 /* Cb and Cr planes: each chroma row from its vertical taps' filtered rows. */
-static void s_chroma_pass(const struct vhs_color_xform *x, const struct s_coef *k,
+static void s_chroma_pass(const struct vhs_color_xform *x, const struct vhs_color_coef *k,
 			  const float *rgb, float ik, struct vhs_picture *out)
 {
 	int cw = vhs_pixfmt_plane_width(x->fmt, 1, x->width);
 	int ch = vhs_pixfmt_plane_height(x->fmt, 1, x->height);
-	struct s_site fh, fv;
+	struct vhs_chroma_site fh, fv;
 	float h[2][CCHUNK], acc[2][CCHUNK];
 
-	s_site_init(&fh, x->sx, x->cx_off);
-	s_site_init(&fv, x->sy, x->cy_off);
+	vhs_chroma_site_init(&fh, x->sx, x->cx_off);
+	vhs_chroma_site_init(&fv, x->sy, x->cy_off);
 	for (int j = 0; j < ch; j++) {
 		for (int i0 = 0; i0 < cw; i0 += CCHUNK) {
 			int cn = cw - i0 < CCHUNK ? cw - i0 : CCHUNK;
@@ -511,13 +467,43 @@ static void s_chroma_pass(const struct vhs_color_xform *x, const struct s_coef *
 void vhs_color_from_rgb(const struct vhs_color_xform *x, const float *rgb, float scale,
 			struct vhs_picture *out)
 {
-	struct s_coef k;
+	struct vhs_color_coef k;
 	float ik = 1.0f / scale;
 
 	assert(out->fmt == x->fmt && out->width == x->width && out->height == x->height);
-	s_coef_init(&k, x);
+	vhs_color_coef_init(&k, x);
 	for (int y = 0; y < x->height; y++)
 		s_luma_row(x, &k, rgb + (size_t)y * (size_t)x->width * 3, ik, out, y);
 	if (!x->rgb && !x->gray)
 		s_chroma_pass(x, &k, rgb, ik, out);
+}
+
+/* ---- the constants (color.h) ------------------------------------------------------------ */
+
+void vhs_color_coef_init(struct vhs_color_coef *c, const struct vhs_color_xform *x)
+{
+	c->kr = x->kr;
+	c->kb = x->kb;
+	c->kg = (1.0f - x->kr) - x->kb;
+	c->rv = 2.0f * (1.0f - x->kr);
+	c->bu = 2.0f * (1.0f - x->kb);
+	c->gu = c->kg != 0.0f ? (c->bu * x->kb) / c->kg : 0.0f;
+	c->gv = c->kg != 0.0f ? (c->rv * x->kr) / c->kg : 0.0f;
+	c->yk = 1.0f / x->y_scale;
+	c->ck = 1.0f / x->c_scale;
+	c->cbk = 1.0f / c->bu;
+	c->crk = 1.0f / c->rv;
+}
+
+void vhs_chroma_site_init(struct vhs_chroma_site *f, int s, float off)
+{
+	float fs = (float)s;
+	int k0 = (int)(off - fs + (float)MAX_SUB + 1.0f) - MAX_SUB; /* floor(off - s) + 1 */
+
+	*f = (struct vhs_chroma_site){ .k0 = k0 };
+	for (int k = k0; (float)k - off < fs && f->n < VHS_CHROMA_MAX_TAPS; k++) {
+		float d = (float)k - off;
+
+		f->w[f->n++] = (fs - (d < 0.0f ? -d : d)) / (fs * fs);
+	}
 }

@@ -49,6 +49,29 @@ struct vhs_color_xform {
 	struct vhs_colorimetry tags; /* what the converted picture is (to) or says it is (from) */
 };
 
+/* The constants both directions derive from an xform (color.c, FORMULAS), computed once by
+ * vhs_color_coef_init() in these float steps; the CUDA backend takes them from there, so the
+ * CPU and the GPU start from the same numbers. */
+struct vhs_color_coef {
+	float kr, kg, kb;    /* luma weights */
+	float rv, bu;        /* Cr -> R and Cb -> B gains */
+	float gu, gv;        /* Cb and Cr -> G gains (subtracted) */
+	float yk, ck;        /* 1 / y_scale, 1 / c_scale */
+	float cbk, crk;      /* 1 / bu, 1 / rv (from RGB) */
+};
+void vhs_color_coef_init(struct vhs_color_coef *c, const struct vhs_color_xform *x);
+
+/* One direction of the chroma down filter (RGB -> subsampled chroma, subsampling s, chroma
+ * sample 0 at luma position off): chroma site i takes the luma samples i * s + k0 + t,
+ * t < n, with weights w[t] summing to 1. */
+#define VHS_CHROMA_MAX_TAPS 8
+struct vhs_chroma_site {
+	int k0;
+	int n;
+	float w[VHS_CHROMA_MAX_TAPS];
+};
+void vhs_chroma_site_init(struct vhs_chroma_site *f, int s, float off);
+
 /* Sets up reading pictures of `fmt` w x h described by `tags` (to RGB). */
 void vhs_color_setup_in(struct vhs_color_xform *x, const struct vhs_pixfmt *fmt, int w, int h,
 			const struct vhs_colorimetry *tags);

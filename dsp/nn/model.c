@@ -564,6 +564,40 @@ static void s_derive(struct vhs_nn_model *m)
 	free(r);
 }
 
+/* ---- the graph ---- */
+
+void vhs_nn_model_plan(struct vhs_nn_model *m)
+{
+	int n = m->n_layers;
+
+	for (int i = 0; i < n; i++) {
+		struct vhs_nn_layer *ly = &m->layers[i];
+
+		ly->owner = i;
+		ly->epilogue_relu = ly->op == VHS_NN_CONV && ly->relu;
+		ly->last_use = -1; /* counts this tensor's readers first */
+	}
+	for (int i = 0; i < n; i++)
+		for (int k = 0; k < m->layers[i].n_inputs; k++)
+			m->layers[m->layers[i].inputs[k]].last_use--;
+	for (int i = 0; i < n; i++) {
+		struct vhs_nn_layer *ly = &m->layers[i];
+		int src = ly->n_inputs ? ly->inputs[0] : -1;
+
+		if (ly->op == VHS_NN_RELU && m->layers[src].op == VHS_NN_CONV &&
+		    m->layers[src].last_use == -2 && src != m->output) { /* its only reader */
+			ly->owner = src;
+			m->layers[src].epilogue_relu = 1;
+		}
+	}
+	for (int i = 0; i < n; i++) {
+		m->layers[i].last_use = i;
+		for (int k = 0; k < m->layers[i].n_inputs; k++) /* readers come in layer order */
+			m->layers[m->layers[m->layers[i].inputs[k]].owner].last_use = i;
+	}
+	m->layers[m->layers[m->output].owner].last_use = n;
+}
+
 /* ---- public ---- */
 
 static int s_load(struct loader *l)
@@ -586,8 +620,10 @@ static int s_load(struct loader *l)
 	if (!ret)
 		ret = s_weights(l, root);
 	cJSON_Delete(root);
-	if (!ret)
+	if (!ret) {
 		s_derive(l->m);
+		vhs_nn_model_plan(l->m);
+	}
 	return ret;
 }
 

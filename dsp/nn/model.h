@@ -69,6 +69,13 @@ struct vhs_nn_layer {
 	float beta;
 	/* UPSAMPLE, DEPTH_TO_SPACE */
 	int factor;
+	/* the graph both backends run (vhs_nn_model_plan) */
+	int owner;            /* the layer whose tensor holds this one's output: itself, or the
+			       * CONV a RELU is fused into */
+	int epilogue_relu;    /* CONV: relu applied as it writes (its own activation, or the
+			       * RELU fused into it) */
+	int last_use;         /* owners: the last layer that reads the tensor (itself when none
+			       * does; n_layers for the network's output, never freed) */
 };
 
 struct vhs_nn_model {
@@ -106,6 +113,12 @@ int vhs_nn_model_load(struct vhs_nn_model *m, const char *dir, const char *name,
 /* Convenience: vhs_nn_model_dir + vhs_nn_model_range + vhs_nn_model_load. */
 int vhs_nn_model_open(struct vhs_nn_model *m, const char *name, int scale, char *err,
 		      size_t errlen);
+
+/* The graph pass both backends run on (vhs_nn_model_load does it; a model built by hand
+ * calls it): a RELU that is the only reader of a CONV, and is not the network's output,
+ * becomes that CONV's epilogue and shares its tensor; then each tensor's last reader. Sets
+ * every layer's owner, epilogue_relu and last_use. */
+void vhs_nn_model_plan(struct vhs_nn_model *m);
 
 void vhs_nn_model_free(struct vhs_nn_model *m);
 

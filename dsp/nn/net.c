@@ -70,9 +70,6 @@ struct vhs_nn_cpu {
 	float **kernel;          /* per layer (CONV): [kh][kw][cin][coutp] */
 	float **bias;            /* per layer (CONV): [coutp] */
 	int *coutp;              /* per layer (CONV): cout rounded up to OCB */
-	int *fused_relu;         /* per layer: a CONV that applies the relu after it */
-	int *owner;              /* per layer: the layer whose buffer holds its output */
-	int *last_use;           /* per owner: the last layer that reads it */
 	size_t *offset;          /* per owner: where its tensor starts in the arena */
 	float *arena;
 	size_t arena_floats;
@@ -262,15 +259,15 @@ static size_t s_plan(struct vhs_nn_cpu *c, int tw, int th)
 	for (int i = 0; i < m->n_layers; i++) {
 		const struct vhs_nn_layer *ly = &m->layers[i];
 
-		if (c->owner[i] == i)
+		if (m->layers[i].owner == i)
 			c->offset[i] = s_alloc(&fl, s_tensor_floats(c, i, tw, th));
 		for (int k = 0; k < ly->n_inputs; k++) {
-			int o = c->owner[ly->inputs[k]];
+			int o = m->layers[ly->inputs[k]].owner;
 			int again = 0;
 
 			for (int q = 0; q < k; q++)
-				again |= c->owner[ly->inputs[q]] == o;
-			if (c->last_use[o] == i && !again)
+				again |= m->layers[ly->inputs[q]].owner == o;
+			if (m->layers[o].last_use == i && !again)
 				s_free(&fl, c->offset[o], s_tensor_floats(c, o, tw, th));
 		}
 	}
@@ -319,7 +316,7 @@ s_conv_block(const struct job *j, int x0, int y, int o0, int np)
 {
 	const struct vhs_nn_layer *ly = &j->c->m->layers[j->li];
 	int coutp = j->c->coutp[j->li];
-	int relu = ly->relu || j->c->fused_relu[j->li];
+	int relu = ly->epilogue_relu;
 	int n = ly->cout - o0 < OCB ? ly->cout - o0 : OCB;
 	vec acc[PIX], bias;
 
@@ -439,14 +436,14 @@ static void s_run_tile(struct vhs_nn_cpu *c, int tw, int th, const float **ins)
 		const struct vhs_nn_layer *ly = &m->layers[i];
 		struct job j = { .c = c, .li = i, .in = ins };
 
-		if (c->owner[i] != i)
+		if (m->layers[i].owner != i)
 			continue; /* a relu fused into its convolution */
 		j.w = tw * ly->stride;
 		j.h = th * ly->stride;
 		j.out = c->arena + c->offset[i];
 		j.in_w = tw * m->layers[ly->inputs[0]].stride;
 		for (int k = 0; k < ly->n_inputs; k++)
-			ins[k] = c->arena + c->offset[c->owner[ly->inputs[k]]];
+			ins[k] = c->arena + c->offset[m->layers[ly->inputs[k]].owner];
 		s_zero_border(j.out, j.w, j.h, ly->channels, c->border);
 		s_pool_run(&c->pool, s_layer_part, &j);
 	}
@@ -473,40 +470,14 @@ static int s_repack(struct vhs_nn_cpu *c, int i)
 	return 0;
 }
 
-/* Which relus fuse into their convolution, who owns which buffer, and last uses. */
+/* The widest convolution border (the graph itself is the model's: vhs_nn_model_plan). */
 static void s_graph(struct vhs_nn_cpu *c)
 {
 	const struct vhs_nn_model *m = c->m;
-	int *consumers = c->last_use; /* borrowed as a counter first */
 
 	for (int i = 0; i < m->n_layers; i++)
-		consumers[i] = 0;
-	for (int i = 0; i < m->n_layers; i++)
-		for (int k = 0; k < m->layers[i].n_inputs; k++)
-			consumers[m->layers[i].inputs[k]]++;
-	for (int i = 0; i < m->n_layers; i++) {
-		const struct vhs_nn_layer *ly = &m->layers[i];
-		int src = ly->n_inputs ? ly->inputs[0] : -1;
-
-		c->owner[i] = i;
-		if (ly->op == VHS_NN_RELU && m->layers[src].op == VHS_NN_CONV && consumers[src] == 1 &&
-		    src != m->output) {
-			c->fused_relu[src] = 1;
-			c->owner[i] = src;
-		}
-		if (ly->op == VHS_NN_CONV && ly->pad > c->border)
-			c->border = ly->pad;
-	}
-	for (int i = 0; i < m->n_layers; i++)
-		c->last_use[i] = -1;
-	for (int i = 0; i < m->n_layers; i++)
-		for (int k = 0; k < m->layers[i].n_inputs; k++) {
-			int o = c->owner[m->layers[i].inputs[k]];
-
-			if (c->last_use[o] < i)
-				c->last_use[o] = i;
-		}
-	c->last_use[c->owner[m->output]] = m->n_layers; /* never freed */
+		if (m->layers[i].op == VHS_NN_CONV && m->layers[i].pad > c->border)
+			c->border = m->layers[i].pad;
 }
 
 /* The memory tiles may take when 512 MiB tiles would spend more than half their work on
@@ -538,13 +509,9 @@ int vhs_nn_cpu_open(struct vhs_nn_cpu **out, const struct vhs_nn_model *m, int t
 	c->kernel = calloc(n, sizeof(*c->kernel));
 	c->bias = calloc(n, sizeof(*c->bias));
 	c->coutp = calloc(n, sizeof(int));
-	c->fused_relu = calloc(n, sizeof(int));
-	c->owner = calloc(n, sizeof(int));
-	c->last_use = calloc(n, sizeof(int));
 	c->offset = calloc(n, sizeof(size_t));
 	c->ins = calloc(n, sizeof(*c->ins)); /* no layer has more inputs than there are layers */
-	if (!c->ins || !c->kernel || !c->bias || !c->coutp || !c->fused_relu || !c->owner ||
-	    !c->last_use || !c->offset)
+	if (!c->ins || !c->kernel || !c->bias || !c->coutp || !c->offset)
 		goto out_close;
 	for (int i = 0; i < m->n_layers; i++)
 		if (m->layers[i].op == VHS_NN_CONV && s_repack(c, i))
@@ -644,7 +611,7 @@ static void s_store_tile(struct vhs_nn_cpu *c, float *out, int w, int pw, int kx
 {
 	int s = c->m->scale;
 	struct job j = { .c = c };
-	float *t = c->arena + c->offset[c->owner[c->m->output]];
+	float *t = c->arena + c->offset[c->m->layers[c->m->output].owner];
 
 	for (int y = 0; y < kh * s; y++)
 		memcpy(out + ((size_t)(oy * s + y) * w * s + (size_t)ox * s) * 3,
@@ -701,9 +668,6 @@ void vhs_nn_cpu_close(struct vhs_nn_cpu *c)
 	free(c->kernel);
 	free(c->bias);
 	free(c->coutp);
-	free(c->fused_relu);
-	free(c->owner);
-	free(c->last_use);
 	free(c->offset);
 	free(c->ins);
 	free(c->arena);

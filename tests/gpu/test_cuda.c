@@ -381,6 +381,7 @@ static int s_synth_build(struct synth *s)
 	s->m.scale = s->layers[SYNTH_LAYERS - 1].stride;
 	s->m.range = 255.0f;
 	s->m.halo = s_synth_halo(s);
+	vhs_nn_model_plan(&s->m);
 	return 0;
 }
 

@@ -12,6 +12,7 @@
  */
 #include <criterion/criterion.h>
 
+#include <errno.h>
 #include <math.h>
 #include <stdint.h>
 #include <stdlib.h>
@@ -20,6 +21,7 @@
 #include <unistd.h>
 
 #include "color.h"
+#include "cuda_upscaler.h"
 #include "pixfmt.h"
 #include "rng.h"
 
@@ -827,4 +829,48 @@ Test(color, rows_and_chunks_match_per_pixel_reference, .init = seed_rng)
 		for (size_t l = 0; l < sizeof(locs) / sizeof(locs[0]); l++)
 			check_reference(fmts[i], 523 + (int)(rnd() % 80), 5 + (int)(rnd() % 4), locs[l],
 					l & 1 ? VHS_MATRIX_BT709 : VHS_MATRIX_SMPTE170M);
+}
+
+/* The CUDA backend's colour constants are color.h's own (one definition), for every matrix,
+ * range and chroma layout, reading and writing: compared bit for bit. */
+Test(color, cuda_constants_are_the_cpu_ones)
+{
+	static const char *const fmts[] = { "yuv420p", "yuv411p", "yuv422p", "yuv444p", "yuv410p",
+					    "yuv420p10le", "yuvj420p", "gray", "gbrp", NULL };
+	static const int matrices[] = { VHS_MATRIX_SMPTE170M, VHS_MATRIX_BT470BG, VHS_MATRIX_BT709,
+					VHS_MATRIX_UNSPECIFIED };
+	static const int ranges[] = { VHS_RANGE_LIMITED, VHS_RANGE_FULL, VHS_RANGE_UNSPECIFIED };
+	struct vhs_color_coef ck, gk;
+	struct vhs_chroma_site ch, cv, gh, gv;
+	struct vhs_color_xform x;
+	int checked = 0;
+
+	for (int f = 0; fmts[f]; f++) {
+		const struct vhs_pixfmt *pf = vhs_pixfmt_find(fmts[f]);
+
+		cr_assert(pf, "%s", fmts[f]);
+		for (int m = 0; m < 4; m++) {
+			for (int r = 0; r < 3; r++) {
+				struct vhs_colorimetry t = { ranges[r], matrices[m], 6, 6, VHS_CHROMA_LEFT };
+
+				for (int dir = 0; dir < 2; dir++) {
+					if (dir)
+						vhs_color_setup_out(&x, pf, 64, 48, matrices[m], &t);
+					else
+						vhs_color_setup_in(&x, pf, 64, 48, &t);
+					if (vhs_cuda_color_constants(&x, &gk, &gh, &gv) == -ENODEV)
+						cr_skip_test("this build has no CUDA backend (make CUDA=0)");
+					vhs_color_coef_init(&ck, &x);
+					vhs_chroma_site_init(&ch, x.sx, x.cx_off);
+					vhs_chroma_site_init(&cv, x.sy, x.cy_off);
+					cr_assert_eq(memcmp(&ck, &gk, sizeof(ck)), 0, "%s matrix %d range %d", fmts[f],
+						     matrices[m], ranges[r]);
+					cr_assert_eq(memcmp(&ch, &gh, sizeof(ch)), 0, "%s: horizontal site", fmts[f]);
+					cr_assert_eq(memcmp(&cv, &gv, sizeof(cv)), 0, "%s: vertical site", fmts[f]);
+					checked++;
+				}
+			}
+		}
+	}
+	cr_assert_eq(checked, 9 * 4 * 3 * 2);
 }

@@ -269,3 +269,44 @@ Test(model, real_models_load, .timeout = 60)
 			vhs_nn_model_free(&m);
 		}
 }
+
+/* The graph pass both backends run on (vhs_nn_model_plan), on a graph built by hand:
+ *   0 INPUT -> 1 CONV -> 2 RELU -> 3 CONV(relu) -> 4 RELU -> 5 ADD(4, 3) -> 6 CONV (output)
+ *   -> 7 RELU (read by nobody)
+ * 2 fuses into 1 (its only reader); 4 does not fuse into 3 (3 has two readers); 7 does not fuse
+ * into 6 (6 is the output, whose tensor must stay as it is). Last uses: each owner's last
+ * reader, itself when none; the output's is n. */
+Test(model, graph_plan_fuses_only_sole_relus)
+{
+	struct vhs_nn_layer l[8] = { { 0 } };
+	struct vhs_nn_model m = { .layers = l, .n_layers = 8, .output = 6 };
+	int in1[] = { 0 }, in2[] = { 1 }, in3[] = { 2 }, in4[] = { 3 }, in5[] = { 4, 3 }, in6[] = { 5 },
+	    in7[] = { 6 };
+	int *ins[] = { NULL, in1, in2, in3, in4, in5, in6, in7 };
+	enum vhs_nn_op ops[] = { VHS_NN_INPUT, VHS_NN_CONV, VHS_NN_RELU, VHS_NN_CONV, VHS_NN_RELU,
+				 VHS_NN_ADD, VHS_NN_CONV, VHS_NN_RELU };
+
+	for (int i = 0; i < 8; i++) {
+		l[i].op = ops[i];
+		l[i].inputs = ins[i];
+		l[i].n_inputs = i == 0 ? 0 : i == 5 ? 2 : 1;
+	}
+	l[3].relu = 1;
+	vhs_nn_model_plan(&m);
+	cr_assert_eq(l[2].owner, 1, "a RELU that is its CONV's only reader is fused");
+	cr_assert(l[1].epilogue_relu);
+	cr_assert_eq(l[4].owner, 4, "a CONV with two readers keeps its RELU apart");
+	cr_assert(l[3].epilogue_relu, "its own activation");
+	cr_assert_eq(l[7].owner, 7, "a RELU of the output is not fused");
+	cr_assert_not(l[6].epilogue_relu);
+	for (int i = 0; i < 8; i++)
+		if (i != 2)
+			cr_assert_eq(l[i].owner, i, "layer %d", i);
+	cr_assert_eq(l[0].last_use, 1);
+	cr_assert_eq(l[1].last_use, 3, "the fused tensor is read last by layer 3");
+	cr_assert_eq(l[3].last_use, 5);
+	cr_assert_eq(l[4].last_use, 5);
+	cr_assert_eq(l[5].last_use, 6);
+	cr_assert_eq(l[6].last_use, 8, "the output is never freed");
+	cr_assert_eq(l[7].last_use, 7, "read by nobody: free once made");
+}
