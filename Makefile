@@ -16,6 +16,7 @@
 #   make bench-audio  issue 7: audio enhancement: hum, hiss, clicks, loudness, speed
 #   make bench-profile  issue 8: what profiling costs (profile against run, the reference job)
 #   make bench-profile-count  issue 8: the same in instructions, every process under callgrind
+#   make bench-compare REV=R  this tree against revision R on the reference job (CPU per stage)
 #   make FFMPEG=0   build only what needs no FFmpeg: the orchestrator, the upscaler and its
 #                   tool vhs-upscale, and y4m stages (stages/y4m_*.c): a whole pipeline, y4m in
 #                   and out, for the GPU machines (BUILD=dir builds beside the normal tree)
@@ -102,8 +103,10 @@ PROTO_SRC := $(wildcard proto/*.c)
 SHM_SRC := shm/ring.c $(if $(filter 1,$(CUDA)),shm/devpool.c,shm/devpool_stub.c)
 DSP_SRC := $(wildcard dsp/image/*.c dsp/nn/*.c dsp/upscale/*.c)
 DSP_AV_SRC := $(wildcard dsp/audio/*.c dsp/av/*.c)
-RUNTIME_SRC := runtime/runtime.c
-RUNTIME_AV_SRC := $(filter-out $(RUNTIME_SRC),$(wildcard runtime/*.c))
+# runtime/: the process's side of the protocol needs no FFmpeg; the libav helpers stages
+# share (frames in slots, the filter stage, encoders, segment files, audio spools) do.
+RUNTIME_AV_SRC := $(addprefix runtime/,avslot.c filter.c encoder.c segfile.c spool.c)
+RUNTIME_SRC := $(filter-out $(RUNTIME_AV_SRC),$(wildcard runtime/*.c))
 ORCH_SRC := $(filter-out orchestrator/main.c,$(wildcard orchestrator/*.c))
 ifeq ($(FFMPEG),1)
 DSP_SRC += $(DSP_AV_SRC)
@@ -324,6 +327,13 @@ bench-profile-count:
 	@tools/install-deps.sh valgrind
 	@$(MAKE) --no-print-directory models
 	@bench/profile_count.sh
+
+# Issue 24: this tree against an earlier revision (REV=...) on the reference job: CPU per
+# stage, wall, the outputs' bytes, and each build's profile.
+.PHONY: bench-compare
+bench-compare: deps
+	@$(MAKE) --no-print-directory all
+	@bench/compare.sh
 
 .PHONY: bench-audio
 bench-audio: deps

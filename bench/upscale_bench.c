@@ -247,7 +247,7 @@ static int s_bench(const struct opts *o)
 	       flops * o->frames / secs / 1e12);
 	ret = 0;
 out_free:
-	vhs_upscaler_close(u);
+	vhs_upscaler_close(&u);
 	for (int i = 0; i < MAX_OUTPUTS; i++)
 		free(out[i].data[0]);
 	for (int i = 0; i < INPUTS; i++)

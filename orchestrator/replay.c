@@ -71,9 +71,8 @@ struct replay {
 	struct vhs_profiler *prof;
 	struct worker w[MAX_WORKERS];
 	int n;
-	char run_dir[PATH_MAX], endpoint[PATH_MAX + 16];
-	void *zctx, *router;
-	int sigfd;
+	struct vhs_session ses;       /* run dir, signals, ZeroMQ context (stageproc.h) */
+	void *router;
 	uint64_t first_ns, end_ns, moved_ns;
 	char *err;
 	size_t errlen;
@@ -179,7 +178,7 @@ static int s_open_spool(struct replay *r, struct worker *w, int i)
 
 static int s_spawn(struct replay *r, struct worker *w, int i)
 {
-	w->pid = vhs_stage_spawn(r->o->stage_dir, vhs_stage_name(r->o->kind), r->endpoint, i, -1);
+	w->pid = vhs_stage_spawn(r->o->stage_dir, vhs_stage_name(r->o->kind), r->ses.endpoint, i, -1);
 	return w->pid < 0 ? (int)w->pid : 0;
 }
 
@@ -397,26 +396,24 @@ static int s_feed(struct replay *r, struct worker *w)
 	return 0;
 }
 
-static void s_reap(struct replay *r)
+/* A child ended: the worker it was, if any (vhs_reap's callback). */
+static void s_exited(void *ctx, pid_t pid, int status, const struct rusage *ru)
 {
-	struct rusage ru;
-	int status;
-	pid_t pid;
+	struct replay *r = ctx;
 
-	while ((pid = wait4(-1, &status, WNOHANG, &ru)) > 0)
-		for (int i = 0; i < r->n; i++) {
-			struct worker *w = &r->w[i];
+	for (int i = 0; i < r->n; i++) {
+		struct worker *w = &r->w[i];
 
-			if (w->pid != pid)
-				continue;
-			w->exited = true;
-			w->status = status;
-			w->ru = ru;
-			if (w->state != W_DONE)
-				s_fail(r, VHS_EXIT_STAGE, "stage %s died during the isolated run (%s %d)", w->id,
-				       WIFSIGNALED(status) ? "signal" : "status",
-				       WIFSIGNALED(status) ? WTERMSIG(status) : WEXITSTATUS(status));
-		}
+		if (w->pid != pid)
+			continue;
+		w->exited = true;
+		w->status = status;
+		w->ru = *ru;
+		if (w->state != W_DONE)
+			s_fail(r, VHS_EXIT_STAGE, "stage %s died during the isolated run (%s %d)", w->id,
+			       WIFSIGNALED(status) ? "signal" : "status",
+			       WIFSIGNALED(status) ? WTERMSIG(status) : WEXITSTATUS(status));
+	}
 }
 
 static bool s_all_exited(const struct replay *r)
@@ -430,7 +427,7 @@ static bool s_all_exited(const struct replay *r)
 static void s_loop(struct replay *r)
 {
 	zmq_pollitem_t items[2] = { { .socket = r->router, .events = ZMQ_POLLIN },
-				    { .fd = r->sigfd, .events = ZMQ_POLLIN } };
+				    { .fd = r->ses.sigfd, .events = ZMQ_POLLIN } };
 	struct signalfd_siginfo si;
 
 	r->moved_ns = vhs_now_ns();
@@ -445,10 +442,10 @@ static void s_loop(struct replay *r)
 				break;
 			s_on_message(r);
 		}
-		while (read(r->sigfd, &si, sizeof(si)) == (ssize_t)sizeof(si)) {
+		while (read(r->ses.sigfd, &si, sizeof(si)) == (ssize_t)sizeof(si)) {
 			if (si.ssi_signo != SIGCHLD)
 				s_fail(r, VHS_EXIT_INTERRUPTED, "interrupted by SIG%s", sigabbrev_np((int)si.ssi_signo));
-			s_reap(r);
+			vhs_reap(s_exited, r);
 		}
 		for (int i = 0; i < r->n && !r->code; i++)
 			if (r->w[i].state == W_RUNNING && r->w[i].n_in && s_feed(r, &r->w[i]))
@@ -462,29 +459,16 @@ static void s_loop(struct replay *r)
 
 static int s_setup(struct replay *r)
 {
-	const char *tmp = getenv("TMPDIR");
-	sigset_t set;
+	int ret = vhs_session_open(&r->ses);
 
-	snprintf(r->run_dir, sizeof(r->run_dir), "%s/vhs-run.%ld.XXXXXX", tmp && *tmp ? tmp : "/tmp", (long)getpid());
-	if (!mkdtemp(r->run_dir))
-		return -errno;
-	snprintf(r->endpoint, sizeof(r->endpoint), "ipc://%s/ctl", r->run_dir);
-	sigemptyset(&set);
-	sigaddset(&set, SIGCHLD);
-	sigaddset(&set, SIGINT);
-	sigaddset(&set, SIGTERM);
-	sigaddset(&set, SIGHUP);
-	sigprocmask(SIG_BLOCK, &set, NULL);
-	r->sigfd = signalfd(-1, &set, SFD_NONBLOCK | SFD_CLOEXEC);
-	r->zctx = zmq_ctx_new();
-	r->router = r->zctx ? vhs_stage_router(r->zctx, r->endpoint) : NULL;
-	return r->sigfd < 0 || !r->router ? -errno : 0;
+	if (ret)
+		return ret;
+	r->router = vhs_stage_router(r->ses.zctx, r->ses.endpoint);
+	return r->router ? 0 : -errno;
 }
 
 static void s_cleanup(struct replay *r)
 {
-	char path[PATH_MAX + 16];
-
 	for (int i = 0; i < r->n; i++) {
 		struct worker *w = &r->w[i];
 
@@ -505,13 +489,7 @@ static void s_cleanup(struct replay *r)
 	}
 	if (r->router)
 		zmq_close(r->router);
-	if (r->zctx)
-		zmq_ctx_term(r->zctx);
-	if (r->sigfd >= 0)
-		close(r->sigfd);
-	snprintf(path, sizeof(path), "%s/ctl", r->run_dir);
-	unlink(path);
-	rmdir(r->run_dir);
+	vhs_session_close(&r->ses);
 	vhs_empty_dir(r->o->scratch_dir); /* an encode stage's segments */
 }
 
@@ -544,7 +522,7 @@ int vhs_replay(const struct vhs_replay_opts *o, struct vhs_profiler *prof, struc
 
 	if (!r)
 		return snprintf(err, n, "out of memory"), VHS_EXIT_INTERNAL;
-	*r = (struct replay){ .o = o, .prof = prof, .sigfd = -1, .err = err, .errlen = n,
+	*r = (struct replay){ .o = o, .prof = prof, .ses.sigfd = -1, .err = err, .errlen = n,
 			      .n = o->workers < MAX_WORKERS ? o->workers : MAX_WORKERS };
 	ret = s_setup(r);
 	if (ret)

@@ -369,8 +369,10 @@ const char *vhs_devpool_error(const struct vhs_devpool *p)
 	return p->err;
 }
 
-void vhs_devpool_close(struct vhs_devpool *p)
+void vhs_devpool_close(struct vhs_devpool **pp)
 {
+	struct vhs_devpool *p = *pp;
+
 	if (!p)
 		return;
 	if (p->stream) {
@@ -394,4 +396,5 @@ void vhs_devpool_close(struct vhs_devpool *p)
 	cudaGetLastError();
 	free(p->slots);
 	free(p);
+	*pp = NULL;
 }

@@ -121,7 +121,8 @@ const char *vhs_devpool_error(const struct vhs_devpool *p);
 
 /* Importer: closes every handle it opened. Exporter: frees every buffer and event (its
  * importers must have closed theirs). Callers first finish their own streams' work on the
- * pool's buffers (close waits only for the exporter's last `filled`). Safe on NULL. */
-void vhs_devpool_close(struct vhs_devpool *p);
+ * pool's buffers (close waits only for the exporter's last `filled`). Sets *pp to NULL;
+ * safe on a NULL pool. */
+void vhs_devpool_close(struct vhs_devpool **pp);
 
 #endif

@@ -85,6 +85,7 @@ const char *vhs_devpool_error(const struct vhs_devpool *p)
 	return s_why;
 }
 
-void vhs_devpool_close(struct vhs_devpool *p)
+void vhs_devpool_close(struct vhs_devpool **pp)
 {
+	*pp = NULL;
 }

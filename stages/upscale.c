@@ -431,7 +431,7 @@ static void s_uninit(struct vhs_ctx *ctx)
 		vhs_filter_stage_uninit(ctx);
 	sws_freeContext(u->repack);
 #endif
-	vhs_upscaler_close(u->up);
+	vhs_upscaler_close(&u->up);
 	for (int i = 0; u->fifo && i < u->capacity; i++)
 		free(u->fifo[i].repacked);
 	free(u->fifo);

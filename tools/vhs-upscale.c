@@ -287,7 +287,7 @@ int main(int argc, char **argv)
 		free(r.frames[i].out_buf);
 	}
 	free(r.frames);
-	vhs_upscaler_close(r.up);
+	vhs_upscaler_close(&r.up);
 	if (fin != stdin)
 		fclose(fin);
 	return ret;

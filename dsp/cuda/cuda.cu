@@ -1850,7 +1850,7 @@ extern "C" int vhs_cuda_open(struct vhs_cuda_upscaler **out, const struct vhs_up
 	ret = s_open(u);
 	if (ret) {
 		snprintf(err, errlen, "%s", u->err);
-		vhs_cuda_close(u);
+		vhs_cuda_close(&u);
 		return ret;
 	}
 	snprintf(err, errlen, "%s", "");
@@ -2004,8 +2004,10 @@ extern "C" uint64_t vhs_cuda_gpu_ns(const struct vhs_cuda_upscaler *u)
 	return u->gpu_ns;
 }
 
-extern "C" void vhs_cuda_close(struct vhs_cuda_upscaler *u)
+extern "C" void vhs_cuda_close(struct vhs_cuda_upscaler **up)
 {
+	struct vhs_cuda_upscaler *u = *up;
+
 	if (!u)
 		return;
 	for (int i = 0; u->frames && i < u->in_flight; i++)
@@ -2031,6 +2033,7 @@ extern "C" void vhs_cuda_close(struct vhs_cuda_upscaler *u)
 		s_table_free(&u->pv[p]);
 	}
 	free(u);
+	*up = NULL;
 }
 
 /* ---- bench: the ceiling, on the host side --------------------------------------------- */

@@ -81,9 +81,9 @@ const char *vhs_cuda_error(const struct vhs_cuda_upscaler *u)
 	return NO_CUDA;
 }
 
-void vhs_cuda_close(struct vhs_cuda_upscaler *u)
+void vhs_cuda_close(struct vhs_cuda_upscaler **up)
 {
-	(void)u;
+	*up = NULL;
 }
 
 int vhs_cuda_run_net(struct vhs_cuda_upscaler *u, const float *in, float *out)

@@ -77,7 +77,8 @@ uint64_t vhs_cuda_gpu_ns(const struct vhs_cuda_upscaler *u);
 /* The last error's text (empty when none). */
 const char *vhs_cuda_error(const struct vhs_cuda_upscaler *u);
 
-void vhs_cuda_close(struct vhs_cuda_upscaler *u);
+/* Frees the stream and its device memory; sets *up to NULL (safe on NULL). */
+void vhs_cuda_close(struct vhs_cuda_upscaler **up);
 
 /* Tests and benchmarks. */
 

@@ -523,7 +523,7 @@ int vhs_nn_cpu_open(struct vhs_nn_cpu **out, const struct vhs_nn_model *m, int t
 	*out = c;
 	return 0;
 out_close:
-	vhs_nn_cpu_close(c);
+	vhs_nn_cpu_close(&c);
 	return ret;
 }
 
@@ -655,8 +655,10 @@ int vhs_nn_cpu_run(struct vhs_nn_cpu *c, const float *in, int w, int h, float *o
 	return ret;
 }
 
-void vhs_nn_cpu_close(struct vhs_nn_cpu *c)
+void vhs_nn_cpu_close(struct vhs_nn_cpu **cp)
 {
+	struct vhs_nn_cpu *c = *cp;
+
 	if (!c)
 		return;
 	if (c->pool.n)
@@ -672,4 +674,5 @@ void vhs_nn_cpu_close(struct vhs_nn_cpu *c)
 	free(c->ins);
 	free(c->arena);
 	free(c);
+	*cp = NULL;
 }

@@ -41,6 +41,7 @@ int vhs_nn_cpu_prepare(struct vhs_nn_cpu *c, int w, int h);
  * Returns 0 or -ENOMEM. */
 int vhs_nn_cpu_run(struct vhs_nn_cpu *c, const float *in, int w, int h, float *out);
 
-void vhs_nn_cpu_close(struct vhs_nn_cpu *c);
+/* Frees the network and its threads; sets *cp to NULL (safe on NULL). */
+void vhs_nn_cpu_close(struct vhs_nn_cpu **cp);
 
 #endif

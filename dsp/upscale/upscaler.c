@@ -211,7 +211,7 @@ int vhs_upscaler_open(struct vhs_upscaler **out, const struct vhs_upscaler_confi
 	return 0;
 out_close:
 	snprintf(err, errlen, "%s", u->err);
-	vhs_upscaler_close(u);
+	vhs_upscaler_close(&u);
 	return ret;
 }
 
@@ -378,13 +378,15 @@ const char *vhs_upscaler_error(const struct vhs_upscaler *u)
 	return u->err;
 }
 
-void vhs_upscaler_close(struct vhs_upscaler *u)
+void vhs_upscaler_close(struct vhs_upscaler **up)
 {
+	struct vhs_upscaler *u = *up;
+
 	if (!u)
 		return;
 	if (u->cuda)
-		vhs_cuda_close(u->cuda);
-	vhs_nn_cpu_close(u->net);
+		vhs_cuda_close(&u->cuda);
+	vhs_nn_cpu_close(&u->net);
 	free(u->rgb_in);
 	free(u->rgb_net);
 	free(u->rgb_out);
@@ -398,4 +400,5 @@ void vhs_upscaler_close(struct vhs_upscaler *u)
 	if (u->spec.model)
 		vhs_nn_model_free(&u->model);
 	free(u);
+	*up = NULL;
 }

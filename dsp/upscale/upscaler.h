@@ -94,6 +94,7 @@ int vhs_upscaler_capacity(const struct vhs_upscaler *u);
 
 const char *vhs_upscaler_error(const struct vhs_upscaler *u);
 
-void vhs_upscaler_close(struct vhs_upscaler *u);
+/* Frees the stream (its backend, tables and model); sets *up to NULL (safe on NULL). */
+void vhs_upscaler_close(struct vhs_upscaler **up);
 
 #endif

@@ -455,8 +455,8 @@ static void s_net_case(const struct vhs_nn_model *m, int w, int h, enum vhs_cuda
 	if (tw > 0 && th > 0)
 		s_check(utw == (tw < w ? tw : w) && uth == (th < h ? th : h), "the forced tiles were used");
 out_free:
-	vhs_cuda_close(u);
-	vhs_nn_cpu_close(cpu);
+	vhs_cuda_close(&u);
+	vhs_nn_cpu_close(&cpu);
 	free(out);
 	free(ref);
 	free(in);
@@ -509,7 +509,7 @@ static int s_cpu_picture(const struct vhs_upscale_spec *sp, const struct vhs_pic
 				 tmp);
 	vhs_color_from_rgb(&sp->out, sp->resize ? big : net, m->range, out);
 out_free:
-	vhs_nn_cpu_close(cpu);
+	vhs_nn_cpu_close(&cpu);
 	free(tmp);
 	free(big);
 	free(net);
@@ -575,7 +575,7 @@ static void s_esrgan_case(const struct vhs_nn_model *m, int out_w, int out_h,
 		s_check(rel < TOL_FP16, what);
 	}
 out_free:
-	vhs_cuda_close(u);
+	vhs_cuda_close(&u);
 	s_pic_free(&ref);
 	s_pic_free(&out);
 	s_pic_free(&in);
@@ -650,7 +650,7 @@ static void s_lanczos_case(const char *fmt_name, int w, int h, int ow, int oh)
 	snprintf(what, sizeof(what), "max difference %d <= 1 code against vhs_resample_plane", max);
 	s_check(max <= 1, what);
 out_free:
-	vhs_cuda_close(u);
+	vhs_cuda_close(&u);
 	free(tmp);
 	s_pic_free(&ref);
 	s_pic_free(&out);

@@ -237,7 +237,7 @@ static int s_stream_wait(void *stream, int ms)
  * producer only once the consumer has exited), then the stream and the ring. */
 static void s_side_close(struct side *s)
 {
-	vhs_devpool_close(s->pool);
+	vhs_devpool_close(&s->pool);
 	s->pool = NULL;
 	ipk_stream_free(s->stream);
 	s->stream = NULL;

@@ -40,6 +40,19 @@ test_check_prints_settings() {
 	if grep -qF yadif orch.out; then show_file orch.out 40; fail "--set video.filters did not replace the job's filters"; fi
 }
 
+# The key table of docs/job-file.md is the output of `vhs-orchestrate keys`, which prints it
+# from the option table that checks every value: a key added or changed without the docs
+# fails here.
+test_keys_table_is_the_docs_table() {
+	need_bin
+	orch keys
+	expect_rc 0
+	sed -n '/^| Key | Type/,/^$/p' "$ROOT/docs/job-file.md" | sed '/^$/d' >docs.table
+	[ -s docs.table ] || fail "no key table in docs/job-file.md"
+	diff docs.table orch.out >table.diff ||
+		{ show_file table.diff 20; fail "docs/job-file.md's key table differs from 'vhs-orchestrate keys'"; }
+}
+
 test_check_invalid_job() {
 	need_bin
 	make_job job.toml input="$(tape ntsc 2 dv)" upscale.width=wide

@@ -151,7 +151,7 @@ static float *s_run(const struct vhs_nn_model *m, const float *in, int w, int h,
 	cr_assert_eq(vhs_nn_cpu_open(&c, m, threads, 0), 0);
 	vhs_nn_cpu_set_tile(c, tile_w, tile_h);
 	cr_assert_eq(vhs_nn_cpu_run(c, in, w, h, out), 0);
-	vhs_nn_cpu_close(c);
+	vhs_nn_cpu_close(&c);
 	return out;
 }
 

@@ -145,7 +145,7 @@ static float *s_run(const struct vhs_nn_model *m, const float *in, int threads)
 		out[i] = -12345.0f;
 	cr_assert_eq(vhs_nn_cpu_open(&c, m, threads, 0), 0);
 	cr_assert_eq(vhs_nn_cpu_run(c, in, IN_W, IN_H, out), 0);
-	vhs_nn_cpu_close(c);
+	vhs_nn_cpu_close(&c);
 	for (size_t i = 0; i < OUT_N; i++)
 		cr_assert(isfinite(out[i]), "threads %d: element %zu (y %zu x %zu c %zu) not written or "
 			  "not finite: %g", threads, i, i / 3 / OUT_W, i / 3 % OUT_W, i % 3, out[i]);
