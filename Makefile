@@ -127,7 +127,7 @@ NVCCFLAGS ?= -O3 -lineinfo
 VHS_NVCCFLAGS := -std=c++17 -gencode=arch=compute_90,code=sm_90 -gencode=arch=compute_80,code=sm_80 \
 	     -gencode=arch=compute_90,code=compute_90 -Xcompiler -Wall,-Wextra,-Werror \
 	     $(call layer_inc,dsp) $(shell pkg-config --cflags $(PKGS_CJSON) 2>/dev/null)
-DSP_OBJ_CUDA := $(BUILD)/obj/dsp/cuda/cuda.o
+DSP_OBJ_CUDA := $(patsubst %.cu,$(BUILD)/obj/%.o,$(wildcard dsp/cuda/*.cu))
 CUDA_LIBS := -L$(CUDA_HOME)/lib64 -Wl,-rpath,$(CUDA_HOME)/lib64 -lcudart -lstdc++
 # Stage processes join GPU edges through the CUDA runtime (shm/devpool.c).
 $(BUILD)/obj/shm/devpool.o: VHS_CFLAGS += -I$(CUDA_HOME)/include
@@ -163,7 +163,7 @@ $(BUILD)/obj/%.o: %.c
 	@mkdir -p $(dir $@)
 	$(CC) $(VHS_CFLAGS) $(call layer_inc,$*) $(CFLAGS) $(VHS_OPT) -c -o $@ $<
 
-$(BUILD)/obj/dsp/cuda/cuda.o: dsp/cuda/cuda.cu $(wildcard dsp/*/*.h)
+$(BUILD)/obj/dsp/cuda/%.o: dsp/cuda/%.cu $(wildcard dsp/*/*.h dsp/cuda/*.cuh)
 	@mkdir -p $(dir $@)
 	$(NVCC) $(VHS_NVCCFLAGS) $(NVCCFLAGS) -c -o $@ $<
 

@@ -20,6 +20,7 @@
 #include "proto.h"
 #include "recording.h"
 #include "ring.h"
+#include "settings.h"
 #include "stageproc.h"
 
 #define MAX_WORKERS 64
@@ -121,6 +122,14 @@ static int s_read_entry(FILE *f, struct entry *e, uint8_t **blob)
 	return vhs_recording_read(f, &e->m, &e->data_len, blob);
 }
 
+/* Whether the CONFIG line l sets key id. */
+static bool s_is_key(const char *l, enum vhs_setting_id id)
+{
+	size_t n = strlen(vhs_setting_name(id));
+
+	return !strncmp(l, vhs_setting_name(id), n) && l[n] == '=';
+}
+
 /* Drops the keys the replay sets itself and adds its own. */
 static char *s_rewrite_settings(const char *blob, const char *scratch)
 {
@@ -134,11 +143,12 @@ static char *s_rewrite_settings(const char *blob, const char *scratch)
 		const char *nl = strchr(l, '\n');
 		size_t n = nl ? (size_t)(nl - l + 1) : strlen(l);
 
-		if (strncmp(l, "profile.spool=", 14) && strncmp(l, "segment.dir=", 12))
+		if (!s_is_key(l, VHS_SET_PROFILE_SPOOL) && !s_is_key(l, VHS_SET_SEGMENT_DIR))
 			fwrite(l, 1, n, f);
 		l += n;
 	}
-	fprintf(f, "segment.dir=%s\nprofile.trace=1\n", scratch);
+	fprintf(f, "%s=%s\n%s=1\n", vhs_setting_name(VHS_SET_SEGMENT_DIR), scratch,
+		vhs_setting_name(VHS_SET_PROFILE_TRACE));
 	return fclose(f) ? (free(out), NULL) : out;
 }
 

@@ -17,6 +17,7 @@
 
 #include "devpool.h"
 #include "exitcode.h"
+#include "settings.h"
 
 /* Frames a worker keeps per segment it holds, beyond its slots: decoders their reference
  * and threading frames, filters their queues, the encoder its look-ahead and threads'
@@ -58,13 +59,18 @@ void run_wire(struct run *r)
 	}
 }
 
-/* key=value with the escapes of kv.h. */
-static void s_kv(FILE *f, const char *key, const char *value)
+/* A run key (proto/settings.h) as key=value, with the escapes of kv.h. */
+static void s_kv(FILE *f, enum vhs_setting_id id, const char *value)
 {
-	fprintf(f, "%s=", key);
+	fprintf(f, "%s=", vhs_setting_name(id));
 	for (const char *c = value; *c; c++)
 		fputs(*c == '\\' ? "\\\\" : *c == '\n' ? "\\n" : (char[2]){ *c, 0 }, f);
 	fputc('\n', f);
+}
+
+static void s_kvi(FILE *f, enum vhs_setting_id id, long long value)
+{
+	fprintf(f, "%s=%lld\n", vhs_setting_name(id), value);
 }
 
 /* Threads of a decode or filter worker: the job's, or the cores shared among the stage's
@@ -97,19 +103,21 @@ static char *s_settings(const struct run *r, const struct proc *p)
 		return NULL;
 	}
 	fputs(job, f);
-	s_kv(f, "segment.dir", r->work_dir);
+	s_kv(f, VHS_SET_SEGMENT_DIR, r->work_dir);
 	if (r->analysis[0])
-		s_kv(f, "segment.audio_analysis", r->analysis);
-	fprintf(f, "segment.warmup=%d\nsegment.lookahead=%d\nsegment.audio_reach_ms=%d\n"
-		   "segment.count=%u\nsegment.frames=%llu\nsegment.audio=%d\n"
-		   "worker.instance=%d\nworker.threads=%d\n",
-		r->reach.warmup, r->reach.lookahead, r->reach.audio_ms, r->man.segments_total,
-		(unsigned long long)run_done_frames(r), run_segment_exists(r, VHS_SEGMENT_AUDIO, 0), p->instance,
-		s_threads(r, p->kind));
+		s_kv(f, VHS_SET_SEGMENT_AUDIO_ANALYSIS, r->analysis);
+	s_kvi(f, VHS_SET_SEGMENT_WARMUP, r->reach.warmup);
+	s_kvi(f, VHS_SET_SEGMENT_LOOKAHEAD, r->reach.lookahead);
+	s_kvi(f, VHS_SET_SEGMENT_AUDIO_REACH_MS, r->reach.audio_ms);
+	s_kvi(f, VHS_SET_SEGMENT_COUNT, r->man.segments_total);
+	s_kvi(f, VHS_SET_SEGMENT_FRAMES, (long long)run_done_frames(r));
+	s_kvi(f, VHS_SET_SEGMENT_AUDIO, run_segment_exists(r, VHS_SEGMENT_AUDIO, 0));
+	s_kvi(f, VHS_SET_WORKER_INSTANCE, p->instance);
+	s_kvi(f, VHS_SET_WORKER_THREADS, s_threads(r, p->kind));
 	if (r->opts->profiler)
-		fputs("profile.trace=1\n", f);
+		s_kvi(f, VHS_SET_PROFILE_TRACE, 1);
 	if (r->opts->spool_dir && (int)p->kind == r->opts->spool_kind)
-		s_kv(f, "profile.spool", r->opts->spool_dir);
+		s_kv(f, VHS_SET_PROFILE_SPOOL, r->opts->spool_dir);
 	free(job);
 	if (fclose(f)) {
 		free(text);

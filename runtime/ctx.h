@@ -78,6 +78,10 @@ struct vhs_ctx {
 };
 
 int rt_attach(struct vhs_ctx *ctx, const struct vhs_msg *m);
+/* Every JOB key of proto/settings.h in the CONFIG, or a failure naming the first missing. */
+int rt_check_settings(struct vhs_ctx *ctx);
+/* The stage's option table into its private state. */
+int rt_apply_options(struct vhs_ctx *ctx);
 int rt_count_record(struct vhs_ctx *ctx, int port, uint32_t index);
 void rt_crash_point(struct vhs_ctx *ctx);
 void rt_detach_wait(struct vhs_ctx *ctx);

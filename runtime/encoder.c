@@ -35,8 +35,8 @@ int vhs_open_audio_encoder(struct vhs_ctx *ctx, enum AVSampleFormat fmt, int rat
 	AVCodecContext *c;
 	int ret;
 
-	vhs_setting(ctx, "encode.audio_codec", name, sizeof(name));
-	vhs_setting(ctx, "encode.audio_bitrate", bitrate, sizeof(bitrate));
+	vhs_setting(ctx, VHS_SET_ENCODE_AUDIO_CODEC, name, sizeof(name));
+	vhs_setting(ctx, VHS_SET_ENCODE_AUDIO_BITRATE, bitrate, sizeof(bitrate));
 	codec = avcodec_find_encoder_by_name(name);
 	if (!codec || codec->type != AVMEDIA_TYPE_AUDIO)
 		return vhs_fail(ctx, VHS_ERR_CONFIG, "unknown audio encoder '%s'", name);

@@ -40,7 +40,7 @@ int vhs_filter_stage_init(struct vhs_ctx *ctx, const char *chain)
 {
 	struct vhs_filter_stage *s = vhs_priv(ctx);
 	const struct vhs_stream_fmt *in = vhs_input_format(ctx, 0);
-	long long threads = vhs_setting_int(ctx, "worker.threads", 0);
+	long long threads = vhs_setting_int(ctx, VHS_SET_WORKER_THREADS);
 	struct vhs_lavfi probe;
 	char err[512];
 	int ret;

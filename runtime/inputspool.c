@@ -44,7 +44,7 @@ int rt_spool_open(struct vhs_ctx *ctx, uint16_t instance)
 	struct vhs_msg m = { .type = VHS_MSG_CONFIG };
 	int ret;
 
-	if (vhs_setting(ctx, "profile.spool", dir, sizeof(dir)) < 0)
+	if (vhs_setting(ctx, VHS_SET_PROFILE_SPOOL, dir, sizeof(dir)) < 0)
 		return 0;
 	vhs_recording_name(name, sizeof(name), instance);
 	ret = vhs_tempfile_open(&ctx->spool, dir, name);

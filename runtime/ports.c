@@ -24,27 +24,67 @@ void *vhs_priv(struct vhs_ctx *ctx)
 	return ctx->priv;
 }
 
-int vhs_setting(struct vhs_ctx *ctx, const char *key, char *buf, size_t len)
+int vhs_setting(struct vhs_ctx *ctx, enum vhs_setting_id id, char *buf, size_t len)
 {
-	return vhs_kv_get(ctx->settings ? ctx->settings : "", key, buf, len);
+	const struct vhs_setting_decl *d = vhs_setting_decl(id);
+	int ret = vhs_kv_get(ctx->settings ? ctx->settings : "", d->name, buf, len);
+
+	if (ret == -ENOENT && d->absent)
+		ret = snprintf(buf, len, "%s", d->absent);
+	return ret;
 }
 
-long long vhs_setting_int(struct vhs_ctx *ctx, const char *key, long long dflt)
+long long vhs_setting_int(struct vhs_ctx *ctx, enum vhs_setting_id id)
 {
+	char buf[32], *end;
 	long long v;
 
-	return vhs_kv_get_int(ctx->settings ? ctx->settings : "", key, &v) ? dflt : v;
+	if (vhs_setting(ctx, id, buf, sizeof(buf)) < 0)
+		return 0;
+	v = strtoll(buf, &end, 10);
+	return end == buf || *end ? 0 : v;
 }
 
-double vhs_setting_double(struct vhs_ctx *ctx, const char *key, double dflt)
+double vhs_setting_double(struct vhs_ctx *ctx, enum vhs_setting_id id)
 {
 	char buf[64], *end;
 	double v;
 
-	if (vhs_setting(ctx, key, buf, sizeof(buf)) < 0)
-		return dflt;
+	if (vhs_setting(ctx, id, buf, sizeof(buf)) < 0)
+		return 0;
 	v = strtod(buf, &end);
-	return end == buf || *end ? dflt : v;
+	return end == buf || *end ? 0 : v;
+}
+
+int rt_apply_options(struct vhs_ctx *ctx)
+{
+	for (int i = 0; i < ctx->stage->n_options; i++) {
+		const struct vhs_stage_option *o = &ctx->stage->options[i];
+		char *field = (char *)ctx->priv + o->offset;
+
+		if (o->type == VHS_OPT_INT)
+			*(int *)field = (int)vhs_setting_int(ctx, o->id);
+		else if (o->type == VHS_OPT_DOUBLE)
+			*(double *)field = vhs_setting_double(ctx, o->id);
+		else if (vhs_setting(ctx, o->id, field, o->size) == -ENOSPC)
+			return vhs_fail(ctx, VHS_ERR_CONFIG, "%s is longer than this stage takes (%zu bytes)",
+					vhs_setting_name(o->id), o->size - 1);
+	}
+	return 0;
+}
+
+int rt_check_settings(struct vhs_ctx *ctx)
+{
+	for (int id = 0; id < VHS_SETTINGS_COUNT; id++) {
+		const struct vhs_setting_decl *d = vhs_setting_decl((enum vhs_setting_id)id);
+		char one[2];
+
+		if (d->kind == VHS_SETTING_JOB &&
+		    vhs_kv_get(ctx->settings ? ctx->settings : "", d->name, one, sizeof(one)) == -ENOENT)
+			return vhs_fail(ctx, VHS_ERR_INTERNAL, "CONFIG lacks the job key %s (are the "
+					"orchestrator and the stages from one build?)", d->name);
+	}
+	return 0;
 }
 
 int vhs_input_count(struct vhs_ctx *ctx)

@@ -147,7 +147,12 @@ static int s_startup(struct vhs_ctx *ctx, uint16_t instance)
 	ctx->n_in = m.u.config.n_inputs;
 	for (int i = 0; i < ctx->n_in; i++)
 		ctx->in[i].fmt = m.u.config.inputs[i];
-	ctx->trace = vhs_setting_int(ctx, "profile.trace", 0) != 0;
+	ret = rt_check_settings(ctx);
+	if (!ret)
+		ret = rt_apply_options(ctx);
+	if (ret)
+		return ret;
+	ctx->trace = vhs_setting_int(ctx, VHS_SET_PROFILE_TRACE) != 0;
 	ret = ctx->stage->init ? ctx->stage->init(ctx) : 0;
 	if (ret)
 		return ret;

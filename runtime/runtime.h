@@ -7,6 +7,7 @@
  * rings, the credit list of granted output slots, the queue of input records, heartbeats
  * (STATS every 0.5 s), error reporting and shutdown. The stage itself only sees:
  *
+ *   options  the settings the stage takes, applied into its private state before init()
  *   init()   settings and input formats are known: open codecs/graphs, declare outputs
  *   run()    source stages only (no inputs): produce until the end of input
  *   video()  filter/sink stages: one filled input slot on a port
@@ -33,17 +34,41 @@
 #ifndef VHS_RUNTIME_H
 #define VHS_RUNTIME_H
 
+#include <stddef.h>
 #include <stdint.h>
 
 #include "devpool.h"
 #include "proto.h"
 #include "ring.h"
+#include "settings.h"
 
 struct vhs_ctx;
+
+/* One setting a stage takes into its private state, applied by the runtime before init()
+ * like a libavfilter filter's AVOption row: the key (proto/settings.h), how it is stored,
+ * where. A text longer than its array is refused with a config error naming the key. */
+enum vhs_option_type {
+	VHS_OPT_INT,              /* an int field: the number (0 when not a number) */
+	VHS_OPT_DOUBLE,           /* a double field */
+	VHS_OPT_STRING,           /* a char array: the text ("" for a run key absent) */
+};
+
+struct vhs_stage_option {
+	enum vhs_setting_id id;
+	enum vhs_option_type type;
+	size_t offset;            /* of the field in the private state */
+	size_t size;              /* of the field: a STRING's room */
+};
+
+/* A row for field (a member designator, such as set.model) of the private state type priv. */
+#define VHS_OPTION(priv, id, type, field) \
+	{ VHS_SET_##id, VHS_OPT_##type, offsetof(priv, field), sizeof(((priv *)0)->field) }
 
 struct vhs_stage {
 	const char *name;         /* "decode", ... also the process's routing id */
 	size_t priv_size;         /* bytes of zeroed private state, at vhs_priv() */
+	const struct vhs_stage_option *options; /* applied into it before init, or NULL */
+	int n_options;
 	int (*init)(struct vhs_ctx *ctx);
 	int (*run)(struct vhs_ctx *ctx);
 	int (*video)(struct vhs_ctx *ctx, const struct vhs_frame *f, uint8_t *data);
@@ -58,11 +83,14 @@ int vhs_stage_main(const struct vhs_stage *stage, int argc, char **argv);
 
 void *vhs_priv(struct vhs_ctx *ctx);
 
-/* Settings from CONFIG ("section.key" names, see orchestrator/job.h). */
-int vhs_setting(struct vhs_ctx *ctx, const char *key, char *buf, size_t len);
-long long vhs_setting_int(struct vhs_ctx *ctx, const char *key, long long dflt);
-/* A number setting ("-16.0"); dflt when it is missing or not a number. */
-double vhs_setting_double(struct vhs_ctx *ctx, const char *key, double dflt);
+/* Settings from CONFIG, by their declaration in proto/settings.h: every job key is there
+ * (the runtime refuses a CONFIG without one before init), a run key that is absent means
+ * its declared value. vhs_setting() copies the text into buf and returns its length, or
+ * -ENOENT (a run key absent with no declared value) or -ENOSPC. The number forms read 0
+ * from what is absent or not a number. */
+int vhs_setting(struct vhs_ctx *ctx, enum vhs_setting_id id, char *buf, size_t len);
+long long vhs_setting_int(struct vhs_ctx *ctx, enum vhs_setting_id id);
+double vhs_setting_double(struct vhs_ctx *ctx, enum vhs_setting_id id);
 
 int vhs_input_count(struct vhs_ctx *ctx);
 const struct vhs_stream_fmt *vhs_input_format(struct vhs_ctx *ctx, int port);

@@ -207,12 +207,12 @@ static int s_enhance(struct vhs_ctx *ctx, struct audio_priv *p, AVBPrint *chain)
 	struct vhs_enhance_opts o = { .hum = hum, .channels = channels };
 	int ret;
 
-	vhs_setting(ctx, "audio.hum", hum, sizeof(hum));
-	vhs_setting(ctx, "audio.channels", channels, sizeof(channels));
-	o.hiss = vhs_setting_double(ctx, "audio.hiss", 0);
-	o.declick = vhs_setting_int(ctx, "audio.declick", 0) != 0;
+	vhs_setting(ctx, VHS_SET_AUDIO_HUM, hum, sizeof(hum));
+	vhs_setting(ctx, VHS_SET_AUDIO_CHANNELS, channels, sizeof(channels));
+	o.hiss = vhs_setting_double(ctx, VHS_SET_AUDIO_HISS);
+	o.declick = vhs_setting_int(ctx, VHS_SET_AUDIO_DECLICK) != 0;
 	if (vhs_enhance_needs_analysis(&o)) {
-		if (vhs_setting(ctx, "segment.audio_analysis", path, sizeof(path)) < 0)
+		if (vhs_setting(ctx, VHS_SET_SEGMENT_AUDIO_ANALYSIS, path, sizeof(path)) < 0)
 			return vhs_fail(ctx, VHS_ERR_INTERNAL, "the audio switches need the whole-track "
 					"analysis, and the settings name none");
 		ret = vhs_audio_analysis_load(&p->an, path, err, sizeof(err));
@@ -236,20 +236,20 @@ static int s_init(struct vhs_ctx *ctx)
 	char codec[64];
 	const AVCodec *enc;
 	AVBPrint chain, tail;
-	int ret = vhs_setting(ctx, "audio.filters", filters, sizeof(filters)), float_out;
+	int ret = vhs_setting(ctx, VHS_SET_AUDIO_FILTERS, filters, sizeof(filters)), float_out;
 
 	if (ret == -ENOSPC)
 		return vhs_fail(ctx, VHS_ERR_CONFIG, "[audio] filters is longer than %d bytes", VHS_CHAIN_MAX - 1);
 	if (ret < 0)
 		filters[0] = '\0';
-	if (vhs_setting(ctx, "encode.audio_codec", codec, sizeof(codec)) < 0)
+	if (vhs_setting(ctx, VHS_SET_ENCODE_AUDIO_CODEC, codec, sizeof(codec)) < 0)
 		snprintf(codec, sizeof(codec), "aac");
 	enc = avcodec_find_encoder_by_name(codec);
 	if (!enc || enc->type != AVMEDIA_TYPE_AUDIO)
 		return vhs_fail(ctx, VHS_ERR_CONFIG, "unknown audio encoder '%s'", codec);
 	av_bprint_init(&chain, 0, AV_BPRINT_SIZE_UNLIMITED);
 	ret = filters[0] ? (av_bprintf(&chain, "%s", filters), 0) : s_enhance(ctx, p, &chain);
-	float_out = p->hiss_db > 0 || vhs_setting_double(ctx, "audio.loudness", 0) != 0;
+	float_out = p->hiss_db > 0 || vhs_setting_double(ctx, VHS_SET_AUDIO_LOUDNESS) != 0;
 	av_bprint_init(&tail, 0, AV_BPRINT_SIZE_UNLIMITED);
 	if (float_out)
 		av_bprintf(&tail, ":sample_fmts=fltp");

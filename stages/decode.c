@@ -447,7 +447,7 @@ static int s_probe_formats(struct vhs_ctx *ctx, struct decode_priv *p, struct re
  * reaches it, which is the last); the edges' durations say so. */
 static void s_limit_setup(struct vhs_ctx *ctx, struct decode_priv *p)
 {
-	long long n = vhs_setting_int(ctx, "run.frames", 0);
+	long long n = vhs_setting_int(ctx, VHS_SET_RUN_FRAMES);
 	AVRational half = { p->frame_rate.den, 2 * p->frame_rate.num };
 	int64_t us;
 
@@ -469,15 +469,13 @@ static int s_segment_setup(struct vhs_ctx *ctx, struct decode_priv *p, struct re
 	char secs[64];
 	double seconds = 10;
 
-	if (vhs_setting(ctx, "run.segment_seconds", secs, sizeof(secs)) >= 0)
+	if (vhs_setting(ctx, VHS_SET_RUN_SEGMENT_SECONDS, secs, sizeof(secs)) >= 0)
 		seconds = atof(secs);
 	p->vtb = tb;
 	p->first_pts = v->pts != AV_NOPTS_VALUE ? v->pts : 0;
 	p->seg_len = seconds > 0 ? llrint(seconds * tb.den / tb.num) : 0;
 	p->frame_rate = fr.num > 0 && fr.den > 0 ? fr : (AVRational){ 25, 1 };
-	p->warmup = (int)vhs_setting_int(ctx, "segment.warmup", 0);
-	p->lookahead = (int)vhs_setting_int(ctx, "segment.lookahead", 0);
-	p->audio_reach = av_rescale_q(vhs_setting_int(ctx, "segment.audio_reach_ms", 0),
+	p->audio_reach = av_rescale_q(vhs_setting_int(ctx, VHS_SET_SEGMENT_AUDIO_REACH_MS),
 				      (AVRational){ 1, 1000 }, tb);
 	p->second = av_rescale_q(1, (AVRational){ 1, 1 }, tb);
 	s_limit_setup(ctx, p);
@@ -489,7 +487,7 @@ static int s_segment_setup(struct vhs_ctx *ctx, struct decode_priv *p, struct re
  * makes at once) the orchestrator says when the stage runs (vhs_worker_segments). */
 static int s_worker_setup(struct vhs_ctx *ctx, struct decode_priv *p)
 {
-	long long threads = vhs_setting_int(ctx, "worker.threads", 0);
+	long long threads = vhs_setting_int(ctx, VHS_SET_WORKER_THREADS);
 
 	if (threads < 0 || threads > INT_MAX)
 		return vhs_fail(ctx, VHS_ERR_CONFIG, "worker.threads is %lld; it must be 0 (auto) or more",
@@ -512,7 +510,7 @@ static int s_init(struct vhs_ctx *ctx)
 	int ret;
 
 	vhs_av_log_setup();
-	if (vhs_setting(ctx, "input", p->path, sizeof(p->path)) < 0)
+	if (!p->path[0])
 		return vhs_fail(ctx, VHS_ERR_CONFIG, "no input in the job");
 	ret = s_worker_setup(ctx, p);
 	if (ret)
@@ -813,9 +811,17 @@ static void s_uninit(struct vhs_ctx *ctx)
 	av_frame_free(&p->frame);
 }
 
+static const struct vhs_stage_option s_options[] = {
+	VHS_OPTION(struct decode_priv, INPUT, STRING, path),
+	VHS_OPTION(struct decode_priv, SEGMENT_WARMUP, INT, warmup),
+	VHS_OPTION(struct decode_priv, SEGMENT_LOOKAHEAD, INT, lookahead),
+};
+
 const struct vhs_stage vhs_stage_decode = {
 	.name = "decode",
 	.priv_size = sizeof(struct decode_priv),
+	.options = s_options,
+	.n_options = sizeof(s_options) / sizeof(s_options[0]),
 	.init = s_init,
 	.run = s_run,
 	.uninit = s_uninit,

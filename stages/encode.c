@@ -89,13 +89,6 @@ struct encode_priv {
 	AVBufferRef *hw_frames;   /* GPU edge into NVENC: the encoder's CUDA frames, else NULL */
 };
 
-static int s_setting(struct vhs_ctx *ctx, const char *key, char *buf, size_t n, const char *dflt)
-{
-	if (vhs_setting(ctx, key, buf, n) < 0)
-		snprintf(buf, n, "%s", dflt);
-	return 0;
-}
-
 static bool s_has_opt(AVCodecContext *c, const char *name)
 {
 	return c->codec->priv_class && c->priv_data && av_opt_find(c->priv_data, name, NULL, 0, 0);
@@ -106,9 +99,9 @@ static bool s_has_opt(AVCodecContext *c, const char *name)
 static int s_quality(struct vhs_ctx *ctx, AVCodecContext *c, bool quiet)
 {
 	char preset[64];
-	long long crf = vhs_setting_int(ctx, "encode.crf", -1);
+	long long crf = vhs_setting_int(ctx, VHS_SET_ENCODE_CRF);
 
-	s_setting(ctx, "encode.preset", preset, sizeof(preset), "");
+	vhs_setting(ctx, VHS_SET_ENCODE_PRESET, preset, sizeof(preset));
 	if (preset[0] && !s_has_opt(c, "preset")) {
 		if (!quiet)
 			vhs_warn(ctx, "encoder %s has no presets; preset = \"%s\" ignored", c->codec->name, preset);
@@ -127,7 +120,7 @@ static int s_sar(struct vhs_ctx *ctx, const struct vhs_stream_fmt *in, AVRationa
 	char s[32];
 	int num, den;
 
-	s_setting(ctx, "encode.sar", s, sizeof(s), "auto");
+	vhs_setting(ctx, VHS_SET_ENCODE_SAR, s, sizeof(s));
 	if (!strcmp(s, "auto")) {
 		*sar = (AVRational){ in->sar_num, in->sar_den ? in->sar_den : 1 };
 		return 0;
@@ -176,7 +169,7 @@ static int s_open_video(struct vhs_ctx *ctx, struct encode_priv *p, AVCodecConte
 	AVCodecContext *c;
 	int ret;
 
-	s_setting(ctx, "encode.codec", name, sizeof(name), "libx264");
+	vhs_setting(ctx, VHS_SET_ENCODE_CODEC, name, sizeof(name));
 	codec = avcodec_find_encoder_by_name(name);
 	if (!codec || codec->type != AVMEDIA_TYPE_VIDEO)
 		return vhs_fail(ctx, VHS_ERR_CONFIG, "unknown video encoder '%s'", name);
@@ -397,7 +390,7 @@ static int s_hw_init(struct vhs_ctx *ctx, struct encode_priv *p)
 	size_t n;
 	int ret;
 
-	s_setting(ctx, "encode.codec", name, sizeof(name), "libx264");
+	vhs_setting(ctx, VHS_SET_ENCODE_CODEC, name, sizeof(name));
 	n = strlen(name);
 	if (in->memory != VHS_MEMORY_CUDA || n < 6 || strcmp(name + n - 6, "_nvenc"))
 		return 0;
@@ -642,9 +635,9 @@ static int s_init(struct vhs_ctx *ctx)
 	if (!p->pkt)
 		return -ENOMEM;
 	p->n_ports = vhs_input_count(ctx);
-	if (vhs_setting(ctx, "segment.dir", p->dir, sizeof(p->dir)) < 0)
+	if (!p->dir[0])
 		return vhs_fail(ctx, VHS_ERR_CONFIG, "no work dir (segment.dir) in the settings");
-	if (vhs_setting(ctx, "output", output, sizeof(output)) < 0)
+	if (vhs_setting(ctx, VHS_SET_OUTPUT, output, sizeof(output)) < 0)
 		return vhs_fail(ctx, VHS_ERR_CONFIG, "no output in the job");
 	of = av_guess_format(NULL, output, NULL);
 	if (!of)
@@ -679,9 +672,15 @@ static void s_uninit(struct vhs_ctx *ctx)
 	av_buffer_unref(&p->hw_frames);
 }
 
+static const struct vhs_stage_option s_options[] = {
+	VHS_OPTION(struct encode_priv, SEGMENT_DIR, STRING, dir),
+};
+
 const struct vhs_stage vhs_stage_encode = {
 	.name = "encode",
 	.priv_size = sizeof(struct encode_priv),
+	.options = s_options,
+	.n_options = sizeof(s_options) / sizeof(s_options[0]),
 	.init = s_init,
 	.video = s_video,
 	.audio = s_audio,

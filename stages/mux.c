@@ -136,7 +136,7 @@ static int s_open_audio(struct vhs_ctx *ctx, struct mux_priv *p)
 static int s_open_output(struct vhs_ctx *ctx, struct mux_priv *p)
 {
 	struct vhs_segfile first = { 0 };
-	bool audio = vhs_setting_int(ctx, "segment.audio", 0) != 0;
+	bool audio = vhs_setting_int(ctx, VHS_SET_SEGMENT_AUDIO) != 0;
 	int ret = s_open_segment(ctx, p, 0, &first);
 
 	if (ret)
@@ -571,8 +571,8 @@ static bool s_lossy(const AVCodecContext *c)
 /* Measures the programme, finds the gain, and opens the limiter the encoding runs through. */
 static int s_loudness(struct vhs_ctx *ctx, struct mux_priv *p)
 {
-	double target = vhs_setting_double(ctx, "audio.loudness", 0);
-	double ceiling = vhs_setting_double(ctx, "audio.true_peak", -1);
+	double target = vhs_setting_double(ctx, VHS_SET_AUDIO_LOUDNESS);
+	double ceiling = vhs_setting_double(ctx, VHS_SET_AUDIO_TRUE_PEAK);
 	struct vhs_programme prog = { .rate = p->ah.rate, .channels = p->ah.channels,
 				      .layout = p->ah.layout, .arg = p, .rewind = s_prog_rewind,
 				      .read = s_prog_read };
@@ -660,12 +660,11 @@ static int s_init(struct vhs_ctx *ctx)
 	struct mux_priv *p = vhs_priv(ctx);
 
 	vhs_av_log_setup();
-	if (vhs_setting(ctx, "output", p->output, sizeof(p->output)) < 0 ||
-	    vhs_setting(ctx, "segment.dir", p->dir, sizeof(p->dir)) < 0)
+	if (!p->output[0] || !p->dir[0])
 		return vhs_fail(ctx, VHS_ERR_CONFIG, "no output or work dir in the settings");
 	snprintf(p->part, sizeof(p->part), "%s.part", p->output);
-	p->count = vhs_setting_int(ctx, "segment.count", 0);
-	p->frames_expected = vhs_setting_int(ctx, "segment.frames", -1);
+	p->count = vhs_setting_int(ctx, VHS_SET_SEGMENT_COUNT);
+	p->frames_expected = vhs_setting_int(ctx, VHS_SET_SEGMENT_FRAMES);
 	if (p->count <= 0)
 		return vhs_fail(ctx, VHS_ERR_INTERNAL, "nothing to mux (segment.count %lld)", p->count);
 	p->pkt = av_packet_alloc();
@@ -700,9 +699,16 @@ static void s_uninit(struct vhs_ctx *ctx)
 	free(p->raw);
 }
 
+static const struct vhs_stage_option s_options[] = {
+	VHS_OPTION(struct mux_priv, OUTPUT, STRING, output),
+	VHS_OPTION(struct mux_priv, SEGMENT_DIR, STRING, dir),
+};
+
 const struct vhs_stage vhs_stage_mux = {
 	.name = "mux",
 	.priv_size = sizeof(struct mux_priv),
+	.options = s_options,
+	.n_options = sizeof(s_options) / sizeof(s_options[0]),
 	.init = s_init,
 	.run = s_run,
 	.uninit = s_uninit,

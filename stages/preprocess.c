@@ -8,7 +8,7 @@
 static int s_init(struct vhs_ctx *ctx)
 {
 	static char chain[VHS_CHAIN_MAX];
-	int ret = vhs_setting(ctx, "video.filters", chain, sizeof(chain));
+	int ret = vhs_setting(ctx, VHS_SET_VIDEO_FILTERS, chain, sizeof(chain));
 
 	if (ret == -ENOSPC)
 		return vhs_fail(ctx, VHS_ERR_CONFIG, "[video] filters is longer than %d bytes", VHS_CHAIN_MAX - 1);

@@ -50,12 +50,19 @@ struct pending {
 	uint8_t *repacked;            /* the planar copy of a packed input, or NULL */
 };
 
+/* What the stage is told to do: its option table, below, fills these before init. */
+struct settings {
+	char backend[16], model[32], pix_fmt[32], precision[16], gpu_edges[8];
+	int width, height, scale, threads;
+};
+
 struct upscale {
 #ifndef VHS_NO_FFMPEG
 	struct vhs_filter_stage filter; /* the libswscale engine (first member: filter.h) */
 	struct SwsContext *repack;      /* packed input -> its planar equivalent */
 	int repack_fmt;                 /* that equivalent (AVPixelFormat) */
 #endif
+	struct settings set;            /* the options (s_options) */
 	int swscale;                    /* frames go to the libswscale engine */
 	struct vhs_upscaler *up;
 	const struct vhs_pixfmt *in_fmt;  /* what the upscaler reads (after any repack) */
@@ -70,29 +77,6 @@ struct upscale {
 	uint64_t gpu_ns;                /* the upscaler's GPU time already counted (vhs_count_gpu) */
 };
 
-struct settings {
-	char backend[16], model[32], pix_fmt[32], precision[16], gpu_edges[8];
-	long long width, height, scale, threads;
-};
-
-static void s_settings(struct vhs_ctx *ctx, struct settings *s)
-{
-	if (vhs_setting(ctx, "upscale.backend", s->backend, sizeof(s->backend)) < 0)
-		snprintf(s->backend, sizeof(s->backend), "cpu");
-	if (vhs_setting(ctx, "upscale.model", s->model, sizeof(s->model)) < 0)
-		snprintf(s->model, sizeof(s->model), "lanczos");
-	if (vhs_setting(ctx, "encode.pix_fmt", s->pix_fmt, sizeof(s->pix_fmt)) < 0)
-		snprintf(s->pix_fmt, sizeof(s->pix_fmt), "yuv420p");
-	if (vhs_setting(ctx, "upscale.precision", s->precision, sizeof(s->precision)) < 0)
-		snprintf(s->precision, sizeof(s->precision), "fp16");
-	if (vhs_setting(ctx, "run.gpu_edges", s->gpu_edges, sizeof(s->gpu_edges)) < 0)
-		snprintf(s->gpu_edges, sizeof(s->gpu_edges), "auto");
-	s->width = vhs_setting_int(ctx, "upscale.width", 0);
-	s->height = vhs_setting_int(ctx, "upscale.height", 0);
-	s->scale = vhs_setting_int(ctx, "upscale.scale", 2);
-	s->threads = vhs_setting_int(ctx, "worker.threads", 0);
-}
-
 static int s_is_model(const struct settings *s)
 {
 	return strcmp(s->model, "lanczos") && strcmp(s->model, "bicubic");
@@ -106,8 +90,8 @@ static int s_swscale_init(struct vhs_ctx *ctx, const struct settings *s)
 	const struct vhs_stream_fmt *in = vhs_input_format(ctx, 0);
 	char chain[256];
 
-	snprintf(chain, sizeof(chain), "scale=%lld:%lld:flags=%s,format=%s",
-		 s->width > 0 ? s->width : in->width, s->height > 0 ? s->height : in->height,
+	snprintf(chain, sizeof(chain), "scale=%d:%d:flags=%s,format=%s",
+		 s->width > 0 ? s->width : (int)in->width, s->height > 0 ? s->height : (int)in->height,
 		 s->model, s->pix_fmt);
 	((struct upscale *)vhs_priv(ctx))->swscale = 1;
 	return vhs_filter_stage_init(ctx, chain);
@@ -248,9 +232,9 @@ static int s_upscaler_init(struct vhs_ctx *ctx, const struct settings *s)
 
 static int s_init(struct vhs_ctx *ctx)
 {
-	struct settings s;
+	const struct settings *set = &((struct upscale *)vhs_priv(ctx))->set;
+	struct settings s = *set;
 
-	s_settings(ctx, &s);
 	if (!strcmp(s.model, "bicubic") && strcmp(s.backend, "cpu") && strcmp(s.backend, "auto"))
 		return vhs_fail(ctx, VHS_ERR_CONFIG, "model \"bicubic\" runs on the CPU only; use \"lanczos\" with backend \"%s\"",
 				s.backend);
@@ -437,9 +421,23 @@ static void s_uninit(struct vhs_ctx *ctx)
 	free(u->fifo);
 }
 
+static const struct vhs_stage_option s_options[] = {
+	VHS_OPTION(struct upscale, UPSCALE_BACKEND, STRING, set.backend),
+	VHS_OPTION(struct upscale, UPSCALE_MODEL, STRING, set.model),
+	VHS_OPTION(struct upscale, ENCODE_PIX_FMT, STRING, set.pix_fmt),
+	VHS_OPTION(struct upscale, UPSCALE_PRECISION, STRING, set.precision),
+	VHS_OPTION(struct upscale, RUN_GPU_EDGES, STRING, set.gpu_edges),
+	VHS_OPTION(struct upscale, UPSCALE_WIDTH, INT, set.width),
+	VHS_OPTION(struct upscale, UPSCALE_HEIGHT, INT, set.height),
+	VHS_OPTION(struct upscale, UPSCALE_SCALE, INT, set.scale),
+	VHS_OPTION(struct upscale, WORKER_THREADS, INT, set.threads),
+};
+
 const struct vhs_stage vhs_stage_upscale = {
 	.name = "upscale",
 	.priv_size = sizeof(struct upscale),
+	.options = s_options,
+	.n_options = sizeof(s_options) / sizeof(s_options[0]),
 	.init = s_init,
 	.video = s_video,
 	.segment = s_segment,

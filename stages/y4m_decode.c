@@ -280,7 +280,7 @@ static int s_format(struct vhs_ctx *ctx, struct decode_priv *p)
 				      .chroma_location = y->color.chroma_location,
 				      .field_order = vhs_field_order_of(y->interlace) };
 	snprintf(o->fmt, sizeof(o->fmt), "%s", y->fmt->name);
-	limit = vhs_setting_int(ctx, "run.frames", 0); /* only the first N frames, 0 = all */
+	limit = vhs_setting_int(ctx, VHS_SET_RUN_FRAMES); /* only the first N frames, 0 = all */
 	if (limit > 0 && limit < p->frames.count)
 		p->frames.count = limit;
 	o->duration_us = (int64_t)((double)p->frames.count * 1e6 * o->tb_num / o->tb_den);
@@ -299,12 +299,10 @@ static void s_segment_setup(struct vhs_ctx *ctx, struct decode_priv *p)
 	char secs[64];
 	double seconds = 10;
 
-	if (vhs_setting(ctx, "run.segment_seconds", secs, sizeof(secs)) >= 0)
+	if (vhs_setting(ctx, VHS_SET_RUN_SEGMENT_SECONDS, secs, sizeof(secs)) >= 0)
 		seconds = atof(secs);
 	/* the time base is one frame: segment_seconds in it is a frame count */
 	p->seg_len = seconds > 0 ? llrint(seconds * p->out.tb_den / p->out.tb_num) : 0;
-	p->warmup = (int)vhs_setting_int(ctx, "segment.warmup", 0);
-	p->lookahead = (int)vhs_setting_int(ctx, "segment.lookahead", 0);
 	if (p->warmup < 0)
 		p->warmup = 0;
 	if (p->lookahead < 0)
@@ -317,7 +315,7 @@ static int s_init(struct vhs_ctx *ctx)
 	char err[512];
 	int ret;
 
-	if (vhs_setting(ctx, "input", p->path, sizeof(p->path)) < 0)
+	if (!p->path[0])
 		return vhs_fail(ctx, VHS_ERR_CONFIG, "no input in the job");
 	ret = s_open_file(p->path, &p->in, &p->frames, err, sizeof(err));
 	if (ret == -ENOMEM)
@@ -489,9 +487,17 @@ static void s_uninit(struct vhs_ctx *ctx)
 	free(p->frames.at);
 }
 
+static const struct vhs_stage_option s_options[] = {
+	VHS_OPTION(struct decode_priv, INPUT, STRING, path),
+	VHS_OPTION(struct decode_priv, SEGMENT_WARMUP, INT, warmup),
+	VHS_OPTION(struct decode_priv, SEGMENT_LOOKAHEAD, INT, lookahead),
+};
+
 const struct vhs_stage vhs_stage_decode = {
 	.name = "decode",
 	.priv_size = sizeof(struct decode_priv),
+	.options = s_options,
+	.n_options = sizeof(s_options) / sizeof(s_options[0]),
 	.init = s_init,
 	.run = s_run,
 	.uninit = s_uninit,

@@ -77,9 +77,9 @@ static int s_init(struct vhs_ctx *ctx)
 	if (vhs_input_count(ctx) != 1 || !in || in->media != VHS_MEDIA_VIDEO)
 		return vhs_fail(ctx, VHS_ERR_INTERNAL, "this build (FFMPEG=0) encodes one video input and "
 				"no audio, not %d inputs", vhs_input_count(ctx));
-	if (vhs_setting(ctx, "segment.dir", p->dir, sizeof(p->dir)) < 0)
+	if (!p->dir[0])
 		return vhs_fail(ctx, VHS_ERR_CONFIG, "no work dir (segment.dir) in the settings");
-	if (vhs_setting(ctx, "output", output, sizeof(output)) < 0)
+	if (vhs_setting(ctx, VHS_SET_OUTPUT, output, sizeof(output)) < 0)
 		return vhs_fail(ctx, VHS_ERR_CONFIG, "no output in the job");
 	if (!s_is_y4m(output))
 		return vhs_fail(ctx, VHS_ERR_OUTPUT, "'%s': this build has no FFmpeg (make FFMPEG=0) and "
@@ -227,9 +227,15 @@ static void s_uninit(struct vhs_ctx *ctx)
 	p->header = NULL;
 }
 
+static const struct vhs_stage_option s_options[] = {
+	VHS_OPTION(struct encode_priv, SEGMENT_DIR, STRING, dir),
+};
+
 const struct vhs_stage vhs_stage_encode = {
 	.name = "encode",
 	.priv_size = sizeof(struct encode_priv),
+	.options = s_options,
+	.n_options = sizeof(s_options) / sizeof(s_options[0]),
 	.init = s_init,
 	.video = s_video,
 	.segment = s_segment,

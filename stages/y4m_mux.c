@@ -139,16 +139,15 @@ static int s_init(struct vhs_ctx *ctx)
 	struct mux_priv *p = vhs_priv(ctx);
 	size_t n;
 
-	if (vhs_setting(ctx, "output", p->output, sizeof(p->output)) < 0 ||
-	    vhs_setting(ctx, "segment.dir", p->dir, sizeof(p->dir)) < 0)
+	if (!p->output[0] || !p->dir[0])
 		return vhs_fail(ctx, VHS_ERR_CONFIG, "no output or work dir in the settings");
 	n = strlen(p->output);
 	if (n <= 4 || strcasecmp(p->output + n - 4, ".y4m"))
 		return vhs_fail(ctx, VHS_ERR_OUTPUT, "'%s': this build has no FFmpeg (make FFMPEG=0) and "
 				"writes y4m only: name the output .y4m", p->output);
 	snprintf(p->part, sizeof(p->part), "%s.part", p->output);
-	p->count = vhs_setting_int(ctx, "segment.count", 0);
-	p->frames_expected = vhs_setting_int(ctx, "segment.frames", -1);
+	p->count = vhs_setting_int(ctx, VHS_SET_SEGMENT_COUNT);
+	p->frames_expected = vhs_setting_int(ctx, VHS_SET_SEGMENT_FRAMES);
 	if (p->count <= 0 || p->count > UINT32_MAX)
 		return vhs_fail(ctx, VHS_ERR_INTERNAL, "nothing to mux (segment.count %lld)", p->count);
 	return 0;
@@ -165,9 +164,16 @@ static void s_uninit(struct vhs_ctx *ctx)
 	p->buf = NULL;
 }
 
+static const struct vhs_stage_option s_options[] = {
+	VHS_OPTION(struct mux_priv, OUTPUT, STRING, output),
+	VHS_OPTION(struct mux_priv, SEGMENT_DIR, STRING, dir),
+};
+
 const struct vhs_stage vhs_stage_mux = {
 	.name = "mux",
 	.priv_size = sizeof(struct mux_priv),
+	.options = s_options,
+	.n_options = sizeof(s_options) / sizeof(s_options[0]),
 	.init = s_init,
 	.run = s_run,
 	.uninit = s_uninit,

@@ -40,7 +40,7 @@ struct preprocess_priv {
 static int s_no_filters(struct vhs_ctx *ctx)
 {
 	char chain[256];
-	int ret = vhs_setting(ctx, "video.filters", chain, sizeof(chain));
+	int ret = vhs_setting(ctx, VHS_SET_VIDEO_FILTERS, chain, sizeof(chain));
 
 	if (ret == -ENOSPC)
 		chain[sizeof(chain) - 1] = '\0'; /* cut short: it is only quoted */

@@ -257,3 +257,12 @@ test_damaged_manifest_left_alone() {
 	expect_rc 0
 	[ ! -e out.mkv.vhs-work ] || fail "the work dir is left after a successful run"
 }
+
+# A setting longer than a stage takes is refused, naming it (it once fell back, silently,
+# to the stage's own default: a 40-character pix_fmt became yuv420p).
+test_setting_too_long_for_the_stage() {
+	need_bin
+	make_job job.toml input="$(tape ntsc 1 dv)" encode.pix_fmt=yuv420p_and_thirty_more_characters_here
+	orch run job.toml
+	expect_error 3 'encode\.pix_fmt is longer than this stage takes \(31 bytes\)'
+}
