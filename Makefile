@@ -105,7 +105,7 @@ DSP_SRC := $(wildcard dsp/image/*.c dsp/nn/*.c dsp/upscale/*.c)
 DSP_AV_SRC := $(wildcard dsp/audio/*.c dsp/av/*.c)
 # runtime/: the process's side of the protocol needs no FFmpeg; the libav helpers stages
 # share (frames in slots, the filter stage, encoders, segment files, audio spools) do.
-RUNTIME_AV_SRC := $(addprefix runtime/,avslot.c filter.c encoder.c segfile.c spool.c)
+RUNTIME_AV_SRC := $(addprefix runtime/,avslot.c filter.c encoder.c segfile.c spool.c probe.c)
 RUNTIME_SRC := $(filter-out $(RUNTIME_AV_SRC),$(wildcard runtime/*.c))
 ORCH_SRC := $(filter-out orchestrator/main.c,$(wildcard orchestrator/*.c))
 ifeq ($(FFMPEG),1)
@@ -220,7 +220,8 @@ $(BUILD)/obj/tests/gpu/ipc_pool_kernels.o: tests/gpu/ipc_pool_kernels.cu tests/g
 	@mkdir -p $(dir $@)
 	$(NVCC) $(VHS_NVCCFLAGS) $(NVCCFLAGS) -c -o $@ $<
 
-$(BUILD)/tests/gpu/test_ipc_pool: $(BUILD)/obj/tests/gpu/test_ipc_pool.o $(BUILD)/obj/tests/gpu/ipc_pool_kernels.o $(IPC_POOL_CORE)
+$(BUILD)/tests/gpu/test_ipc_pool: $(BUILD)/obj/tests/gpu/test_ipc_pool.o $(BUILD)/obj/tests/gpu/ipc_pool_children.o \
+		$(BUILD)/obj/tests/gpu/ipc_pool_kernels.o $(IPC_POOL_CORE)
 	@mkdir -p $(dir $@)
 	$(link) $(CUDA_LIBS)
 $(BUILD)/obj/tests/gpu/meminfo.o: VHS_CFLAGS += -DVHS_HAVE_CUDA -I$(CUDA_HOME)/include

@@ -55,6 +55,7 @@
 
 #include "analyze_file.h"
 #include "avslot.h"
+#include "probe.h"
 
 #define PROBE_MAX 192        /* frames decoded before both streams must have shown one */
 #define READERS_MAX 64       /* segments made at once, at most: each reader holds an input and decoders */
@@ -827,45 +828,6 @@ const struct vhs_stage vhs_stage_decode = {
 	.uninit = s_uninit,
 };
 
-/* --probe FILE: one line per stream, for `vhs-orchestrate check`. Exit 0, or 4. */
-static int s_probe(const char *path)
-{
-	AVFormatContext *fmt = NULL;
-	int ret;
-
-	vhs_av_log_setup();
-	ret = avformat_open_input(&fmt, path, NULL, NULL);
-	if (ret >= 0)
-		ret = avformat_find_stream_info(fmt, NULL);
-	if (ret < 0) {
-		printf("error: cannot open '%s': %s\n", path, vhs_av_err(ret));
-		avformat_close_input(&fmt);
-		return 4;
-	}
-	if (av_find_best_stream(fmt, AVMEDIA_TYPE_VIDEO, -1, -1, NULL, 0) < 0) {
-		printf("error: '%s' has no video stream\n", path);
-		avformat_close_input(&fmt);
-		return 4;
-	}
-	printf("container: %s, %.3f s\n", fmt->iformat->name,
-	       fmt->duration != AV_NOPTS_VALUE ? (double)fmt->duration / 1e6 : -1.0);
-	for (unsigned i = 0; i < fmt->nb_streams; i++) {
-		const AVCodecParameters *c = fmt->streams[i]->codecpar;
-		AVRational fr = av_guess_frame_rate(fmt, fmt->streams[i], NULL);
-
-		if (c->codec_type == AVMEDIA_TYPE_VIDEO)
-			printf("video: %s %dx%d %s %d/%d fps sar %d:%d\n", avcodec_get_name(c->codec_id),
-			       c->width, c->height, av_get_pix_fmt_name(c->format), fr.num, fr.den,
-			       c->sample_aspect_ratio.num, c->sample_aspect_ratio.den);
-		else if (c->codec_type == AVMEDIA_TYPE_AUDIO)
-			printf("audio: %s %d Hz %d channels %s\n", avcodec_get_name(c->codec_id),
-			       c->sample_rate, c->ch_layout.nb_channels,
-			       av_get_sample_fmt_name(c->format));
-	}
-	avformat_close_input(&fmt);
-	return 0;
-}
-
 /* --analyze-audio FILE OUT: the whole-track audio analysis into OUT (analysis.h); its
  * summary (or the error) on one line. Exit 0, 1, 4 or 5. */
 static int s_analyze_audio(const char *path, const char *out)
@@ -882,7 +844,7 @@ static int s_analyze_audio(const char *path, const char *out)
 int main(int argc, char **argv)
 {
 	if (argc == 3 && !strcmp(argv[1], "--probe"))
-		return s_probe(argv[2]);
+		return vhs_probe_print(argv[2]);
 	if (argc == 4 && !strcmp(argv[1], "--analyze-audio"))
 		return s_analyze_audio(argv[2], argv[3]);
 	return vhs_stage_main(&vhs_stage_decode, argc, argv);

@@ -91,381 +91,9 @@ int main(void)
 #include <unistd.h>
 
 #include "devpool.h"
+#include "ipc_pool.h"
 #include "ipc_pool_kernels.h"
 #include "ring.h"
-
-#define SKIP 77
-#define SLOTS 8u                     /* ring slots, so pool buffers */
-#define BUF_BYTES ((size_t)4 << 20)  /* bytes filled and verified per hand-off */
-#define POOL_BUF ((BUF_BYTES + VHS_DEVPOOL_ALIGN - 1) / VHS_DEVPOOL_ALIGN * VHS_DEVPOOL_ALIGN)
-#define DL_BYTES ((size_t)1 << 20)   /* bytes a download brings to the host to check */
-#define SLOW_EVERY 16                /* seq % SLOW_EVERY == SLOW_FILL: slow fill, */
-#define SLOW_FILL 3                  /*   == SLOW_READ: slow verify */
-#define SLOW_READ 11
-#define QCAP (2 * SLOTS)             /* consumer: FILLED held, hand-offs in flight */
-#define STALL_MS 20000               /* no hand-off verified for this long: stuck */
-#define STOP_MS 5000                 /* a child answers STOP and exits within this */
-#define DRAIN_MS 1000                /* a child at STOP lets its stream finish this long */
-#define MAX_SHOWN 10                 /* mismatching hand-offs printed per phase */
-/* cudaMemGetInfo counts the whole device, and the driver's own use moves by a page or
- * two between two looks with nothing leaked (allocations are in 2 MiB pages; per-process
- * state is released as processes are reaped). A leaked pool loses at least one 4 MiB
- * buffer per attempt, 40 MiB over ten restarts, so 4 MiB tells the two apart. */
-#define MEM_TOL ((size_t)4 << 20)
-
-/* ---- messages ------------------------------------------------------------------------- */
-
-enum msg_type { MSG_READY = 1, MSG_GRANT, MSG_FILLED, MSG_RELEASE, MSG_VERIFIED, MSG_STOP,
-		MSG_REPORT, MSG_ERROR };
-#define MSG_DOWNLOAD 1u /* flags of a FILLED to the consumer: download and check on the host too */
-
-/* One record on a socketpair. Both ends are this program on this machine, so it goes as
- * the struct itself. */
-struct msg {
-	uint32_t type;        /* MSG_* */
-	uint32_t slot;        /* GRANT FILLED RELEASE VERIFIED */
-	uint64_t seq;         /* GRANT FILLED RELEASE VERIFIED */
-	uint64_t t_filled;    /* FILLED VERIFIED: CLOCK_MONOTONIC ns, FILLED leaving the producer */
-	uint64_t latency;     /* VERIFIED: ns from t_filled until the consumer saw its verify end */
-	uint64_t mismatches;  /* VERIFIED: words of this seq found wrong; REPORT: their sum */
-	uint64_t count;       /* REPORT (consumer): VERIFIED records sent */
-	uint64_t pool_bytes;  /* REPORT: vhs_devpool_bytes() before closing */
-	uint32_t delay_us;    /* GRANT: fill delay; FILLED to the consumer: verify delay */
-	uint32_t flags;       /* FILLED to the consumer: MSG_DOWNLOAD; REPORT: 1 if its stream had
-			       * finished before it closed */
-	char text[208];       /* ERROR */
-};
-_Static_assert(sizeof(struct msg) == 272, "struct msg has no padding");
-
-static uint64_t s_now(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
-}
-
-static int s_send(int fd, const struct msg *m)
-{
-	ssize_t n;
-
-	do
-		n = send(fd, m, sizeof(*m), MSG_NOSIGNAL);
-	while (n < 0 && errno == EINTR);
-	return n == (ssize_t)sizeof(*m) ? 0 : n < 0 ? -errno : -EIO;
-}
-
-static int s_say(int fd, uint32_t type)
-{
-	struct msg m = { .type = type };
-
-	return s_send(fd, &m);
-}
-
-/* One record from fd: 1, 0 at end of file (the peer is gone), -EAGAIN (MSG_DONTWAIT and
- * nothing waiting) or -errno; a record of another size is -EPROTO. A peer that died with
- * unread records leaves ECONNRESET pending ahead of what it sent: read on past it. */
-static int s_recv(int fd, struct msg *m, int flags)
-{
-	ssize_t n;
-
-	do
-		n = recv(fd, m, sizeof(*m), flags);
-	while (n < 0 && (errno == EINTR || errno == ECONNRESET));
-	if (n < 0)
-		return errno == EWOULDBLOCK ? -EAGAIN : -errno;
-	if (n == 0)
-		return 0;
-	return n == (ssize_t)sizeof(*m) ? 1 : -EPROTO;
-}
-
-/* ---- children: what both do ----------------------------------------------------------- */
-
-/* A child's end of the edge. */
-struct side {
-	int fd;                    /* socket to the parent */
-	struct vhs_ring ring;      /* mapped by name */
-	struct vhs_devpool *pool;
-	void *stream;              /* all of this child's device work */
-};
-
-/* Sends ERROR "call: why" to the parent. Returns -1. */
-static int s_error(struct side *s, const char *call, const char *why)
-{
-	struct msg m = { .type = MSG_ERROR };
-
-	snprintf(m.text, sizeof(m.text), "%.40s: %.160s", call, why);
-	s_send(s->fd, &m);
-	return -1;
-}
-
-static int s_pool_ck(struct side *s, int ret, const char *call)
-{
-	return ret ? s_error(s, call, vhs_devpool_error(s->pool)) : 0;
-}
-
-static int s_ipk_ck(struct side *s, int ret, const char *call)
-{
-	return ret ? s_error(s, call, ret == -EIO ? ipk_error() : strerror(-ret)) : 0;
-}
-
-static int s_side_open(struct side *s, const char *ring_name, int exporter)
-{
-	char err[256];
-	int ret = vhs_ring_open(&s->ring, ring_name);
-
-	if (ret)
-		return s_error(s, "vhs_ring_open", strerror(-ret));
-	ret = vhs_devpool_open(&s->pool, &s->ring, exporter, BUF_BYTES, err, sizeof(err));
-	if (ret)
-		return s_error(s, "vhs_devpool_open", err);
-	return s_ipk_ck(s, ipk_stream_new(&s->stream), "stream");
-}
-
-/* 1 once everything on stream has finished, 0 if it has not within ms, -1 on an error. */
-static int s_stream_wait(void *stream, int ms)
-{
-	uint64_t end = s_now() + (uint64_t)ms * 1000000u;
-	int ret;
-
-	while ((ret = ipk_stream_done(stream)) == 0 && s_now() < end)
-		usleep(100);
-	return ret < 0 ? -1 : ret;
-}
-
-/* Closes the pool first (importers before the exporter frees: the parent stops the
- * producer only once the consumer has exited), then the stream and the ring. */
-static void s_side_close(struct side *s)
-{
-	vhs_devpool_close(&s->pool);
-	s->pool = NULL;
-	ipk_stream_free(s->stream);
-	s->stream = NULL;
-	vhs_ring_close(&s->ring);
-}
-
-/* ---- the producer --------------------------------------------------------------------- */
-
-/* GRANT: the slot is this process's until it sends FILLED, which gives it away. */
-static int s_produce(struct side *s, const struct msg *g)
-{
-	struct msg f = { .type = MSG_FILLED, .slot = g->slot, .seq = g->seq };
-	struct vhs_devbuf b;
-
-	if (s_pool_ck(s, vhs_devpool_buffer(s->pool, g->slot, &b), "vhs_devpool_buffer"))
-		return -1;
-	if (b.bytes < BUF_BYTES)
-		return s_error(s, "vhs_devpool_buffer", "buffer smaller than asked for");
-	if (s_pool_ck(s, vhs_devpool_begin_write(s->pool, g->slot, s->stream), "begin_write") ||
-	    s_ipk_ck(s, ipk_fill(b.ptr, BUF_BYTES, g->slot, g->seq, g->delay_us, s->stream),
-		     "fill") ||
-	    s_pool_ck(s, vhs_devpool_end_write(s->pool, g->slot, s->stream), "end_write"))
-		return -1;
-	f.t_filled = s_now();
-	return s_send(s->fd, &f) ? -1 : 0;
-}
-
-static int s_producer(int fd, const char *ring_name)
-{
-	struct side s = { .fd = fd };
-	struct msg m, rep = { .type = MSG_REPORT };
-	int ret;
-
-	if (s_side_open(&s, ring_name, 1) || s_say(fd, MSG_READY))
-		return 1;
-	while ((ret = s_recv(fd, &m, 0)) > 0 && m.type == MSG_GRANT)
-		if (s_produce(&s, &m))
-			return 1;
-	if (ret <= 0 || m.type != MSG_STOP)
-		return 1;
-	rep.flags = s_stream_wait(s.stream, DRAIN_MS) == 1;
-	rep.pool_bytes = vhs_devpool_bytes(s.pool);
-	ret = s_send(fd, &rep); /* first: a close that hangs is then told from a lost STOP */
-	s_side_close(&s);
-	return ret ? 1 : 0;
-}
-
-/* ---- the consumer --------------------------------------------------------------------- */
-
-struct handoff {
-	struct msg m;        /* the FILLED record as the parent forwarded it */
-	uint64_t host_bad;   /* words the host check of a download found wrong */
-};
-
-struct consumer {
-	struct side s;
-	struct handoff held[QCAP];      /* FILLED received, not yet enqueued (FIFO) */
-	unsigned held_head, held_n;
-	struct handoff fly[QCAP];       /* enqueued and released, not yet reported (FIFO); entry
-					 * i counts into bad_dev[i], copies it to bad_host[i],
-					 * and done[i] completes after that copy */
-	unsigned fly_head, fly_n;
-	unsigned long long *bad_dev;    /* [QCAP] device mismatch counters */
-	unsigned long long *bad_host;   /* [QCAP] pinned host copies */
-	void *done[QCAP];               /* events */
-	uint32_t *dl;                   /* pinned, DL_BYTES: downloads */
-	uint64_t verified, mismatches;  /* as sent in VERIFIED records */
-};
-
-static uint64_t s_host_check(const uint32_t *w, size_t words, uint32_t slot, uint64_t seq)
-{
-	uint64_t bad = 0;
-
-	for (size_t i = 0; i < words; i++)
-		bad += w[i] != ipk_pattern(slot, seq, i);
-	return bad;
-}
-
-/* FILLED: the slot is this process's until RELEASE gives it back, sent as soon as the
- * reads are enqueued; the pool's drained event holds the producer off until they are
- * done. A download, when asked for, comes first: its end_read is then not the last. */
-static int s_consume(struct consumer *c, const struct handoff *in)
-{
-	unsigned i = (c->fly_head + c->fly_n) % QCAP;
-	struct handoff *h = &c->fly[i];
-	struct msg rel = { .type = MSG_RELEASE, .slot = in->m.slot, .seq = in->m.seq };
-	struct side *s = &c->s;
-	struct vhs_devbuf b;
-
-	*h = *in;
-	if (s_pool_ck(s, vhs_devpool_buffer(s->pool, h->m.slot, &b), "vhs_devpool_buffer"))
-		return -1;
-	if (b.bytes < BUF_BYTES)
-		return s_error(s, "vhs_devpool_buffer", "buffer smaller than asked for");
-	if (h->m.flags & MSG_DOWNLOAD) {
-		if (s_pool_ck(s, vhs_devpool_download(s->pool, h->m.slot, c->dl, DL_BYTES),
-			      "download"))
-			return -1;
-		h->host_bad = s_host_check(c->dl, DL_BYTES / 4, h->m.slot, h->m.seq);
-	}
-	if (s_pool_ck(s, vhs_devpool_begin_read(s->pool, h->m.slot, s->stream), "begin_read") ||
-	    s_ipk_ck(s, ipk_counter_reset(&c->bad_dev[i], s->stream), "counter reset") ||
-	    s_ipk_ck(s, ipk_verify(b.ptr, BUF_BYTES, h->m.slot, h->m.seq, h->m.delay_us,
-				   &c->bad_dev[i], s->stream), "verify") ||
-	    s_pool_ck(s, vhs_devpool_end_read(s->pool, h->m.slot, s->stream), "end_read") ||
-	    s_ipk_ck(s, ipk_counter_fetch(&c->bad_host[i], &c->bad_dev[i], s->stream),
-		     "counter fetch") ||
-	    s_ipk_ck(s, ipk_event_record(c->done[i], s->stream), "event record"))
-		return -1;
-	c->fly_n++;
-	return s_send(s->fd, &rel) ? -1 : 0;
-}
-
-/* Sends VERIFIED for every hand-off at the head of the queue whose verify has finished. */
-static int s_retire(struct consumer *c)
-{
-	while (c->fly_n) {
-		unsigned i = c->fly_head;
-		struct handoff *h = &c->fly[i];
-		struct msg v = { .type = MSG_VERIFIED, .slot = h->m.slot, .seq = h->m.seq,
-				 .t_filled = h->m.t_filled };
-		int ret = ipk_event_done(c->done[i]);
-
-		if (ret == 0)
-			return 0;
-		if (ret < 0)
-			return s_error(&c->s, "event query", ipk_error());
-		v.latency = s_now() - h->m.t_filled;
-		v.mismatches = c->bad_host[i] + h->host_bad;
-		c->verified++;
-		c->mismatches += v.mismatches;
-		c->fly_head = (i + 1) % QCAP;
-		c->fly_n--;
-		if (s_send(c->s.fd, &v))
-			return -1;
-	}
-	return 0;
-}
-
-/* Reads what the parent sent: 0, 1 at STOP, -1 when the parent is gone or misbehaves. */
-static int s_consumer_read(struct consumer *c, int wait_ms)
-{
-	struct pollfd pfd = { .fd = c->s.fd, .events = POLLIN };
-	struct msg m;
-	int ret;
-
-	if (poll(&pfd, 1, wait_ms) <= 0)
-		return 0;
-	while ((ret = s_recv(c->s.fd, &m, MSG_DONTWAIT)) > 0) {
-		if (m.type == MSG_STOP)
-			return 1;
-		if (m.type != MSG_FILLED || c->held_n == QCAP)
-			return s_error(&c->s, "consumer", "unexpected record from the parent");
-		c->held[(c->held_head + c->held_n++) % QCAP].m = m;
-	}
-	return ret == -EAGAIN ? 0 : -1;
-}
-
-/* One turn: 0 to go on, 1 at STOP, -1 on an error (reported) or when the parent is gone.
- * Spins while work is in flight, so VERIFIED goes out as soon as a verify ends. */
-static int s_consumer_step(struct consumer *c)
-{
-	int ret = s_consumer_read(c, c->held_n || c->fly_n ? 0 : 1000);
-
-	while (!ret && c->held_n && c->fly_n < QCAP) {
-		struct handoff h = { .m = c->held[c->held_head].m };
-
-		c->held_head = (c->held_head + 1) % QCAP;
-		c->held_n--;
-		ret = s_consume(c, &h);
-	}
-	return ret ? ret : s_retire(c);
-}
-
-static int s_consumer_open(struct consumer *c, const char *ring_name)
-{
-	struct side *s = &c->s;
-
-	if (s_side_open(s, ring_name, 0) ||
-	    s_ipk_ck(s, ipk_counters_new(&c->bad_dev, QCAP), "counters"))
-		return -1;
-	c->bad_host = vhs_devpool_host_alloc(QCAP * sizeof(*c->bad_host));
-	c->dl = vhs_devpool_host_alloc(DL_BYTES);
-	if (!c->bad_host || !c->dl)
-		return s_error(s, "vhs_devpool_host_alloc", "no pinned memory");
-	for (unsigned i = 0; i < QCAP; i++)
-		if (s_ipk_ck(s, ipk_event_new(&c->done[i]), "event"))
-			return -1;
-	return 0;
-}
-
-/* STOP (report = 1) or an error: gives its work DRAIN_MS to finish (after a producer's
- * death it may wait for ever on that producer's event), then closes its handles. */
-static int s_consumer_close(struct consumer *c, int report)
-{
-	struct msg rep = { .type = MSG_REPORT, .count = c->verified, .mismatches = c->mismatches };
-	int finished = c->s.stream && s_stream_wait(c->s.stream, DRAIN_MS) == 1;
-
-	rep.flags = finished;
-	rep.pool_bytes = vhs_devpool_bytes(c->s.pool);
-	if (report && s_send(c->s.fd, &rep))
-		report = 0;
-	if (finished) {
-		/* These wait for the device: not while its work is stuck (on a dead producer's
-		 * event), when this process's exit frees them instead. */
-		for (unsigned i = 0; i < QCAP; i++)
-			ipk_event_free(c->done[i]);
-		ipk_counters_free(c->bad_dev);
-		vhs_devpool_host_free(c->bad_host);
-		vhs_devpool_host_free(c->dl);
-	}
-	s_side_close(&c->s);
-	return report ? 0 : 1;
-}
-
-static int s_consumer(int fd, const char *ring_name)
-{
-	static struct consumer c;
-	int ret;
-
-	c.s.fd = fd;
-	ret = s_consumer_open(&c, ring_name);
-	if (!ret)
-		ret = s_say(fd, MSG_READY) ? -1 : 0;
-	while (!ret)
-		ret = s_consumer_step(&c);
-	return s_consumer_close(&c, ret == 1);
-}
 
 /* ---- the parent: state of a run ------------------------------------------------------- */
 
@@ -613,8 +241,8 @@ static int s_spawn(struct run *r, enum role role)
 				close(r->c[i].fd);
 		if (prctl(PR_SET_PDEATHSIG, SIGKILL) || getppid() != s_parent)
 			_exit(1);
-		_exit(role == PRODUCER ? s_producer(sv[1], r->ring.name)
-				       : s_consumer(sv[1], r->ring.name));
+		_exit(role == PRODUCER ? ipc_producer(sv[1], r->ring.name)
+				       : ipc_consumer(sv[1], r->ring.name));
 	}
 	close(sv[1]);
 	if (pid < 0) {
@@ -707,7 +335,7 @@ static void s_on_filled(struct run *r, const struct msg *m)
 	if (r->ph->download_every && m->seq % r->ph->download_every == 0)
 		sl->filled.flags = MSG_DOWNLOAD;
 	r->state[m->seq] = SEQ_READING;
-	s_send(r->c[CONSUMER].fd, &sl->filled); /* a dead consumer is seen by its end of file */
+	ipc_send(r->c[CONSUMER].fd, &sl->filled); /* a dead consumer is seen by its end of file */
 	if (s_slow_fill(m->seq) && s_armed(r, KILL_PRODUCER_FILLING))
 		r->pending = KILL_PRODUCER_FILLING;
 }
@@ -742,7 +370,7 @@ static void s_on_verified(struct run *r, const struct msg *m)
 		r->twice = 1;
 	r->done++;
 	r->mismatches += m->mismatches;
-	r->t_last = s_now();
+	r->t_last = ipc_now();
 	if (m->mismatches && r->shown++ < MAX_SHOWN)
 		printf("  seq %llu in slot %u: %llu words differ from its pattern\n",
 		       (unsigned long long)m->seq, m->slot, (unsigned long long)m->mismatches);
@@ -771,7 +399,7 @@ static void s_handle(struct run *r, enum role role, const struct msg *m)
 	case MSG_READY:
 		r->c[role].ready = 1;
 		if (!r->t_start && r->c[PRODUCER].ready && r->c[CONSUMER].ready)
-			r->t_start = r->t_last = s_now();
+			r->t_start = r->t_last = ipc_now();
 		break;
 	case MSG_FILLED:
 		s_on_filled(r, m);
@@ -799,7 +427,7 @@ static void s_read(struct run *r, enum role role)
 	int ret;
 
 	while (!r->failed && !r->pending &&
-	       (ret = s_recv(r->c[role].fd, &m, MSG_DONTWAIT)) != -EAGAIN) {
+	       (ret = ipc_recv(r->c[role].fd, &m, MSG_DONTWAIT)) != -EAGAIN) {
 		if (ret > 0) {
 			s_handle(r, role, &m);
 			continue;
@@ -833,7 +461,7 @@ static void s_grant(struct run *r)
 		r->slot[i].state = SLOT_PRODUCER;
 		r->slot[i].seq = g.seq;
 		r->state[g.seq] = SEQ_WRITING;
-		if (s_send(r->c[PRODUCER].fd, &g))
+		if (ipc_send(r->c[PRODUCER].fd, &g))
 			s_fail(r, "GRANT could not be sent to the producer");
 	}
 }
@@ -846,17 +474,17 @@ static void s_grant(struct run *r)
 static void s_stop(struct run *r, enum role role, int after_kill)
 {
 	struct child *c = &r->c[role];
-	uint64_t end = s_now() + (uint64_t)STOP_MS * 1000000u;
+	uint64_t end = ipc_now() + (uint64_t)STOP_MS * 1000000u;
 	struct pollfd pfd = { .fd = c->fd, .events = POLLIN };
 	char what[200];
 	int ret = 1, erred = 0;
 	struct msg m;
 
-	s_say(c->fd, MSG_STOP);
-	while (ret > 0 && s_now() < end) {
-		if (poll(&pfd, 1, (int)((end - s_now()) / 1000000u) + 1) <= 0)
+	ipc_say(c->fd, MSG_STOP);
+	while (ret > 0 && ipc_now() < end) {
+		if (poll(&pfd, 1, (int)((end - ipc_now()) / 1000000u) + 1) <= 0)
 			continue;
-		ret = s_recv(c->fd, &m, 0);
+		ret = ipc_recv(c->fd, &m, 0);
 		if (ret <= 0)
 			break;
 		if (m.type == MSG_REPORT) {
@@ -906,7 +534,7 @@ static void s_kill_consumer(struct run *r)
 	struct msg m;
 
 	kill(c->pid, SIGKILL);
-	while (!r->failed && s_recv(c->fd, &m, 0) > 0)
+	while (!r->failed && ipc_recv(c->fd, &m, 0) > 0)
 		s_handle(r, CONSUMER, &m);
 	s_reap(r, CONSUMER, 1);
 	r->kills[CONSUMER]++;
@@ -925,7 +553,7 @@ static void s_kill_consumer(struct run *r)
 			continue;
 		r->disturbed[r->slot[i].seq] = 1;
 		r->resent++;
-		s_send(c->fd, &r->slot[i].filled);
+		ipc_send(c->fd, &r->slot[i].filled);
 	}
 }
 
@@ -937,7 +565,7 @@ static void s_kill_producer(struct run *r)
 	struct msg m;
 
 	kill(p->pid, SIGKILL);
-	while (s_recv(p->fd, &m, 0) > 0)
+	while (ipc_recv(p->fd, &m, 0) > 0)
 		;
 	s_reap(r, PRODUCER, 1);
 	r->kills[PRODUCER]++;
@@ -953,7 +581,7 @@ static void s_kill_producer(struct run *r)
 	s_ring_drop(r);
 	if (!s_ring_new(r) && !s_spawn(r, PRODUCER))
 		s_spawn(r, CONSUMER);
-	r->t_last = s_now();
+	r->t_last = ipc_now();
 }
 
 static void s_faults(struct run *r)
@@ -1004,7 +632,7 @@ static void s_loop(struct run *r)
 				s_read(r, (enum role)i);
 		s_grant(r);
 		s_faults(r);
-		if (!r->failed && s_now() - r->t_last > (uint64_t)STALL_MS * 1000000u)
+		if (!r->failed && ipc_now() - r->t_last > (uint64_t)STALL_MS * 1000000u)
 			s_stalled(r);
 	}
 }
@@ -1114,7 +742,7 @@ static void s_phase(int n, const struct phase *ph, const char *device)
 		s_run_free(&r);
 		return;
 	}
-	r.t_last = s_now();
+	r.t_last = ipc_now();
 	if (!s_ring_new(&r) && !s_spawn(&r, PRODUCER) && !s_spawn(&r, CONSUMER))
 		s_loop(&r);
 	if (!r.failed) {
@@ -1130,56 +758,7 @@ static void s_phase(int n, const struct phase *ph, const char *device)
 	s_run_free(&r);
 }
 
-/* ---- the device, asked by a probe child ----------------------------------------------- */
-
-struct probe {
-	int avail;            /* vhs_devpool_available() */
-	int ipc;              /* vhs_devpool_can_export(), when asked */
-	int ret;              /* ipk_device_info() */
-	size_t free_bytes, total_bytes;
-	char why[200];        /* !avail: why; ret: the error */
-	char name[96];        /* device name */
-};
-
-/* Forks a process that asks the device and exits: the parent never holds a context.
- * ipc: also whether it can export by CUDA IPC at all. Returns 0 or -1 (the probe died:
- * why says so). */
-static int s_probe(struct probe *p, int ipc)
-{
-	int fd[2], st = 0;
-	ssize_t n;
-	pid_t pid;
-
-	memset(p, 0, sizeof(*p));
-	if (pipe(fd))
-		return -1;
-	fflush(NULL);
-	pid = fork();
-	if (pid == 0) {
-		close(fd[0]);
-		p->avail = vhs_devpool_available(p->why, sizeof(p->why));
-		if (p->avail && ipc)
-			p->ipc = vhs_devpool_can_export(p->why, sizeof(p->why));
-		if (p->avail && (p->ret = ipk_device_info(&p->free_bytes, &p->total_bytes, p->name,
-							  sizeof(p->name))))
-			snprintf(p->why, sizeof(p->why), "%s", ipk_error());
-		_exit(write(fd[1], p, sizeof(*p)) == (ssize_t)sizeof(*p) ? 0 : 1);
-	}
-	close(fd[1]);
-	if (pid < 0) {
-		close(fd[0]);
-		return -1;
-	}
-	n = read(fd[0], p, sizeof(*p));
-	close(fd[0]);
-	while (waitpid(pid, &st, 0) < 0 && errno == EINTR)
-		;
-	if (n != (ssize_t)sizeof(*p) || !WIFEXITED(st) || WEXITSTATUS(st)) {
-		snprintf(p->why, sizeof(p->why), "the device probe process died (status %#x)", st);
-		return -1;
-	}
-	return 0;
-}
+/* ---- the device, asked by a probe child (ipc_probe) ------------------------------------ */
 
 /* Free device memory now, with no child of ours alive, against before. A driver may
  * finish releasing a dead process's memory a little after it is reaped: looks again for
@@ -1193,7 +772,7 @@ static void s_memory(size_t before, const char *when)
 	for (int i = 0; i < 10 && !ok; i++) {
 		if (i)
 			usleep(200000);
-		if (s_probe(&p, 0) || !p.avail || p.ret) {
+		if (ipc_probe(&p, 0) || !p.avail || p.ret) {
 			printf("  device probe: %s\n", p.why);
 			break;
 		}
@@ -1268,7 +847,7 @@ int main(void)
 
 	setvbuf(stdout, NULL, _IOLBF, 0);
 	s_parent = getpid();
-	if (s_probe(&p, 1)) {
+	if (ipc_probe(&p, 1)) {
 		printf("FAIL: %s\n", p.why);
 		return 1;
 	}
@@ -1279,7 +858,7 @@ int main(void)
 		return SKIP;
 	}
 	/* The baseline from a probe that exported nothing, like every later one. */
-	if (p.ret || s_probe(&p, 0) || p.ret) {
+	if (p.ret || ipc_probe(&p, 0) || p.ret) {
 		printf("FAIL: device probe: %s\n", p.why);
 		return 1;
 	}
