@@ -79,11 +79,11 @@ VHS_CFLAGS += $(CORE_CFLAGS) $(AV_CFLAGS)
 #   proto/         contracts between processes                   uses nothing
 #   shm/           slot rings, CUDA IPC pools                    uses proto, lib
 #   dsp/*/         pure algorithms: image, nn, cuda, upscale,    uses proto, lib
-#                  audio, av (libavfilter graphs)
+#                  video (analysis), audio, av (libavfilter graphs)
 #   runtime/       one process's side of the protocol            uses dsp, shm, proto, lib
 #   stages/        one file per stage executable                 uses runtime, dsp, shm, proto, lib
 #   orchestrator/  CLI, job file, planner, supervisor, ...       uses shm, proto, lib
-DSP_DIRS := dsp/image dsp/nn dsp/cuda dsp/upscale dsp/audio dsp/av
+DSP_DIRS := dsp/image dsp/nn dsp/cuda dsp/upscale dsp/video dsp/audio dsp/av
 INC_lib := lib
 INC_proto := proto
 INC_shm := shm proto lib
@@ -101,7 +101,7 @@ layer_inc = $(addprefix -I,$(INC_$(firstword $(subst /, ,$(1)))))
 LIB_SRC := $(wildcard lib/*.c)
 PROTO_SRC := $(wildcard proto/*.c)
 SHM_SRC := shm/ring.c $(if $(filter 1,$(CUDA)),shm/devpool.c,shm/devpool_stub.c)
-DSP_SRC := $(wildcard dsp/image/*.c dsp/nn/*.c dsp/upscale/*.c)
+DSP_SRC := $(wildcard dsp/image/*.c dsp/nn/*.c dsp/upscale/*.c dsp/video/*.c)
 DSP_AV_SRC := $(wildcard dsp/audio/*.c dsp/av/*.c)
 # runtime/: the process's side of the protocol needs no FFmpeg; the libav helpers stages
 # share (frames in slots, the filter stage, encoders, segment files, audio spools) do.

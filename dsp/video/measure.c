@@ -1,0 +1,288 @@
+/* measure.c: luma levels and NTSC setup, and chroma shift (see measure.h). */
+#include "measure.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "color.h"
+
+/* Sample (x, y) of plane p, clamped to the plane. */
+static double s_at(const struct vhs_picture *pic, int p, int w, int h, int x, int y)
+{
+	const uint8_t *row;
+
+	x = x < 0 ? 0 : x >= w ? w - 1 : x;
+	y = y < 0 ? 0 : y >= h ? h - 1 : y;
+	row = pic->data[p] + (size_t)y * (size_t)pic->linesize[p];
+	return pic->fmt->bytes == 1 ? row[x] : (double)((const uint16_t *)row)[x];
+}
+
+/* ---- levels ---- */
+
+void vhs_levels_add(struct vhs_levels_hist *h, const struct vhs_picture *pic)
+{
+	int shift = pic->fmt->depth - 8;
+
+	if (pic->fmt->rgb)
+		return;
+	for (int y = 0; y < pic->height; y++) {
+		const uint8_t *row = pic->data[0] + (size_t)y * (size_t)pic->linesize[0];
+
+		for (int x = 0; x < pic->width; x++) {
+			unsigned v = pic->fmt->bytes == 1 ? row[x] : ((const uint16_t *)row)[x] >> shift;
+
+			h->n[v > 255 ? 255 : v]++;
+		}
+		h->total += (uint64_t)pic->width;
+	}
+}
+
+/* The code below which a share q of the samples lies. */
+static double s_percentile(const struct vhs_levels_hist *h, double q)
+{
+	uint64_t want = (uint64_t)(q * (double)h->total), sum = 0;
+
+	for (int c = 0; c < 256; c++) {
+		sum += h->n[c];
+		if (sum > want)
+			return c;
+	}
+	return 255;
+}
+
+int vhs_levels_decide(const struct vhs_levels_hist *h, struct vhs_levels *out)
+{
+	uint64_t dark = 0;
+
+	memset(out, 0, sizeof(*out));
+	if (!h->total)
+		return -ENODATA;
+	out->black = s_percentile(h, 0.005);
+	out->white = s_percentile(h, 0.995);
+	for (int c = 0; c < 256 && c <= out->black + 4; c++)
+		dark += c >= out->black - 4 ? h->n[c] : 0;
+	/* black above 42 is no black at all: the tape showed nothing to decide by */
+	out->confidence = out->black > 42 ? 0 : fmin(1.0, (double)dark / (double)h->total / 0.02);
+	out->setup = out->black >= 24 && out->black <= 42 &&
+		     fabs(out->black - VHS_SETUP_CODE) < fabs(out->black - 16.0);
+	return 0;
+}
+
+/* ---- chroma shift ---- */
+
+#define FINE_STEPS 4          /* candidates per luma pixel in the fine search */
+
+/* What the measurement reads: the chroma planes, and the luma resampled at the chroma sites
+ * (displaced by a candidate shift along one direction). */
+struct grids {
+	const struct vhs_picture *pic;
+	struct vhs_color_xform x;
+	struct vhs_chroma_site sh, sv;
+	int w, h;                 /* chroma samples */
+	double *luma, *cb, *cr;   /* [h][w] */
+	double *gl, *gc;          /* gradient magnitudes, the mean taken out */
+};
+
+static void s_grids_free(struct grids *g)
+{
+	free(g->luma);
+	free(g->cb);
+	free(g->cr);
+	free(g->gl);
+	free(g->gc);
+}
+
+static int s_grids(const struct vhs_picture *pic, struct grids *g)
+{
+	size_t n;
+
+	g->pic = pic;
+	vhs_color_setup_in(&g->x, pic->fmt, pic->width, pic->height, &pic->color);
+	vhs_chroma_site_init(&g->sh, g->x.sx, g->x.cx_off);
+	vhs_chroma_site_init(&g->sv, g->x.sy, g->x.cy_off);
+	g->w = vhs_pixfmt_plane_width(pic->fmt, 1, pic->width);
+	g->h = vhs_pixfmt_plane_height(pic->fmt, 1, pic->height);
+	n = (size_t)g->w * (size_t)g->h;
+	g->luma = malloc(n * sizeof(double));
+	g->cb = malloc(n * sizeof(double));
+	g->cr = malloc(n * sizeof(double));
+	g->gl = malloc(n * sizeof(double));
+	g->gc = malloc(n * sizeof(double));
+	if (!g->luma || !g->cb || !g->cr || !g->gl || !g->gc)
+		return -ENOMEM;
+	for (int j = 0; j < g->h; j++)
+		for (int i = 0; i < g->w; i++) {
+			g->cb[(size_t)j * g->w + i] = s_at(pic, 1, g->w, g->h, i, j);
+			g->cr[(size_t)j * g->w + i] = s_at(pic, 2, g->w, g->h, i, j);
+		}
+	return 0;
+}
+
+/* Luma at (x, y) with x or y (dir) fractional: Catmull-Rom between the four neighbours. */
+static double s_luma_at(const struct vhs_picture *pic, int dir, double x, double y)
+{
+	double t = dir ? y : x, f = t - floor(t), v[4];
+	int base = (int)floor(t);
+
+	for (int k = 0; k < 4; k++) {
+		int at = base - 1 + k;
+
+		v[k] = dir ? s_at(pic, 0, pic->width, pic->height, (int)x, at)
+			   : s_at(pic, 0, pic->width, pic->height, at, (int)y);
+	}
+	return v[1] + 0.5 * f * (v[2] - v[0] + f * (2 * v[0] - 5 * v[1] + 4 * v[2] - v[3] +
+						   f * (3 * (v[1] - v[2]) + v[3] - v[0])));
+}
+
+/* The luma at every chroma site by color.h's triangle filter, the sites displaced by -d
+ * luma pixels along dir: what the chroma shows when it lies d to the right (below). */
+static void s_luma_grid(struct grids *g, int dir, double d)
+{
+	const struct vhs_picture *pic = g->pic;
+
+	for (int j = 0; j < g->h; j++) {
+		for (int i = 0; i < g->w; i++) {
+			double sum = 0;
+
+			for (int l = 0; l < g->sv.n; l++) {
+				for (int t = 0; t < g->sh.n; t++) {
+					double x = i * g->x.sx + g->sh.k0 + t, y = j * g->x.sy + g->sv.k0 + l;
+
+					sum += g->sv.w[l] * g->sh.w[t] *
+					       s_luma_at(pic, dir, dir ? x : x - d, dir ? y - d : y);
+				}
+			}
+			g->luma[(size_t)j * g->w + i] = sum;
+		}
+	}
+}
+
+/* Gradient magnitudes along dir (0: across, 1: down), the mean taken out, of the luma grid
+ * into gl and of |dCb| + |dCr| into gc (luma_only: gc is kept). The last column (row) is 0. */
+static void s_gradients(struct grids *g, int dir, int luma_only)
+{
+	size_t n = (size_t)g->w * (size_t)g->h, step = dir ? (size_t)g->w : 1, count = 0;
+	double ml = 0, mc = 0;
+
+	for (size_t k = 0; k < n; k++) {
+		int last = dir ? k / (size_t)g->w + 1 >= (size_t)g->h : k % (size_t)g->w + 1 >= (size_t)g->w;
+		int first = dir ? k < (size_t)g->w : k % (size_t)g->w == 0;
+		int beyond = dir ? k / (size_t)g->w + 2 >= (size_t)g->h : k % (size_t)g->w + 2 >= (size_t)g->w;
+		double a, b;
+
+		if (last)
+			continue;
+		/* the luma's gradient over three samples ([1 2 1] smoothing): closer to the
+		 * chroma's, which is always of a narrower band */
+		a = 0.25 * (first ? g->luma[k] : g->luma[k - step]) + 0.5 * g->luma[k] + 0.25 * g->luma[k + step];
+		b = 0.25 * g->luma[k] + 0.5 * g->luma[k + step] + 0.25 * (beyond ? g->luma[k + step] : g->luma[k + 2 * step]);
+		g->gl[k] = fabs(b - a);
+		ml += g->gl[k];
+		if (!luma_only) {
+			g->gc[k] = fabs(g->cb[k + step] - g->cb[k]) + fabs(g->cr[k + step] - g->cr[k]);
+			mc += g->gc[k];
+		}
+		count++;
+	}
+	ml /= count ? (double)count : 1;
+	mc /= count ? (double)count : 1;
+	for (size_t k = 0; k < n; k++) {
+		int last = dir ? k / (size_t)g->w + 1 >= (size_t)g->h : k % (size_t)g->w + 1 >= (size_t)g->w;
+
+		g->gl[k] = last ? 0 : g->gl[k] - ml;
+		if (!luma_only)
+			g->gc[k] = last ? 0 : g->gc[k] - mc;
+	}
+}
+
+/* The normalised correlation of gl with gc displaced by s chroma samples along dir. */
+static double s_corr(const struct grids *g, int dir, int s)
+{
+	int len = dir ? g->h : g->w;
+	double sum = 0, el = 0, ec = 0;
+
+	for (int j = 0; j < g->h; j++) {
+		for (int i = 0; i < g->w; i++) {
+			int pos = dir ? j : i, at = pos + s;
+			size_t k = (size_t)j * g->w + i;
+			double c;
+
+			if (at < 0 || at >= len - 1 || pos >= len - 1)
+				continue;
+			c = g->gc[dir ? (size_t)at * g->w + i : (size_t)j * g->w + at];
+			sum += g->gl[k] * c;
+			el += g->gl[k] * g->gl[k];
+			ec += c * c;
+		}
+	}
+	return el > 0 && ec > 0 ? sum / sqrt(el * ec) : 0;
+}
+
+/* The peak of r[0..n-1] refined by a parabola through its neighbours: an index. */
+static double s_peak(const double *r, int n)
+{
+	int best = 0;
+	double d = 0;
+
+	for (int i = 1; i < n; i++)
+		best = r[i] > r[best] ? i : best;
+	if (best > 0 && best < n - 1) {
+		double a = r[best - 1], b = r[best], c = r[best + 1], den = a - 2 * b + c;
+
+		d = den < 0 ? 0.5 * (a - c) / den : 0;
+	}
+	return best + (d < -0.5 ? -0.5 : d > 0.5 ? 0.5 : d);
+}
+
+/* The shift along dir in luma pixels and its evidence: first in whole chroma samples (the
+ * luma at the sites against the chroma displaced), then within a chroma sample either side
+ * in FINE_STEPS per luma pixel (the luma resampled at the displaced sites, the chroma as it
+ * was sampled), the best refined by a parabola. */
+static void s_shift(struct grids *g, int dir, double *shift, double *weight)
+{
+	int sub = dir ? g->x.sy : g->x.sx, n_fine = 2 * sub * FINE_STEPS + 1;
+	double coarse[2 * VHS_SHIFT_RANGE + 1], fine[2 * 4 * FINE_STEPS + 1], c0;
+
+	s_luma_grid(g, dir, 0);
+	s_gradients(g, dir, 0);
+	for (int s = -VHS_SHIFT_RANGE; s <= VHS_SHIFT_RANGE; s++)
+		coarse[s + VHS_SHIFT_RANGE] = s_corr(g, dir, s);
+	c0 = (double)lrint(s_peak(coarse, 2 * VHS_SHIFT_RANGE + 1)) - VHS_SHIFT_RANGE;
+	if (getenv("VHS_MEASURE_DEBUG")) {
+		for (int i = 0; i <= 2 * VHS_SHIFT_RANGE; i++)
+			fprintf(stderr, "%.3f ", coarse[i]);
+		fprintf(stderr, " dir %d -> %g\n", dir, c0);
+	}
+	for (int k = 0; k < n_fine; k++) {
+		double d = c0 * sub + (double)(k - sub * FINE_STEPS) / FINE_STEPS;
+
+		s_luma_grid(g, dir, d);
+		s_gradients(g, dir, 1);
+		fine[k] = s_corr(g, dir, 0);
+	}
+	*shift = c0 * sub + (s_peak(fine, n_fine) - sub * FINE_STEPS) / FINE_STEPS;
+	*weight = fine[lrint(s_peak(fine, n_fine))];
+	*weight = *weight > 0 ? *weight : 0;
+}
+
+int vhs_chroma_shift_measure(const struct vhs_picture *pic, struct vhs_chroma_shift *out)
+{
+	struct grids g = { 0 };
+	int ret;
+
+	memset(out, 0, sizeof(*out));
+	if (pic->fmt->rgb || pic->fmt->planes < 3 ||
+	    vhs_pixfmt_plane_width(pic->fmt, 1, pic->width) < 16 ||
+	    vhs_pixfmt_plane_height(pic->fmt, 1, pic->height) < 16)
+		return -EINVAL;
+	ret = s_grids(pic, &g);
+	if (!ret) {
+		s_shift(&g, 0, &out->dx, &out->wx);
+		s_shift(&g, 1, &out->dy, &out->wy);
+	}
+	s_grids_free(&g);
+	return ret;
+}
