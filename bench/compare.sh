@@ -26,11 +26,6 @@ STAGES=(decode preprocess upscale audio encode)
 . "$ROOT/bench/lib.sh"
 encode_settings "${BENCH_CODEC:-x264}"
 
-die() {
-	echo "bench: $*" >&2
-	exit 1
-}
-
 # build_rev: REV built in its own worktree; prints its bin dir.
 build_rev() {
 	local sha dir

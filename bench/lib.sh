@@ -7,6 +7,12 @@
 #   ffv1  ffv1 yuv420p, pcm_s16le (lossless: encoding no longer dwarfs the rest)
 # Defines VF, AF, WIDTH, HEIGHT and the functions below; needs ROOT (the repository root).
 
+# die MESSAGE: the benchmark stops, saying why.
+die() {
+	echo "bench: $*" >&2
+	exit 1
+}
+
 VF="bwdif=mode=send_field,hqdn3d=3:2:3:2,eq=contrast=1.1:brightness=0.05:saturation=1.05"
 AF="highpass=f=100,lowpass=f=15000,afftdn=nf=-25,dynaudnorm=f=200:g=15"
 WIDTH=1440 HEIGHT=1080

@@ -23,11 +23,6 @@ TAPE_SECONDS="${BENCH_SECONDS:-20}"
 . "$ROOT/bench/lib.sh"
 encode_settings "${BENCH_CODEC:-x264}"
 
-die() {
-	echo "bench: $*" >&2
-	exit 1
-}
-
 RUN_CMD=("$ORCH" run --progress=none --restart job.toml)
 PROFILE_CMD=("$ORCH" profile --progress=none --out prof job.toml)
 

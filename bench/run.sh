@@ -26,11 +26,6 @@ STAGES=(decode preprocess upscale audio encode)
 . "$ROOT/bench/lib.sh"
 encode_settings "${BENCH_CODEC:-x264}"
 
-die() {
-	echo "bench: $*" >&2
-	exit 1
-}
-
 FFMPEG_CMD=(ffmpeg -nostdin -hide_banner -loglevel error -y -i tape.avi
 	-vf "$VF,scale=$WIDTH:$HEIGHT:flags=lanczos,format=yuv420p" -af "$AF"
 	"${ENC_ARGS[@]}" ffmpeg.mkv)

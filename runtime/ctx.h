@@ -77,30 +77,47 @@ struct vhs_ctx {
 	struct vhs_tempfile *spool;   /* profile.spool: the record of the inputs, or NULL */
 };
 
+/* ---- mailbox.c ---- */
+
+int rt_expect(struct vhs_ctx *ctx, uint8_t type, struct vhs_msg *m);
+int rt_fifo_pop(struct vhs_ctx *ctx, struct vhs_msg *m);
+uint64_t rt_now(void);
+int rt_pump(struct vhs_ctx *ctx, long timeout_ms);
+int rt_send(struct vhs_ctx *ctx, const struct vhs_msg *m);
+
+/* ---- ports.c ---- */
+
 int rt_attach(struct vhs_ctx *ctx, const struct vhs_msg *m);
 /* Every JOB key of proto/settings.h in the CONFIG, or a failure naming the first missing. */
 int rt_check_settings(struct vhs_ctx *ctx);
 /* The stage's option table into its private state. */
 int rt_apply_options(struct vhs_ctx *ctx);
-int rt_count_record(struct vhs_ctx *ctx, int port, uint32_t index);
-void rt_crash_point(struct vhs_ctx *ctx);
 void rt_detach_wait(struct vhs_ctx *ctx);
 int rt_download(struct vhs_ctx *ctx, int port, const struct vhs_frame *f);
-int rt_expect(struct vhs_ctx *ctx, uint8_t type, struct vhs_msg *m);
-int rt_fifo_pop(struct vhs_ctx *ctx, struct vhs_msg *m);
-void rt_maybe_stats(struct vhs_ctx *ctx);
-uint64_t rt_now(void);
-int rt_pump(struct vhs_ctx *ctx, long timeout_ms);
-int rt_segment_marker(struct vhs_ctx *ctx, const struct vhs_segment *s);
-int rt_send(struct vhs_ctx *ctx, const struct vhs_msg *m);
-void rt_send_stats(struct vhs_ctx *ctx);
 size_t rt_slot_capacity(const struct vhs_ring *r, const struct vhs_stream_fmt *f);
-int rt_spool_input(struct vhs_ctx *ctx, const struct vhs_msg *m, int port);
-int rt_spool_open(struct vhs_ctx *ctx, uint16_t instance);
-void rt_test_delay(const struct vhs_ctx *ctx);
-void rt_test_setup(struct vhs_ctx *ctx);
+
+/* ---- segments.c ---- */
+
+int rt_count_record(struct vhs_ctx *ctx, int port, uint32_t index);
+int rt_segment_marker(struct vhs_ctx *ctx, const struct vhs_segment *s);
+
+/* ---- trace.c ---- */
+
+void rt_maybe_stats(struct vhs_ctx *ctx);
+void rt_send_stats(struct vhs_ctx *ctx);
 void rt_trace_frame(struct vhs_ctx *ctx, uint64_t start, uint64_t waited, uint32_t segment,
 			  uint64_t index);
 void rt_waited(uint64_t *counter, uint64_t *since);
+
+/* ---- inputspool.c ---- */
+
+int rt_spool_input(struct vhs_ctx *ctx, const struct vhs_msg *m, int port);
+int rt_spool_open(struct vhs_ctx *ctx, uint16_t instance);
+
+/* ---- testhooks.c ---- */
+
+void rt_crash_point(struct vhs_ctx *ctx);
+void rt_test_delay(const struct vhs_ctx *ctx);
+void rt_test_setup(struct vhs_ctx *ctx);
 
 #endif

@@ -64,6 +64,9 @@ struct vhs_stage_option {
 #define VHS_OPTION(priv, id, type, field) \
 	{ VHS_SET_##id, VHS_OPT_##type, offsetof(priv, field), sizeof(((priv *)0)->field) }
 
+/* In a struct vhs_stage: its option table (an array of rows). */
+#define VHS_OPTIONS(table) .options = (table), .n_options = (int)(sizeof(table) / sizeof((table)[0]))
+
 struct vhs_stage {
 	const char *name;         /* "decode", ... also the process's routing id */
 	size_t priv_size;         /* bytes of zeroed private state, at vhs_priv() */

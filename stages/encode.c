@@ -76,6 +76,7 @@ struct committed {
 
 struct encode_priv {
 	char dir[4096];           /* the work dir */
+	char codec[64];           /* encode.codec: the video encoder's name */
 	bool global_header;       /* the final container wants codec headers out of band */
 	bool quiet;               /* encoder warnings were given at start-up */
 	struct open_segment **open; /* open segments of both ports (order not kept) */
@@ -164,15 +165,13 @@ static int s_x264_without_avx512(AVCodecContext *c)
 static int s_open_video(struct vhs_ctx *ctx, struct encode_priv *p, AVCodecContext **out)
 {
 	const struct vhs_stream_fmt *in = vhs_input_format(ctx, 0);
-	char name[64];
 	const AVCodec *codec;
 	AVCodecContext *c;
 	int ret;
 
-	vhs_setting(ctx, VHS_SET_ENCODE_CODEC, name, sizeof(name));
-	codec = avcodec_find_encoder_by_name(name);
+	codec = avcodec_find_encoder_by_name(p->codec);
 	if (!codec || codec->type != AVMEDIA_TYPE_VIDEO)
-		return vhs_fail(ctx, VHS_ERR_CONFIG, "unknown video encoder '%s'", name);
+		return vhs_fail(ctx, VHS_ERR_CONFIG, "unknown video encoder '%s'", p->codec);
 	c = *out = avcodec_alloc_context3(codec);
 	if (!c)
 		return -ENOMEM;
@@ -203,7 +202,7 @@ static int s_open_video(struct vhs_ctx *ctx, struct encode_priv *p, AVCodecConte
 		return ret;
 	ret = avcodec_open2(c, codec, NULL);
 	if (ret < 0)
-		return vhs_fail(ctx, VHS_ERR_CONFIG, "cannot open video encoder %s for %dx%d %s: %s", name,
+		return vhs_fail(ctx, VHS_ERR_CONFIG, "cannot open video encoder %s for %dx%d %s: %s", p->codec,
 				c->width, c->height, in->fmt, vhs_av_err(ret));
 	return 0;
 }
@@ -386,12 +385,10 @@ static int s_hw_init(struct vhs_ctx *ctx, struct encode_priv *p)
 	const struct vhs_stream_fmt *in = vhs_input_format(ctx, 0);
 	AVHWFramesContext *fc;
 	AVBufferRef *dev = NULL;
-	char name[64];
-	size_t n;
+	const char *name = p->codec;
+	size_t n = strlen(name);
 	int ret;
 
-	vhs_setting(ctx, VHS_SET_ENCODE_CODEC, name, sizeof(name));
-	n = strlen(name);
 	if (in->memory != VHS_MEMORY_CUDA || n < 6 || strcmp(name + n - 6, "_nvenc"))
 		return 0;
 	ret = av_hwdevice_ctx_create(&dev, AV_HWDEVICE_TYPE_CUDA, NULL, NULL, AV_CUDA_USE_PRIMARY_CONTEXT);
@@ -674,13 +671,13 @@ static void s_uninit(struct vhs_ctx *ctx)
 
 static const struct vhs_stage_option s_options[] = {
 	VHS_OPTION(struct encode_priv, SEGMENT_DIR, STRING, dir),
+	VHS_OPTION(struct encode_priv, ENCODE_CODEC, STRING, codec),
 };
 
 const struct vhs_stage vhs_stage_encode = {
 	.name = "encode",
 	.priv_size = sizeof(struct encode_priv),
-	.options = s_options,
-	.n_options = sizeof(s_options) / sizeof(s_options[0]),
+	VHS_OPTIONS(s_options),
 	.init = s_init,
 	.video = s_video,
 	.audio = s_audio,

@@ -232,26 +232,25 @@ static int s_upscaler_init(struct vhs_ctx *ctx, const struct settings *s)
 
 static int s_init(struct vhs_ctx *ctx)
 {
-	const struct settings *set = &((struct upscale *)vhs_priv(ctx))->set;
-	struct settings s = *set;
+	const struct settings *s = &((struct upscale *)vhs_priv(ctx))->set;
 
-	if (!strcmp(s.model, "bicubic") && strcmp(s.backend, "cpu") && strcmp(s.backend, "auto"))
+	if (!strcmp(s->model, "bicubic") && strcmp(s->backend, "cpu") && strcmp(s->backend, "auto"))
 		return vhs_fail(ctx, VHS_ERR_CONFIG, "model \"bicubic\" runs on the CPU only; use \"lanczos\" with backend \"%s\"",
-				s.backend);
+				s->backend);
 #ifndef VHS_NO_FFMPEG
-	if (!s_is_model(&s)) {
+	if (!s_is_model(s)) {
 		char why[256];
 
-		if (!strcmp(s.backend, "cpu") || !strcmp(s.model, "bicubic") ||
-		    (!strcmp(s.backend, "auto") && !vhs_cuda_probe(why, sizeof(why))))
-			return s_swscale_init(ctx, &s);
+		if (!strcmp(s->backend, "cpu") || !strcmp(s->model, "bicubic") ||
+		    (!strcmp(s->backend, "auto") && !vhs_cuda_probe(why, sizeof(why))))
+			return s_swscale_init(ctx, s);
 	}
 #else
-	if (!s_is_model(&s) && strcmp(s.backend, "cuda"))
+	if (!s_is_model(s) && strcmp(s->backend, "cuda"))
 		return vhs_fail(ctx, VHS_ERR_CONFIG, "model \"%s\" on the CPU is libswscale, which this build (FFMPEG=0) lacks",
-				s.model);
+				s->model);
 #endif
-	return s_upscaler_init(ctx, &s);
+	return s_upscaler_init(ctx, s);
 }
 
 /* Sends the oldest frame in the FIFO on (its input slot goes back). */
@@ -436,8 +435,7 @@ static const struct vhs_stage_option s_options[] = {
 const struct vhs_stage vhs_stage_upscale = {
 	.name = "upscale",
 	.priv_size = sizeof(struct upscale),
-	.options = s_options,
-	.n_options = sizeof(s_options) / sizeof(s_options[0]),
+	VHS_OPTIONS(s_options),
 	.init = s_init,
 	.video = s_video,
 	.segment = s_segment,

@@ -234,8 +234,7 @@ static const struct vhs_stage_option s_options[] = {
 const struct vhs_stage vhs_stage_encode = {
 	.name = "encode",
 	.priv_size = sizeof(struct encode_priv),
-	.options = s_options,
-	.n_options = sizeof(s_options) / sizeof(s_options[0]),
+	VHS_OPTIONS(s_options),
 	.init = s_init,
 	.video = s_video,
 	.segment = s_segment,

@@ -172,8 +172,7 @@ static const struct vhs_stage_option s_options[] = {
 const struct vhs_stage vhs_stage_mux = {
 	.name = "mux",
 	.priv_size = sizeof(struct mux_priv),
-	.options = s_options,
-	.n_options = sizeof(s_options) / sizeof(s_options[0]),
+	VHS_OPTIONS(s_options),
 	.init = s_init,
 	.run = s_run,
 	.uninit = s_uninit,

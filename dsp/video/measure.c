@@ -2,8 +2,8 @@
 #include "measure.h"
 
 #include <errno.h>
-#include <stdio.h>
 #include <math.h>
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -164,37 +164,48 @@ static void s_luma_grid(struct grids *g, int dir, double d)
  * into gl and of |dCb| + |dCr| into gc (luma_only: gc is kept). The last column (row) is 0. */
 static void s_gradients(struct grids *g, int dir, int luma_only)
 {
-	size_t n = (size_t)g->w * (size_t)g->h, step = dir ? (size_t)g->w : 1, count = 0;
+	size_t step = dir ? (size_t)g->w : 1, count = 0;
+	int len = dir ? g->h : g->w;
 	double ml = 0, mc = 0;
 
-	for (size_t k = 0; k < n; k++) {
-		int last = dir ? k / (size_t)g->w + 1 >= (size_t)g->h : k % (size_t)g->w + 1 >= (size_t)g->w;
-		int first = dir ? k < (size_t)g->w : k % (size_t)g->w == 0;
-		int beyond = dir ? k / (size_t)g->w + 2 >= (size_t)g->h : k % (size_t)g->w + 2 >= (size_t)g->w;
-		double a, b;
+	for (int j = 0; j < g->h; j++) {
+		for (int i = 0; i < g->w; i++) {
+			size_t k = (size_t)j * g->w + i;
+			int pos = dir ? j : i;
+			const double *l = g->luma + k;
+			double a, b;
 
-		if (last)
-			continue;
-		/* the luma's gradient over three samples ([1 2 1] smoothing): closer to the
-		 * chroma's, which is always of a narrower band */
-		a = 0.25 * (first ? g->luma[k] : g->luma[k - step]) + 0.5 * g->luma[k] + 0.25 * g->luma[k + step];
-		b = 0.25 * g->luma[k] + 0.5 * g->luma[k + step] + 0.25 * (beyond ? g->luma[k + step] : g->luma[k + 2 * step]);
-		g->gl[k] = fabs(b - a);
-		ml += g->gl[k];
-		if (!luma_only) {
-			g->gc[k] = fabs(g->cb[k + step] - g->cb[k]) + fabs(g->cr[k + step] - g->cr[k]);
-			mc += g->gc[k];
+			if (pos + 1 >= len) {
+				g->gl[k] = 0;
+				if (!luma_only)
+					g->gc[k] = 0;
+				continue;
+			}
+			/* the luma's gradient over three samples ([1 2 1] smoothing): closer to the
+			 * chroma's, which is always of a narrower band */
+			a = 0.25 * (pos ? l[-(ptrdiff_t)step] : l[0]) + 0.5 * l[0] + 0.25 * l[step];
+			b = 0.25 * l[0] + 0.5 * l[step] + 0.25 * (pos + 2 < len ? l[2 * step] : l[step]);
+			g->gl[k] = fabs(b - a);
+			ml += g->gl[k];
+			if (!luma_only) {
+				g->gc[k] = fabs(g->cb[k + step] - g->cb[k]) + fabs(g->cr[k + step] - g->cr[k]);
+				mc += g->gc[k];
+			}
+			count++;
 		}
-		count++;
 	}
 	ml /= count ? (double)count : 1;
 	mc /= count ? (double)count : 1;
-	for (size_t k = 0; k < n; k++) {
-		int last = dir ? k / (size_t)g->w + 1 >= (size_t)g->h : k % (size_t)g->w + 1 >= (size_t)g->w;
+	for (int j = 0; j < g->h; j++) {
+		for (int i = 0; i < g->w; i++) {
+			size_t k = (size_t)j * g->w + i;
 
-		g->gl[k] = last ? 0 : g->gl[k] - ml;
-		if (!luma_only)
-			g->gc[k] = last ? 0 : g->gc[k] - mc;
+			if ((dir ? j : i) + 1 >= len)
+				continue; /* stays 0 */
+			g->gl[k] -= ml;
+			if (!luma_only)
+				g->gc[k] -= mc;
+		}
 	}
 }
 
@@ -251,11 +262,6 @@ static void s_shift(struct grids *g, int dir, double *shift, double *weight)
 	for (int s = -VHS_SHIFT_RANGE; s <= VHS_SHIFT_RANGE; s++)
 		coarse[s + VHS_SHIFT_RANGE] = s_corr(g, dir, s);
 	c0 = (double)lrint(s_peak(coarse, 2 * VHS_SHIFT_RANGE + 1)) - VHS_SHIFT_RANGE;
-	if (getenv("VHS_MEASURE_DEBUG")) {
-		for (int i = 0; i <= 2 * VHS_SHIFT_RANGE; i++)
-			fprintf(stderr, "%.3f ", coarse[i]);
-		fprintf(stderr, " dir %d -> %g\n", dir, c0);
-	}
 	for (int k = 0; k < n_fine; k++) {
 		double d = c0 * sub + (double)(k - sub * FINE_STEPS) / FINE_STEPS;
 
