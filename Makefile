@@ -101,8 +101,8 @@ layer_inc = $(addprefix -I,$(INC_$(firstword $(subst /, ,$(1)))))
 LIB_SRC := $(wildcard lib/*.c)
 PROTO_SRC := $(wildcard proto/*.c)
 SHM_SRC := shm/ring.c $(if $(filter 1,$(CUDA)),shm/devpool.c,shm/devpool_stub.c)
-DSP_SRC := $(wildcard dsp/image/*.c dsp/nn/*.c dsp/upscale/*.c dsp/video/*.c)
-DSP_AV_SRC := $(wildcard dsp/audio/*.c dsp/av/*.c)
+DSP_AV_SRC := $(wildcard dsp/audio/*.c dsp/av/*.c) dsp/video/analyze_video.c
+DSP_SRC := $(filter-out $(DSP_AV_SRC),$(wildcard dsp/image/*.c dsp/nn/*.c dsp/upscale/*.c dsp/video/*.c))
 # runtime/: the process's side of the protocol needs no FFmpeg; the libav helpers stages
 # share (frames in slots, the filter stage, encoders, segment files, audio spools) do.
 RUNTIME_AV_SRC := $(addprefix runtime/,avslot.c filter.c encoder.c segfile.c spool.c probe.c)

@@ -285,3 +285,17 @@ int vhs_tempfile_put(const char *dir, const char *name, const void *buf, size_t 
 	}
 	return vhs_tempfile_commit(&tf);
 }
+
+int vhs_tempfile_put_path(const char *path, const void *buf, size_t len)
+{
+	char dir[4096];
+	const char *slash = strrchr(path, '/');
+
+	if (!slash)
+		return vhs_tempfile_put(".", path, buf, len);
+	if ((size_t)(slash - path) >= sizeof(dir))
+		return -ENAMETOOLONG;
+	memcpy(dir, path, (size_t)(slash - path));
+	dir[slash - path] = '\0';
+	return vhs_tempfile_put(slash == path ? "/" : dir, slash + 1, buf, len);
+}

@@ -53,4 +53,7 @@ uint64_t vhs_tempfile_size(const struct vhs_tempfile *tf);
 /* Writes a whole small file (the manifest) through a temp file: open, write, commit. */
 int vhs_tempfile_put(const char *dir, const char *name, const void *buf, size_t len);
 
+/* The same for a path: DIR/NAME, or NAME in the current directory. */
+int vhs_tempfile_put_path(const char *path, const void *buf, size_t len);
+
 #endif

@@ -220,12 +220,13 @@ static int s_check_workers(const struct s_ctx *c, const struct job_key *o,
 	if (v->type == TOML_STRING && strcmp(v->u.s, "auto"))
 		return s_fail(c, v->line, v->col, "'%s'%s must be an integer or \"auto\", not '%s'",
 			      o->key, s_in(o->section, "", in, sizeof(in)), v->u.s);
-	if (v->type == TOML_STRING || (v->u.i >= (int64_t)o->min && v->u.i <= (int64_t)o->max))
+	if (v->type == TOML_STRING || (v->u.i >= (int64_t)o->min && v->u.i <= (int64_t)o->max) ||
+	    ((o->flags & O_ZERO_OK) && v->u.i == 0))
 		return 0;
 	return s_fail(c, v->line, v->col,
-		      "'%s'%s must be \"auto\" or between %lld and %lld, not %lld", o->key,
-		      s_in(o->section, "", in, sizeof(in)), (long long)o->min, (long long)o->max,
-		      (long long)v->u.i);
+		      "'%s'%s must be \"auto\"%s or between %lld and %lld, not %lld", o->key,
+		      s_in(o->section, "", in, sizeof(in)), (o->flags & O_ZERO_OK) ? ", 0" : "",
+		      (long long)o->min, (long long)o->max, (long long)v->u.i);
 }
 
 static bool s_type_ok(const struct job_key *o, enum toml_type vt)
@@ -287,7 +288,7 @@ static int s_apply_opt(const struct s_ctx *c, const struct job_key *o, const str
 	if (o->type == T_BOOL)
 		*job_key_int(c->job, o) = v->u.b;
 	if (o->type == T_WORKERS)
-		*job_key_int(c->job, o) = v->type == TOML_STRING ? 0 : (int)v->u.i;
+		*job_key_int(c->job, o) = v->type == TOML_STRING ? job_key_auto(o) : (int)v->u.i;
 	if (o->type == T_FLOAT)
 		*job_key_float(c->job, o) = f;
 	c->job->source[job_key_row(o)] = (unsigned char)c->src;

@@ -28,7 +28,7 @@
 #include "stages.h"
 
 #define VHS_JOB_STAGES VHS_PIPELINE_KINDS /* [stages.NAME] for the pipeline's stages */
-#define VHS_JOB_MAX_KEYS 48 /* room in vhs_job.source; job.c checks its table fits */
+#define VHS_JOB_MAX_KEYS 64 /* room in vhs_job.source; job.c checks its table fits */
 
 /* Where a resolved value came from, lowest precedence first. */
 enum vhs_job_source {
@@ -46,14 +46,23 @@ struct vhs_job {
 	char *preset;           /* none | vhs | dvd | webcam */
 
 	struct {
-		char *filters;  /* libavfilter chain for preprocess; "" = none (null) */
+		char *filters;  /* libavfilter chain for preprocess, after what the keys below
+				 * put first; "" = none (null) */
+		char *deinterlace; /* auto | bwdif | yadif | ivtc | none */
+		char *field_order; /* auto | tff | bff */
+		char *levels;      /* auto | off | "BLACK:WHITE" (8-bit codes to 16:235) */
+		char *chroma_shift; /* auto | off | "DX" or "DX,DY" (luma pixels to move it back) */
+		char *head_switching; /* auto | off | lines at the bottom ("0" = off) */
+		char *dropouts;    /* auto | off */
 	} video;
 
 	struct {
 		char *backend;  /* cpu | cuda | auto */
 		char *model;    /* lanczos | bicubic | esrgan-slim | esrgan-medium | esrgan-thick */
-		int width;      /* output width in pixels, 16..8192; 0 = input width */
-		int height;     /* output height in pixels, 16..8192; 0 = input height */
+		int width;      /* output width in pixels, 16..8192; 0 = input width; -1 =
+				 * "auto": from the height and the display aspect */
+		int height;     /* output height in pixels, 16..8192; 0 = input height; -1 =
+				 * "auto": 1080 */
 		int scale;      /* the network's scale (ESRGAN models): 2, 3, 4 or 8 */
 		char *precision; /* fp16 | fp32: the network's arithmetic on a GPU */
 	} upscale;

@@ -15,6 +15,12 @@ static const char *const s_gpu_edges[] = { "auto", "off", NULL };
 static const char *const s_enhances[] = { "none", "light", "moderate", "aggressive", NULL };
 static const char *const s_hums[] = { "auto", "50", "60", "off", NULL };
 static const char *const s_channels[] = { "auto", "keep", "mono", NULL };
+static const char *const s_deinterlacers[] = { "auto", "bwdif", "yadif", "ivtc", "none", NULL };
+static const char *const s_field_orders[] = { "auto", "tff", "bff", NULL };
+static const char *const s_levels[] = { "auto", "off", "<black:white>", NULL };
+static const char *const s_chroma_shifts[] = { "auto", "off", "<dx,dy>", NULL };
+static const char *const s_head_switching[] = { "auto", "off", "<lines>", NULL };
+static const char *const s_dropouts[] = { "auto", "off", NULL };
 static const char *const s_models[] = { "lanczos", "bicubic", "esrgan-slim", "esrgan-medium",
 					"esrgan-thick", NULL };
 
@@ -39,15 +45,35 @@ const struct job_key job_keys[] = {
 	{ "", "preset", T_PRESET, OFF(preset), { .s = "none" }, 0, 0, NULL, O_NO_PRESET,
 	  "defaults to start from: a file in configs/presets (none, vhs, dvd, webcam)" },
 	{ "video", "filters", T_STRING, OFF(video.filters), { .s = "" }, 0, 0, NULL, 0,
-	  "preprocess chain in libavfilter syntax; \"\" = none" },
+	  "preprocess chain in libavfilter syntax, after the repairs and the deinterlacer the keys "
+	  "below choose; \"\" = none" },
+	{ "video", "deinterlace", T_ENUM, OFF(video.deinterlace), { .s = "none" }, 0, 0, s_deinterlacers,
+	  0, "\"auto\": from the analysis of the picture (interlaced: bwdif, one frame per field; "
+	  "telecined film: ivtc; progressive: none); or bwdif, yadif, ivtc (inverse telecine), none" },
+	{ "video", "field_order", T_ENUM, OFF(video.field_order), { .s = "auto" }, 0, 0, s_field_orders,
+	  0, "\"auto\": from the picture, whatever the file says; or tff, bff" },
+	{ "video", "levels", T_ENUM, OFF(video.levels), { .s = "off" }, 0, 0, s_levels, 0,
+	  "\"auto\": NTSC 7.5 IRE setup (raised blacks) taken out where the analysis finds it; "
+	  "\"BLACK:WHITE\": these 8-bit luma codes to 16 and 235; \"off\"" },
+	{ "video", "chroma_shift", T_ENUM, OFF(video.chroma_shift), { .s = "off" }, 0, 0,
+	  s_chroma_shifts, 0, "\"auto\": the chroma moved back onto the luma by the shift the "
+	  "analysis measured (a quarter pixel or more); \"DX\" or \"DX,DY\": by this many luma "
+	  "pixels (positive: the chroma lies right of / below the luma); \"off\"" },
+	{ "video", "head_switching", T_ENUM, OFF(video.head_switching), { .s = "off" }, 0, 0,
+	  s_head_switching, O_NUMBERS, "the band of head-switching noise at the bottom: \"auto\" "
+	  "(its measured height), a number of lines, or \"off\" (0 too)" },
+	{ "video", "dropouts", T_ENUM, OFF(video.dropouts), { .s = "off" }, 0, 0, s_dropouts, 0,
+	  "dropout streaks: \"auto\" repairs them where the analysis finds them; \"off\"" },
 	{ "upscale", "backend", T_ENUM, OFF(upscale.backend), { .s = "cpu" }, 0, 0, s_backends, 0,
 	  "where the upscaler runs" },
 	{ "upscale", "model", T_ENUM, OFF(upscale.model), { .s = "lanczos" }, 0, 0, s_models, 0,
 	  "scaling kernel or ESRGAN model" },
-	{ "upscale", "width", T_INT, OFF(upscale.width), { .i = 0 }, 16, 8192, NULL, O_ZERO_OK,
-	  "output width in pixels; 0 = the input's (an ESRGAN model's: input x scale)" },
-	{ "upscale", "height", T_INT, OFF(upscale.height), { .i = 0 }, 16, 8192, NULL, O_ZERO_OK,
-	  "output height in pixels; 0 = the input's (an ESRGAN model's: input x scale)" },
+	{ "upscale", "width", T_WORKERS, OFF(upscale.width), { .i = 0 }, 16, 8192, NULL, O_ZERO_OK,
+	  "output width in pixels; 0 = the input's (an ESRGAN model's: input x scale); \"auto\" "
+	  "= the height times the display aspect (4:3 or 16:9, from the analysis), even" },
+	{ "upscale", "height", T_WORKERS, OFF(upscale.height), { .i = 0 }, 16, 8192, NULL, O_ZERO_OK,
+	  "output height in pixels; 0 = the input's (an ESRGAN model's: input x scale); \"auto\" "
+	  "= 1080" },
 	{ "upscale", "scale", T_INT, OFF(upscale.scale), { .i = 2 }, 2, 8, s_scales, 0,
 	  "ESRGAN models: the network's scale (2, 3, 4 or 8); width x height is then reached by lanczos" },
 	{ "upscale", "precision", T_ENUM, OFF(upscale.precision), { .s = "fp16" }, 0, 0, s_precisions, 0,
@@ -144,6 +170,11 @@ const struct job_key *job_key_find(const char *section, const char *key)
 		if (!strcmp(job_keys[i].section, section) && !strcmp(job_keys[i].key, key))
 			return &job_keys[i];
 	return NULL;
+}
+
+int job_key_auto(const struct job_key *o)
+{
+	return o->flags & O_ZERO_OK ? -1 : 0;
 }
 
 size_t job_key_row(const struct job_key *o)

@@ -22,7 +22,8 @@ enum job_key_type {
 	T_MEMORY,  /* "auto", "N%" of RAM, or bytes with an optional K/M/G/T suffix */
 	T_INT,     /* integer in [min, max] (or 0 with O_ZERO_OK) */
 	T_FLOAT,   /* integer or float in (min, max], or 0 with O_ZERO_OK */
-	T_WORKERS, /* integer in [min, max], or "auto" stored as 0 */
+	T_WORKERS, /* integer in [min, max], or "auto" stored as 0 (as -1 where O_ZERO_OK
+		    * makes 0 a value of its own: job_key_auto()) */
 	T_BOOL,    /* true or false, stored as 1 or 0 */
 };
 
@@ -45,7 +46,8 @@ struct job_key {
 		double f;         /* T_FLOAT */
 	} def;
 	double min, max;      /* numeric range */
-	const char *const *allowed; /* T_ENUM: NULL-terminated */
+	const char *const *allowed; /* T_ENUM: NULL-terminated words, and value forms in
+				     * angle brackets (job_listed) */
 	unsigned flags;       /* O_* */
 	const char *help;
 };
@@ -70,6 +72,9 @@ extern const size_t job_n_enhance;
 const struct job_key *job_key_find(const char *section, const char *key);
 /* The row number of o (its index in job_keys and vhs_job.source). */
 size_t job_key_row(const struct job_key *o);
+
+/* What a T_WORKERS row stores for "auto": 0, or -1 when 0 is a value of its own. */
+int job_key_auto(const struct job_key *o);
 bool job_key_is_text(enum job_key_type t);
 char **job_key_str(struct vhs_job *job, const struct job_key *o);
 int *job_key_int(struct vhs_job *job, const struct job_key *o);
@@ -81,6 +86,10 @@ int job_key_defaults(struct vhs_job *job);
 /* ---- jobvalues.c ---- */
 
 bool job_listed(const char *s, const char *const *list);
+
+/* Whether s is a value of form: "<lines>" (0..64), "<black:white>" (8-bit codes, black at
+ * least 8 below white), "<dx,dy>" (one or two numbers within +-8). */
+bool job_value_form(const char *form, const char *s);
 bool job_sar_ok(const char *s);
 bool job_preset_name_ok(const char *s);
 int job_preset_path(const char *dir, const char *name, char **path);

@@ -51,7 +51,7 @@ static void s_print_value(FILE *f, const struct vhs_job *job, const struct job_k
 	i = *job_key_int((struct vhs_job *)job, o);
 	if (toml && o->type == T_BOOL)
 		fputs(i ? "true" : "false", f);
-	else if (toml && o->type == T_WORKERS && i == 0)
+	else if (toml && o->type == T_WORKERS && i == job_key_auto(o))
 		fputs("\"auto\"", f);
 	else
 		fprintf(f, "%d", i);
@@ -153,7 +153,7 @@ static void s_print_allowed(FILE *out, const struct job_key *o)
 	else if (o->type == T_FLOAT)
 		fprintf(out, "%s> %g, <= %g", (o->flags & O_ZERO_OK) ? "0 or " : "", o->min, o->max);
 	else if (o->type == T_WORKERS)
-		fprintf(out, "%g..%g or `\"auto\"`", o->min, o->max);
+		fprintf(out, "%s%g..%g or `\"auto\"`", (o->flags & O_ZERO_OK) ? "0, " : "", o->min, o->max);
 	else if (o->type == T_BOOL)
 		fputs("`true`, `false`", out);
 }
@@ -171,7 +171,7 @@ static void s_print_default(FILE *out, const struct job_key *o)
 		fprintf(out, "%s`", *o->def.s ? "" : "\"\"");
 	} else if (o->type == T_FLOAT) {
 		fprintf(out, "`%g`", o->def.f);
-	} else if (o->type == T_WORKERS && o->def.i == 0) {
+	} else if (o->type == T_WORKERS && o->def.i == job_key_auto(o)) {
 		fputs("`\"auto\"`", out);
 	} else if (o->type == T_BOOL) {
 		fputs(o->def.i ? "`true`" : "`false`", out);

@@ -14,15 +14,50 @@
 #include <dirent.h>
 #include <errno.h>
 #include <limits.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
+/* Numbers separated by sep (at most n, at least 1), each within [lo, hi], into v; the count. */
+static int s_numbers(const char *s, char sep, int n, double lo, double hi, double *v)
+{
+	int k = 0;
+
+	while (k < n) {
+		char *end;
+
+		v[k] = strtod(s, &end);
+		if (end == s || !isfinite(v[k]) || v[k] < lo || v[k] > hi || isspace((unsigned char)*s))
+			return 0;
+		k++;
+		if (!*end)
+			return k;
+		if (*end != sep)
+			return 0;
+		s = end + 1;
+	}
+	return 0;
+}
+
+bool job_value_form(const char *form, const char *s)
+{
+	double v[2];
+
+	if (!strcmp(form, "<lines>")) /* a whole number of lines, 0..64 */
+		return s_numbers(s, ',', 1, 0, 64, v) == 1 && v[0] == (int)v[0] && !strchr(s, '.');
+	if (!strcmp(form, "<black:white>")) /* two 8-bit codes, black below white */
+		return s_numbers(s, ':', 2, 0, 255, v) == 2 && v[0] + 8 <= v[1];
+	if (!strcmp(form, "<dx,dy>")) /* one or two shifts in luma pixels */
+		return s_numbers(s, ',', 2, -8, 8, v) > 0;
+	return false;
+}
+
 bool job_listed(const char *s, const char *const *list)
 {
 	for (; *list; list++)
-		if (!strcmp(s, *list))
+		if (!strcmp(s, *list) || (**list == '<' && job_value_form(*list, s)))
 			return true;
 	return false;
 }

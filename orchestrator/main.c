@@ -24,6 +24,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "analyze.h"
 #include "child.h"
 #include "dirs.h"
 #include "exitcode.h"
@@ -33,6 +34,7 @@
 #include "replay.h"
 #include "report.h"
 #include "supervisor.h"
+#include "videochoice.h"
 
 #define MAX_SETS 64
 #define VERSION "0.1.0"
@@ -183,20 +185,64 @@ static int s_probe(const char *stage_dir, const char *input, bool *audio)
 	return WIFEXITED(status) ? WEXITSTATUS(status) : VHS_EXIT_INTERNAL;
 }
 
+/* The video analysis into a scratch directory, when the keys need it: the analysis text
+ * (malloc'd) or NULL (none needed, or no video), and its line printed. Returns an exit code. */
+static int s_check_analysis(const struct vhs_job *job, const char *stage_dir, char **text)
+{
+	char dir[] = "/tmp/vhs-check.XXXXXX", path[64], line[1024];
+	int ret;
+
+	*text = NULL;
+	if (!vhs_video_needs_analysis(job))
+		return 0;
+	if (!mkdtemp(dir))
+		return s_error(VHS_EXIT_INTERNAL, "cannot make a scratch directory in /tmp: %s", strerror(errno));
+	snprintf(path, sizeof(path), "%s/video.analysis", dir);
+	ret = vhs_analyze(stage_dir, "video", job->input, path, line, sizeof(line));
+	if (ret == 0 && strncmp(line, "none: ", 6) && !(*text = vhs_read_text(path)))
+		ret = -errno;
+	unlink(path);
+	rmdir(dir);
+	if (ret < 0)
+		return s_error(VHS_EXIT_INTERNAL, "the video analysis failed: %s",
+			       ret == -EINTR ? "it was killed" : strerror(-ret));
+	if (ret)
+		return s_error(ret, "%s", strncmp(line, "error: ", 7) ? line : line + 7);
+	printf("# video analysis\n%s\n", !strncmp(line, "none: ", 6) ? line + 6 : line);
+	return 0;
+}
+
 static int s_check(const struct vhs_job *job, const char *stage_dir)
 {
+	struct vhs_video_choice choice;
+	struct vhs_job resolved = *job;
 	struct vhs_plan plan;
 	bool audio = false;
+	char *analysis, err[256];
 	int ret;
 
 	printf("# resolved settings of %s\n", job->path);
 	vhs_job_print(job, stdout);
 	fflush(stdout);
 	ret = s_probe(stage_dir, job->input, &audio);
+	if (!ret)
+		ret = s_check_analysis(job, stage_dir, &analysis);
 	if (ret)
 		return ret;
-	vhs_plan_build(&plan, job, audio);
-	vhs_plan_print(&plan, job, stdout);
+	ret = vhs_video_choose(job, analysis, &choice, err, sizeof(err));
+	free(analysis);
+	if (ret)
+		return s_error(VHS_EXIT_INTERNAL, "%s", ret == -ENOMEM ? "out of memory" : err);
+	printf("# video choices\n");
+	for (int i = 0; i < choice.n_lines; i++)
+		printf("%s\n", choice.lines[i]);
+	printf("preprocess chain: %s\n", *choice.chain ? choice.chain : "(none)");
+	resolved.video.filters = choice.chain;
+	resolved.upscale.width = choice.width;
+	resolved.upscale.height = choice.height;
+	vhs_plan_build(&plan, &resolved, audio);
+	vhs_plan_print(&plan, &resolved, stdout);
+	vhs_video_choice_free(&choice);
 	printf("# ok\n");
 	return VHS_EXIT_OK;
 }

@@ -44,6 +44,7 @@
 #include "job.h"
 #include "ledger.h"
 #include "manifest.h"
+#include "videochoice.h"
 #include "plan.h"
 #include "pool.h"
 #include "profile.h"
@@ -146,6 +147,8 @@ struct run {
 	/* the whole run */
 	char work_dir[PATH_MAX];      /* finished segments and the manifest */
 	char analysis[PATH_MAX + 64]; /* the work dir's audio analysis, when the job uses it */
+	struct vhs_job vjob;          /* the job with the video keys' "auto" decided: r->job */
+	struct vhs_video_choice vchoice; /* what was decided, and why */
 	struct vhs_manifest man;
 	struct vhs_reach reach;
 	struct vhs_restart restarts[VHS_STAGE_KINDS];
@@ -262,6 +265,7 @@ void run_auto_check(struct run *r, uint64_t now);
 
 int run_open_work(struct run *r);
 int run_analyze_audio(struct run *r);
+int run_choose_video(struct run *r);
 bool run_segment_exists(const struct run *r, enum vhs_segment_file kind, unsigned index);
 uint64_t run_done_frames(const struct run *r);
 int run_tidy(struct run *r, bool keep, bool last);

@@ -400,6 +400,8 @@ int vhs_run(const struct vhs_job *job, const struct vhs_run_opts *opts)
 	else
 		r.work_owned = !run_open_work(&r); /* refused: the work dir is left as it was */
 	if (r.work_owned && !r.exit_code)
+		run_choose_video(&r);
+	if (r.work_owned && !r.exit_code)
 		run_analyze_audio(&r);
 	while (!r.exit_code) {
 		enum attempt_kind kind = run_all_done(&r) ? ATTEMPT_MUX : ATTEMPT_PIPELINE;
@@ -449,5 +451,6 @@ int vhs_run(const struct vhs_job *job, const struct vhs_run_opts *opts)
 		run_show_log(&r);
 	s_cleanup(&r);
 	vhs_manifest_free(&r.man);
+	vhs_video_choice_free(&r.vchoice);
 	return r.exit_code;
 }

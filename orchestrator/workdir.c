@@ -15,8 +15,10 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "analyze.h"
 #include "child.h"
 #include "exitcode.h"
+#include "videochoice.h"
 
 /* Whether the work dir holds segment index's file of kind. */
 bool run_segment_exists(const struct run *r, enum vhs_segment_file kind, unsigned index)
@@ -37,14 +39,14 @@ uint64_t run_done_frames(const struct run *r)
 	return n;
 }
 
-/* Is name the manifest, a file of a finished segment, or the audio analysis (kept through
- * the run, and after it with finished segments, for --resume)? */
+/* Is name the manifest, a file of a finished segment, or an analysis (kept through the
+ * run, and after it with finished segments, for --resume)? */
 static bool s_keeps(const struct run *r, const char *name, bool last)
 {
 	unsigned k;
 	char kind, ext[8];
 
-	if (!strcmp(name, VHS_FILE_ANALYSIS))
+	if (!strcmp(name, VHS_FILE_ANALYSIS) || !strcmp(name, VHS_FILE_VIDEO_ANALYSIS))
 		return !last || r->man.n_done > 0;
 	if (!strcmp(name, VHS_FILE_MANIFEST))
 		return r->man.n_done > 0;
@@ -172,30 +174,31 @@ static bool s_needs_analysis(const struct vhs_job *job)
 					 !strcmp(job->audio.channels, "auto"));
 }
 
-/* Runs `vhs-stage-decode --analyze-audio INPUT PATH` and reads its one line. Returns its
- * exit status, or -EINTR when it was killed, or -errno. */
-static int s_run_analysis(struct run *r, const char *path, char *line, size_t len)
+/* The decode stage's analysis (what: "audio" or "video") of the input into path, its line
+ * into line. Returns 0, or -1 (nothing to analyse: "none: ..."), or the run's exit code. */
+static int s_analyze(struct run *r, const char *what, const char *path, char *line, size_t len)
 {
-	char exe[PATH_MAX + 32];
-	char *argv[] = { exe, "--analyze-audio", (char *)r->job->input, (char *)path, NULL };
-	int status = 0;
-	FILE *in;
-	pid_t pid;
+	uint64_t t0 = vhs_now_ns();
+	sigset_t pending;
+	int ret;
 
-	snprintf(exe, sizeof(exe), "%s/vhs-stage-decode", r->opts->stage_dir);
-	pid = vhs_child_popen(argv, true, &in);
-	if (pid < 0)
-		return (int)pid;
-	line[0] = '\0';
-	if (!fgets(line, (int)len, in))
-		snprintf(line, len, "error: the analysis said nothing");
-	line[strcspn(line, "\n")] = '\0';
-	fclose(in);
-	if (vhs_child_wait(pid, &status))
-		return -ECHILD;
-	if (WIFSIGNALED(status))
-		return -EINTR;
-	return WEXITSTATUS(status) == VHS_CHILD_CANNOT_EXEC ? VHS_EXIT_INTERNAL : WEXITSTATUS(status);
+	fprintf(stderr, "vhs-orchestrate: %s: analysing the whole %s...\n", what,
+		!strcmp(what, "audio") ? "track" : "tape");
+	ret = vhs_analyze(r->opts->stage_dir, what, r->job->input, path, line, len);
+	sigpending(&pending);
+	if (sigismember(&pending, SIGINT) || sigismember(&pending, SIGTERM))
+		return run_error_code(r, VHS_EXIT_INTERRUPTED, "interrupted");
+	if (ret < 0)
+		return run_error_code(r, VHS_EXIT_INTERNAL, "the %s analysis failed: %s", what,
+				    ret == -EINTR ? "it was killed" : strerror(-ret));
+	if (ret)
+		return run_error_code(r, ret, "%s", strncmp(line, "error: ", 7) ? line : line + 7);
+	if (!strncmp(line, "none: ", 6)) {
+		fprintf(stderr, "vhs-orchestrate: %s: %s\n", what, line + 6);
+		return -1;
+	}
+	fprintf(stderr, "vhs-orchestrate: %s: %s (%.1f s)\n", what, line, (vhs_now_ns() - t0) / 1e9);
+	return 0;
 }
 
 /* Makes the work dir's audio analysis, once per run (a resumed run reuses the one its
@@ -204,33 +207,56 @@ static int s_run_analysis(struct run *r, const char *path, char *line, size_t le
 int run_analyze_audio(struct run *r)
 {
 	char path[PATH_MAX + 64], line[1024];
-	uint64_t t0 = vhs_now_ns();
-	sigset_t pending;
 	int ret;
 
 	if (!s_needs_analysis(r->job))
 		return 0;
 	snprintf(path, sizeof(path), "%s/%s", r->work_dir, VHS_FILE_ANALYSIS);
-	if (r->man.n_done > 0 && access(path, F_OK) == 0) { /* resuming: its segments used it */
-		snprintf(r->analysis, sizeof(r->analysis), "%s", path);
-		return 0;
-	}
-	fprintf(stderr, "vhs-orchestrate: audio: analysing the whole track...\n");
-	ret = s_run_analysis(r, path, line, sizeof(line));
-	sigpending(&pending);
-	if (sigismember(&pending, SIGINT) || sigismember(&pending, SIGTERM))
-		return run_error_code(r, VHS_EXIT_INTERRUPTED, "interrupted");
-	if (ret < 0)
-		return run_error_code(r, VHS_EXIT_INTERNAL, "the audio analysis failed: %s",
-				    ret == -EINTR ? "it was killed" : strerror(-ret));
-	if (ret)
-		return run_error_code(r, ret, "%s", strncmp(line, "error: ", 7) ? line : line + 7);
-	if (!strncmp(line, "none: ", 6)) { /* no audio track: nothing to enhance */
-		fprintf(stderr, "vhs-orchestrate: audio: %s\n", line + 6);
-		return 0;
+	if (!(r->man.n_done > 0 && access(path, F_OK) == 0)) { /* resuming: its segments used it */
+		ret = s_analyze(r, "audio", path, line, sizeof(line));
+		if (ret)
+			return ret < 0 ? 0 : ret;
 	}
 	snprintf(r->analysis, sizeof(r->analysis), "%s", path);
-	fprintf(stderr, "vhs-orchestrate: audio: %s (%.1f s)\n", line, (vhs_now_ns() - t0) / 1e9);
+	return 0;
+}
+
+/* The video keys' "auto" decided from the work dir's video analysis (made once per run and
+ * kept for --resume, as the audio's), into r->vjob, which r->job then points to. Returns
+ * an exit code. */
+int run_choose_video(struct run *r)
+{
+	char path[PATH_MAX + 64], line[1024], err[256];
+	char *text = NULL;
+	int ret = 0;
+
+	r->vjob = *r->job;
+	if (vhs_video_needs_analysis(r->job)) {
+		snprintf(path, sizeof(path), "%s/%s", r->work_dir, VHS_FILE_VIDEO_ANALYSIS);
+		if (!(r->man.n_done > 0 && access(path, F_OK) == 0))
+			ret = s_analyze(r, "video", path, line, sizeof(line));
+		if (ret > 0)
+			return ret;
+		if (ret == 0 && !(text = vhs_read_text(path)))
+			return run_error_code(r, VHS_EXIT_INTERNAL, "cannot read '%s': %s", path, strerror(errno));
+	}
+	ret = vhs_video_choose(r->job, text, &r->vchoice, err, sizeof(err));
+	free(text);
+	if (ret == -ENOMEM)
+		return run_error_code(r, VHS_EXIT_INTERNAL, "out of memory");
+	if (ret)
+		return run_error_code(r, VHS_EXIT_INTERNAL, "%s", err);
+	if (r->vchoice.n_lines) { /* one line: what each decision rests on, and what it gives */
+		fprintf(stderr, "vhs-orchestrate: video:");
+		for (int i = 0; i < r->vchoice.n_lines; i++)
+			fprintf(stderr, "%s %s", i ? ";" : "", r->vchoice.lines[i]);
+		fputc('\n', stderr);
+	}
+	r->vjob.video.filters = r->vchoice.chain;
+	r->vjob.upscale.width = r->vchoice.width;
+	r->vjob.upscale.height = r->vchoice.height;
+	r->job = &r->vjob;
+	vhs_plan_reach(r->job, &r->reach);
 	return 0;
 }
 

@@ -4,6 +4,7 @@
  *
  *   manifest.toml     the resume journal (orchestrator/manifest.h)
  *   audio.analysis    the whole-track audio analysis, made once a run (dsp/audio/analysis.h)
+ *   video.analysis    the whole-tape video analysis, made once a run (dsp/video/video_analysis.h)
  *   v000042.vseg      segment 42's video: a closed-GOP file of its own (runtime/segfile.h),
  *                     or with FFMPEG=0 a y4m stream (runtime/y4mstage.h)
  *   a000042.pcm       segment 42's audio spool (runtime/spool.h)
@@ -15,6 +16,7 @@
 
 #define VHS_FILE_MANIFEST "manifest.toml"
 #define VHS_FILE_ANALYSIS "audio.analysis"
+#define VHS_FILE_VIDEO_ANALYSIS "video.analysis"
 
 enum vhs_segment_file { VHS_SEGMENT_VIDEO, VHS_SEGMENT_AUDIO };
 

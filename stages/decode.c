@@ -54,6 +54,7 @@
 #include <libavutil/pixdesc.h>
 
 #include "analyze_file.h"
+#include "analyze_video.h"
 #include "avslot.h"
 #include "probe.h"
 
@@ -827,15 +828,19 @@ const struct vhs_stage vhs_stage_decode = {
 	.uninit = s_uninit,
 };
 
-/* --analyze-audio FILE OUT: the whole-track audio analysis into OUT (analysis.h); its
- * summary (or the error) on one line. Exit 0, 1, 4 or 5. */
-static int s_analyze_audio(const char *path, const char *out)
+/* --analyze-audio FILE OUT, --analyze-video FILE OUT: the whole-track audio analysis
+ * (analysis.h) or the whole-tape video analysis (video_analysis.h) into OUT; its summary (or
+ * the error) on one line. Exit 0, 1, 4 or 5. */
+static int s_analyze(const char *what, const char *path, const char *out)
 {
 	char msg[1024];
 	int ret;
 
 	vhs_av_log_setup();
-	ret = vhs_audio_analyze_file(path, out, msg, sizeof(msg));
+	if (!strcmp(what, "--analyze-video"))
+		ret = vhs_video_analyze_file(path, out, msg, sizeof(msg));
+	else
+		ret = vhs_audio_analyze_file(path, out, msg, sizeof(msg));
 	printf("%s%s\n", ret ? "error: " : "", msg);
 	return ret;
 }
@@ -844,7 +849,7 @@ int main(int argc, char **argv)
 {
 	if (argc == 3 && !strcmp(argv[1], "--probe"))
 		return vhs_probe_print(argv[2]);
-	if (argc == 4 && !strcmp(argv[1], "--analyze-audio"))
-		return s_analyze_audio(argv[2], argv[3]);
+	if (argc == 4 && (!strcmp(argv[1], "--analyze-audio") || !strcmp(argv[1], "--analyze-video")))
+		return s_analyze(argv[1], argv[2], argv[3]);
 	return vhs_stage_main(&vhs_stage_decode, argc, argv);
 }

@@ -140,7 +140,6 @@ static int s_decode_all(struct run *r)
 
 static int s_write(const struct vhs_audio_analysis *res, const char *path, char *msg, size_t len)
 {
-	char dir[4096], *slash;
 	char *text = NULL;
 	size_t size = 0;
 	FILE *f = open_memstream(&text, &size);
@@ -153,11 +152,7 @@ static int s_write(const struct vhs_audio_analysis *res, const char *path, char 
 		free(text);
 		return VHS_ANALYZE_INTERNAL;
 	}
-	snprintf(dir, sizeof(dir), "%s", path);
-	slash = strrchr(dir, '/');
-	if (slash)
-		*slash = '\0';
-	ret = vhs_tempfile_put(slash ? dir : ".", slash ? slash + 1 : path, text, size);
+	ret = vhs_tempfile_put_path(path, text, size);
 	free(text);
 	if (ret) {
 		snprintf(msg, len, "cannot write '%s': %s", path, strerror(-ret));

@@ -487,7 +487,7 @@ debris() {
 			[ -e "$f" ] || continue
 			n="${f##*/}"
 			case "$n" in
-			manifest.toml) ;;
+			manifest.toml | audio.analysis | video.analysis) ;; # kept for --resume
 			[va][0-9][0-9][0-9][0-9][0-9][0-9].vseg | [va][0-9][0-9][0-9][0-9][0-9][0-9].pcm)
 				grep -qx "index = $((10#${n:1:6}))" "$w/manifest.toml" || echo "unfinished segment file $f" ;;
 			*) echo "stray file in a work dir: $f" ;;

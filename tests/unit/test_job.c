@@ -201,10 +201,12 @@ Test(job, wrong_types)
 {
 	fails("[encode]\ncrf = \"18\"\n", "2:7: 'crf' in [encode] must be an integer, not a string");
 	fails("[encode]\ncrf = 18.0\n", "2:7: 'crf' in [encode] must be an integer, not a float");
+	fails("[encode]\ncrf = \"18\"\n",
+	      "2:7: 'crf' in [encode] must be an integer, not a string");
 	fails("[upscale]\nwidth = \"1440\"\n",
-	      "2:9: 'width' in [upscale] must be an integer, not a string");
+	      "2:9: 'width' in [upscale] must be an integer or \"auto\", not '1440'");
 	fails("[upscale]\nheight = true\n",
-	      "2:10: 'height' in [upscale] must be an integer, not a boolean");
+	      "2:10: 'height' in [upscale] must be an integer or \"auto\", not a boolean");
 	fails("input = 5\n", "1:9: 'input' must be a string, not an integer");
 	fails("input = ['a']\n", "1:9: 'input' must be a string, not an array");
 	fails("input = { a = 1 }\n", "1:9: 'input' must be a string, not a table");
@@ -227,13 +229,13 @@ Test(job, ranges_and_allowed_values)
 	fails("[encode]\ncrf = 64\n", "2:7: 'crf' in [encode] must be between -1 and 63, not 64");
 	fails("[encode]\ncrf = -2\n", "2:7: 'crf' in [encode] must be between -1 and 63, not -2");
 	fails("[upscale]\nwidth = 8\n",
-	      "2:9: 'width' in [upscale] must be 0 or between 16 and 8192, not 8");
+	      "2:9: 'width' in [upscale] must be \"auto\", 0 or between 16 and 8192, not 8");
 	fails("[upscale]\nheight = 8193\n",
-	      "2:10: 'height' in [upscale] must be 0 or between 16 and 8192, not 8193");
+	      "2:10: 'height' in [upscale] must be \"auto\", 0 or between 16 and 8192, not 8193");
 	fails("[upscale]\nwidth = -1\n",
-	      "2:9: 'width' in [upscale] must be 0 or between 16 and 8192, not -1");
+	      "2:9: 'width' in [upscale] must be \"auto\", 0 or between 16 and 8192, not -1");
 	fails("[upscale]\nwidth = 9999999999\n",
-	      "2:9: 'width' in [upscale] must be 0 or between 16 and 8192, not 9999999999");
+	      "2:9: 'width' in [upscale] must be \"auto\", 0 or between 16 and 8192, not 9999999999");
 	fails("[run]\nring_slots = 2\n", "2:14: 'ring_slots' in [run] must be between 3 and 64, not 2");
 	fails("[run]\nring_slots = 65\n",
 	      "2:14: 'ring_slots' in [run] must be between 3 and 64, not 65");
@@ -526,7 +528,8 @@ Test(job, set_errors)
 	set_fails("encode.crf=abc", "--set encode.crf=abc: 'crf' in [encode] must be an integer, not a string");
 	set_fails("encode.crf=1.5", "--set encode.crf=1.5: 'crf' in [encode] must be an integer, not a float");
 	set_fails("upscale.width=\"1440\"",
-		  "--set upscale.width=\"1440\": 'width' in [upscale] must be an integer, not a string");
+		  "--set upscale.width=\"1440\": 'width' in [upscale] must be an integer or \"auto\", not '1440'");
+	set_fails("encode.crf=\"18\"", "--set encode.crf=\"18\": 'crf' in [encode] must be an integer, not a string");
 	set_fails("run.segment_seconds=abc",
 		  "--set run.segment_seconds=abc: 'segment_seconds' in [run] must be a number, not a string");
 	set_fails("noequals", "--set noequals: expected section.key=value");

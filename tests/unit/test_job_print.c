@@ -98,7 +98,7 @@ Test(job_print, to_kv)
 	cr_assert_not_null(blob);
 	for (p = blob; *p; p++)
 		lines += *p == '\n';
-	cr_assert_eq(lines, 44, "one line per key");
+	cr_assert_eq(lines, 50, "one line per key");
 	cr_assert_eq(blob[strlen(blob) - 1], '\n');
 	cr_assert(strstr(blob, "\nvideo.filters=a\\\\b\\nc\td \"q\" \xC3\xA9 \x01 #x\n"), "%s", blob);
 	cr_assert(strstr(blob, "\nencode.crf=10\n"), "%s", blob);
@@ -142,12 +142,14 @@ Test(job_print, print_reference)
 	fclose(f);
 	for (p = buf; *p; p++)
 		lines += *p == '\n';
-	cr_assert_eq(lines, 2 + 44, "%s", buf);
+	cr_assert_eq(lines, 2 + 50, "%s", buf);
 	cr_assert(strstr(buf, "\n| `upscale.scale` | integer | `2` | 2, 3, 4, 8 |"), "%s", buf);
 	cr_assert_eq(strncmp(buf, "| Key | Type | Default | Allowed | Description |\n", 49), 0);
 	cr_assert(strstr(buf, "\n| `encode.crf` | integer | `-1` | -1..63 | "), "%s", buf);
 	cr_assert(strstr(buf, "\n| `input` | path | (required) |"), "%s", buf);
-	cr_assert(strstr(buf, "\n| `upscale.width` | integer | `0` | 0 or 16..8192 |"), "%s", buf);
+	cr_assert(strstr(buf, "\n| `upscale.width` | integer or \"auto\" | `0` | 0, 16..8192 or `\"auto\"` |"),
+		  "%s", buf);
+	cr_assert(strstr(buf, "\n| `video.levels` | string | `off` | `auto`, `off`, `<black:white>` |"), "%s", buf);
 	cr_assert(strstr(buf, "\n| `upscale.backend` | string | `cpu` | `cpu`, `cuda`, `auto` |"),
 		  "%s", buf);
 	cr_assert(strstr(buf, "\n| `stages.preprocess.workers` | integer or \"auto\" | `1` |"),
@@ -180,15 +182,17 @@ Test(job_print, repo_presets)
 	struct vhs_job j;
 
 	load_repo_preset(&j, "vhs");
-	cr_assert_str_eq(j.video.filters,
-			 "drawbox=x=0:y=ih-12:w=iw:h=12:color=black:t=fill,bwdif=mode=send_field,"
-			 "hqdn3d=3:2:3:2,eq=contrast=1.1:brightness=0.05:saturation=1.05");
+	cr_assert_str_eq(j.video.filters, "hqdn3d=3:2:3:2,eq=contrast=1.1:brightness=0.05:saturation=1.05");
+	cr_assert_str_eq(j.video.deinterlace, "auto");
+	cr_assert_str_eq(j.video.field_order, "auto");
+	cr_assert_str_eq(j.video.levels, "auto");
+	cr_assert_str_eq(j.video.head_switching, "auto");
 	cr_assert_str_eq(j.audio.filters, "");
 	cr_assert_str_eq(j.audio.enhance, "moderate");
 	cr_assert_str_eq(j.audio.hum, "auto");
 	cr_assert_eq(j.audio.hiss, 15.0);
 	cr_assert_eq(j.audio.loudness, -16.0);
-	cr_assert_eq(j.upscale.width, 1440);
+	cr_assert_eq(j.upscale.width, -1, "auto");
 	cr_assert_eq(j.upscale.height, 1080);
 	cr_assert_str_eq(j.upscale.model, "lanczos");
 	cr_assert_str_eq(j.encode.sar, "1:1");
@@ -201,8 +205,9 @@ Test(job_print, repo_presets)
 	vhs_job_free(&j);
 
 	load_repo_preset(&j, "dvd");
-	cr_assert_str_eq(j.video.filters, "bwdif=mode=send_field,hqdn3d=2:1:2:1");
-	cr_assert_eq(j.upscale.width, 1440);
+	cr_assert_str_eq(j.video.filters, "hqdn3d=2:1:2:1");
+	cr_assert_str_eq(j.video.deinterlace, "auto");
+	cr_assert_eq(j.upscale.width, -1, "auto");
 	cr_assert_eq(j.upscale.height, 1080);
 	cr_assert_str_eq(j.encode.sar, "1:1");
 	cr_assert_eq(j.encode.crf, 18);

@@ -1,0 +1,220 @@
+/* video_analysis.c: the whole-tape video analysis from sampled runs of frames (see
+ * video_analysis.h). */
+#include "video_analysis.h"
+
+#include <errno.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+struct shift_sample {
+	double d, w;
+};
+
+struct vhs_video_analyzer {
+	struct vhs_video_source src;
+	struct vhs_levels_hist hist;
+	struct vhs_scan_tally tape;
+	uint8_t *prev, *cur;           /* reduced luma of the last two frames of the run */
+	int have_prev;
+	struct vhs_scan_pair pairs[VHS_ANALYSIS_RUN_FRAMES * 8];
+	size_t n_pairs;                /* pairs of the open run */
+	int run_open;
+	struct vhs_video_run *runs;
+	size_t n_runs, cap_runs;
+	int chroma_taken;              /* the open run gave its picture to the chroma measure */
+	struct shift_sample sx[VHS_ANALYSIS_CHROMA_RUNS], sy[VHS_ANALYSIS_CHROMA_RUNS];
+	int n_shift;
+};
+
+int vhs_video_analyzer_open(struct vhs_video_analyzer **out, const struct vhs_video_source *src)
+{
+	struct vhs_video_analyzer *an = calloc(1, sizeof(*an));
+	size_t n = vhs_scan_reduced_size(src->width, src->height);
+
+	if (!an)
+		return -ENOMEM;
+	an->src = *src;
+	an->prev = malloc(n ? n : 1);
+	an->cur = malloc(n ? n : 1);
+	if (!an->prev || !an->cur) {
+		vhs_video_analyzer_close(&an);
+		return -ENOMEM;
+	}
+	*out = an;
+	return 0;
+}
+
+/* Classifies the open run and adds it to the tape. */
+static int s_end_run(struct vhs_video_analyzer *an)
+{
+	struct vhs_scan_tally run;
+	struct vhs_video_run *r;
+
+	if (!an->run_open)
+		return 0;
+	an->run_open = 0;
+	r = &an->runs[an->n_runs - 1];
+	r->kind = vhs_scan_run(an->pairs, an->n_pairs, &run, &r->order);
+	vhs_scan_add(&an->tape, &run, r->kind);
+	return 0;
+}
+
+int vhs_video_analyzer_begin_run(struct vhs_video_analyzer *an, double start)
+{
+	struct vhs_video_run *r;
+
+	s_end_run(an);
+	if (an->n_runs == an->cap_runs) {
+		size_t cap = an->cap_runs ? an->cap_runs * 2 : 64;
+
+		r = realloc(an->runs, cap * sizeof(*r));
+		if (!r)
+			return -ENOMEM;
+		an->runs = r;
+		an->cap_runs = cap;
+	}
+	an->runs[an->n_runs++] = (struct vhs_video_run){ .start = start };
+	an->run_open = 1;
+	an->have_prev = 0;
+	an->n_pairs = 0;
+	an->chroma_taken = 0;
+	return 0;
+}
+
+/* The chroma shift of one picture of the run (the third: past any edit at the seek). */
+static void s_chroma(struct vhs_video_analyzer *an, const struct vhs_picture *pic)
+{
+	struct vhs_chroma_shift m;
+
+	if (an->chroma_taken || an->n_pairs < 2 || an->n_shift >= VHS_ANALYSIS_CHROMA_RUNS)
+		return;
+	an->chroma_taken = 1;
+	if (vhs_chroma_shift_measure(pic, &m))
+		return;
+	an->sx[an->n_shift] = (struct shift_sample){ m.dx, m.wx };
+	an->sy[an->n_shift] = (struct shift_sample){ m.dy, m.wy };
+	an->n_shift++;
+}
+
+int vhs_video_analyzer_push(struct vhs_video_analyzer *an, const struct vhs_picture *pic)
+{
+	uint8_t *t;
+
+	if (!an->run_open)
+		return -EINVAL;
+	if (pic->width != an->src.width || pic->height != an->src.height)
+		return -EINVAL;
+	vhs_levels_add(&an->hist, pic);
+	vhs_scan_reduce(pic, an->cur);
+	if (an->have_prev && an->n_pairs < sizeof(an->pairs) / sizeof(an->pairs[0]))
+		vhs_scan_measure(an->prev, an->cur, pic->width, pic->height, &an->pairs[an->n_pairs++]);
+	t = an->prev;
+	an->prev = an->cur;
+	an->cur = t;
+	an->have_prev = 1;
+	s_chroma(an, pic);
+	return 0;
+}
+
+static int s_by_value(const void *a, const void *b)
+{
+	double x = ((const struct shift_sample *)a)->d, y = ((const struct shift_sample *)b)->d;
+
+	return (x > y) - (x < y);
+}
+
+/* The weighted median of n samples (sorted here), and their mean weight. */
+static void s_median(struct shift_sample *s, int n, double *d, double *w)
+{
+	double total = 0, acc = 0;
+
+	*d = *w = 0;
+	for (int i = 0; i < n; i++)
+		total += s[i].w;
+	if (total <= 0)
+		return;
+	qsort(s, (size_t)n, sizeof(*s), s_by_value);
+	for (int i = 0; i < n; i++) {
+		acc += s[i].w;
+		if (acc >= total / 2) {
+			*d = s[i].d;
+			break;
+		}
+	}
+	*w = total / n;
+}
+
+int vhs_video_analyzer_finish(struct vhs_video_analyzer *an, struct vhs_video_analysis *out)
+{
+	memset(out, 0, sizeof(*out));
+	s_end_run(an);
+	out->src = an->src;
+	vhs_scan_decide(&an->tape, &out->scan);
+	out->have_levels = vhs_levels_decide(&an->hist, &out->levels) == 0;
+	s_median(an->sx, an->n_shift, &out->chroma.dx, &out->chroma.wx);
+	s_median(an->sy, an->n_shift, &out->chroma.dy, &out->chroma.wy);
+	if (an->n_runs) {
+		out->runs = malloc(an->n_runs * sizeof(*out->runs));
+		if (!out->runs)
+			return -ENOMEM;
+		memcpy(out->runs, an->runs, an->n_runs * sizeof(*out->runs));
+		out->n_runs = an->n_runs;
+	}
+	return 0;
+}
+
+void vhs_video_analyzer_close(struct vhs_video_analyzer **an)
+{
+	if (!*an)
+		return;
+	free((*an)->prev);
+	free((*an)->cur);
+	free((*an)->runs);
+	free(*an);
+	*an = NULL;
+}
+
+void vhs_video_analysis_write(const struct vhs_video_analysis *a, FILE *f)
+{
+	const struct vhs_scan *s = &a->scan;
+
+	fprintf(f, "scan=%s\nscan_confidence=%.3f\nscan_major=%s\nscan_frames=%u\nscan_moving=%u\n",
+		vhs_scan_kind_name(s->kind), s->confidence, vhs_scan_kind_name(s->major), s->frames,
+		s->moving);
+	fprintf(f, "field_order=%s\nfield_order_confidence=%.3f\ncontainer_field_order=%s\n",
+		vhs_field_order_name(s->order), s->order_confidence, a->src.field_order);
+	fprintf(f, "width=%d\nheight=%d\nsar=%d:%d\nrate=%d:%d\n", a->src.width, a->src.height,
+		a->src.sar_num, a->src.sar_den, a->src.rate_num, a->src.rate_den);
+	fprintf(f, "black=%.2f\nwhite=%.2f\nsetup=%d\nlevels_confidence=%.3f\n", a->levels.black,
+		a->levels.white, a->levels.setup, a->have_levels ? a->levels.confidence : 0.0);
+	fprintf(f, "chroma_dx=%.3f\nchroma_dy=%.3f\nchroma_weight=%.3f\n", a->chroma.dx, a->chroma.dy,
+		fmin(a->chroma.wx, a->chroma.wy));
+	fprintf(f, "runs=%zu\n", a->n_runs);
+	for (size_t i = 0; i < a->n_runs; i++)
+		fprintf(f, "run.%zu=%.3f %s %s\n", i, a->runs[i].start, vhs_scan_kind_name(a->runs[i].kind),
+			vhs_field_order_name(a->runs[i].order));
+}
+
+void vhs_video_analysis_free(struct vhs_video_analysis *a)
+{
+	free(a->runs);
+	memset(a, 0, sizeof(*a));
+}
+
+void vhs_video_analysis_describe(const struct vhs_video_analysis *a, char *buf, size_t len)
+{
+	const struct vhs_scan *s = &a->scan;
+	int n = snprintf(buf, len, "%s", vhs_scan_kind_name(s->kind));
+
+	if (s->order != VHS_ORDER_UNKNOWN && n >= 0 && (size_t)n < len)
+		n += snprintf(buf + n, len - n, ", %s field first", s->order == VHS_ORDER_TFF ? "top" : "bottom");
+	if (n >= 0 && (size_t)n < len)
+		n += snprintf(buf + n, len - n, " (%.0f%% of %u moving frames)", 100 * s->confidence, s->moving);
+	if (a->have_levels && n >= 0 && (size_t)n < len)
+		n += snprintf(buf + n, len - n, "; black %.0f, white %.0f%s", a->levels.black, a->levels.white,
+			      !a->levels.setup ? "" : a->levels.confidence >= 0.5 ? " (7.5 IRE setup)"
+			      : " (setup? too little black to tell)");
+	if (n >= 0 && (size_t)n < len)
+		snprintf(buf + n, len - n, "; chroma %+.2f px across, %+.2f px down", a->chroma.dx, a->chroma.dy);
+}

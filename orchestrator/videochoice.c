@@ -1,0 +1,342 @@
+/* videochoice.c: the video keys' "auto" from the video analysis (see videochoice.h). */
+#include "videochoice.h"
+
+#include <errno.h>
+#include <math.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "kv.h"
+
+#define ORDER_SURE 0.75     /* share of the ordered frames the picture's field order needs */
+#define ORDER_FRAMES 8      /* ... and moving frames */
+#define SETUP_SURE 0.5      /* levels confidence that takes setup out */
+#define ASPECT_SNAP 0.12    /* a display aspect this near 4:3 or 16:9 is that */
+#define AUTO_HEIGHT 1080
+
+/* What the analysis file says, as far as the choices need it. */
+struct findings {
+	bool present;
+	char scan[16], major[16], order[16], container[16];
+	double scan_conf, order_conf;
+	unsigned moving;
+	int width, height, sar_num, sar_den;
+	double black, white, levels_conf;
+	int setup;
+	double chroma_dx, chroma_dy, chroma_weight;
+};
+
+static const char *const s_deinterlacers[] = { "bwdif", "yadif", "w3fdif", "estdif", "fieldmatch",
+					       "nnedi", "kerndeint", "pp7", NULL };
+
+static void s_line(struct vhs_video_choice *c, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (c->n_lines >= VHS_CHOICE_LINES)
+		return;
+	va_start(ap, fmt);
+	vsnprintf(c->lines[c->n_lines++], sizeof(c->lines[0]), fmt, ap);
+	va_end(ap);
+}
+
+static double s_num(const char *text, const char *key, double def)
+{
+	char buf[64];
+
+	return vhs_kv_get(text, key, buf, sizeof(buf)) > 0 ? strtod(buf, NULL) : def;
+}
+
+static void s_str(const char *text, const char *key, char *out, size_t len)
+{
+	if (vhs_kv_get(text, key, out, len) < 0)
+		snprintf(out, len, "unknown");
+}
+
+static int s_load(const char *text, struct findings *f, char *err, size_t errlen)
+{
+	char sar[32];
+
+	memset(f, 0, sizeof(*f));
+	if (!text)
+		return 0;
+	if (vhs_kv_get(text, "scan", f->scan, sizeof(f->scan)) < 0 ||
+	    vhs_kv_get(text, "width", sar, sizeof(sar)) < 0) {
+		snprintf(err, errlen, "the video analysis is not one (no scan or width)");
+		return -EINVAL;
+	}
+	f->present = true;
+	s_str(text, "scan_major", f->major, sizeof(f->major));
+	s_str(text, "field_order", f->order, sizeof(f->order));
+	s_str(text, "container_field_order", f->container, sizeof(f->container));
+	f->scan_conf = s_num(text, "scan_confidence", 0);
+	f->order_conf = s_num(text, "field_order_confidence", 0);
+	f->moving = (unsigned)s_num(text, "scan_moving", 0);
+	f->width = (int)s_num(text, "width", 0);
+	f->height = (int)s_num(text, "height", 0);
+	if (vhs_kv_get(text, "sar", sar, sizeof(sar)) < 0 || sscanf(sar, "%d:%d", &f->sar_num, &f->sar_den) != 2)
+		f->sar_num = f->sar_den = 0;
+	f->black = s_num(text, "black", 16);
+	f->white = s_num(text, "white", 235);
+	f->setup = (int)s_num(text, "setup", 0);
+	f->levels_conf = s_num(text, "levels_confidence", 0);
+	f->chroma_dx = s_num(text, "chroma_dx", 0);
+	f->chroma_dy = s_num(text, "chroma_dy", 0);
+	f->chroma_weight = s_num(text, "chroma_weight", 0);
+	return 0;
+}
+
+bool vhs_video_needs_analysis(const struct vhs_job *job)
+{
+	/* the field order matters only to a deinterlacer the keys add */
+	const char *order = job->video.deinterlace && strcmp(job->video.deinterlace, "none") ? job->video.field_order : NULL;
+	const char *keys[] = { job->video.deinterlace, order, job->video.levels, job->video.chroma_shift,
+			       job->video.head_switching, job->video.dropouts };
+
+	for (size_t i = 0; i < sizeof(keys) / sizeof(keys[0]); i++)
+		if (keys[i] && !strcmp(keys[i], "auto"))
+			return true;
+	return job->upscale.width < 0 || job->upscale.height < 0;
+}
+
+/* Whether the user's chain has a deinterlacer of its own. */
+static const char *s_chain_deinterlaces(const char *chain)
+{
+	for (int i = 0; chain && s_deinterlacers[i]; i++) {
+		size_t n = strlen(s_deinterlacers[i]);
+
+		for (const char *p = strstr(chain, s_deinterlacers[i]); p; p = strstr(p + 1, s_deinterlacers[i]))
+			if ((p == chain || p[-1] == ',' || p[-1] == ';' || p[-1] == ']' || p[-1] == ' ') &&
+			    (!p[n] || p[n] == '=' || p[n] == ',' || p[n] == ';' || p[n] == '['))
+				return s_deinterlacers[i];
+	}
+	return NULL;
+}
+
+static const char *s_first(const char *order)
+{
+	return !strcmp(order, "bff") ? "bottom" : "top";
+}
+
+/* The field order: "tff" or "bff". */
+static const char *s_field_order(const struct vhs_job *job, const struct findings *f,
+				 struct vhs_video_choice *c)
+{
+	bool file_says = !strcmp(f->container, "tff") || !strcmp(f->container, "bff");
+	bool picture = f->present && (!strcmp(f->order, "tff") || !strcmp(f->order, "bff")) &&
+		       f->order_conf >= ORDER_SURE && f->moving >= ORDER_FRAMES;
+
+	if (strcmp(job->video.field_order, "auto"))
+		return job->video.field_order;
+	if (picture && file_says && strcmp(f->order, f->container)) {
+		s_line(c, "field order: %s first from the picture (%.0f%% of the frames that tell); the file "
+			  "says %s: overridden", s_first(f->order), 100 * f->order_conf, s_first(f->container));
+		return !strcmp(f->order, "tff") ? "tff" : "bff";
+	}
+	if (picture) {
+		s_line(c, "field order: %s first from the picture (%.0f%%)%s", s_first(f->order),
+		       100 * f->order_conf, file_says ? ", as the file says" : "");
+		return !strcmp(f->order, "tff") ? "tff" : "bff";
+	}
+	if (file_says) {
+		s_line(c, "field order: %s first, as the file says (the picture does not tell)", s_first(f->container));
+		return !strcmp(f->container, "tff") ? "tff" : "bff";
+	}
+	s_line(c, "field order: top first (neither the picture nor the file tells; analogue captures "
+		  "usually are)");
+	return "tff";
+}
+
+/* The scan the analysis settled on for "auto": a kind name, and why, in c's lines. */
+static const char *s_scan(const struct findings *f, struct vhs_video_choice *c)
+{
+	bool flagged = !strcmp(f->container, "tff") || !strcmp(f->container, "bff");
+
+	if (!f->present) {
+		s_line(c, "scan: not analysed; %s as the file says", flagged ? "interlaced" : "progressive");
+		return flagged ? "interlaced" : "progressive";
+	}
+	if (!strcmp(f->scan, "unknown")) {
+		s_line(c, "scan: nothing moved to tell by; %s as the file says", flagged ? "interlaced" : "progressive");
+		return flagged ? "interlaced" : "progressive";
+	}
+	if (!strcmp(f->scan, "mixed")) {
+		bool major = strcmp(f->major, "mixed") && f->scan_conf >= 0.5;
+
+		s_line(c, "scan: mixed (%s on %.0f%% of %u moving frames)%s", f->major, 100 * f->scan_conf,
+		       f->moving, major ? "" : "; deinterlaced, the safe choice");
+		return major ? f->major : "interlaced";
+	}
+	s_line(c, "scan: %s, %.0f%% of %u moving frames%s", f->scan, 100 * f->scan_conf, f->moving,
+	       !strcmp(f->scan, "progressive") && flagged ? " (progressive frames stored as fields)" : "");
+	return f->scan;
+}
+
+/* Appends ",text" (or text) to the chain being built. */
+static void s_add(FILE *chain, bool *first, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (!*first)
+		fputc(',', chain);
+	*first = false;
+	va_start(ap, fmt);
+	vfprintf(chain, fmt, ap);
+	va_end(ap);
+}
+
+/* The deinterlacer (or inverse telecine) into the chain. */
+static void s_deinterlace(const struct vhs_job *job, const struct findings *f, FILE *chain, bool *first,
+			  struct vhs_video_choice *c)
+{
+	const char *method = job->video.deinterlace, *own = s_chain_deinterlaces(job->video.filters);
+	const char *scan = NULL, *order;
+
+	c->rate_factor = 1;
+	if (!strcmp(method, "auto") && own) {
+		s_line(c, "deinterlace: none added: [video] filters has %s", own);
+		return;
+	}
+	if (!strcmp(method, "auto")) {
+		scan = s_scan(f, c);
+		method = !strcmp(scan, "interlaced") ? "bwdif" : !strcmp(scan, "telecine") ? "ivtc"
+			 : !strcmp(scan, "shifted") ? "fieldmatch" : "none";
+	}
+	if (!strcmp(method, "none")) {
+		if (scan)
+			s_line(c, "deinterlace: none (progressive)");
+		return;
+	}
+	order = s_field_order(job, f, c);
+	if (!strcmp(method, "bwdif") || !strcmp(method, "yadif")) {
+		s_add(chain, first, "%s=mode=send_field:parity=%s:deint=all", method, order);
+		c->rate_factor = 2;
+		s_line(c, "deinterlace: %s, one frame per field (%s first)", method, s_first(order));
+	} else if (!strcmp(method, "ivtc")) {
+		s_add(chain, first, "fieldmatch=order=%s:combmatch=full,yadif=deint=interlaced,decimate", order);
+		c->rate_factor = 0.8;
+		s_line(c, "deinterlace: ivtc: fieldmatch, yadif on frames still combed, decimate (4 of 5 frames)");
+	} else {
+		s_add(chain, first, "fieldmatch=order=%s:combmatch=none", order);
+		s_line(c, "deinterlace: fieldmatch (each frame's fields paired again; no frame dropped)");
+	}
+}
+
+/* The levels repair into the chain: 8-bit codes black..white to 16..235, at any depth. */
+static void s_levels(const struct vhs_job *job, const struct findings *f, FILE *chain, bool *first,
+		     struct vhs_video_choice *c)
+{
+	double black, white = 235;
+
+	if (!strcmp(job->video.levels, "off"))
+		return;
+	if (!strcmp(job->video.levels, "auto")) {
+		if (!f->present) {
+			s_line(c, "levels: not analysed; left as they are");
+			return;
+		}
+		if (f->setup && f->height != 480 && f->height != 486) {
+			s_line(c, "levels: black at %.0f, raised, but setup is NTSC's and this is %d lines: left as "
+				  "they are", f->black, f->height);
+			return;
+		}
+		if (!f->setup || f->levels_conf < SETUP_SURE) {
+			s_line(c, "levels: black at %.0f, white at %.0f%s: left as they are", f->black, f->white,
+			       f->setup ? " (setup, but too little black to be sure)" : "");
+			return;
+		}
+		black = 16 + 0.075 * 219;
+		s_line(c, "levels: black at %.0f: NTSC 7.5 IRE setup (%.0f%% sure) -> black to 16", f->black,
+		       100 * f->levels_conf);
+	} else if (sscanf(job->video.levels, "%lf:%lf", &black, &white) != 2) {
+		return;
+	} else {
+		s_line(c, "levels: %g..%g to 16..235, as [video] levels says", black, white);
+	}
+	s_add(chain, first, "lutyuv=y='clip(16*(maxval+1)/256+(val-%.4g*(maxval+1)/256)*%.6g,"
+			    "16*(maxval+1)/256,235*(maxval+1)/256)'", black, 219 / (white - black));
+}
+
+/* The head-switching band into the chain (masked). */
+static void s_head_switching(const struct vhs_job *job, FILE *chain, bool *first, struct vhs_video_choice *c)
+{
+	const char *v = job->video.head_switching;
+	int lines;
+
+	if (!strcmp(v, "off") || !strcmp(v, "0"))
+		return;
+	if (!strcmp(v, "auto")) {
+		lines = 12;
+		s_line(c, "head switching: not measured yet; the bottom %d lines masked", lines);
+	} else {
+		lines = atoi(v);
+		s_line(c, "head switching: the bottom %d lines masked, as [video] head_switching says", lines);
+	}
+	s_add(chain, first, "drawbox=x=0:y=ih-%d:w=iw:h=%d:color=black:t=fill", lines, lines);
+}
+
+/* The upscale size: "auto" height 1080, "auto" width from the display aspect. */
+static void s_size(const struct vhs_job *job, const struct findings *f, struct vhs_video_choice *c)
+{
+	double dar = 4.0 / 3, ar;
+	bool sd;
+
+	c->width = job->upscale.width;
+	c->height = job->upscale.height < 0 ? AUTO_HEIGHT : job->upscale.height;
+	if (c->width >= 0)
+		return;
+	if (f->present && f->width > 0 && f->height > 0) {
+		ar = (double)f->width / f->height * (f->sar_num > 0 ? (double)f->sar_num / f->sar_den : 1);
+		dar = fabs(ar / (4.0 / 3) - 1) <= ASPECT_SNAP ? 4.0 / 3 : fabs(ar / (16.0 / 9) - 1) <= ASPECT_SNAP ? 16.0 / 9 : ar;
+		sd = (f->height == 480 || f->height == 486 || f->height == 576) && (f->width == 720 || f->width == 704);
+		if (sd && dar != 4.0 / 3 && dar != 16.0 / 9) /* an SD capture's pixels are never square */
+			dar = 4.0 / 3;
+		s_line(c, "display aspect: %s (%dx%d, pixel aspect %d:%d%s) -> %dx%d", dar == 4.0 / 3 ? "4:3" :
+		       dar == 16.0 / 9 ? "16:9" : "its own", f->width, f->height, f->sar_num, f->sar_den,
+		       dar != ar && sd && fabs(ar / (4.0 / 3) - 1) > ASPECT_SNAP ? ": wrong for standard definition, 4:3 assumed" : "",
+		       2 * (int)lround(c->height * dar / 2), c->height);
+	} else {
+		s_line(c, "display aspect: not analysed; 4:3 assumed -> %dx%d", 2 * (int)lround(c->height * dar / 2),
+		       c->height);
+	}
+	c->width = 2 * (int)lround(c->height * dar / 2);
+}
+
+int vhs_video_choose(const struct vhs_job *job, const char *analysis, struct vhs_video_choice *c,
+		     char *err, size_t errlen)
+{
+	struct findings f;
+	char *text = NULL;
+	size_t len = 0;
+	FILE *chain;
+	bool first = true;
+	int ret;
+
+	memset(c, 0, sizeof(*c));
+	c->needs_analysis = vhs_video_needs_analysis(job);
+	if ((ret = s_load(analysis, &f, err, errlen)))
+		return ret;
+	chain = open_memstream(&text, &len);
+	if (!chain)
+		return -ENOMEM;
+	s_head_switching(job, chain, &first, c);
+	s_levels(job, &f, chain, &first, c);
+	s_deinterlace(job, &f, chain, &first, c);
+	if (job->video.filters && *job->video.filters)
+		s_add(chain, &first, "%s", job->video.filters);
+	s_size(job, &f, c);
+	if (fclose(chain)) {
+		free(text);
+		return -ENOMEM;
+	}
+	c->chain = text;
+	return 0;
+}
+
+void vhs_video_choice_free(struct vhs_video_choice *c)
+{
+	free(c->chain);
+	memset(c, 0, sizeof(*c));
+}

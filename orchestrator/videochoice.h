@@ -1,0 +1,60 @@
+/* videochoice.h: the video keys' "auto" turned into the preprocess chain and the output
+ * size, from the video analysis (dsp/video/video_analysis.h, read here as the key=value
+ * file it is: the orchestrator does not use dsp/).
+ *
+ * DESIGN
+ * The chain the preprocess stage runs is, in order: the field-order fix or inverse
+ * telecine's field matching, the repairs (levels), the deinterlacer, then `[video] filters`
+ * (denoise, colour, anything the user adds). Each key is "auto" (the analysis decides),
+ * an explicit value (used as given, whatever the analysis says) or off. Every decision
+ * gets one line saying what was found and what it leads to, for `check` and the run:
+ *
+ *   scan: interlaced, 100% of 165 moving frames -> bwdif (one frame per field)
+ *   field order: bottom first from the picture; the file says top: overridden
+ *
+ * Without an analysis (no video, FFmpeg-free build, or every key explicit) "auto" falls
+ * back to what the container says, and the line says so.
+ *
+ * What is chosen for "auto":
+ *   deinterlace: interlaced -> bwdif (send_field); telecine -> ivtc (fieldmatch, then
+ *     yadif on frames still combed, then decimate: 4 of each 5 frames); fields shifted by
+ *     one -> fieldmatch alone; progressive -> none; mixed -> the kind with the most
+ *     evidence when it has half of it, else bwdif; nothing moved -> the container's flag.
+ *     None when `[video] filters` deinterlaces already (bwdif, yadif, w3fdif, estdif,
+ *     fieldmatch, nnedi, kerndeint).
+ *   field order: the picture's when it is sure (75% of the frames that tell); else the
+ *     container's; else top first.
+ *   levels: setup found (confidence 0.5) -> luma 32.4..235 to 16..235.
+ *   upscale width: height x display aspect (SAR x width / height; within 12% of 4:3 or
+ *     16:9 it is that), rounded to even; height: 1080.
+ */
+#ifndef VHS_VIDEOCHOICE_H
+#define VHS_VIDEOCHOICE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "job.h"
+
+#define VHS_CHOICE_LINES 8
+
+struct vhs_video_choice {
+	char *chain;                  /* the preprocess chain (malloc'd) */
+	int width, height;            /* the upscale size ("auto" resolved; 0 = the input's) */
+	double rate_factor;           /* output frames per input frame: 2 (bwdif), 0.8 (ivtc), 1 */
+	bool needs_analysis;          /* some key is "auto" */
+	char lines[VHS_CHOICE_LINES][256]; /* what was found -> what it leads to */
+	int n_lines;
+};
+
+/* Whether the job's keys need the video analysis (any of them "auto"). */
+bool vhs_video_needs_analysis(const struct vhs_job *job);
+
+/* Decides from the job's keys and the analysis text (the file's content; NULL: none).
+ * Returns 0, or -ENOMEM, or -EINVAL with one line in err (an analysis that cannot be read). */
+int vhs_video_choose(const struct vhs_job *job, const char *analysis, struct vhs_video_choice *c,
+		     char *err, size_t errlen);
+
+void vhs_video_choice_free(struct vhs_video_choice *c);
+
+#endif
