@@ -19,6 +19,8 @@
 #define RUNS_MIN 8
 #define RUNS_MAX 200
 #define SECONDS_PER_RUN 3.0
+#define CHROMA_SECONDS 20.0  /* tape per picture the chroma shift is measured on */
+#define CHROMA_MIN 4
 
 struct input {
 	AVFormatContext *fmt;
@@ -31,6 +33,8 @@ struct input {
 	struct vhs_video_source src;
 	struct vhs_video_analyzer *an;
 	int64_t taken_end;       /* pts past the last frame a run took (AV_NOPTS_VALUE: none) */
+	int runs_expected;       /* runs the sampling will make */
+	int chroma_pictures;     /* pictures the chroma shift is wanted on */
 };
 
 static int s_err(char *msg, size_t len, int code, const char *fmt, const char *a, int ret)
@@ -177,6 +181,7 @@ static int s_take(struct input *in, int frames)
 			continue;
 		if (!in->an) {
 			s_source(in, in->frame);
+			in->src.chroma_every = in->runs_expected / in->chroma_pictures;
 			if ((ret = vhs_video_analyzer_open(&in->an, &in->src)))
 				return AVERROR(-ret);
 		}
@@ -204,8 +209,14 @@ static int s_sample(struct input *in)
 	int64_t start = in->fmt->start_time == AV_NOPTS_VALUE ? 0 : in->fmt->start_time;
 
 	runs = runs < RUNS_MIN ? RUNS_MIN : runs > RUNS_MAX ? RUNS_MAX : runs;
-	if (seconds * fps < 2.0 * runs * VHS_ANALYSIS_RUN_FRAMES)
+	/* pictures for the chroma measure: one per CHROMA_SECONDS of tape, CHROMA_MIN at least */
+	in->chroma_pictures = (int)(seconds / CHROMA_SECONDS);
+	in->chroma_pictures = in->chroma_pictures < CHROMA_MIN ? CHROMA_MIN : in->chroma_pictures;
+	if (seconds * fps < 2.0 * runs * VHS_ANALYSIS_RUN_FRAMES) {
+		in->runs_expected = (int)(seconds * fps / VHS_ANALYSIS_RUN_FRAMES) + 1;
 		return s_take(in, 0);
+	}
+	in->runs_expected = runs;
 	for (int i = 0; i < runs; i++) {
 		int64_t at = start + (int64_t)(seconds * (i + 0.5) / runs * AV_TIME_BASE);
 		int ret = av_seek_frame(in->fmt, -1, at, AVSEEK_FLAG_BACKWARD);

@@ -1,7 +1,6 @@
 /* scan.c: the scan type and field order of a capture from its pictures (see scan.h). */
 #include "scan.h"
 
-#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -151,10 +150,6 @@ enum vhs_scan_kind vhs_scan_run(const struct vhs_scan_pair *pairs, size_t n,
 		}
 	}
 	*order = s_order(run, NULL);
-	if (getenv("VHS_SCAN_DEBUG"))
-		for (size_t i = 0; i < n; i++)
-			fprintf(stderr, "pair %zu: s %.3f x %.3f y %.3f -> %d\n", i, pairs[i].s, pairs[i].x, pairs[i].y,
-				vhs_scan_pattern(&pairs[i]));
 	if (run->moving < RUN_MIN_MOVING)
 		return VHS_SCAN_UNKNOWN;
 	return s_kind(run, *order);

@@ -87,7 +87,10 @@ static void s_chroma(struct vhs_video_analyzer *an, const struct vhs_picture *pi
 {
 	struct vhs_chroma_shift m;
 
-	if (an->chroma_taken || an->n_pairs < 2 || an->n_shift >= VHS_ANALYSIS_CHROMA_RUNS)
+	int every = an->src.chroma_every > 1 ? an->src.chroma_every : 1;
+
+	if (an->chroma_taken || an->n_pairs < 2 || an->n_shift >= VHS_ANALYSIS_CHROMA_RUNS ||
+	    (an->n_runs - 1) % (size_t)every)
 		return;
 	an->chroma_taken = 1;
 	if (vhs_chroma_shift_measure(pic, &m))

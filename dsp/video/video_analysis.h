@@ -6,8 +6,9 @@
  * DESIGN
  * The analyzer is fed runs of consecutive frames (analyze_video.c seeks to points spread
  * through the tape and decodes a run at each); every frame of a run goes to the scan
- * measure (scan.h) and the levels histogram (measure.h), one frame of each of the first
- * VHS_ANALYSIS_CHROMA_RUNS runs to the chroma shift measure (it costs about 0.2 s a picture).
+ * measure (scan.h) and the levels histogram (measure.h), one frame of every chroma_every-th
+ * run, up to VHS_ANALYSIS_CHROMA_RUNS, to the chroma shift measure (it costs about 0.2 s a
+ * picture, a hundred times the rest of a frame's analysis).
  * Nothing here reads files or knows libav: the driver hands over pictures.
  *
  * The file is "key=value" lines (proto/kv.h reads them), so the orchestrator, which may not
@@ -39,6 +40,8 @@ struct vhs_video_source {
 	int sar_num, sar_den;          /* 0:0 = unknown (square pixels assumed) */
 	int rate_num, rate_den;
 	char field_order[16];          /* tff | bff | progressive | unknown */
+	int chroma_every;              /* the chroma shift on the first picture of every Nth run
+					* (0 or 1: every run), up to VHS_ANALYSIS_CHROMA_RUNS */
 };
 
 struct vhs_video_run {
