@@ -13,6 +13,8 @@ PACKAGES=(
 	libswresample-dev libavutil-dev
 	libzmq3-dev liburing-dev libcriterion-dev libcjson-dev
 	python3
+	# real photographs for the test captures (tests/media/make_capture.sh)
+	mate-backgrounds
 	"$@"
 )
 # npm fetches the ESRGAN models (make models); a machine with its own Node.js keeps it.
