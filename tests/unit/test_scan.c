@@ -228,7 +228,8 @@ Test(scan, mixed_and_too_short)
 /* The analyzer end to end on an interlaced capture: its file says what was found. */
 Test(scan, analyzer_writes_its_findings)
 {
-	struct vhs_video_source src = { W, H, 8, 9, 30000, 1001, "tff" };
+	struct vhs_video_source src = { .width = W, .height = H, .sar_num = 8, .sar_den = 9, .rate_num = 30000,
+					.rate_den = 1001, .field_order = "tff" };
 	struct vhs_video_analyzer *an;
 	struct vhs_video_analysis res;
 	struct scene s;
