@@ -5,10 +5,7 @@
 
 #include <stddef.h>
 
-/* Exit codes, the orchestrator's (docs/operations.md). */
-#define VHS_ANALYZE_INTERNAL 1
-#define VHS_ANALYZE_INPUT 4
-#define VHS_ANALYZE_OUTPUT 5
+#include "analysis_file.h" /* the exit codes: VHS_ANALYZE_INTERNAL, _INPUT, _OUTPUT */
 
 /* Decodes INPUT's audio, analyses it and writes the result to PATH (through the temp
  * writer). Returns 0 with a one-line description of the result in msg ("none: ..." and no

@@ -12,10 +12,8 @@
 #include <libavformat/avformat.h>
 #include <libavutil/pixdesc.h>
 
-#include "tempfile.h"
 #include "video_analysis.h"
 
-#define NO_VIDEO (-1)
 #define RUNS_MIN 8
 #define RUNS_MAX 200
 #define SECONDS_PER_RUN 3.0
@@ -23,29 +21,12 @@
 #define CHROMA_MIN 4
 
 struct input {
-	AVFormatContext *fmt;
-	AVCodecContext *dec;
-	AVStream *st;
-	AVPacket *pkt;
-	AVFrame *frame;
-	int stream;
+	struct vhs_analysis_input av; /* the capture, only its video read */
 	int eof;
 	struct vhs_video_source src;
 	struct vhs_video_analyzer *an;
 	int64_t taken_end;       /* pts past the last frame a run took (AV_NOPTS_VALUE: none) */
-	int runs_expected;       /* runs the sampling will make */
-	int chroma_pictures;     /* pictures the chroma shift is wanted on */
 };
-
-static int s_err(char *msg, size_t len, int code, const char *fmt, const char *a, int ret)
-{
-	char why[AV_ERROR_MAX_STRING_SIZE] = "";
-
-	if (ret)
-		av_strerror(ret, why, sizeof(why));
-	snprintf(msg, len, fmt, a, why);
-	return code;
-}
 
 static const char *s_field_order(enum AVFieldOrder o)
 {
@@ -59,56 +40,27 @@ static const char *s_field_order(enum AVFieldOrder o)
 	}
 }
 
-static int s_open(struct input *in, const char *path, char *msg, size_t len)
-{
-	const AVCodec *codec = NULL;
-	int ret = avformat_open_input(&in->fmt, path, NULL, NULL);
-
-	if (ret >= 0)
-		ret = avformat_find_stream_info(in->fmt, NULL);
-	if (ret < 0)
-		return s_err(msg, len, VHS_ANALYZE_INPUT, "cannot open '%s': %s", path, ret);
-	in->stream = av_find_best_stream(in->fmt, AVMEDIA_TYPE_VIDEO, -1, -1, &codec, 0);
-	if (in->stream < 0)
-		return NO_VIDEO;
-	for (unsigned i = 0; i < in->fmt->nb_streams; i++)
-		in->fmt->streams[i]->discard = (int)i == in->stream ? AVDISCARD_DEFAULT : AVDISCARD_ALL;
-	in->st = in->fmt->streams[in->stream];
-	in->dec = avcodec_alloc_context3(codec);
-	if (!in->dec)
-		return VHS_ANALYZE_INTERNAL;
-	ret = avcodec_parameters_to_context(in->dec, in->st->codecpar);
-	if (ret >= 0)
-		ret = avcodec_open2(in->dec, codec, NULL);
-	if (ret < 0)
-		return s_err(msg, len, VHS_ANALYZE_INPUT, "'%s': cannot open the video decoder: %s", path, ret);
-	in->pkt = av_packet_alloc();
-	in->frame = av_frame_alloc();
-	in->taken_end = AV_NOPTS_VALUE;
-	return in->pkt && in->frame ? 0 : VHS_ANALYZE_INTERNAL;
-}
-
-/* The next decoded frame into in->frame: 0, AVERROR_EOF, or an error. Damaged packets are
+/* The next decoded frame into in->av.frame: 0, AVERROR_EOF, or an error. Damaged packets are
  * skipped, as the decode stage skips them. */
 static int s_next(struct input *in)
 {
 	int ret;
 
-	av_frame_unref(in->frame);
+	av_frame_unref(in->av.frame);
 	for (;;) {
-		ret = avcodec_receive_frame(in->dec, in->frame);
+		ret = avcodec_receive_frame(in->av.dec, in->av.frame);
 		if (ret != AVERROR(EAGAIN))
 			return ret;
 		if (in->eof)
 			return AVERROR_EOF;
-		ret = av_read_frame(in->fmt, in->pkt);
+		ret = av_read_frame(in->av.fmt, in->av.pkt);
 		if (ret == AVERROR_EOF || ret == AVERROR(EIO)) {
 			in->eof = 1;
-			ret = avcodec_send_packet(in->dec, NULL);
+			ret = avcodec_send_packet(in->av.dec, NULL);
 		} else if (ret >= 0) {
-			if (in->pkt->stream_index == in->stream)
-				ret = avcodec_send_packet(in->dec, in->pkt);
-			av_packet_unref(in->pkt);
+			if (in->av.pkt->stream_index == in->av.st->index)
+				ret = avcodec_send_packet(in->av.dec, in->av.pkt);
+			av_packet_unref(in->av.pkt);
 			ret = ret == AVERROR_INVALIDDATA ? 0 : ret;
 		}
 		if (ret < 0)
@@ -119,9 +71,9 @@ static int s_next(struct input *in)
 /* What the first frame (and the container) say: sizes, pixel aspect, rate, field order. */
 static void s_source(struct input *in, const AVFrame *f)
 {
-	AVRational sar = f->sample_aspect_ratio.num ? f->sample_aspect_ratio : in->st->sample_aspect_ratio;
-	AVRational rate = in->st->avg_frame_rate.num ? in->st->avg_frame_rate : in->st->r_frame_rate;
-	enum AVFieldOrder order = in->st->codecpar->field_order;
+	AVRational sar = f->sample_aspect_ratio.num ? f->sample_aspect_ratio : in->av.st->sample_aspect_ratio;
+	AVRational rate = in->av.st->avg_frame_rate.num ? in->av.st->avg_frame_rate : in->av.st->r_frame_rate;
+	enum AVFieldOrder order = in->av.st->codecpar->field_order;
 
 	in->src.width = f->width;
 	in->src.height = f->height;
@@ -156,9 +108,9 @@ static int s_picture(const AVFrame *f, struct vhs_picture *pic)
 /* Seconds from the stream's start of pts. */
 static double s_seconds(const struct input *in, int64_t pts)
 {
-	int64_t start = in->st->start_time == AV_NOPTS_VALUE ? 0 : in->st->start_time;
+	int64_t start = in->av.st->start_time == AV_NOPTS_VALUE ? 0 : in->av.st->start_time;
 
-	return pts == AV_NOPTS_VALUE ? 0 : (double)(pts - start) * av_q2d(in->st->time_base);
+	return pts == AV_NOPTS_VALUE ? 0 : (double)(pts - start) * av_q2d(in->av.st->time_base);
 }
 
 /* Feeds up to frames decoded frames (frames <= 0: all that are left) as runs, skipping those
@@ -176,16 +128,15 @@ static int s_take(struct input *in, int frames)
 			return 0;
 		if (ret < 0)
 			return ret;
-		pts = in->frame->best_effort_timestamp;
+		pts = in->av.frame->best_effort_timestamp;
 		if (in->taken_end != AV_NOPTS_VALUE && pts != AV_NOPTS_VALUE && pts < in->taken_end)
 			continue;
 		if (!in->an) {
-			s_source(in, in->frame);
-			in->src.chroma_every = in->runs_expected / in->chroma_pictures;
+			s_source(in, in->av.frame);
 			if ((ret = vhs_video_analyzer_open(&in->an, &in->src)))
 				return AVERROR(-ret);
 		}
-		if (s_picture(in->frame, &pic))
+		if (s_picture(in->av.frame, &pic))
 			return AVERROR_PATCHWELCOME;
 		if (taken % VHS_ANALYSIS_RUN_FRAMES == 0 &&
 		    (ret = vhs_video_analyzer_begin_run(in->an, s_seconds(in, pts))))
@@ -194,7 +145,7 @@ static int s_take(struct input *in, int frames)
 		if (ret == -EINVAL)
 			return AVERROR(ERANGE); /* the size changed mid-tape */
 		if (pts != AV_NOPTS_VALUE)
-			in->taken_end = pts + (in->frame->pkt_duration > 0 ? in->frame->pkt_duration : 1);
+			in->taken_end = pts + (in->av.frame->pkt_duration > 0 ? in->av.frame->pkt_duration : 1);
 		taken++;
 	}
 	return 0;
@@ -203,27 +154,28 @@ static int s_take(struct input *in, int frames)
 /* K runs at evenly spaced points, or the whole tape when it is too short for that. */
 static int s_sample(struct input *in)
 {
-	double seconds = in->fmt->duration > 0 ? in->fmt->duration / (double)AV_TIME_BASE : 0;
-	double fps = in->st->avg_frame_rate.num ? av_q2d(in->st->avg_frame_rate) : 25;
+	double seconds = in->av.fmt->duration > 0 ? in->av.fmt->duration / (double)AV_TIME_BASE : 0;
+	double fps = in->av.st->avg_frame_rate.num ? av_q2d(in->av.st->avg_frame_rate) : 25;
 	int runs = (int)(seconds / SECONDS_PER_RUN);
-	int64_t start = in->fmt->start_time == AV_NOPTS_VALUE ? 0 : in->fmt->start_time;
+	int64_t start = in->av.fmt->start_time == AV_NOPTS_VALUE ? 0 : in->av.fmt->start_time;
+	int pictures = (int)(seconds / CHROMA_SECONDS); /* for the chroma measure */
+	int whole;
 
 	runs = runs < RUNS_MIN ? RUNS_MIN : runs > RUNS_MAX ? RUNS_MAX : runs;
-	/* pictures for the chroma measure: one per CHROMA_SECONDS of tape, CHROMA_MIN at least */
-	in->chroma_pictures = (int)(seconds / CHROMA_SECONDS);
-	in->chroma_pictures = in->chroma_pictures < CHROMA_MIN ? CHROMA_MIN : in->chroma_pictures;
-	if (seconds * fps < 2.0 * runs * VHS_ANALYSIS_RUN_FRAMES) {
-		in->runs_expected = (int)(seconds * fps / VHS_ANALYSIS_RUN_FRAMES) + 1;
+	pictures = pictures < CHROMA_MIN ? CHROMA_MIN : pictures;
+	whole = seconds * fps < 2.0 * runs * VHS_ANALYSIS_RUN_FRAMES;
+	if (whole) /* a tape too short for spaced runs: all of it, in runs */
+		runs = (int)(seconds * fps / VHS_ANALYSIS_RUN_FRAMES) + 1;
+	in->src.chroma_every = runs / pictures;
+	if (whole)
 		return s_take(in, 0);
-	}
-	in->runs_expected = runs;
 	for (int i = 0; i < runs; i++) {
 		int64_t at = start + (int64_t)(seconds * (i + 0.5) / runs * AV_TIME_BASE);
-		int ret = av_seek_frame(in->fmt, -1, at, AVSEEK_FLAG_BACKWARD);
+		int ret = av_seek_frame(in->av.fmt, -1, at, AVSEEK_FLAG_BACKWARD);
 
 		if (ret < 0) /* not seekable: what is left, from here */
 			return s_take(in, 0);
-		avcodec_flush_buffers(in->dec);
+		avcodec_flush_buffers(in->av.dec);
 		in->eof = 0;
 		ret = s_take(in, VHS_ANALYSIS_RUN_FRAMES);
 		if (ret < 0)
@@ -232,48 +184,30 @@ static int s_sample(struct input *in)
 	return 0;
 }
 
-static int s_write(const struct vhs_video_analysis *res, const char *path, char *msg, size_t len)
+static int s_put(const void *res, FILE *f)
 {
-	char *text = NULL;
-	size_t size = 0;
-	FILE *f = open_memstream(&text, &size);
-	int ret;
-
-	if (!f)
-		return VHS_ANALYZE_INTERNAL;
-	vhs_video_analysis_write(res, f);
-	if (fclose(f)) {
-		free(text);
-		return VHS_ANALYZE_INTERNAL;
-	}
-	ret = vhs_tempfile_put_path(path, text, size);
-	free(text);
-	if (ret) {
-		snprintf(msg, len, "cannot write '%s': %s", path, strerror(-ret));
-		return VHS_ANALYZE_OUTPUT;
-	}
-	return 0;
+	return vhs_video_analysis_write(res, f);
 }
 
 int vhs_video_analyze_file(const char *input, const char *path, char *msg, size_t len)
 {
-	struct input in = { .stream = -1 };
+	struct input in = { .taken_end = AV_NOPTS_VALUE };
 	struct vhs_video_analysis res = { 0 };
-	int ret = s_open(&in, input, msg, len);
+	int ret = vhs_analysis_open(&in.av, input, AVMEDIA_TYPE_VIDEO, msg, len);
 
 	if (!ret) {
 		ret = s_sample(&in);
 		if (ret == AVERROR(ERANGE))
-			ret = s_err(msg, len, VHS_ANALYZE_INPUT, "'%s': the picture size changes mid-tape%s", input, 0);
+			ret = vhs_analysis_fail(msg, len, VHS_ANALYZE_INPUT, "'%s': the picture size changes mid-tape%s", input, 0);
 		else if (ret == AVERROR_PATCHWELCOME)
-			ret = s_err(msg, len, VHS_ANALYZE_INPUT, "'%s': RGB or unknown pixel format: nothing to analyse%s",
+			ret = vhs_analysis_fail(msg, len, VHS_ANALYZE_INPUT, "'%s': RGB or unknown pixel format: nothing to analyse%s",
 				    input, 0);
 		else if (ret < 0)
-			ret = s_err(msg, len, VHS_ANALYZE_INPUT, "'%s': decoding the video failed: %s", input, ret);
+			ret = vhs_analysis_fail(msg, len, VHS_ANALYZE_INPUT, "'%s': decoding the video failed: %s", input, ret);
 	}
 	if (!ret && !in.an)
-		ret = NO_VIDEO;
-	if (ret == NO_VIDEO) {
+		ret = VHS_ANALYZE_NONE;
+	if (ret == VHS_ANALYZE_NONE) {
 		snprintf(msg, len, "none: the capture has no decodable video");
 		ret = 0;
 		goto out;
@@ -281,15 +215,12 @@ int vhs_video_analyze_file(const char *input, const char *path, char *msg, size_
 	if (!ret)
 		ret = vhs_video_analyzer_finish(in.an, &res) ? VHS_ANALYZE_INTERNAL : 0;
 	if (!ret)
-		ret = s_write(&res, path, msg, len);
+		ret = vhs_analysis_save(path, s_put, &res, msg, len);
 	if (!ret)
 		vhs_video_analysis_describe(&res, msg, len);
 out:
 	vhs_video_analysis_free(&res);
 	vhs_video_analyzer_close(&in.an);
-	av_frame_free(&in.frame);
-	av_packet_free(&in.pkt);
-	avcodec_free_context(&in.dec);
-	avformat_close_input(&in.fmt);
+	vhs_analysis_close(&in.av);
 	return ret;
 }

@@ -13,7 +13,7 @@
 
 #include <stddef.h>
 
-#include "analyze_file.h" /* the exit codes: VHS_ANALYZE_INTERNAL, _INPUT, _OUTPUT */
+#include "analysis_file.h" /* the exit codes: VHS_ANALYZE_INTERNAL, _INPUT, _OUTPUT */
 
 /* Analyses INPUT's video and writes the result to PATH (through the temp writer). Returns
  * 0 with a one-line description in msg ("none: ..." and no file when the capture has no

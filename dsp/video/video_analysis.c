@@ -178,7 +178,7 @@ void vhs_video_analyzer_close(struct vhs_video_analyzer **an)
 	*an = NULL;
 }
 
-void vhs_video_analysis_write(const struct vhs_video_analysis *a, FILE *f)
+int vhs_video_analysis_write(const struct vhs_video_analysis *a, FILE *f)
 {
 	const struct vhs_scan *s = &a->scan;
 
@@ -197,6 +197,7 @@ void vhs_video_analysis_write(const struct vhs_video_analysis *a, FILE *f)
 	for (size_t i = 0; i < a->n_runs; i++)
 		fprintf(f, "run.%zu=%.3f %s %s\n", i, a->runs[i].start, vhs_scan_kind_name(a->runs[i].kind),
 			vhs_field_order_name(a->runs[i].order));
+	return ferror(f) ? -EIO : 0;
 }
 
 void vhs_video_analysis_free(struct vhs_video_analysis *a)

@@ -74,7 +74,8 @@ int vhs_video_analyzer_finish(struct vhs_video_analyzer *an, struct vhs_video_an
 
 void vhs_video_analyzer_close(struct vhs_video_analyzer **an);
 
-void vhs_video_analysis_write(const struct vhs_video_analysis *a, FILE *f);
+/* The file (see above). Returns 0, or -EIO when f failed. */
+int vhs_video_analysis_write(const struct vhs_video_analysis *a, FILE *f);
 void vhs_video_analysis_free(struct vhs_video_analysis *a);
 
 /* One line for people: "interlaced, top field first (97%); setup 7.5 IRE; chroma +1.25 px
