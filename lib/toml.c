@@ -30,6 +30,8 @@
 
 #include "toml_parse.h"
 
+#include "readfile.h"
+
 #include <errno.h>
 #include <math.h>
 #include <stdarg.h>
@@ -707,58 +709,22 @@ int toml_parse(const char *text, size_t len, const char *filename, struct toml_v
 	return 0;
 }
 
-static int s_read_file(FILE *f, char **text, size_t *len)
-{
-	size_t cap = 4096, n = 0, got;
-	char *buf = malloc(cap), *nb;
-
-	while (buf) {
-		got = fread(buf + n, 1, cap - n, f);
-		n += got;
-		if (n < cap)
-			break;
-		cap *= 2;
-		nb = realloc(buf, cap);
-		if (!nb)
-			free(buf);
-		buf = nb;
-	}
-	if (!buf)
-		return -ENOMEM;
-	if (ferror(f)) {
-		free(buf);
-		return errno ? -errno : -EIO;
-	}
-	*text = buf;
-	*len = n;
-	return 0;
-}
-
 int toml_parse_file(const char *path, struct toml_value **root, char *err, size_t errlen)
 {
-	FILE *f = fopen(path, "rb");
-	char *text = NULL;
-	size_t len = 0;
-	int ret;
+	char *text;
+	size_t len;
+	int ret = vhs_read_file(path, &text, &len);
 
 	*root = NULL;
-	if (!f) {
-		ret = -errno;
-		goto out_err;
+	if (ret) {
+		if (err && errlen) {
+			snprintf(err, errlen, "%s: %s", path, strerror(-ret));
+			toml_one_line(err, errlen);
+		}
+		return ret;
 	}
-	errno = 0;
-	ret = s_read_file(f, &text, &len);
-	fclose(f);
-	if (ret)
-		goto out_err;
 	ret = toml_parse(text, len, path, root, err, errlen);
 	free(text);
-	return ret;
-out_err:
-	if (err && errlen) {
-		snprintf(err, errlen, "%s: %s", path, strerror(-ret));
-		toml_one_line(err, errlen);
-	}
 	return ret;
 }
 

@@ -3,9 +3,7 @@
 
 #include <errno.h>
 #include <limits.h>
-#include <stdbool.h>
 #include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
 #include <sys/wait.h>
 
@@ -36,26 +34,4 @@ int vhs_analyze(const char *stage_dir, const char *what, const char *input, cons
 	if (WIFSIGNALED(status))
 		return -EINTR;
 	return WEXITSTATUS(status) == VHS_CHILD_CANNOT_EXEC ? VHS_EXIT_INTERNAL : WEXITSTATUS(status);
-}
-
-char *vhs_read_text(const char *path)
-{
-	FILE *f = fopen(path, "r");
-	char *text = NULL;
-	long size;
-
-	if (!f)
-		return NULL;
-	if (fseek(f, 0, SEEK_END) == 0 && (size = ftell(f)) >= 0 && size < (1 << 24) &&
-	    fseek(f, 0, SEEK_SET) == 0 && (text = malloc((size_t)size + 1))) {
-		if (fread(text, 1, (size_t)size, f) == (size_t)size) {
-			text[size] = '\0';
-		} else {
-			free(text);
-			text = NULL;
-			errno = EIO;
-		}
-	}
-	fclose(f);
-	return text;
 }

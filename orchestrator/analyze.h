@@ -12,7 +12,4 @@
 int vhs_analyze(const char *stage_dir, const char *what, const char *input, const char *out,
 		char *line, size_t len);
 
-/* Reads a whole small file into a malloc'd, NUL-terminated string; NULL with errno set. */
-char *vhs_read_text(const char *path);
-
 #endif

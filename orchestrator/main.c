@@ -31,6 +31,7 @@
 #include "job.h"
 #include "plan.h"
 #include "profile.h"
+#include "readfile.h"
 #include "replay.h"
 #include "report.h"
 #include "supervisor.h"
@@ -199,8 +200,8 @@ static int s_check_analysis(const struct vhs_job *job, const char *stage_dir, ch
 		return s_error(VHS_EXIT_INTERNAL, "cannot make a scratch directory in /tmp: %s", strerror(errno));
 	snprintf(path, sizeof(path), "%s/video.analysis", dir);
 	ret = vhs_analyze(stage_dir, "video", job->input, path, line, sizeof(line));
-	if (ret == 0 && strncmp(line, "none: ", 6) && !(*text = vhs_read_text(path)))
-		ret = -errno;
+	if (ret == 0 && strncmp(line, "none: ", 6))
+		ret = vhs_read_file(path, text, &(size_t){ 0 });
 	unlink(path);
 	rmdir(dir);
 	if (ret < 0)

@@ -17,6 +17,7 @@
 
 #include "analyze.h"
 #include "child.h"
+#include "readfile.h"
 #include "exitcode.h"
 #include "videochoice.h"
 
@@ -237,8 +238,8 @@ int run_choose_video(struct run *r)
 			ret = s_analyze(r, "video", path, line, sizeof(line));
 		if (ret > 0)
 			return ret;
-		if (ret == 0 && !(text = vhs_read_text(path)))
-			return run_error_code(r, VHS_EXIT_INTERNAL, "cannot read '%s': %s", path, strerror(errno));
+		if (ret == 0 && (ret = vhs_read_file(path, &text, &(size_t){ 0 })))
+			return run_error_code(r, VHS_EXIT_INTERNAL, "cannot read '%s': %s", path, strerror(-ret));
 	}
 	ret = vhs_video_choose(r->job, text, &r->vchoice, err, sizeof(err));
 	free(text);
