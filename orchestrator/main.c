@@ -238,9 +238,7 @@ static int s_check(const struct vhs_job *job, const char *stage_dir)
 	for (int i = 0; i < choice.n_lines; i++)
 		printf("%s\n", choice.lines[i]);
 	printf("preprocess chain: %s\n", *choice.chain ? choice.chain : "(none)");
-	resolved.video.filters = choice.chain;
-	resolved.upscale.width = choice.width;
-	resolved.upscale.height = choice.height;
+	vhs_video_choice_apply(&choice, &resolved);
 	vhs_plan_build(&plan, &resolved, audio);
 	vhs_plan_print(&plan, &resolved, stdout);
 	vhs_video_choice_free(&choice);

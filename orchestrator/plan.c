@@ -145,8 +145,7 @@ static const struct {
 static const char *const s_audio_stateless[] = { "anull", "volume", "pan", "aformat",
 						 "channelmap", "asetnsamples", NULL };
 
-/* Calls fn for the name of every filter in a chain ("a=x:y,b" -> "a", "b"). */
-static void s_each_filter(const char *chain, void (*fn)(const char *name, void *arg), void *arg)
+void vhs_chain_each_filter(const char *chain, void (*fn)(const char *name, void *arg), void *arg)
 {
 	char name[64];
 	size_t n = 0;
@@ -229,8 +228,8 @@ void vhs_plan_reach(const struct vhs_job *job, struct vhs_reach *r)
 	struct reach_acc a = { job, r };
 
 	memset(r, 0, sizeof(*r));
-	s_each_filter(job->video.filters, s_video_filter, &a);
-	s_each_filter(job->audio.filters, s_audio_filter, &a);
+	vhs_chain_each_filter(job->video.filters, s_video_filter, &a);
+	vhs_chain_each_filter(job->audio.filters, s_audio_filter, &a);
 	if (s_enhanced(job))
 		r->audio_ms = (int)(job->run.audio_warmup * 1000 + 0.5);
 }

@@ -50,6 +50,10 @@ struct vhs_plan {
 };
 
 
+/* Calls fn for the name of every filter in a libavfilter chain ("a=x:y,b" -> "a", "b"; link
+ * labels and quoted option text skipped). */
+void vhs_chain_each_filter(const char *chain, void (*fn)(const char *name, void *arg), void *arg);
+
 /* The pipeline's plan, with job->stages[k].workers processes per stage ("auto", stored as
  * 0, counts 1 here; the supervisor decides). */
 void vhs_plan_build(struct vhs_plan *p, const struct vhs_job *job, bool audio);

@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "kv.h"
+#include "plan.h"
 
 #define ORDER_SURE 0.75     /* share of the ordered frames the picture's field order needs */
 #define ORDER_FRAMES 8      /* ... and moving frames */
@@ -101,18 +102,22 @@ bool vhs_video_needs_analysis(const struct vhs_job *job)
 	return job->upscale.width < 0 || job->upscale.height < 0;
 }
 
-/* Whether the user's chain has a deinterlacer of its own. */
+static void s_deinterlacer(const char *name, void *arg)
+{
+	const char **found = arg;
+
+	for (int i = 0; !*found && s_deinterlacers[i]; i++)
+		if (!strcmp(name, s_deinterlacers[i]))
+			*found = s_deinterlacers[i];
+}
+
+/* The deinterlacer the user's chain has of its own, or NULL. */
 static const char *s_chain_deinterlaces(const char *chain)
 {
-	for (int i = 0; chain && s_deinterlacers[i]; i++) {
-		size_t n = strlen(s_deinterlacers[i]);
+	const char *found = NULL;
 
-		for (const char *p = strstr(chain, s_deinterlacers[i]); p; p = strstr(p + 1, s_deinterlacers[i]))
-			if ((p == chain || p[-1] == ',' || p[-1] == ';' || p[-1] == ']' || p[-1] == ' ') &&
-			    (!p[n] || p[n] == '=' || p[n] == ',' || p[n] == ';' || p[n] == '['))
-				return s_deinterlacers[i];
-	}
-	return NULL;
+	vhs_chain_each_filter(chain, s_deinterlacer, &found);
+	return found;
 }
 
 static const char *s_first(const char *order)
@@ -194,7 +199,6 @@ static void s_deinterlace(const struct vhs_job *job, const struct findings *f, F
 	const char *method = job->video.deinterlace, *own = s_chain_deinterlaces(job->video.filters);
 	const char *scan = NULL, *order;
 
-	c->rate_factor = 1;
 	if (!strcmp(method, "auto") && own) {
 		s_line(c, "deinterlace: none added: [video] filters has %s", own);
 		return;
@@ -212,11 +216,9 @@ static void s_deinterlace(const struct vhs_job *job, const struct findings *f, F
 	order = s_field_order(job, f, c);
 	if (!strcmp(method, "bwdif") || !strcmp(method, "yadif")) {
 		s_add(chain, first, "%s=mode=send_field:parity=%s:deint=all", method, order);
-		c->rate_factor = 2;
 		s_line(c, "deinterlace: %s, one frame per field (%s first)", method, s_first(order));
 	} else if (!strcmp(method, "ivtc")) {
 		s_add(chain, first, "fieldmatch=order=%s:combmatch=full,yadif=deint=interlaced,decimate", order);
-		c->rate_factor = 0.8;
 		s_line(c, "deinterlace: ivtc: fieldmatch, yadif on frames still combed, decimate (4 of 5 frames)");
 	} else {
 		s_add(chain, first, "fieldmatch=order=%s:combmatch=none", order);
@@ -315,7 +317,6 @@ int vhs_video_choose(const struct vhs_job *job, const char *analysis, struct vhs
 	int ret;
 
 	memset(c, 0, sizeof(*c));
-	c->needs_analysis = vhs_video_needs_analysis(job);
 	if ((ret = s_load(analysis, &f, err, errlen)))
 		return ret;
 	chain = open_memstream(&text, &len);
@@ -333,6 +334,13 @@ int vhs_video_choose(const struct vhs_job *job, const char *analysis, struct vhs
 	}
 	c->chain = text;
 	return 0;
+}
+
+void vhs_video_choice_apply(const struct vhs_video_choice *c, struct vhs_job *job)
+{
+	job->video.filters = c->chain;
+	job->upscale.width = c->width;
+	job->upscale.height = c->height;
 }
 
 void vhs_video_choice_free(struct vhs_video_choice *c)

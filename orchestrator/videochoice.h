@@ -41,8 +41,6 @@
 struct vhs_video_choice {
 	char *chain;                  /* the preprocess chain (malloc'd) */
 	int width, height;            /* the upscale size ("auto" resolved; 0 = the input's) */
-	double rate_factor;           /* output frames per input frame: 2 (bwdif), 0.8 (ivtc), 1 */
-	bool needs_analysis;          /* some key is "auto" */
 	char lines[VHS_CHOICE_LINES][256]; /* what was found -> what it leads to */
 	int n_lines;
 };
@@ -54,6 +52,10 @@ bool vhs_video_needs_analysis(const struct vhs_job *job);
  * Returns 0, or -ENOMEM, or -EINVAL with one line in err (an analysis that cannot be read). */
 int vhs_video_choose(const struct vhs_job *job, const char *analysis, struct vhs_video_choice *c,
 		     char *err, size_t errlen);
+
+/* Puts the choice into job (a copy of the job the choice was made for): its chain and size.
+ * The chain stays c's: job must not outlive c. */
+void vhs_video_choice_apply(const struct vhs_video_choice *c, struct vhs_job *job);
 
 void vhs_video_choice_free(struct vhs_video_choice *c);
 

@@ -253,9 +253,7 @@ int run_choose_video(struct run *r)
 			fprintf(stderr, "%s %s", i ? ";" : "", r->vchoice.lines[i]);
 		fputc('\n', stderr);
 	}
-	r->vjob.video.filters = r->vchoice.chain;
-	r->vjob.upscale.width = r->vchoice.width;
-	r->vjob.upscale.height = r->vchoice.height;
+	vhs_video_choice_apply(&r->vchoice, &r->vjob);
 	r->job = &r->vjob;
 	vhs_plan_reach(r->job, &r->reach);
 	return 0;

@@ -17,8 +17,8 @@ struct vhs_video_analyzer {
 	struct vhs_scan_tally tape;
 	uint8_t *prev, *cur;           /* reduced luma of the last two frames of the run */
 	int have_prev;
-	struct vhs_scan_pair pairs[VHS_ANALYSIS_RUN_FRAMES * 8];
-	size_t n_pairs;                /* pairs of the open run */
+	struct vhs_scan_pair pairs[VHS_ANALYSIS_RUN_FRAMES];
+	size_t n_pairs;                /* pairs of the open run (one fewer than its frames) */
 	int run_open;
 	struct vhs_video_run *runs;
 	size_t n_runs, cap_runs;
@@ -46,18 +46,17 @@ int vhs_video_analyzer_open(struct vhs_video_analyzer **out, const struct vhs_vi
 }
 
 /* Classifies the open run and adds it to the tape. */
-static int s_end_run(struct vhs_video_analyzer *an)
+static void s_end_run(struct vhs_video_analyzer *an)
 {
 	struct vhs_scan_tally run;
 	struct vhs_video_run *r;
 
 	if (!an->run_open)
-		return 0;
+		return;
 	an->run_open = 0;
 	r = &an->runs[an->n_runs - 1];
 	r->kind = vhs_scan_run(an->pairs, an->n_pairs, &run, &r->order);
 	vhs_scan_add(&an->tape, &run, r->kind);
-	return 0;
 }
 
 int vhs_video_analyzer_begin_run(struct vhs_video_analyzer *an, double start)

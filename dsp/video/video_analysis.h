@@ -65,7 +65,8 @@ struct vhs_video_analyzer;
 /* Returns 0 or -ENOMEM. */
 int vhs_video_analyzer_open(struct vhs_video_analyzer **an, const struct vhs_video_source *src);
 
-/* A run begins at start seconds; its frames follow, in order. */
+/* A run begins at start seconds; its frames follow, in order (the scan measure takes the
+ * first VHS_ANALYSIS_RUN_FRAMES of a run). */
 int vhs_video_analyzer_begin_run(struct vhs_video_analyzer *an, double start);
 int vhs_video_analyzer_push(struct vhs_video_analyzer *an, const struct vhs_picture *pic);
 
