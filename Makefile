@@ -79,11 +79,12 @@ VHS_CFLAGS += $(CORE_CFLAGS) $(AV_CFLAGS)
 #   proto/         contracts between processes                   uses nothing
 #   shm/           slot rings, CUDA IPC pools                    uses proto, lib
 #   dsp/*/         pure algorithms: image, nn, cuda, upscale,    uses proto, lib
-#                  video (analysis), audio, av (libavfilter graphs)
+#                  video (analysis, repairs), audio, av (filter chains),
+#                  filters (our own filters)
 #   runtime/       one process's side of the protocol            uses dsp, shm, proto, lib
 #   stages/        one file per stage executable                 uses runtime, dsp, shm, proto, lib
 #   orchestrator/  CLI, job file, planner, supervisor, ...       uses shm, proto, lib
-DSP_DIRS := dsp/image dsp/nn dsp/cuda dsp/upscale dsp/video dsp/audio dsp/av
+DSP_DIRS := dsp/image dsp/nn dsp/cuda dsp/upscale dsp/video dsp/audio dsp/av dsp/filters
 INC_lib := lib
 INC_proto := proto
 INC_shm := shm proto lib
@@ -101,7 +102,7 @@ layer_inc = $(addprefix -I,$(INC_$(firstword $(subst /, ,$(1)))))
 LIB_SRC := $(wildcard lib/*.c)
 PROTO_SRC := $(wildcard proto/*.c)
 SHM_SRC := shm/ring.c $(if $(filter 1,$(CUDA)),shm/devpool.c,shm/devpool_stub.c)
-DSP_AV_SRC := $(wildcard dsp/audio/*.c dsp/av/*.c) dsp/video/analyze_video.c
+DSP_AV_SRC := $(wildcard dsp/audio/*.c dsp/av/*.c dsp/filters/*.c) dsp/video/analyze_video.c
 DSP_SRC := $(filter-out $(DSP_AV_SRC),$(wildcard dsp/image/*.c dsp/nn/*.c dsp/upscale/*.c dsp/video/*.c))
 # runtime/: the process's side of the protocol needs no FFmpeg; the libav helpers stages
 # share (frames in slots, the filter stage, encoders, segment files, audio spools) do.

@@ -3,6 +3,7 @@
 
 #include <errno.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 /* An edge whose producer workers get per_segment slots for every segment they may hold. */
@@ -124,91 +125,32 @@ void vhs_plan_build_mux(struct vhs_plan *p)
 	p->workers[VHS_MUX] = p->open[VHS_MUX] = p->width = p->in_flight = 1;
 }
 
-/* Video filters by temporal reach in frames (before, after); -1 = unbounded. */
-static const struct {
-	const char *name;
-	int before, after;
-} s_video_reach[] = {
-	{ "bwdif", 1, 1 }, { "yadif", 1, 1 }, { "w3fdif", 1, 1 }, { "estdif", 1, 1 },
-	{ "hqdn3d", -1, 0 }, { "tmix", -1, 0 }, { "atadenoise", -1, -1 }, { "deflicker", -1, -1 },
-	/* spatial: each output frame depends on its own input frame only */
-	{ "eq", 0, 0 }, { "crop", 0, 0 }, { "scale", 0, 0 }, { "drawbox", 0, 0 }, { "format", 0, 0 },
-	{ "setsar", 0, 0 }, { "setdar", 0, 0 }, { "setfield", 0, 0 }, { "setparams", 0, 0 },
-	{ "null", 0, 0 }, { "pad", 0, 0 }, { "hflip", 0, 0 }, { "vflip", 0, 0 },
-	{ "nlmeans", 0, 0 }, { "unsharp", 0, 0 }, { "gblur", 0, 0 }, { "boxblur", 0, 0 },
-	{ "removegrain", 0, 0 }, { "colorspace", 0, 0 }, { "colorbalance", 0, 0 },
-	{ "colorlevels", 0, 0 }, { "curves", 0, 0 }, { "hue", 0, 0 }, { "lutyuv", 0, 0 },
-	{ "chromashift", 0, 0 }, { "smartblur", 0, 0 }, { "vaguedenoiser", 0, 0 },
-};
-
 /* Stateless audio filters; every other one gets [run] audio_warmup. */
 static const char *const s_audio_stateless[] = { "anull", "volume", "pan", "aformat",
 						 "channelmap", "asetnsamples", NULL };
-
-void vhs_chain_each_filter(const char *chain, void (*fn)(const char *name, void *arg), void *arg)
-{
-	char name[64];
-	size_t n = 0;
-	bool in_name = true;
-	int quote = 0;
-
-	for (const char *c = chain ? chain : "";; c++) {
-		if (*c == '\\' && c[1]) {
-			c++;
-			continue;
-		}
-		if (*c == '\'')
-			quote = !quote;
-		if (*c == '[' && !quote) { /* a link label: skipped whole */
-			while (c[1] && c[1] != ']')
-				c++;
-			if (c[1])
-				c++;
-			continue;
-		}
-		if (!*c || (*c == ',' && !quote) || (*c == ';' && !quote)) {
-			name[n] = '\0';
-			if (n)
-				fn(name, arg);
-			n = 0;
-			in_name = true;
-			if (!*c)
-				return;
-			continue;
-		}
-		if (in_name && (*c == '=' || *c == '@'))
-			in_name = false;
-		else if (in_name && *c != ' ' && *c != ']' && n + 1 < sizeof(name))
-			name[n++] = *c;
-	}
-}
 
 struct reach_acc {
 	const struct vhs_job *job;
 	struct vhs_reach *r;
 };
 
-static void s_video_filter(const char *name, void *arg)
+static void s_video_filter(const struct vhs_chain_item *it, void *arg)
 {
+	const struct vhs_filter_reach *known = vhs_filter_reach_find(it->name);
 	struct reach_acc *a = arg;
 	int w = a->job->run.warmup_frames;
-	int before = -1, after = -1;
+	int before = known ? known->before : -1, after = known ? known->after : -1;
 
-	for (size_t i = 0; i < sizeof(s_video_reach) / sizeof(s_video_reach[0]); i++)
-		if (!strcmp(name, s_video_reach[i].name)) {
-			before = s_video_reach[i].before;
-			after = s_video_reach[i].after;
-		}
 	a->r->warmup += before < 0 ? w : before;
 	a->r->lookahead += after < 0 ? w : after;
 }
 
-static void s_audio_filter(const char *name, void *arg)
+static void s_audio_filter(const struct vhs_chain_item *it, void *arg)
 {
 	struct reach_acc *a = arg;
 
 	for (int i = 0; s_audio_stateless[i]; i++)
-		if (!strcmp(name, s_audio_stateless[i]))
+		if (!strcmp(it->name, s_audio_stateless[i]))
 			return;
 	a->r->audio_ms = (int)(a->job->run.audio_warmup * 1000 + 0.5);
 }
@@ -234,10 +176,79 @@ void vhs_plan_reach(const struct vhs_job *job, struct vhs_reach *r)
 		r->audio_ms = (int)(job->run.audio_warmup * 1000 + 0.5);
 }
 
+/* The video chain without the project's own filters (which no ffmpeg has), into a
+ * memstream; names the first of them in *own. */
+struct lavfi_only {
+	FILE *f;
+	bool first;
+	const char *own;
+	char own_name[64];
+};
+
+static void s_lavfi_item(const struct vhs_chain_item *it, void *arg)
+{
+	const struct vhs_filter_reach *r = vhs_filter_reach_find(it->name);
+	struct lavfi_only *l = arg;
+
+	if (r && r->native) {
+		if (!l->own) {
+			snprintf(l->own_name, sizeof(l->own_name), "%s", it->name);
+			l->own = l->own_name;
+		}
+		return;
+	}
+	fprintf(l->f, "%s%.*s", l->first ? "" : ",", (int)it->len, it->text);
+	l->first = false;
+}
+
+/* The equivalent ffmpeg command (the oracle), or the nearest one when none makes the same
+ * frames. */
+static void s_print_oracle(const struct vhs_plan *p, const struct vhs_job *job, FILE *out)
+{
+	const char *af = job->audio.filters && *job->audio.filters ? job->audio.filters : NULL;
+	int swscale = !strcmp(job->upscale.model, "lanczos") || !strcmp(job->upscale.model, "bicubic");
+	struct lavfi_only l = { .first = true };
+	char w[16] = "iw", h[16] = "ih", *vf = NULL;
+	size_t vf_len = 0;
+
+	if ((l.f = open_memstream(&vf, &vf_len))) {
+		vhs_chain_each_filter(job->video.filters, s_lavfi_item, &l);
+		fclose(l.f);
+	}
+	if (job->upscale.width > 0)
+		snprintf(w, sizeof(w), "%d", job->upscale.width);
+	if (job->upscale.height > 0)
+		snprintf(h, sizeof(h), "%d", job->upscale.height);
+	if (l.own)
+		fprintf(out, "# no ffmpeg command makes the same frames (%s is the project's own filter); "
+			     "the nearest, without it:\n", l.own);
+	else if (swscale && strcmp(job->upscale.backend, "cuda"))
+		fprintf(out, "# equivalent single ffmpeg command (the correctness oracle)%s:\n",
+			strcmp(job->upscale.backend, "auto") ? "" : " when no GPU is found");
+	else
+		fprintf(out, "# no ffmpeg command makes the same frames (%s%s upscales); the nearest:\n",
+			job->upscale.model, swscale ? " on the GPU" : "");
+	fprintf(out, "#   ffmpeg -i '%s' -vf \"%s%sscale=%s:%s:flags=%s,format=%s\"", job->input,
+		vf ? vf : "", vf && *vf ? "," : "", w, h, swscale ? job->upscale.model : "lanczos",
+		job->encode.pix_fmt);
+	free(vf);
+	if (p->audio && af)
+		fprintf(out, " -af \"%s\"", af);
+	fprintf(out, " -c:v %s", job->encode.codec);
+	if (p->audio)
+		fprintf(out, " -c:a %s", job->encode.audio_codec);
+	else
+		fprintf(out, " -an");
+	fprintf(out, " '%s'\n", job->output);
+	if (p->audio && (s_enhanced(job) || job->audio.loudness != 0 ||
+			 (job->audio.channels && strcmp(job->audio.channels, "keep"))))
+		fprintf(out, "#   (without the audio enhancement: its hiss reducer and loudness pass are "
+			     "no ffmpeg filters)\n");
+}
+
 void vhs_plan_print(const struct vhs_plan *p, const struct vhs_job *job, FILE *out)
 {
-	const char *vf = job->video.filters && *job->video.filters ? job->video.filters : NULL;
-	const char *af = job->audio.filters && *job->audio.filters ? job->audio.filters : NULL;
+	struct vhs_reach reach;
 
 	fprintf(out, "# plan\n");
 	for (int k = 0; k < VHS_STAGE_KINDS; k++)
@@ -251,38 +262,8 @@ void vhs_plan_print(const struct vhs_plan *p, const struct vhs_job *job, FILE *o
 			e->from_port, vhs_stage_name(e->to), e->to_port, e->slots, e->name);
 	}
 	fprintf(out, "segments in the making at once: at most %d\n", p->in_flight);
-	struct vhs_reach reach;
-
 	vhs_plan_reach(job, &reach);
 	fprintf(out, "segments %g s, window: %d frames before, %d after; audio %d ms either side\n",
 		job->run.segment_seconds, reach.warmup, reach.lookahead, reach.audio_ms);
-	char w[16] = "iw", h[16] = "ih";
-	int swscale = !strcmp(job->upscale.model, "lanczos") || !strcmp(job->upscale.model, "bicubic");
-
-	if (job->upscale.width > 0)
-		snprintf(w, sizeof(w), "%d", job->upscale.width);
-	if (job->upscale.height > 0)
-		snprintf(h, sizeof(h), "%d", job->upscale.height);
-	if (swscale && strcmp(job->upscale.backend, "cuda"))
-		fprintf(out, "# equivalent single ffmpeg command (the correctness oracle)%s:\n",
-			strcmp(job->upscale.backend, "auto") ? "" : " when no GPU is found");
-	else
-		fprintf(out, "# no ffmpeg command makes the same frames (%s%s upscales); the nearest:\n",
-			job->upscale.model, swscale ? " on the GPU" : "");
-	fprintf(out, "#   ffmpeg -i '%s' -vf \"%s%sscale=%s:%s:flags=%s,format=%s\"", job->input,
-		vf ? vf : "", vf ? "," : "", w, h, swscale ? job->upscale.model : "lanczos",
-		job->encode.pix_fmt);
-	if (p->audio && af)
-		fprintf(out, " -af \"%s\"", af);
-
-	fprintf(out, " -c:v %s", job->encode.codec);
-	if (p->audio)
-		fprintf(out, " -c:a %s", job->encode.audio_codec);
-	else
-		fprintf(out, " -an");
-	fprintf(out, " '%s'\n", job->output);
-	if (p->audio && (s_enhanced(job) || job->audio.loudness != 0 ||
-			 (job->audio.channels && strcmp(job->audio.channels, "keep"))))
-		fprintf(out, "#   (without the audio enhancement: its hiss reducer and loudness pass are "
-			     "no ffmpeg filters)\n");
+	s_print_oracle(p, job, out);
 }

@@ -16,6 +16,7 @@
 #include <stdint.h>
 #include <stdio.h>
 
+#include "filters.h"
 #include "job.h"
 #include "stages.h"
 
@@ -49,10 +50,6 @@ struct vhs_plan {
 	int n_edges;
 };
 
-
-/* Calls fn for the name of every filter in a libavfilter chain ("a=x:y,b" -> "a", "b"; link
- * labels and quoted option text skipped). */
-void vhs_chain_each_filter(const char *chain, void (*fn)(const char *name, void *arg), void *arg);
 
 /* The pipeline's plan, with job->stages[k].workers processes per stage ("auto", stored as
  * 0, counts 1 here; the supervisor decides). */
@@ -92,8 +89,8 @@ void vhs_plan_build_mux(struct vhs_plan *p);
 
 /* How far the filter chains reach in time, which sizes each segment's input window:
  * video frames needed before and after a segment, audio milliseconds either side.
- * Known filters have exact reaches (bwdif, yadif, w3fdif: one frame each side; spatial
- * filters: none); filters with unbounded memory (temporal hqdn3d) and unknown ones get
+ * Known filters have exact reaches (proto/filters.h's table: bwdif, yadif, w3fdif: one
+ * frame each side; spatial filters: none; the project's own, as each declares); filters with unbounded memory (temporal hqdn3d) and unknown ones get
  * [run] warmup_frames; any audio filter but a stateless one gets [run] audio_warmup. */
 struct vhs_reach {
 	int warmup, lookahead;  /* video frames */

@@ -102,12 +102,12 @@ bool vhs_video_needs_analysis(const struct vhs_job *job)
 	return job->upscale.width < 0 || job->upscale.height < 0;
 }
 
-static void s_deinterlacer(const char *name, void *arg)
+static void s_deinterlacer(const struct vhs_chain_item *it, void *arg)
 {
 	const char **found = arg;
 
 	for (int i = 0; !*found && s_deinterlacers[i]; i++)
-		if (!strcmp(name, s_deinterlacers[i]))
+		if (!strcmp(it->name, s_deinterlacers[i]))
 			*found = s_deinterlacers[i];
 }
 
@@ -218,8 +218,8 @@ static void s_deinterlace(const struct vhs_job *job, const struct findings *f, F
 		s_add(chain, first, "%s=mode=send_field:parity=%s:deint=all", method, order);
 		s_line(c, "deinterlace: %s, one frame per field (%s first)", method, s_first(order));
 	} else if (!strcmp(method, "ivtc")) {
-		s_add(chain, first, "fieldmatch=order=%s:combmatch=full,yadif=deint=interlaced,decimate", order);
-		s_line(c, "deinterlace: ivtc: fieldmatch, yadif on frames still combed, decimate (4 of 5 frames)");
+		s_add(chain, first, "fieldmatch=order=%s:combmatch=full,yadif=deint=interlaced,vhs_decimate", order);
+		s_line(c, "deinterlace: ivtc: fieldmatch, yadif on frames still combed, vhs_decimate (4 of 5 frames)");
 	} else {
 		s_add(chain, first, "fieldmatch=order=%s:combmatch=none", order);
 		s_line(c, "deinterlace: fieldmatch (each frame's fields paired again; no frame dropped)");

@@ -7,23 +7,17 @@
 #include <string.h>
 
 #include "avslot.h"
+#include "chain.h"
 
 #include <libavutil/pixdesc.h>
 
 /* The output edge's format: what the chain gives out, with the input's colour description,
  * field order and length (the graph passes them through) and the slot size it needs. */
 static int s_output_format(struct vhs_ctx *ctx, struct vhs_filter_stage *s,
-			   const struct vhs_lavfi *probe, const struct vhs_stream_fmt *in)
+			   const struct vhs_chain *probe)
 {
-	vhs_lavfi_output(probe, &s->fmt);
-	s->fmt.duration_us = in->duration_us;
+	vhs_chain_output(probe, &s->fmt);
 	if (s->fmt.media == VHS_MEDIA_VIDEO) {
-		s->fmt.color_range = in->color_range;
-		s->fmt.colorspace = in->colorspace;
-		s->fmt.color_primaries = in->color_primaries;
-		s->fmt.color_trc = in->color_trc;
-		s->fmt.chroma_location = in->chroma_location;
-		s->fmt.field_order = in->field_order;
 		s->fmt.slot_size = vhs_video_slot_size(av_get_pix_fmt(s->fmt.fmt), s->fmt.width,
 						       s->fmt.height);
 	} else {
@@ -41,7 +35,7 @@ int vhs_filter_stage_init(struct vhs_ctx *ctx, const char *chain)
 	struct vhs_filter_stage *s = vhs_priv(ctx);
 	const struct vhs_stream_fmt *in = vhs_input_format(ctx, 0);
 	long long threads = vhs_setting_int(ctx, VHS_SET_WORKER_THREADS);
-	struct vhs_lavfi probe;
+	struct vhs_chain *probe;
 	char err[512];
 	int ret;
 
@@ -57,11 +51,11 @@ int vhs_filter_stage_init(struct vhs_ctx *ctx, const char *chain)
 		return -ENOMEM;
 	/* Built once now, so a bad chain fails before any frame flows, and closed again:
 	 * every segment gets a fresh graph of its own at its BEGIN. */
-	ret = vhs_lavfi_open(&probe, in, chain, s->threads, err, sizeof(err));
+	ret = vhs_chain_open(&probe, in, chain, s->threads, err, sizeof(err));
 	if (ret < 0)
 		return vhs_fail(ctx, VHS_ERR_CONFIG, "%s", err);
-	ret = s_output_format(ctx, s, &probe, in);
-	vhs_lavfi_close(&probe);
+	ret = s_output_format(ctx, s, probe);
+	vhs_chain_close(&probe);
 	if (ret)
 		return ret;
 	vhs_set_outputs(ctx, 1, &s->fmt);
@@ -132,12 +126,12 @@ static int s_segment_open(struct vhs_ctx *ctx, struct vhs_filter_stage *s,
 	fs->begin = *begin;
 	fs->post = NULL;
 	fs->in_end = fs->out_end = AV_NOPTS_VALUE;
-	ret = vhs_lavfi_open(&fs->graph, vhs_input_format(ctx, 0), s->chain, s->threads, err,
+	ret = vhs_chain_open(&fs->graph, vhs_input_format(ctx, 0), s->chain, s->threads, err,
 			     sizeof(err));
 	if (ret < 0)
 		return vhs_fail(ctx, VHS_ERR_CONFIG, "%s", err);
 	if (s->post && (ret = s->post->open(ctx, &fs->post))) {
-		vhs_lavfi_close(&fs->graph);
+		vhs_chain_close(&fs->graph);
 		return ret;
 	}
 	s->n_open++;
@@ -147,7 +141,7 @@ static int s_segment_open(struct vhs_ctx *ctx, struct vhs_filter_stage *s,
 /* Closes the segment's graph (frames it still holds give their slots back) and forgets it. */
 static void s_segment_close(struct vhs_filter_stage *s, struct vhs_filter_segment *fs)
 {
-	vhs_lavfi_close(&fs->graph);
+	vhs_chain_close(&fs->graph);
 	if (s->post)
 		s->post->close(&fs->post);
 	*fs = s->open[--s->n_open];
@@ -185,9 +179,9 @@ static int s_pull(struct vhs_filter_stage *s, struct vhs_filter_segment *fs, int
 	int ret;
 
 	if (!s->post)
-		return vhs_lavfi_pull(&fs->graph, s->out, flushing);
+		return vhs_chain_pull(fs->graph, s->out);
 	while ((ret = s->post->pull(fs->post, s->out, flushing)) == AVERROR(EAGAIN)) {
-		ret = vhs_lavfi_pull(&fs->graph, s->out, flushing);
+		ret = vhs_chain_pull(fs->graph, s->out);
 		if (ret == AVERROR_EOF)
 			ret = s->post->push(fs->post, NULL);
 		else if (ret >= 0)
@@ -235,7 +229,7 @@ static int s_push(struct vhs_ctx *ctx, uint32_t index, AVFrame *f)
 	if (f->nb_samples && f->pts != AV_NOPTS_VALUE) /* audio: where the input ends */
 		fs->in_end = av_rescale_q(f->pts, f->time_base, (AVRational){ 1, s->fmt.sample_rate }) +
 			     av_rescale(f->nb_samples, s->fmt.sample_rate, f->sample_rate);
-	ret = vhs_lavfi_push(&fs->graph, f);
+	ret = vhs_chain_push(fs->graph, f);
 	av_frame_free(&f);
 	if (ret < 0)
 		return vhs_fail(ctx, VHS_ERR_INTERNAL, "filtering segment %u failed: %s", index,
@@ -299,7 +293,7 @@ static int s_segment_finish(struct vhs_ctx *ctx, struct vhs_filter_stage *s, uin
 
 	if (!fs)
 		return vhs_fail(ctx, VHS_ERR_INTERNAL, "END of segment %u without its BEGIN", index);
-	ret = vhs_lavfi_push(&fs->graph, NULL);
+	ret = vhs_chain_push(fs->graph, NULL);
 	if (ret < 0)
 		return vhs_fail(ctx, VHS_ERR_INTERNAL, "flushing the filters of segment %u failed: %s",
 				index, vhs_av_err(ret));

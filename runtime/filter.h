@@ -33,6 +33,7 @@
 #ifndef VHS_FILTER_H
 #define VHS_FILTER_H
 
+#include "chain.h"
 #include "lavfi.h"
 #include "runtime.h"
 
@@ -53,7 +54,7 @@ struct vhs_filter_post {
 /* The graph of one open segment (BEGIN seen, END not yet). */
 struct vhs_filter_segment {
 	struct vhs_segment begin; /* its BEGIN: index, window [start, end), time base */
-	struct vhs_lavfi graph;   /* built at BEGIN, flushed and closed at END */
+	struct vhs_chain *graph;  /* built at BEGIN, flushed and closed at END */
 	void *post;               /* the post processor's state, or NULL */
 	int64_t in_end, out_end;  /* audio: ends of the input pushed and of the output sent, in
 				   * output samples (AV_NOPTS_VALUE: none yet) */

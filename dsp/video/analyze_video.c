@@ -12,6 +12,7 @@
 #include <libavformat/avformat.h>
 #include <libavutil/pixdesc.h>
 
+#include "avpicture.h"
 #include "video_analysis.h"
 
 #define RUNS_MIN 8
@@ -86,25 +87,6 @@ static void s_source(struct input *in, const AVFrame *f)
 	snprintf(in->src.field_order, sizeof(in->src.field_order), "%s", s_field_order(order));
 }
 
-/* The decoded frame as a picture of the project's formats, or -ENOTSUP. */
-static int s_picture(const AVFrame *f, struct vhs_picture *pic)
-{
-	memset(pic, 0, sizeof(*pic));
-	pic->fmt = vhs_pixfmt_find(av_get_pix_fmt_name(f->format));
-	if (!pic->fmt || pic->fmt->rgb)
-		return -ENOTSUP;
-	pic->width = f->width;
-	pic->height = f->height;
-	for (int i = 0; i < 4; i++) {
-		pic->data[i] = f->data[i];
-		pic->linesize[i] = f->linesize[i];
-	}
-	pic->color = (struct vhs_colorimetry){ (uint8_t)f->color_range, (uint8_t)f->colorspace,
-					       (uint8_t)f->color_primaries, (uint8_t)f->color_trc,
-					       (uint8_t)f->chroma_location };
-	return 0;
-}
-
 /* Seconds from the stream's start of pts. */
 static double s_seconds(const struct input *in, int64_t pts)
 {
@@ -136,7 +118,7 @@ static int s_take(struct input *in, int frames)
 			if ((ret = vhs_video_analyzer_open(&in->an, &in->src)))
 				return AVERROR(-ret);
 		}
-		if (s_picture(in->av.frame, &pic))
+		if (vhs_av_picture(in->av.frame, &pic))
 			return AVERROR_PATCHWELCOME;
 		if (taken % VHS_ANALYSIS_RUN_FRAMES == 0 &&
 		    (ret = vhs_video_analyzer_begin_run(in->an, s_seconds(in, pts))))

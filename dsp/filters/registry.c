@@ -1,0 +1,13 @@
+/* registry.c: every filter of the project's own, the one list the chain looks names up in
+ * (see native.h). A new filter is a file in this folder and a line here, and a row in
+ * proto/filters.h's reach table. */
+#include "native.h"
+
+extern const struct vhs_native_filter vhs_native_chroma;
+extern const struct vhs_native_filter vhs_native_decimate;
+
+const struct vhs_native_filter *const vhs_native_filters[] = {
+	&vhs_native_chroma,
+	&vhs_native_decimate,
+	NULL,
+};
