@@ -57,7 +57,7 @@ const struct job_key job_keys[] = {
 	  "\"BLACK:WHITE\": these 8-bit luma codes to 16 and 235; \"off\"" },
 	{ "video", "chroma_shift", T_ENUM, OFF(video.chroma_shift), { .s = "off" }, 0, 0,
 	  s_chroma_shifts, 0, "\"auto\": the chroma moved back onto the luma by the shift the "
-	  "analysis measured (a quarter pixel or more); \"DX\" or \"DX,DY\": by this many luma "
+	  "analysis measured (half a pixel or more either way); \"DX\" or \"DX,DY\": by this many luma "
 	  "pixels (positive: the chroma lies right of / below the luma); \"off\"" },
 	{ "video", "head_switching", T_ENUM, OFF(video.head_switching), { .s = "off" }, 0, 0,
 	  s_head_switching, O_NUMBERS, "the band of head-switching noise at the bottom: \"auto\" "

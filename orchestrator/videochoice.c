@@ -15,6 +15,9 @@
 #define ORDER_FRAMES 8      /* ... and moving frames */
 #define SETUP_SURE 0.5      /* levels confidence that takes setup out */
 #define ASPECT_SNAP 0.12    /* a display aspect this near 4:3 or 16:9 is that */
+#define CHROMA_SURE 0.05    /* chroma measure weight (normalised correlation) worth acting on */
+#define CHROMA_MIN 0.5      /* luma pixels: a smaller chroma shift is left (within the
+			     * measure's error on clean captures, and not to be seen) */
 #define AUTO_HEIGHT 1080
 
 /* What the analysis file says, as far as the choices need it. */
@@ -261,6 +264,42 @@ static void s_levels(const struct vhs_job *job, const struct findings *f, FILE *
 			    "16*(maxval+1)/256,235*(maxval+1)/256)'", black, 219 / (white - black));
 }
 
+/* The chroma shift repair into the chain: vhs_chroma moves the chroma back by what the
+ * analysis measured (or [video] chroma_shift says), after deinterlacing, on whole frames. */
+static void s_chroma(const struct vhs_job *job, const struct findings *f, FILE *chain, bool *first,
+		     struct vhs_video_choice *c)
+{
+	const char *v = job->video.chroma_shift;
+	double dx, dy;
+
+	if (!strcmp(v, "off"))
+		return;
+	if (!strcmp(v, "auto")) {
+		if (!f->present) {
+			s_line(c, "chroma shift: not analysed; left as it is");
+			return;
+		}
+		if (f->chroma_weight < CHROMA_SURE) {
+			s_line(c, "chroma shift: too few colour edges to measure it by; left as it is");
+			return;
+		}
+		dx = fabs(f->chroma_dx) >= CHROMA_MIN ? f->chroma_dx : 0;
+		dy = fabs(f->chroma_dy) >= CHROMA_MIN ? f->chroma_dy : 0;
+		if (!dx && !dy) {
+			s_line(c, "chroma shift: %+.2f px across, %+.2f down: under %.1f px, left as it is",
+			       f->chroma_dx, f->chroma_dy, CHROMA_MIN);
+			return;
+		}
+		s_line(c, "chroma shift: %+.2f px across, %+.2f down -> vhs_chroma moves it back", dx, dy);
+	} else if (dy = 0, sscanf(v, "%lf,%lf", &dx, &dy) < 1) {
+		return;
+	} else {
+		s_line(c, "chroma shift: %+.2f px across, %+.2f down, as [video] chroma_shift says -> vhs_chroma",
+		       dx, dy);
+	}
+	s_add(chain, first, "vhs_chroma=dx=%.2f:dy=%.2f", dx, dy);
+}
+
 /* The head-switching band into the chain (masked). */
 static void s_head_switching(const struct vhs_job *job, FILE *chain, bool *first, struct vhs_video_choice *c)
 {
@@ -325,6 +364,7 @@ int vhs_video_choose(const struct vhs_job *job, const char *analysis, struct vhs
 	s_head_switching(job, chain, &first, c);
 	s_levels(job, &f, chain, &first, c);
 	s_deinterlace(job, &f, chain, &first, c);
+	s_chroma(job, &f, chain, &first, c);
 	if (job->video.filters && *job->video.filters)
 		s_add(chain, &first, "%s", job->video.filters);
 	s_size(job, &f, c);

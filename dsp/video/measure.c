@@ -74,6 +74,7 @@ int vhs_levels_decide(const struct vhs_levels_hist *h, struct vhs_levels *out)
 /* ---- chroma shift ---- */
 
 #define FINE_STEPS 4          /* candidates per luma pixel in the fine search */
+#define MEASURE_AGAIN 0.25    /* a shift one way this large (luma pixels) is allowed for the other */
 
 /* What the measurement reads: the chroma planes, and the luma resampled at the chroma sites
  * (displaced by a candidate shift along one direction). */
@@ -121,25 +122,36 @@ static int s_grids(const struct vhs_picture *pic, struct grids *g)
 	return 0;
 }
 
-/* Luma at (x, y) with x or y (dir) fractional: Catmull-Rom between the four neighbours. */
-static double s_luma_at(const struct vhs_picture *pic, int dir, double x, double y)
+/* Catmull-Rom through v[0..3] at f in [0, 1) between v[1] and v[2]. */
+static double s_cubic(const double v[4], double f)
 {
-	double t = dir ? y : x, f = t - floor(t), v[4];
-	int base = (int)floor(t);
-
-	for (int k = 0; k < 4; k++) {
-		int at = base - 1 + k;
-
-		v[k] = dir ? s_at(pic, 0, pic->width, pic->height, (int)x, at)
-			   : s_at(pic, 0, pic->width, pic->height, at, (int)y);
-	}
 	return v[1] + 0.5 * f * (v[2] - v[0] + f * (2 * v[0] - 5 * v[1] + 4 * v[2] - v[3] +
-						   f * (3 * (v[1] - v[2]) + v[3] - v[0])));
+						  f * (3 * (v[1] - v[2]) + v[3] - v[0])));
 }
 
-/* The luma at every chroma site by color.h's triangle filter, the sites displaced by -d
- * luma pixels along dir: what the chroma shows when it lies d to the right (below). */
-static void s_luma_grid(struct grids *g, int dir, double d)
+/* Luma at (x, y), either or both fractional: Catmull-Rom across, then down. */
+static double s_luma_at(const struct vhs_picture *pic, double x, double y)
+{
+	double fx = x - floor(x), fy = y - floor(y), rows[4], v[4];
+	int bx = (int)floor(x), by = (int)floor(y), n_rows = fy ? 4 : 1;
+
+	for (int r = 0; r < n_rows; r++) {
+		int row = fy ? by - 1 + r : by;
+
+		if (!fx) {
+			rows[r] = s_at(pic, 0, pic->width, pic->height, bx, row);
+			continue;
+		}
+		for (int k = 0; k < 4; k++)
+			v[k] = s_at(pic, 0, pic->width, pic->height, bx - 1 + k, row);
+		rows[r] = s_cubic(v, fx);
+	}
+	return fy ? s_cubic(rows, fy) : rows[0];
+}
+
+/* The luma at every chroma site by color.h's triangle filter, the sites displaced by
+ * (-dx, -dy) luma pixels: what the chroma shows when it lies dx to the right and dy below. */
+static void s_luma_grid(struct grids *g, double dx, double dy)
 {
 	const struct vhs_picture *pic = g->pic;
 
@@ -151,8 +163,7 @@ static void s_luma_grid(struct grids *g, int dir, double d)
 				for (int t = 0; t < g->sh.n; t++) {
 					double x = i * g->x.sx + g->sh.k0 + t, y = j * g->x.sy + g->sv.k0 + l;
 
-					sum += g->sv.w[l] * g->sh.w[t] *
-					       s_luma_at(pic, dir, dir ? x : x - d, dir ? y - d : y);
+					sum += g->sv.w[l] * g->sh.w[t] * s_luma_at(pic, x - dx, y - dy);
 				}
 			}
 			g->luma[(size_t)j * g->w + i] = sum;
@@ -251,13 +262,15 @@ static double s_peak(const double *r, int n)
 /* The shift along dir in luma pixels and its evidence: first in whole chroma samples (the
  * luma at the sites against the chroma displaced), then within a chroma sample either side
  * in FINE_STEPS per luma pixel (the luma resampled at the displaced sites, the chroma as it
- * was sampled), the best refined by a parabola. */
-static void s_shift(struct grids *g, int dir, double *shift, double *weight)
+ * was sampled), the best refined by a parabola. other: the shift already known along the
+ * other direction, which the luma is displaced by throughout (a chroma that sits lower as
+ * well as to the right matches the luma's edges across only where it is put back down). */
+static void s_shift(struct grids *g, int dir, double other, double *shift, double *weight)
 {
 	int sub = dir ? g->x.sy : g->x.sx, n_fine = 2 * sub * FINE_STEPS + 1;
 	double coarse[2 * VHS_SHIFT_RANGE + 1], fine[2 * 4 * FINE_STEPS + 1], c0;
 
-	s_luma_grid(g, dir, 0);
+	s_luma_grid(g, dir ? other : 0, dir ? 0 : other);
 	s_gradients(g, dir, 0);
 	for (int s = -VHS_SHIFT_RANGE; s <= VHS_SHIFT_RANGE; s++)
 		coarse[s + VHS_SHIFT_RANGE] = s_corr(g, dir, s);
@@ -265,7 +278,7 @@ static void s_shift(struct grids *g, int dir, double *shift, double *weight)
 	for (int k = 0; k < n_fine; k++) {
 		double d = c0 * sub + (double)(k - sub * FINE_STEPS) / FINE_STEPS;
 
-		s_luma_grid(g, dir, d);
+		s_luma_grid(g, dir ? other : d, dir ? d : other);
 		s_gradients(g, dir, 1);
 		fine[k] = s_corr(g, dir, 0);
 	}
@@ -285,9 +298,17 @@ int vhs_chroma_shift_measure(const struct vhs_picture *pic, struct vhs_chroma_sh
 	    vhs_pixfmt_plane_height(pic->fmt, 1, pic->height) < 16)
 		return -EINVAL;
 	ret = s_grids(pic, &g);
-	if (!ret) {
-		s_shift(&g, 0, &out->dx, &out->wx);
-		s_shift(&g, 1, &out->dy, &out->wy);
+	if (!ret) { /* each direction on its own, then each again with the other's shift */
+		double dx, dy;
+
+		s_shift(&g, 0, 0, &dx, &out->wx);
+		s_shift(&g, 1, 0, &dy, &out->wy);
+		out->dx = dx;
+		out->dy = dy;
+		if (fabs(dy) >= MEASURE_AGAIN)
+			s_shift(&g, 0, dy, &out->dx, &out->wx);
+		if (fabs(dx) >= MEASURE_AGAIN)
+			s_shift(&g, 1, dx, &out->dy, &out->wy);
 	}
 	s_grids_free(&g);
 	return ret;

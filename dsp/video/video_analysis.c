@@ -23,7 +23,7 @@ struct vhs_video_analyzer {
 	struct vhs_video_run *runs;
 	size_t n_runs, cap_runs;
 	int chroma_taken;              /* the open run gave its picture to the chroma measure */
-	struct shift_sample sx[VHS_ANALYSIS_CHROMA_RUNS], sy[VHS_ANALYSIS_CHROMA_RUNS];
+	struct shift_sample sx[VHS_ANALYSIS_CHROMA_SAMPLES], sy[VHS_ANALYSIS_CHROMA_SAMPLES];
 	int n_shift;
 };
 
@@ -81,22 +81,33 @@ int vhs_video_analyzer_begin_run(struct vhs_video_analyzer *an, double start)
 	return 0;
 }
 
-/* The chroma shift of one picture of the run (the third: past any edit at the seek). */
+/* The chroma shift of one picture of the run (the third: past any edit at the seek), measured
+ * on each field as a picture of its own: on a frame, the combing of anything that moved
+ * between its fields would pass for vertical edges the chroma does not follow. A field's
+ * vertical shift, in field lines, is twice as many frame lines. */
 static void s_chroma(struct vhs_video_analyzer *an, const struct vhs_picture *pic)
 {
-	struct vhs_chroma_shift m;
-
 	int every = an->src.chroma_every > 1 ? an->src.chroma_every : 1;
 
-	if (an->chroma_taken || an->n_pairs < 2 || an->n_shift >= VHS_ANALYSIS_CHROMA_RUNS ||
+	if (an->chroma_taken || an->n_pairs < 2 || an->n_shift + 2 > VHS_ANALYSIS_CHROMA_SAMPLES ||
 	    (an->n_runs - 1) % (size_t)every)
 		return;
 	an->chroma_taken = 1;
-	if (vhs_chroma_shift_measure(pic, &m))
-		return;
-	an->sx[an->n_shift] = (struct shift_sample){ m.dx, m.wx };
-	an->sy[an->n_shift] = (struct shift_sample){ m.dy, m.wy };
-	an->n_shift++;
+	for (int field = 0; field < 2; field++) {
+		struct vhs_picture f = *pic;
+		struct vhs_chroma_shift m;
+
+		f.height = (pic->height + 1 - field) / 2;
+		for (int p = 0; p < 4; p++) {
+			f.data[p] = pic->data[p] ? pic->data[p] + (size_t)field * pic->linesize[p] : NULL;
+			f.linesize[p] = 2 * pic->linesize[p];
+		}
+		if (vhs_chroma_shift_measure(&f, &m))
+			continue;
+		an->sx[an->n_shift] = (struct shift_sample){ m.dx, m.wx };
+		an->sy[an->n_shift] = (struct shift_sample){ 2 * m.dy, m.wy };
+		an->n_shift++;
+	}
 }
 
 int vhs_video_analyzer_push(struct vhs_video_analyzer *an, const struct vhs_picture *pic)

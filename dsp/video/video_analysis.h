@@ -7,8 +7,8 @@
  * The analyzer is fed runs of consecutive frames (analyze_video.c seeks to points spread
  * through the tape and decodes a run at each); every frame of a run goes to the scan
  * measure (scan.h) and the levels histogram (measure.h), one frame of every chroma_every-th
- * run, up to VHS_ANALYSIS_CHROMA_RUNS, to the chroma shift measure (it costs about 0.2 s a
- * picture, a hundred times the rest of a frame's analysis).
+ * run, up to VHS_ANALYSIS_CHROMA_RUNS, to the chroma shift measure, each of its fields on
+ * its own (it costs about 0.2 s a frame, a hundred times the rest of a frame's analysis).
  * Nothing here reads files or knows libav: the driver hands over pictures.
  *
  * The file is "key=value" lines (proto/kv.h reads them), so the orchestrator, which may not
@@ -33,6 +33,7 @@
 
 #define VHS_ANALYSIS_RUN_FRAMES 12  /* consecutive frames per sampled run */
 #define VHS_ANALYSIS_CHROMA_RUNS 16 /* runs that give a picture to the chroma measure */
+#define VHS_ANALYSIS_CHROMA_SAMPLES (2 * VHS_ANALYSIS_CHROMA_RUNS) /* its two fields each */
 
 /* What the container says, given by the driver. */
 struct vhs_video_source {

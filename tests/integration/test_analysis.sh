@@ -5,20 +5,38 @@
 
 MAKE_CAPTURE="$ROOT/tests/media/make_capture.sh"
 
-# capture KIND ORDER [make_capture flags...]: the path of a cached 3-second capture.
+# capture KIND ORDER [make_capture flags...] [--truth]: the path of a cached 3-second
+# capture; with --truth, its truth (what a perfect restoration gives back) is made beside it,
+# at truth_of PATH.
 capture() {
-	local kind="$1" order="$2" key path
+	local kind="$1" order="$2" key path truth="" arg
+	local -a flags=()
 	shift 2
+	for arg in "$@"; do
+		if [ "$arg" = --truth ]; then truth=1; else flags+=("$arg"); fi
+	done
 	[ -r /usr/share/backgrounds/mate/nature/Garden.jpg ] ||
 		skip "the test photograph is missing (make deps installs mate-backgrounds)"
-	key="capture-$kind-$order$(printf '%s' "${@/#/_}" | tr -d '/:-')-$(md5sum <"$MAKE_CAPTURE" | cut -c1-8)"
-	path="$MEDIA_CACHE/$key.mkv"
-	if [ ! -s "$path" ]; then
+	key="capture-$kind-$order$(printf '%s' "${flags[@]/#/_}" | tr -d '/:,-')${truth:+-truth}"
+	path="$MEDIA_CACHE/$key-$(md5sum <"$MAKE_CAPTURE" | cut -c1-8).mkv"
+	if [ ! -s "$path" ] || { [ -n "$truth" ] && [ ! -s "$(truth_of "$path")" ]; }; then
 		mkdir -p "$MEDIA_CACHE"
-		"$MAKE_CAPTURE" "$kind" "$order" 3 "$path" "$@" >&2 || fail "make_capture.sh failed for $path"
+		"$MAKE_CAPTURE" "$kind" "$order" 3 "$path" "${flags[@]}" ${truth:+--truth "$(truth_of "$path")"} >&2 ||
+			fail "make_capture.sh failed for $path"
 	fi
 	printf '%s\n' "$path"
 }
+
+truth_of() { printf '%s\n' "${1%.mkv}.truth.mkv"; }
+
+# psnr A B PLANE: the PSNR in dB of plane y, u or v of A against B, over all frames.
+psnr() {
+	ffmpeg -nostdin -hide_banner -i "$1" -i "$2" -lavfi "[0][1]psnr" -f null - 2>&1 |
+		sed -n "s/.*PSNR .*$3:\([0-9.]*\|inf\) .*/\1/p" | tail -1
+}
+
+# at_least A B: whether number A >= B.
+at_least() { awk -v a="$1" -v b="$2" 'BEGIN { exit !(a >= b) }'; }
 
 # check_auto CAPTURE [key=value...]: `check` of a job with the vhs preset's auto keys.
 check_auto() {
@@ -80,13 +98,15 @@ test_analysis_dv_tape_bottom_first() {
 }
 
 # Telecined film restored with the vhs preset: its film frames at 23.976 fps, 4 of every 5
-# frames, and the same frames whatever the segments.
+# frames, and the same frames whatever the segments (0.7 s: 21 frames, so segments start all
+# through the 3:2 cadence; libavfilter's decimate, which counts its cycles from its first
+# frame, made 74 frames of the 72 this way).
 test_analysis_telecine_restored_to_film_rate() {
 	need_bin
 	local in n
 	in="$(capture telecine tff)"
 	make_job job.toml input="$in" preset=vhs video.filters="" video.head_switching=off \
-		upscale.width=- upscale.height=480 run.segment_seconds=1
+		video.chroma_shift=off upscale.width=- upscale.height=480 run.segment_seconds=0.7
 	orch run --progress=none job.toml
 	expect_rc 0
 	grep -qF "deinterlace: ivtc" orch.err || { show_file orch.err 20; fail "the run did not say ivtc"; }
@@ -96,7 +116,7 @@ test_analysis_telecine_restored_to_film_rate() {
 	[ "$n" = 72 ] || fail "$n frames out of 90 telecined frames, not 72"
 	ffmpeg -v error -i out.mkv -f framemd5 - | grep -v '^#' >seg1.md5
 	make_job job.toml input="$in" preset=vhs video.filters="" video.head_switching=off \
-		upscale.width=- upscale.height=480 run.segment_seconds=0 output=one.mkv
+		video.chroma_shift=off upscale.width=- upscale.height=480 run.segment_seconds=0 output=one.mkv
 	orch run --progress=none job.toml
 	expect_rc 0
 	ffmpeg -v error -i one.mkv -f framemd5 - | grep -v '^#' >seg0.md5
@@ -114,4 +134,56 @@ test_analysis_explicit_keys_and_bad_values() {
 	expect_rc 3
 	grep -qF "'levels' in [video] must be one of auto, off, <black:white>, not '40'" orch.err ||
 		{ show_file orch.err 5; fail "no clear error for levels = 40"; }
+}
+
+# Inverse telecine gives the film frames back: against the film itself, lossless all the way.
+test_analysis_ivtc_returns_the_film_frames() {
+	need_bin
+	local in db
+	in="$(capture telecine tff --truth)"
+	make_job job.toml input="$in" video.deinterlace=auto upscale.width=720 upscale.height=480 \
+		encode.pix_fmt=yuv422p run.segment_seconds=0.7
+	orch run --progress=none job.toml
+	expect_rc 0
+	db="$(psnr out.mkv "$(truth_of "$in")" y)"
+	note "ivtc against the film frames: PSNR-Y $db dB"
+	at_least "$db" 45 || fail "ivtc gave $db dB against the film frames, not 45"
+}
+
+# A chroma 1.5 px right of the luma: measured within a quarter pixel, moved back, and the
+# chroma nearer the truth for it; a clean capture gets no chroma repair at all.
+test_analysis_chroma_shift_measured_and_repaired() {
+	need_bin
+	local in dx before after
+	in="$(capture progressive tff --chroma 1.5,0 --truth)"
+	make_job job.toml input="$in" video.chroma_shift=auto upscale.width=720 upscale.height=480 \
+		encode.pix_fmt=yuv422p
+	orch check job.toml
+	expect_rc 0
+	dx="$(sed -n 's/^chroma shift: \([-+0-9.]*\) px across.*vhs_chroma.*/\1/p' orch.out)"
+	[ -n "$dx" ] || { show_file orch.out 40; fail "check chose no chroma repair"; }
+	awk -v d="$dx" 'BEGIN { exit !(d >= 1.25 && d <= 1.75) }' || fail "chroma shift measured $dx px, not 1.5 +- 0.25"
+	orch run --progress=none job.toml
+	expect_rc 0
+	before="$(psnr "$in" "$(truth_of "$in")" u)"
+	after="$(psnr out.mkv "$(truth_of "$in")" u)"
+	note "chroma 1.5 px: measured $dx; PSNR-U $before dB as captured, $after dB repaired"
+	at_least "$after" "$(awk -v b="$before" 'BEGIN { print b + 3 }')" ||
+		fail "the chroma repair took PSNR-U from $before to $after dB, not 3 dB up"
+	check_auto "$(capture progressive tff)" video.head_switching=off video.chroma_shift=auto
+	expect_line "left as it is"
+	grep -qF vhs_chroma orch.out && fail "a clean capture got a chroma repair" || true
+}
+
+# Chroma a pixel right and a line below on an interlaced capture: both measured (each field
+# on its own), within a quarter pixel.
+test_analysis_chroma_shift_both_ways_interlaced() {
+	need_bin
+	check_auto "$(capture interlaced tff --chroma 1,1)" video.chroma_shift=auto
+	local line dx dy
+	line="$(grep '^chroma shift:' orch.out)" || { show_file orch.out 40; fail "no chroma line"; }
+	dx="$(sed -n 's/.*: \([-+0-9.]*\) px across, \([-+0-9.]*\) down.*/\1/p' <<<"$line")"
+	dy="$(sed -n 's/.*: \([-+0-9.]*\) px across, \([-+0-9.]*\) down.*/\2/p' <<<"$line")"
+	awk -v x="$dx" -v y="$dy" 'BEGIN { exit !(x >= 0.75 && x <= 1.25 && y >= 0.75 && y <= 1.25) }' ||
+		fail "chroma shift measured $dx,$dy, not 1,1 +- 0.25 ($line)"
 }
