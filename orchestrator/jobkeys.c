@@ -60,8 +60,9 @@ const struct job_key job_keys[] = {
 	  "analysis measured (half a pixel or more either way); \"DX\" or \"DX,DY\": by this many luma "
 	  "pixels (positive: the chroma lies right of / below the luma); \"off\"" },
 	{ "video", "head_switching", T_ENUM, OFF(video.head_switching), { .s = "off" }, 0, 0,
-	  s_head_switching, O_NUMBERS, "the band of head-switching noise at the bottom: \"auto\" "
-	  "(its measured height), a number of lines, or \"off\" (0 too)" },
+	  s_head_switching, O_NUMBERS, "the band of torn lines at the bottom, repaired (each line moved "
+	  "back by its pull, lost ones filled): \"auto\" (its measured height), a number of lines "
+	  "(1 to 32), or \"off\" (0 too)" },
 	{ "video", "dropouts", T_ENUM, OFF(video.dropouts), { .s = "off" }, 0, 0, s_dropouts, 0,
 	  "dropout streaks: \"auto\" repairs them where the analysis finds them; \"off\"" },
 	{ "upscale", "backend", T_ENUM, OFF(upscale.backend), { .s = "cpu" }, 0, 0, s_backends, 0,

@@ -30,6 +30,9 @@ struct findings {
 	double black, white, levels_conf;
 	int setup;
 	double chroma_dx, chroma_dy, chroma_weight;
+	int hs_lines;
+	unsigned hs_frames;
+	double hs_confidence;
 };
 
 static const char *const s_deinterlacers[] = { "bwdif", "yadif", "w3fdif", "estdif", "fieldmatch",
@@ -89,6 +92,9 @@ static int s_load(const char *text, struct findings *f, char *err, size_t errlen
 	f->chroma_dx = s_num(text, "chroma_dx", 0);
 	f->chroma_dy = s_num(text, "chroma_dy", 0);
 	f->chroma_weight = s_num(text, "chroma_weight", 0);
+	f->hs_lines = (int)s_num(text, "head_switching_lines", 0);
+	f->hs_frames = (unsigned)s_num(text, "head_switching_frames", 0);
+	f->hs_confidence = s_num(text, "head_switching_confidence", 0);
 	return 0;
 }
 
@@ -300,8 +306,10 @@ static void s_chroma(const struct vhs_job *job, const struct findings *f, FILE *
 	s_add(chain, first, "vhs_chroma=dx=%.2f:dy=%.2f", dx, dy);
 }
 
-/* The head-switching band into the chain (masked). */
-static void s_head_switching(const struct vhs_job *job, FILE *chain, bool *first, struct vhs_video_choice *c)
+/* The head-switching band repair into the chain: vhs_headswitch moves each torn line back by
+ * its own pull and fills the lost ones. */
+static void s_head_switching(const struct vhs_job *job, const struct findings *f, FILE *chain, bool *first,
+			     struct vhs_video_choice *c)
 {
 	const char *v = job->video.head_switching;
 	int lines;
@@ -309,13 +317,29 @@ static void s_head_switching(const struct vhs_job *job, FILE *chain, bool *first
 	if (!strcmp(v, "off") || !strcmp(v, "0"))
 		return;
 	if (!strcmp(v, "auto")) {
-		lines = 12;
-		s_line(c, "head switching: not measured yet; the bottom %d lines masked", lines);
+		if (!f->present) {
+			s_line(c, "head switching: not analysed; left as it is");
+			return;
+		}
+		if (!f->hs_frames) {
+			s_line(c, "head switching: the capture shows no blanking at its sides to measure the band "
+				  "by; left as it is (head_switching = LINES repairs a band you see)");
+			return;
+		}
+		if (!f->hs_lines) {
+			s_line(c, "head switching: none (the picture's edges run straight to the bottom in %u frames)",
+			       f->hs_frames);
+			return;
+		}
+		lines = f->hs_lines;
+		s_line(c, "head switching: the bottom %d lines torn (a band in %.0f%% of %u frames) -> "
+			  "vhs_headswitch moves them back, fills the lost ones", lines, 100 * f->hs_confidence,
+		       f->hs_frames);
 	} else {
 		lines = atoi(v);
-		s_line(c, "head switching: the bottom %d lines masked, as [video] head_switching says", lines);
+		s_line(c, "head switching: the bottom %d lines, as [video] head_switching says -> vhs_headswitch", lines);
 	}
-	s_add(chain, first, "drawbox=x=0:y=ih-%d:w=iw:h=%d:color=black:t=fill", lines, lines);
+	s_add(chain, first, "vhs_headswitch=lines=%d", lines);
 }
 
 /* The upscale size: "auto" height 1080, "auto" width from the display aspect. */
@@ -361,7 +385,7 @@ int vhs_video_choose(const struct vhs_job *job, const char *analysis, struct vhs
 	chain = open_memstream(&text, &len);
 	if (!chain)
 		return -ENOMEM;
-	s_head_switching(job, chain, &first, c);
+	s_head_switching(job, &f, chain, &first, c);
 	s_levels(job, &f, chain, &first, c);
 	s_deinterlace(job, &f, chain, &first, c);
 	s_chroma(job, &f, chain, &first, c);

@@ -23,6 +23,7 @@ const struct vhs_filter_reach vhs_filter_reaches[] = {
 	/* the project's own (dsp/filters/) */
 	{ "vhs_chroma", 0, 0, true },
 	{ "vhs_decimate", 5, 4, true },
+	{ "vhs_headswitch", 0, 0, true },
 	{ NULL, 0, 0, false },
 };
 

@@ -5,9 +5,11 @@
 
 extern const struct vhs_native_filter vhs_native_chroma;
 extern const struct vhs_native_filter vhs_native_decimate;
+extern const struct vhs_native_filter vhs_native_headswitch;
 
 const struct vhs_native_filter *const vhs_native_filters[] = {
 	&vhs_native_chroma,
 	&vhs_native_decimate,
+	&vhs_native_headswitch,
 	NULL,
 };

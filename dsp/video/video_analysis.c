@@ -2,6 +2,8 @@
  * video_analysis.h). */
 #include "video_analysis.h"
 
+#include "headswitch.h"
+
 #include <errno.h>
 #include <math.h>
 #include <stdlib.h>
@@ -25,6 +27,8 @@ struct vhs_video_analyzer {
 	int chroma_taken;              /* the open run gave its picture to the chroma measure */
 	struct shift_sample sx[VHS_ANALYSIS_CHROMA_SAMPLES], sy[VHS_ANALYSIS_CHROMA_SAMPLES];
 	int n_shift;
+	unsigned hs_torn[VHS_HS_SEARCH]; /* frames in which each bottom line was torn */
+	unsigned hs_frames, hs_banded;   /* frames with edges to go by; of them, with a band */
 };
 
 int vhs_video_analyzer_open(struct vhs_video_analyzer **out, const struct vhs_video_source *src)
@@ -110,6 +114,33 @@ static void s_chroma(struct vhs_video_analyzer *an, const struct vhs_picture *pi
 	}
 }
 
+/* The bottom lines of one frame: which are torn, and whether it has a band. */
+static void s_head_switching(struct vhs_video_analyzer *an, const struct vhs_picture *pic)
+{
+	struct vhs_hs_lines m;
+
+	if (vhs_hs_match(pic, &m) || !m.n)
+		return;
+	an->hs_frames++;
+	an->hs_banded += vhs_hs_band(&m) > 0;
+	for (int i = 0; i < m.n; i++)
+		an->hs_torn[i] += vhs_hs_torn(&m, i);
+}
+
+/* The band of the tape: the lines torn in half the frames or more, as one picture's band. */
+static void s_head_switching_decide(const struct vhs_video_analyzer *an, struct vhs_video_analysis *out)
+{
+	struct vhs_hs_lines m = { .n = VHS_HS_SEARCH };
+
+	out->hs_frames = an->hs_frames;
+	if (!an->hs_frames)
+		return;
+	for (int i = 0; i < VHS_HS_SEARCH; i++)
+		m.state[i] = 2 * an->hs_torn[i] >= an->hs_frames ? VHS_HS_NOISE_LINE : VHS_HS_MOVED;
+	out->hs_lines = vhs_hs_band(&m);
+	out->hs_confidence = (double)an->hs_banded / an->hs_frames;
+}
+
 int vhs_video_analyzer_push(struct vhs_video_analyzer *an, const struct vhs_picture *pic)
 {
 	uint8_t *t;
@@ -127,6 +158,7 @@ int vhs_video_analyzer_push(struct vhs_video_analyzer *an, const struct vhs_pict
 	an->cur = t;
 	an->have_prev = 1;
 	s_chroma(an, pic);
+	s_head_switching(an, pic);
 	return 0;
 }
 
@@ -167,6 +199,7 @@ int vhs_video_analyzer_finish(struct vhs_video_analyzer *an, struct vhs_video_an
 	out->have_levels = vhs_levels_decide(&an->hist, &out->levels) == 0;
 	s_median(an->sx, an->n_shift, &out->chroma.dx, &out->chroma.wx);
 	s_median(an->sy, an->n_shift, &out->chroma.dy, &out->chroma.wy);
+	s_head_switching_decide(an, out);
 	if (an->n_runs) {
 		out->runs = malloc(an->n_runs * sizeof(*out->runs));
 		if (!out->runs)
@@ -203,6 +236,8 @@ int vhs_video_analysis_write(const struct vhs_video_analysis *a, FILE *f)
 		a->levels.white, a->levels.setup, a->have_levels ? a->levels.confidence : 0.0);
 	fprintf(f, "chroma_dx=%.3f\nchroma_dy=%.3f\nchroma_weight=%.3f\n", a->chroma.dx, a->chroma.dy,
 		fmin(a->chroma.wx, a->chroma.wy));
+	fprintf(f, "head_switching_lines=%d\nhead_switching_frames=%u\nhead_switching_confidence=%.3f\n",
+		a->hs_lines, a->hs_frames, a->hs_confidence);
 	fprintf(f, "runs=%zu\n", a->n_runs);
 	for (size_t i = 0; i < a->n_runs; i++)
 		fprintf(f, "run.%zu=%.3f %s %s\n", i, a->runs[i].start, vhs_scan_kind_name(a->runs[i].kind),

@@ -6,9 +6,11 @@
  * DESIGN
  * The analyzer is fed runs of consecutive frames (analyze_video.c seeks to points spread
  * through the tape and decodes a run at each); every frame of a run goes to the scan
- * measure (scan.h) and the levels histogram (measure.h), one frame of every chroma_every-th
- * run, up to VHS_ANALYSIS_CHROMA_RUNS, to the chroma shift measure, each of its fields on
- * its own (it costs about 0.2 s a frame, a hundred times the rest of a frame's analysis).
+ * measure (scan.h), the levels histogram (measure.h) and the head-switching band's edges
+ * (headswitch.h: a line is in the band when torn in half the frames or more), one frame of
+ * every chroma_every-th run, up to VHS_ANALYSIS_CHROMA_RUNS, to the chroma shift measure,
+ * each of its fields on its own (it costs about 0.2 s a frame, a hundred times the rest of a
+ * frame's analysis).
  * Nothing here reads files or knows libav: the driver hands over pictures.
  *
  * The file is "key=value" lines (proto/kv.h reads them), so the orchestrator, which may not
@@ -21,6 +23,8 @@
  *   width=W height=H sar=N:D rate=N:D
  *   black=CODE white=CODE (8-bit)  setup=0|1  levels_confidence=0..1
  *   chroma_dx=PX chroma_dy=PX (luma pixels, chroma right/below positive)  chroma_weight=0..1
+ *   head_switching_lines=N (0: none found)  head_switching_frames=N (frames with blanking
+ *   edges to measure by; 0: not measurable)  head_switching_confidence=0..1
  *   runs=N, then run.I=SECONDS KIND ORDER for each sampled run
  */
 #ifndef VHS_VIDEO_ANALYSIS_H
@@ -57,6 +61,9 @@ struct vhs_video_analysis {
 	struct vhs_levels levels;
 	int have_levels;
 	struct vhs_chroma_shift chroma; /* weighted over the pictures measured */
+	int hs_lines;                  /* the head-switching band's height (headswitch.h); 0: none */
+	unsigned hs_frames;            /* frames whose blanking gave edges to measure it by */
+	double hs_confidence;          /* share of those frames that showed a band */
 	struct vhs_video_run *runs;
 	size_t n_runs;
 };

@@ -56,7 +56,8 @@ test_analysis_interlaced_misflagged() {
 	check_auto "$(capture interlaced bff --flag tff)"
 	expect_line "interlaced, bottom field first (100%"
 	expect_line "field order: bottom first from the picture (100% of the frames that tell); the file says top: overridden"
-	expect_line "preprocess chain: drawbox=x=0:y=ih-12:w=iw:h=12:color=black:t=fill,bwdif=mode=send_field:parity=bff:deint=all"
+	expect_line "head switching: the capture shows no blanking at its sides to measure the band by; left as it is"
+	expect_line "preprocess chain: bwdif=mode=send_field:parity=bff:deint=all"
 }
 
 test_analysis_interlaced_top_first() {
@@ -186,4 +187,29 @@ test_analysis_chroma_shift_both_ways_interlaced() {
 	dy="$(sed -n 's/.*: \([-+0-9.]*\) px across, \([-+0-9.]*\) down.*/\2/p' <<<"$line")"
 	awk -v x="$dx" -v y="$dy" 'BEGIN { exit !(x >= 0.75 && x <= 1.25 && y >= 0.75 && y <= 1.25) }' ||
 		fail "chroma shift measured $dx,$dy, not 1,1 +- 0.25 ($line)"
+}
+
+# A head-switching band of 10 lines (pulled 3 to 21 pixels, the last two noise) on a capture
+# with blanking at its sides: measured within a line, and repaired nearer the truth; the
+# same capture without the band has none.
+test_analysis_head_switching_measured_and_repaired() {
+	need_bin
+	local in lines before after
+	in="$(capture interlaced tff --blanking --head-switching 10 --truth)"
+	make_job job.toml input="$in" video.head_switching=auto upscale.width=720 upscale.height=480 \
+		encode.pix_fmt=yuv422p
+	orch check job.toml
+	expect_rc 0
+	lines="$(sed -n 's/^head switching: the bottom \([0-9]*\) lines torn.*vhs_headswitch.*/\1/p' orch.out)"
+	[ -n "$lines" ] || { show_file orch.out 40; fail "check found no head-switching band"; }
+	((lines >= 9 && lines <= 11)) || fail "head-switching band measured $lines lines, not 10 +- 1"
+	orch run --progress=none job.toml
+	expect_rc 0
+	before="$(psnr "$in" "$(truth_of "$in")" y)"
+	after="$(psnr out.mkv "$(truth_of "$in")" y)"
+	note "head switching 10 lines: measured $lines; PSNR-Y $before dB as captured, $after dB repaired"
+	at_least "$after" "$(awk -v b="$before" 'BEGIN { print b + 3 }')" ||
+		fail "the head-switching repair took PSNR-Y from $before to $after dB, not 3 dB up"
+	check_auto "$(capture interlaced tff --blanking)" video.head_switching=auto
+	expect_line "head switching: none (the picture's edges run straight to the bottom"
 }

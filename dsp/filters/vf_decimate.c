@@ -1,4 +1,4 @@
-/* decimate.c: vhs_decimate, the last step of inverse telecine: of every five frames that
+/* vf_decimate.c: vhs_decimate, the last step of inverse telecine: of every five frames that
  * field matching left (film's four frames and one repeat), the repeat goes, 29.97 -> 23.976.
  *
  * DESIGN

@@ -1,4 +1,4 @@
-/* chroma.c: vhs_chroma, the chroma shift repair: moves the chroma planes back onto the luma
+/* vf_chroma.c: vhs_chroma, the chroma shift repair: moves the chroma planes back onto the luma
  * by a sub-pixel offset (dsp/video/subpixel.h), the offset the video analysis measured
  * (dsp/video/measure.h) or the one [video] chroma_shift gives.
  *
