@@ -64,7 +64,8 @@ const struct job_key job_keys[] = {
 	  "back by its pull, lost ones filled): \"auto\" (its measured height), a number of lines "
 	  "(1 to 32), or \"off\" (0 too)" },
 	{ "video", "dropouts", T_ENUM, OFF(video.dropouts), { .s = "off" }, 0, 0, s_dropouts, 0,
-	  "dropout streaks: \"auto\" repairs them where the analysis finds them; \"off\"" },
+	  "dropout streaks: \"auto\" fills them in from the neighbouring fields where the analysis "
+	  "finds them; \"off\"" },
 	{ "upscale", "backend", T_ENUM, OFF(upscale.backend), { .s = "cpu" }, 0, 0, s_backends, 0,
 	  "where the upscaler runs" },
 	{ "upscale", "model", T_ENUM, OFF(upscale.model), { .s = "lanczos" }, 0, 0, s_models, 0,

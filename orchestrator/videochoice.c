@@ -16,6 +16,7 @@
 #define SETUP_SURE 0.5      /* levels confidence that takes setup out */
 #define ASPECT_SNAP 0.12    /* a display aspect this near 4:3 or 16:9 is that */
 #define CHROMA_SURE 0.05    /* chroma measure weight (normalised correlation) worth acting on */
+#define DROPOUTS_MIN 0.02   /* dropouts a frame worth repairing (one in 50 frames) */
 #define CHROMA_MIN 0.5      /* luma pixels: a smaller chroma shift is left (within the
 			     * measure's error on clean captures, and not to be seen) */
 #define AUTO_HEIGHT 1080
@@ -33,6 +34,8 @@ struct findings {
 	int hs_lines;
 	unsigned hs_frames;
 	double hs_confidence;
+	double dropouts;        /* a frame */
+	unsigned dropout_frames;
 };
 
 static const char *const s_deinterlacers[] = { "bwdif", "yadif", "w3fdif", "estdif", "fieldmatch",
@@ -95,6 +98,8 @@ static int s_load(const char *text, struct findings *f, char *err, size_t errlen
 	f->hs_lines = (int)s_num(text, "head_switching_lines", 0);
 	f->hs_frames = (unsigned)s_num(text, "head_switching_frames", 0);
 	f->hs_confidence = s_num(text, "head_switching_confidence", 0);
+	f->dropouts = s_num(text, "dropouts_per_frame", 0);
+	f->dropout_frames = (unsigned)s_num(text, "dropout_frames", 0);
 	return 0;
 }
 
@@ -342,6 +347,26 @@ static void s_head_switching(const struct vhs_job *job, const struct findings *f
 	s_add(chain, first, "vhs_headswitch=lines=%d", lines);
 }
 
+/* The dropout repair into the chain: vhs_dropouts, where the analysis found them. */
+static void s_dropouts(const struct vhs_job *job, const struct findings *f, FILE *chain, bool *first,
+		       struct vhs_video_choice *c)
+{
+	if (!strcmp(job->video.dropouts, "off"))
+		return;
+	if (!f->present || !f->dropout_frames) {
+		s_line(c, "dropouts: %s; left as they are", f->present ? "no run of frames long enough to look for "
+			  "them in" : "not analysed");
+		return;
+	}
+	if (f->dropouts < DROPOUTS_MIN) {
+		s_line(c, "dropouts: none to speak of (%.2f a frame in %u frames)", f->dropouts, f->dropout_frames);
+		return;
+	}
+	s_line(c, "dropouts: %.2f a frame (in %u frames) -> vhs_dropouts fills them from the neighbouring "
+		  "fields", f->dropouts, f->dropout_frames);
+	s_add(chain, first, "vhs_dropouts");
+}
+
 /* The upscale size: "auto" height 1080, "auto" width from the display aspect. */
 static void s_size(const struct vhs_job *job, const struct findings *f, struct vhs_video_choice *c)
 {
@@ -386,6 +411,7 @@ int vhs_video_choose(const struct vhs_job *job, const char *analysis, struct vhs
 	if (!chain)
 		return -ENOMEM;
 	s_head_switching(job, &f, chain, &first, c);
+	s_dropouts(job, &f, chain, &first, c);
 	s_levels(job, &f, chain, &first, c);
 	s_deinterlace(job, &f, chain, &first, c);
 	s_chroma(job, &f, chain, &first, c);

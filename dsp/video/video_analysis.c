@@ -2,7 +2,18 @@
  * video_analysis.h). */
 #include "video_analysis.h"
 
+#include "dropouts.h"
 #include "headswitch.h"
+
+#define DROPOUTS_MAX 4096  /* per frame, as the repair takes them */
+
+/* Bytes of one frame's luma as the analyzer holds it. */
+static size_t s_luma_bytes(const struct vhs_video_source *src)
+{
+	size_t n = (size_t)src->width * src->height * 2;
+
+	return n ? n : 1;
+}
 
 #include <errno.h>
 #include <math.h>
@@ -29,6 +40,11 @@ struct vhs_video_analyzer {
 	int n_shift;
 	unsigned hs_torn[VHS_HS_SEARCH]; /* frames in which each bottom line was torn */
 	unsigned hs_frames, hs_banded;   /* frames with edges to go by; of them, with a band */
+	uint8_t *luma[3];              /* the run's last three frames' luma, oldest first */
+	int n_luma;                    /* of them, held */
+	struct vhs_dropout *drops;     /* scratch for the dropout finder */
+	unsigned do_frames;            /* frames examined for dropouts */
+	uint64_t do_found;             /* dropouts found in them */
 };
 
 int vhs_video_analyzer_open(struct vhs_video_analyzer **out, const struct vhs_video_source *src)
@@ -41,7 +57,10 @@ int vhs_video_analyzer_open(struct vhs_video_analyzer **out, const struct vhs_vi
 	an->src = *src;
 	an->prev = malloc(n ? n : 1);
 	an->cur = malloc(n ? n : 1);
-	if (!an->prev || !an->cur) {
+	for (int i = 0; i < 3; i++)
+		an->luma[i] = malloc(s_luma_bytes(src));
+	an->drops = malloc(DROPOUTS_MAX * sizeof(*an->drops));
+	if (!an->prev || !an->cur || !an->luma[0] || !an->luma[1] || !an->luma[2] || !an->drops) {
 		vhs_video_analyzer_close(&an);
 		return -ENOMEM;
 	}
@@ -82,6 +101,7 @@ int vhs_video_analyzer_begin_run(struct vhs_video_analyzer *an, double start)
 	an->have_prev = 0;
 	an->n_pairs = 0;
 	an->chroma_taken = 0;
+	an->n_luma = 0;
 	return 0;
 }
 
@@ -112,6 +132,40 @@ static void s_chroma(struct vhs_video_analyzer *an, const struct vhs_picture *pi
 		an->sy[an->n_shift] = (struct shift_sample){ 2 * m.dy, m.wy };
 		an->n_shift++;
 	}
+}
+
+/* The luma held in buf as a gray picture of pic's depth. */
+static struct vhs_picture s_gray(const struct vhs_picture *pic, uint8_t *buf)
+{
+	const char *name = pic->fmt->depth == 8 ? "gray" : pic->fmt->depth == 10 ? "gray10le"
+			   : pic->fmt->depth == 12 ? "gray12le" : "gray16le";
+	struct vhs_picture g = { .fmt = vhs_pixfmt_find(name), .width = pic->width, .height = pic->height };
+
+	g.data[0] = buf;
+	g.linesize[0] = pic->width * pic->fmt->bytes;
+	return g;
+}
+
+/* Dropouts: the middle one of the run's last three frames, against the other two. */
+static void s_dropouts(struct vhs_video_analyzer *an, const struct vhs_picture *pic)
+{
+	int bytes = pic->fmt->bytes;
+	size_t row = (size_t)pic->width * bytes;
+	uint8_t *t = an->luma[0];
+	struct vhs_picture p, c, n;
+
+	an->luma[0] = an->luma[1];
+	an->luma[1] = an->luma[2];
+	an->luma[2] = t;
+	for (int y = 0; y < pic->height; y++)
+		memcpy(t + y * row, pic->data[0] + (size_t)y * pic->linesize[0], row);
+	if (++an->n_luma < 3)
+		return;
+	p = s_gray(pic, an->luma[0]);
+	c = s_gray(pic, an->luma[1]);
+	n = s_gray(pic, an->luma[2]);
+	an->do_frames++;
+	an->do_found += (uint64_t)vhs_dropouts_find(&p, &c, &n, an->drops, DROPOUTS_MAX);
 }
 
 /* The bottom lines of one frame: which are torn, and whether it has a band. */
@@ -159,6 +213,7 @@ int vhs_video_analyzer_push(struct vhs_video_analyzer *an, const struct vhs_pict
 	an->have_prev = 1;
 	s_chroma(an, pic);
 	s_head_switching(an, pic);
+	s_dropouts(an, pic);
 	return 0;
 }
 
@@ -200,6 +255,8 @@ int vhs_video_analyzer_finish(struct vhs_video_analyzer *an, struct vhs_video_an
 	s_median(an->sx, an->n_shift, &out->chroma.dx, &out->chroma.wx);
 	s_median(an->sy, an->n_shift, &out->chroma.dy, &out->chroma.wy);
 	s_head_switching_decide(an, out);
+	out->dropout_frames = an->do_frames;
+	out->dropouts_per_frame = an->do_frames ? (double)an->do_found / an->do_frames : 0;
 	if (an->n_runs) {
 		out->runs = malloc(an->n_runs * sizeof(*out->runs));
 		if (!out->runs)
@@ -216,6 +273,9 @@ void vhs_video_analyzer_close(struct vhs_video_analyzer **an)
 		return;
 	free((*an)->prev);
 	free((*an)->cur);
+	for (int i = 0; i < 3; i++)
+		free((*an)->luma[i]);
+	free((*an)->drops);
 	free((*an)->runs);
 	free(*an);
 	*an = NULL;
@@ -238,6 +298,7 @@ int vhs_video_analysis_write(const struct vhs_video_analysis *a, FILE *f)
 		fmin(a->chroma.wx, a->chroma.wy));
 	fprintf(f, "head_switching_lines=%d\nhead_switching_frames=%u\nhead_switching_confidence=%.3f\n",
 		a->hs_lines, a->hs_frames, a->hs_confidence);
+	fprintf(f, "dropouts_per_frame=%.3f\ndropout_frames=%u\n", a->dropouts_per_frame, a->dropout_frames);
 	fprintf(f, "runs=%zu\n", a->n_runs);
 	for (size_t i = 0; i < a->n_runs; i++)
 		fprintf(f, "run.%zu=%.3f %s %s\n", i, a->runs[i].start, vhs_scan_kind_name(a->runs[i].kind),

@@ -213,3 +213,27 @@ test_analysis_head_switching_measured_and_repaired() {
 	check_auto "$(capture interlaced tff --blanking)" video.head_switching=auto
 	expect_line "head switching: none (the picture's edges run straight to the bottom"
 }
+
+# Dropouts (three streak sources, each on half the frames): found, and filled in nearer the
+# truth; the clean capture has none to speak of.
+test_analysis_dropouts_found_and_repaired() {
+	need_bin
+	local in rate before after
+	in="$(capture interlaced tff --dropouts 3 --truth)"
+	make_job job.toml input="$in" video.dropouts=auto upscale.width=720 upscale.height=480 \
+		encode.pix_fmt=yuv422p
+	orch check job.toml
+	expect_rc 0
+	rate="$(sed -n 's/^dropouts: \([0-9.]*\) a frame .*vhs_dropouts.*/\1/p' orch.out)"
+	[ -n "$rate" ] || { show_file orch.out 40; fail "check found no dropouts"; }
+	at_least "$rate" 1.2 || fail "$rate dropouts a frame found, of 1.5 made"
+	orch run --progress=none job.toml
+	expect_rc 0
+	before="$(psnr "$in" "$(truth_of "$in")" y)"
+	after="$(psnr out.mkv "$(truth_of "$in")" y)"
+	note "dropouts: $rate a frame found; PSNR-Y $before dB as captured, $after dB repaired"
+	at_least "$after" "$(awk -v b="$before" 'BEGIN { print b + 3 }')" ||
+		fail "the dropout repair took PSNR-Y from $before to $after dB, not 3 dB up"
+	check_auto "$(capture interlaced tff)" video.dropouts=auto
+	expect_line "dropouts: none to speak of (0.00 a frame"
+}

@@ -109,12 +109,20 @@ if ((headsw > 0)); then
 	geq_chroma="if(gte(Y,H-2),128,if(gte(Y,$top),p(X+$pull,Y),p(X,Y)))"
 	damage="$damage,geq=lum='$geq_plane':cb='$geq_chroma':cr='$geq_chroma'"
 fi
-for ((i = 0; i < dropouts; i++)); do
-	# a streak at a place and length that hop with the frame number, on half the frames
-	k=$((i * 7 + 3))
-	damage="$damage,drawbox=x='mod(n*7919+$k*131,540)':y='mod(n*104729+$k*977,470)'"
-	damage="$damage:w='20+mod(n*31+$k*17,160)':h=1:color=white:t=fill:enable='lt(mod(n*13+$k,10),5)'"
-done
+if ((dropouts > 0)); then
+	# streak i: on half the frames, at a line and place that hop with the frame number N,
+	# 20 to 180 pixels long; each plane reads X in luma pixels (X*720/W)
+	hit=""
+	for ((i = 0; i < dropouts; i++)); do
+		k=$((i * 7 + 3))
+		x0="(20+mod(N*7919+$k*131,520))"
+		# (the line is tested first: geq's if() looks no further on every other line)
+		hit="$hit+if(eq(Y*480/H,mod(N*104729+$k*977,460)+8),lt(mod(N*13+$k,10),5)"
+		hit="$hit*gte(X*720/W,$x0)*lt(X*720/W,$x0+20+mod(N*31+$k*17,160)),0)"
+	done
+	hit="gt(0$hit,0)"
+	damage="$damage,geq=lum='if($hit,235,p(X,Y))':cb='if($hit,128,p(X,Y))':cr='if($hit,128,p(X,Y))'"
+fi
 
 # make_one CHAIN OUT: the photograph through CHAIN at $rate into OUT (via a temporary file)
 make_one() {

@@ -1,0 +1,115 @@
+/* dropouts.c: dropouts found by standing out from every neighbour, and repaired from the
+ * neighbouring fields (see dropouts.h). */
+#include "dropouts.h"
+
+#include <stdlib.h>
+
+#define BRIDGE 2                 /* samples of gap a run may have */
+
+static inline int s_at(const struct vhs_picture *p, int plane, int x, int y)
+{
+	const uint8_t *row = p->data[plane] + (size_t)y * p->linesize[plane];
+
+	return p->fmt->bytes == 1 ? row[x] : ((const uint16_t *)row)[x];
+}
+
+static inline void s_put(struct vhs_picture *p, int plane, int x, int y, int v)
+{
+	uint8_t *row = p->data[plane] + (size_t)y * p->linesize[plane];
+
+	if (p->fmt->bytes == 1)
+		row[x] = (uint8_t)v;
+	else
+		((uint16_t *)row)[x] = (uint16_t)v;
+}
+
+/* +1 / -1 when luma sample (x, y) of cur stands out brighter / darker than every neighbour
+ * by step; 0 otherwise. */
+static int s_outlier(const struct vhs_picture *prev, const struct vhs_picture *cur,
+		     const struct vhs_picture *next, int x, int y, int step)
+{
+	int v = s_at(cur, 0, x, y), lo = v, hi = v, n[6], k = 0;
+
+	n[k++] = s_at(cur, 0, x, y - 1);
+	n[k++] = s_at(cur, 0, x, y + 1);
+	n[k++] = s_at(cur, 0, x, y - 2);
+	n[k++] = s_at(cur, 0, x, y + 2);
+	if (prev)
+		n[k++] = s_at(prev, 0, x, y);
+	if (next)
+		n[k++] = s_at(next, 0, x, y);
+	lo = hi = n[0];
+	for (int i = 1; i < k; i++) {
+		lo = n[i] < lo ? n[i] : lo;
+		hi = n[i] > hi ? n[i] : hi;
+	}
+	return v - hi >= step ? 1 : lo - v >= step ? -1 : 0;
+}
+
+int vhs_dropouts_find(const struct vhs_picture *prev, const struct vhs_picture *cur,
+		      const struct vhs_picture *next, struct vhs_dropout *out, int max)
+{
+	int step = VHS_DROPOUT_STEP << (cur->fmt->depth - 8), found = 0;
+
+	if (!prev && !next)
+		return 0; /* nothing in time to tell a dropout from the picture by */
+	for (int y = 2; y < cur->height - 2; y++) {
+		int start = -1, sign = 0, last = -1;
+
+		for (int x = 0; x <= cur->width; x++) {
+			int o = x < cur->width ? s_outlier(prev, cur, next, x, y, step) : 0;
+
+			if (o && start >= 0 && o == sign) {
+				last = x;
+				continue;
+			}
+			if (start >= 0 && (o != 0 || x - last > BRIDGE || x == cur->width)) {
+				/* the run ends: keep it if long enough */
+				if (last + 1 - start >= VHS_DROPOUT_MIN_RUN) {
+					if (found < max)
+						out[found] = (struct vhs_dropout){ y, start, last + 1 };
+					found++;
+				}
+				start = -1;
+			}
+			if (o && start < 0) {
+				start = last = x;
+				sign = o;
+			}
+		}
+	}
+	return found;
+}
+
+/* The replacement of sample (x, y) of plane p: the mean of the frames either side where they
+ * agree, else of the lines above and below. */
+static int s_fill(const struct vhs_picture *prev, const struct vhs_picture *cur,
+		  const struct vhs_picture *next, int p, int x, int y, int h, int still)
+{
+	if (prev && next) {
+		int a = s_at(prev, p, x, y), b = s_at(next, p, x, y);
+
+		if (abs(a - b) <= still)
+			return (a + b + 1) / 2;
+	}
+	return (s_at(cur, p, x, y > 0 ? y - 1 : y + 1) + s_at(cur, p, x, y + 1 < h ? y + 1 : y - 1) + 1) / 2;
+}
+
+void vhs_dropouts_repair(const struct vhs_picture *prev, const struct vhs_picture *cur,
+			 const struct vhs_picture *next, struct vhs_picture *out,
+			 const struct vhs_dropout *d, int n)
+{
+	const struct vhs_pixfmt *f = cur->fmt;
+	int still = VHS_DROPOUT_STILL << (f->depth - 8);
+
+	for (int i = 0; i < n; i++) {
+		for (int p = 0; p < f->planes; p++) {
+			int sx = p ? f->log2_cw : 0, sy = p ? f->log2_ch : 0;
+			int h = vhs_pixfmt_plane_height(f, p, cur->height), y = d[i].y >> sy;
+			int x0 = d[i].x0 >> sx, x1 = (d[i].x1 + (1 << sx) - 1) >> sx;
+
+			for (int x = x0; x < x1; x++)
+				s_put(out, p, x, y, s_fill(prev, cur, next, p, x, y, h, still));
+		}
+	}
+}

@@ -1,0 +1,46 @@
+/* dropouts.h: tape dropouts, found and repaired.
+ *
+ * DESIGN
+ * Where the tape's oxide is thin or dirty the signal drops out for a moment, and the VCR
+ * shows a streak: part of one line of one field, usually bright, sometimes dark, gone in the
+ * next frame. That is what tells a dropout from the picture: a run of samples along one line
+ * that stands out, by VHS_DROPOUT_STEP codes (8-bit) or more the same way, from every
+ * neighbour it has: the lines just above and below (the other field), the same field's lines
+ * above and below, and the same place in the frames before and after. A picture's bright
+ * thing that moved is in the neighbouring lines; a thin horizontal one that stands still is
+ * in the neighbouring frames. Runs of VHS_DROPOUT_MIN_RUN samples or more count (a gap of up
+ * to 2 samples inside one is bridged).
+ *
+ * The repair replaces each run's samples (and the chroma beside them) from the neighbouring
+ * fields, motion-aware: where the frames before and after agree there (within
+ * VHS_DROPOUT_STILL codes), the place is still and their mean is what was there; elsewhere
+ * the mean of the lines above and below (the other field, a field's time away). A frame at
+ * either end of its window has one neighbour in time: it must stand out from that one, and
+ * the repair goes by space alone.
+ */
+#ifndef VHS_DROPOUTS_H
+#define VHS_DROPOUTS_H
+
+#include "pixfmt.h"
+
+#define VHS_DROPOUT_STEP 40      /* 8-bit codes a dropout stands out from each neighbour */
+#define VHS_DROPOUT_MIN_RUN 8    /* samples along the line */
+#define VHS_DROPOUT_STILL 12     /* 8-bit codes the frames either side may differ by, still */
+
+/* One dropout: samples [x0, x1) of luma line y. */
+struct vhs_dropout {
+	int y, x0, x1;
+};
+
+/* Finds the dropouts of cur (YUV or gray, 8 to 16 bits) with its neighbours in time, either
+ * of which may be NULL (same size and format). Writes up to max into out and returns how
+ * many there are (possibly more than max). */
+int vhs_dropouts_find(const struct vhs_picture *prev, const struct vhs_picture *cur,
+		      const struct vhs_picture *next, struct vhs_dropout *out, int max);
+
+/* Replaces the n dropouts d of cur in out (a copy of cur, all planes). */
+void vhs_dropouts_repair(const struct vhs_picture *prev, const struct vhs_picture *cur,
+			 const struct vhs_picture *next, struct vhs_picture *out,
+			 const struct vhs_dropout *d, int n);
+
+#endif
