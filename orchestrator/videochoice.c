@@ -36,6 +36,7 @@ struct findings {
 	double hs_confidence;
 	double dropouts;        /* a frame */
 	unsigned dropout_frames;
+	int border[4];          /* top, bottom, left, right */
 };
 
 static const char *const s_deinterlacers[] = { "bwdif", "yadif", "w3fdif", "estdif", "fieldmatch",
@@ -99,6 +100,10 @@ static int s_load(const char *text, struct findings *f, char *err, size_t errlen
 	f->hs_frames = (unsigned)s_num(text, "head_switching_frames", 0);
 	f->hs_confidence = s_num(text, "head_switching_confidence", 0);
 	f->dropouts = s_num(text, "dropouts_per_frame", 0);
+	f->border[0] = (int)s_num(text, "border_top", 0);
+	f->border[1] = (int)s_num(text, "border_bottom", 0);
+	f->border[2] = (int)s_num(text, "border_left", 0);
+	f->border[3] = (int)s_num(text, "border_right", 0);
 	f->dropout_frames = (unsigned)s_num(text, "dropout_frames", 0);
 	return 0;
 }
@@ -367,6 +372,22 @@ static void s_dropouts(const struct vhs_job *job, const struct findings *f, FILE
 	s_add(chain, first, "vhs_dropouts");
 }
 
+/* What the black borders say: letterbox bars and blanking, and the picture's own aspect. */
+static void s_borders(const struct findings *f, double dar, struct vhs_video_choice *c)
+{
+	const int *b = f->border;
+	int w = f->width - b[2] - b[3], h = f->height - b[0] - b[1];
+	double ar;
+
+	if (!f->present || (!b[0] && !b[1] && !b[2] && !b[3]) || w <= 0 || h <= 0)
+		return;
+	ar = dar * w / f->width * f->height / h;
+	s_line(c, "borders: black %d lines above, %d below, %d columns left, %d right; the picture inside "
+		  "is %s (%.2f:1); kept as they are", b[0], b[1], b[2], b[3],
+	       fabs(ar / (16.0 / 9) - 1) <= ASPECT_SNAP / 2 ? "16:9, letterboxed" :
+	       fabs(ar / (4.0 / 3) - 1) <= ASPECT_SNAP / 2 ? "4:3" : "of its own aspect", ar);
+}
+
 /* The upscale size: "auto" height 1080, "auto" width from the display aspect. */
 static void s_size(const struct vhs_job *job, const struct findings *f, struct vhs_video_choice *c)
 {
@@ -383,6 +404,7 @@ static void s_size(const struct vhs_job *job, const struct findings *f, struct v
 		sd = (f->height == 480 || f->height == 486 || f->height == 576) && (f->width == 720 || f->width == 704);
 		if (sd && dar != 4.0 / 3 && dar != 16.0 / 9) /* an SD capture's pixels are never square */
 			dar = 4.0 / 3;
+		s_borders(f, dar, c);
 		s_line(c, "display aspect: %s (%dx%d, pixel aspect %d:%d%s) -> %dx%d", dar == 4.0 / 3 ? "4:3" :
 		       dar == 16.0 / 9 ? "16:9" : "its own", f->width, f->height, f->sar_num, f->sar_den,
 		       dar != ar && sd && fabs(ar / (4.0 / 3) - 1) > ASPECT_SNAP ? ": wrong for standard definition, 4:3 assumed" : "",

@@ -36,7 +36,7 @@
 
 #include "job.h"
 
-#define VHS_CHOICE_LINES 8
+#define VHS_CHOICE_LINES 16
 
 struct vhs_video_choice {
 	char *chain;                  /* the preprocess chain (malloc'd) */

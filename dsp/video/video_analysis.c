@@ -6,6 +6,10 @@
 #include "headswitch.h"
 
 #define DROPOUTS_MAX 4096  /* per frame, as the repair takes them */
+#define LEVELS_SIDE 24     /* columns (of 720) each side the levels leave out: the blanking */
+#define LEVELS_TOP 8       /* lines at the top they leave out */
+#define BORDER_DARK 48     /* 8-bit codes: a border's mean is no brighter (setup black is 32) */
+#define BORDER_FLAT 24     /* ... and its samples differ by no more */
 
 /* Bytes of one frame's luma as the analyzer holds it. */
 static size_t s_luma_bytes(const struct vhs_video_source *src)
@@ -43,6 +47,8 @@ struct vhs_video_analyzer {
 	uint8_t *luma[3];              /* the run's last three frames' luma, oldest first */
 	int n_luma;                    /* of them, held */
 	struct vhs_dropout *drops;     /* scratch for the dropout finder */
+	int border[4];                 /* the least of each frame's black borders: top, bottom,
+					* left, right (-1: no frame yet) */
 	unsigned do_frames;            /* frames examined for dropouts */
 	uint64_t do_found;             /* dropouts found in them */
 };
@@ -55,6 +61,8 @@ int vhs_video_analyzer_open(struct vhs_video_analyzer **out, const struct vhs_vi
 	if (!an)
 		return -ENOMEM;
 	an->src = *src;
+	for (int i = 0; i < 4; i++)
+		an->border[i] = -1;
 	an->prev = malloc(n ? n : 1);
 	an->cur = malloc(n ? n : 1);
 	for (int i = 0; i < 3; i++)
@@ -134,6 +142,65 @@ static void s_chroma(struct vhs_video_analyzer *an, const struct vhs_picture *pi
 	}
 }
 
+/* The levels of the picture inside what is not picture: the blanking at the sides (below
+ * black, at 0 IRE, where an NTSC tape's black has setup) and the head-switching band at the
+ * bottom (noise) are left out. */
+static void s_levels(struct vhs_video_analyzer *an, const struct vhs_picture *pic)
+{
+	struct vhs_picture inner = *pic;
+	int side = LEVELS_SIDE * pic->width / 720, top = LEVELS_TOP, bottom = VHS_HS_SEARCH;
+
+	if (pic->width <= 4 * side || pic->height <= 4 * (top + bottom)) {
+		vhs_levels_add(&an->hist, pic);
+		return;
+	}
+	inner.width = pic->width - 2 * side;
+	inner.height = pic->height - top - bottom;
+	inner.data[0] = pic->data[0] + (size_t)top * pic->linesize[0] + (size_t)side * pic->fmt->bytes;
+	vhs_levels_add(&an->hist, &inner);
+}
+
+/* Whether n luma samples from p, step bytes apart, are a border: dark and flat. */
+static int s_flat_dark(const struct vhs_picture *pic, const uint8_t *p, int n, size_t step)
+{
+	int shift = pic->fmt->depth - 8, lo = 255, hi = 0;
+	long sum = 0;
+
+	for (int i = 0; i < n; i++, p += step) {
+		int v = (pic->fmt->bytes == 1 ? *p : *(const uint16_t *)p) >> shift;
+
+		sum += v;
+		lo = v < lo ? v : lo;
+		hi = v > hi ? v : hi;
+	}
+	return sum <= (long)BORDER_DARK * n && hi - lo <= BORDER_FLAT;
+}
+
+/* Each border of the frame (rows from the top and bottom, columns from the sides that are
+ * dark and flat, up to a third of the frame), the least over the frames kept. */
+static void s_borders(struct vhs_video_analyzer *an, const struct vhs_picture *pic)
+{
+	size_t ls = (size_t)pic->linesize[0], b = pic->fmt->bytes;
+	int found[4] = { 0, 0, 0, 0 };
+
+	while (found[0] < pic->height / 3 && s_flat_dark(pic, pic->data[0] + found[0] * ls, pic->width, b))
+		found[0]++;
+	while (found[1] < pic->height / 3 &&
+	       s_flat_dark(pic, pic->data[0] + (pic->height - 1 - found[1]) * ls, pic->width, b))
+		found[1]++;
+	/* columns over the rows between the top and bottom borders and above the head-switching band */
+	int y0 = found[0], rows = pic->height - found[0] - (found[1] > VHS_HS_SEARCH ? found[1] : VHS_HS_SEARCH) - y0;
+
+	while (rows > 0 && found[2] < pic->width / 3 &&
+	       s_flat_dark(pic, pic->data[0] + y0 * ls + found[2] * b, rows, ls))
+		found[2]++;
+	while (rows > 0 && found[3] < pic->width / 3 &&
+	       s_flat_dark(pic, pic->data[0] + y0 * ls + (pic->width - 1 - found[3]) * b, rows, ls))
+		found[3]++;
+	for (int i = 0; i < 4; i++)
+		an->border[i] = an->border[i] < 0 || found[i] < an->border[i] ? found[i] : an->border[i];
+}
+
 /* The luma held in buf as a gray picture of pic's depth. */
 static struct vhs_picture s_gray(const struct vhs_picture *pic, uint8_t *buf)
 {
@@ -203,7 +270,7 @@ int vhs_video_analyzer_push(struct vhs_video_analyzer *an, const struct vhs_pict
 		return -EINVAL;
 	if (pic->width != an->src.width || pic->height != an->src.height)
 		return -EINVAL;
-	vhs_levels_add(&an->hist, pic);
+	s_levels(an, pic);
 	vhs_scan_reduce(pic, an->cur);
 	if (an->have_prev && an->n_pairs < sizeof(an->pairs) / sizeof(an->pairs[0]))
 		vhs_scan_measure(an->prev, an->cur, pic->width, pic->height, &an->pairs[an->n_pairs++]);
@@ -214,6 +281,7 @@ int vhs_video_analyzer_push(struct vhs_video_analyzer *an, const struct vhs_pict
 	s_chroma(an, pic);
 	s_head_switching(an, pic);
 	s_dropouts(an, pic);
+	s_borders(an, pic);
 	return 0;
 }
 
@@ -255,6 +323,8 @@ int vhs_video_analyzer_finish(struct vhs_video_analyzer *an, struct vhs_video_an
 	s_median(an->sx, an->n_shift, &out->chroma.dx, &out->chroma.wx);
 	s_median(an->sy, an->n_shift, &out->chroma.dy, &out->chroma.wy);
 	s_head_switching_decide(an, out);
+	for (int i = 0; i < 4; i++)
+		out->border[i] = an->border[i] < 0 ? 0 : an->border[i];
 	out->dropout_frames = an->do_frames;
 	out->dropouts_per_frame = an->do_frames ? (double)an->do_found / an->do_frames : 0;
 	if (an->n_runs) {
@@ -298,6 +368,8 @@ int vhs_video_analysis_write(const struct vhs_video_analysis *a, FILE *f)
 		fmin(a->chroma.wx, a->chroma.wy));
 	fprintf(f, "head_switching_lines=%d\nhead_switching_frames=%u\nhead_switching_confidence=%.3f\n",
 		a->hs_lines, a->hs_frames, a->hs_confidence);
+	fprintf(f, "border_top=%d\nborder_bottom=%d\nborder_left=%d\nborder_right=%d\n", a->border[0],
+		a->border[1], a->border[2], a->border[3]);
 	fprintf(f, "dropouts_per_frame=%.3f\ndropout_frames=%u\n", a->dropouts_per_frame, a->dropout_frames);
 	fprintf(f, "runs=%zu\n", a->n_runs);
 	for (size_t i = 0; i < a->n_runs; i++)

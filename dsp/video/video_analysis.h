@@ -6,7 +6,8 @@
  * DESIGN
  * The analyzer is fed runs of consecutive frames (analyze_video.c seeks to points spread
  * through the tape and decodes a run at each); every frame of a run goes to the scan
- * measure (scan.h), the levels histogram (measure.h) and the head-switching band's edges
+ * measure (scan.h), the levels histogram (measure.h; without the blanking at the sides,
+ * which sits below an NTSC tape's setup black, and the head-switching band's lines) and the head-switching band's edges
  * (headswitch.h: a line is in the band when torn in half the frames or more) and the dropout
  * finder (dropouts.h: each frame of a run but its first and last, against the frames either
  * side), one frame of
@@ -27,6 +28,8 @@
  *   chroma_dx=PX chroma_dy=PX (luma pixels, chroma right/below positive)  chroma_weight=0..1
  *   head_switching_lines=N (0: none found)  head_switching_frames=N (frames with blanking
  *   edges to measure by; 0: not measurable)  head_switching_confidence=0..1
+ *   border_top=N border_bottom=N border_left=N border_right=N (dark, flat rows and columns
+ *   at the edges in every sampled frame: letterbox bars, blanking)
  *   dropouts_per_frame=N  dropout_frames=N (frames examined: each run's but its first and last)
  *   runs=N, then run.I=SECONDS KIND ORDER for each sampled run
  */
@@ -67,6 +70,8 @@ struct vhs_video_analysis {
 	int hs_lines;                  /* the head-switching band's height (headswitch.h); 0: none */
 	unsigned hs_frames;            /* frames whose blanking gave edges to measure it by */
 	double hs_confidence;          /* share of those frames that showed a band */
+	int border[4];                 /* black borders, top, bottom (lines), left, right (columns):
+					* the least any sampled frame showed */
 	double dropouts_per_frame;     /* dropouts.h's, over the frames examined */
 	unsigned dropout_frames;       /* frames examined (those with a frame either side in their run) */
 	struct vhs_video_run *runs;

@@ -237,3 +237,27 @@ test_analysis_dropouts_found_and_repaired() {
 	check_auto "$(capture interlaced tff)" video.dropouts=auto
 	expect_line "dropouts: none to speak of (0.00 a frame"
 }
+
+# NTSC setup (black at 7.5 IRE) on a letterboxed capture: the bars found, the setup found
+# and taken out, nearer the truth for it; without setup, the levels are left alone.
+test_analysis_setup_and_letterbox() {
+	need_bin
+	local in before after
+	in="$(capture interlaced tff --letterbox --setup --truth)"
+	make_job job.toml input="$in" video.levels=auto upscale.width=720 upscale.height=480 \
+		encode.pix_fmt=yuv422p
+	orch check job.toml
+	expect_rc 0
+	expect_line "levels: black at 32: NTSC 7.5 IRE setup (100% sure) -> black to 16"
+	orch run --progress=none job.toml
+	expect_rc 0
+	before="$(psnr "$in" "$(truth_of "$in")" y)"
+	after="$(psnr out.mkv "$(truth_of "$in")" y)"
+	note "setup: PSNR-Y $before dB as captured, $after dB with the levels repaired"
+	at_least "$after" "$(awk -v b="$before" 'BEGIN { print b + 3 }')" ||
+		fail "the levels repair took PSNR-Y from $before to $after dB, not 3 dB up"
+	check_auto "$(capture interlaced tff --letterbox)"
+	expect_line "borders: black 60 lines above, 60 below, 0 columns left, 0 right; the picture inside is 16:9, letterboxed"
+	expect_line "levels: black at 16, white at"
+	grep -qF lutyuv orch.out && fail "levels changed on a capture without setup" || true
+}

@@ -6,7 +6,7 @@
 #
 #   make_capture.sh KIND ORDER SECONDS OUT.mkv [--flag tff|bff|progressive] [--sar N:D]
 #                   [--chroma DX,DY] [--setup] [--head-switching LINES] [--dropouts N]
-#                   [--blanking] [--truth TRUTH.mkv]
+#                   [--blanking] [--letterbox] [--truth TRUTH.mkv]
 #
 #   KIND   interlaced   each field its own instant (59.94 fields/s)
 #          progressive  29.97 frames/s, both fields of one instant
@@ -16,6 +16,7 @@
 #   SAR    pixel aspect flagged (default 8:9: 720x480 NTSC at 4:3; 32:27 is 16:9)
 #   --blanking   8 columns of blanking (black) either side of a 704-wide picture, as an
 #                analogue capture card takes in (the head-switching pull shows at its edges)
+#   --letterbox  a 16:9 picture in the 4:3 frame: black bars of 60 lines above and below
 # Damage (after the scan, as the tape adds it):
 #   --chroma DX,DY         the chroma DX luma pixels right of the luma and DY lines below it
 #                          (DX in quarters of a pixel; made at 4x the width and scaled down)
@@ -41,7 +42,7 @@ die() {
 (($# >= 4)) || die "usage: make_capture.sh KIND ORDER SECONDS OUT.mkv [options]"
 kind="$1" order="$2" seconds="$3" out="$4"
 shift 4
-flag="" sar="8/9" chroma="" setup=0 headsw=0 dropouts=0 truth="" blanking=0
+flag="" sar="8/9" chroma="" setup=0 headsw=0 dropouts=0 truth="" blanking=0 letterbox=0
 while (($#)); do
 	case "$1" in
 	--flag) flag="$2"; shift 2 ;;
@@ -52,6 +53,7 @@ while (($#)); do
 	--dropouts) dropouts="$2"; shift 2 ;;
 	--truth) truth="$2"; shift 2 ;;
 	--blanking) blanking=1; shift ;;
+	--letterbox) letterbox=1; shift ;;
 	*) die "unknown option $1" ;;
 	esac
 done
@@ -76,6 +78,10 @@ if [ -n "$chroma" ]; then
 else
 	pan="scale=1600:-2:$sited,crop=720:480:x='100+t*300':y='50+t*40',$grain"
 	pan_damaged="$pan"
+fi
+if ((letterbox)); then
+	pan="$pan,drawbox=y=0:h=60:w=iw:color=black:t=fill,drawbox=y=ih-60:h=60:w=iw:color=black:t=fill"
+	pan_damaged="$pan_damaged,drawbox=y=0:h=60:w=iw:color=black:t=fill,drawbox=y=ih-60:h=60:w=iw:color=black:t=fill"
 fi
 if ((blanking)); then
 	pan="$pan,crop=704:480,pad=720:480:8:0:color=black"
