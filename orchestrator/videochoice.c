@@ -37,6 +37,7 @@ struct findings {
 	double dropouts;        /* a frame */
 	unsigned dropout_frames;
 	int border[4];          /* top, bottom, left, right */
+	unsigned other_frames;  /* sampled frames of another size or format */
 };
 
 static const char *const s_deinterlacers[] = { "bwdif", "yadif", "w3fdif", "estdif", "fieldmatch",
@@ -100,6 +101,7 @@ static int s_load(const char *text, struct findings *f, char *err, size_t errlen
 	f->hs_frames = (unsigned)s_num(text, "head_switching_frames", 0);
 	f->hs_confidence = s_num(text, "head_switching_confidence", 0);
 	f->dropouts = s_num(text, "dropouts_per_frame", 0);
+	f->other_frames = (unsigned)s_num(text, "other_frames", 0);
 	f->border[0] = (int)s_num(text, "border_top", 0);
 	f->border[1] = (int)s_num(text, "border_bottom", 0);
 	f->border[2] = (int)s_num(text, "border_left", 0);
@@ -432,6 +434,9 @@ int vhs_video_choose(const struct vhs_job *job, const char *analysis, struct vhs
 	chain = open_memstream(&text, &len);
 	if (!chain)
 		return -ENOMEM;
+	if (f.present && f.other_frames)
+		s_line(c, "picture: the tape changes its size or format mid-way (%u sampled frames unlike the "
+			  "first ones): analysed as the first, and the rest scaled to it", f.other_frames);
 	s_head_switching(job, &f, chain, &first, c);
 	s_dropouts(job, &f, chain, &first, c);
 	s_levels(job, &f, chain, &first, c);

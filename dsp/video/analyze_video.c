@@ -26,6 +26,7 @@ struct input {
 	int eof;
 	struct vhs_video_source src;
 	struct vhs_video_analyzer *an;
+	int format;              /* the first frame's pixel format: the analysis is of its kind */
 	int64_t taken_end;       /* pts past the last frame a run took (AV_NOPTS_VALUE: none) */
 };
 
@@ -115,17 +116,24 @@ static int s_take(struct input *in, int frames)
 			continue;
 		if (!in->an) {
 			s_source(in, in->av.frame);
+			in->format = in->av.frame->format;
 			if ((ret = vhs_video_analyzer_open(&in->an, &in->src)))
 				return AVERROR(-ret);
+		}
+		if (in->av.frame->width != in->src.width || in->av.frame->height != in->src.height ||
+		    in->av.frame->format != in->format) {
+			/* the tape changed its size or format: the pipeline scales it to the first
+			 * (as the ffmpeg command line does), and the analysis is of the first */
+			vhs_video_analyzer_other(in->an);
+			continue;
 		}
 		if (vhs_av_picture(in->av.frame, &pic))
 			return AVERROR_PATCHWELCOME;
 		if (taken % VHS_ANALYSIS_RUN_FRAMES == 0 &&
 		    (ret = vhs_video_analyzer_begin_run(in->an, s_seconds(in, pts))))
 			return AVERROR(-ret);
-		ret = vhs_video_analyzer_push(in->an, &pic);
-		if (ret == -EINVAL)
-			return AVERROR(ERANGE); /* the size changed mid-tape */
+		if ((ret = vhs_video_analyzer_push(in->an, &pic)))
+			return AVERROR(-ret);
 		if (pts != AV_NOPTS_VALUE)
 			in->taken_end = pts + (in->av.frame->pkt_duration > 0 ? in->av.frame->pkt_duration : 1);
 		taken++;
@@ -179,9 +187,7 @@ int vhs_video_analyze_file(const char *input, const char *path, char *msg, size_
 
 	if (!ret) {
 		ret = s_sample(&in);
-		if (ret == AVERROR(ERANGE))
-			ret = vhs_analysis_fail(msg, len, VHS_ANALYZE_INPUT, "'%s': the picture size changes mid-tape%s", input, 0);
-		else if (ret == AVERROR_PATCHWELCOME)
+		if (ret == AVERROR_PATCHWELCOME)
 			ret = vhs_analysis_fail(msg, len, VHS_ANALYZE_INPUT, "'%s': RGB or unknown pixel format: nothing to analyse%s",
 				    input, 0);
 		else if (ret < 0)

@@ -49,6 +49,7 @@ struct vhs_video_analyzer {
 	struct vhs_dropout *drops;     /* scratch for the dropout finder */
 	int border[4];                 /* the least of each frame's black borders: top, bottom,
 					* left, right (-1: no frame yet) */
+	unsigned other;                /* frames of another size or format, left out */
 	unsigned do_frames;            /* frames examined for dropouts */
 	uint64_t do_found;             /* dropouts found in them */
 };
@@ -262,6 +263,11 @@ static void s_head_switching_decide(const struct vhs_video_analyzer *an, struct 
 	out->hs_confidence = (double)an->hs_banded / an->hs_frames;
 }
 
+void vhs_video_analyzer_other(struct vhs_video_analyzer *an)
+{
+	an->other++;
+}
+
 int vhs_video_analyzer_push(struct vhs_video_analyzer *an, const struct vhs_picture *pic)
 {
 	uint8_t *t;
@@ -325,6 +331,7 @@ int vhs_video_analyzer_finish(struct vhs_video_analyzer *an, struct vhs_video_an
 	s_head_switching_decide(an, out);
 	for (int i = 0; i < 4; i++)
 		out->border[i] = an->border[i] < 0 ? 0 : an->border[i];
+	out->other_frames = an->other;
 	out->dropout_frames = an->do_frames;
 	out->dropouts_per_frame = an->do_frames ? (double)an->do_found / an->do_frames : 0;
 	if (an->n_runs) {
@@ -370,6 +377,7 @@ int vhs_video_analysis_write(const struct vhs_video_analysis *a, FILE *f)
 		a->hs_lines, a->hs_frames, a->hs_confidence);
 	fprintf(f, "border_top=%d\nborder_bottom=%d\nborder_left=%d\nborder_right=%d\n", a->border[0],
 		a->border[1], a->border[2], a->border[3]);
+	fprintf(f, "other_frames=%u\n", a->other_frames);
 	fprintf(f, "dropouts_per_frame=%.3f\ndropout_frames=%u\n", a->dropouts_per_frame, a->dropout_frames);
 	fprintf(f, "runs=%zu\n", a->n_runs);
 	for (size_t i = 0; i < a->n_runs; i++)
@@ -387,16 +395,23 @@ void vhs_video_analysis_free(struct vhs_video_analysis *a)
 void vhs_video_analysis_describe(const struct vhs_video_analysis *a, char *buf, size_t len)
 {
 	const struct vhs_scan *s = &a->scan;
-	int n = snprintf(buf, len, "%s", vhs_scan_kind_name(s->kind));
+	int n = s->moving ? snprintf(buf, len, "%s", vhs_scan_kind_name(s->kind))
+			  : snprintf(buf, len, "nothing moves to tell the scan by (%u frames)", s->frames);
 
 	if (s->order != VHS_ORDER_UNKNOWN && n >= 0 && (size_t)n < len)
 		n += snprintf(buf + n, len - n, ", %s field first", s->order == VHS_ORDER_TFF ? "top" : "bottom");
-	if (n >= 0 && (size_t)n < len)
+	if (s->moving && n >= 0 && (size_t)n < len)
 		n += snprintf(buf + n, len - n, " (%.0f%% of %u moving frames)", 100 * s->confidence, s->moving);
 	if (a->have_levels && n >= 0 && (size_t)n < len)
 		n += snprintf(buf + n, len - n, "; black %.0f, white %.0f%s", a->levels.black, a->levels.white,
 			      !a->levels.setup ? "" : a->levels.confidence >= 0.5 ? " (7.5 IRE setup)"
 			      : " (setup? too little black to tell)");
-	if (n >= 0 && (size_t)n < len)
-		snprintf(buf + n, len - n, "; chroma %+.2f px across, %+.2f px down", a->chroma.dx, a->chroma.dy);
+	if (a->chroma.wx > 0 && n >= 0 && (size_t)n < len)
+		n += snprintf(buf + n, len - n, "; chroma %+.2f px across, %+.2f px down", a->chroma.dx, a->chroma.dy);
+	if (a->hs_lines && n >= 0 && (size_t)n < len)
+		n += snprintf(buf + n, len - n, "; head switching %d lines", a->hs_lines);
+	if (a->dropouts_per_frame > 0 && n >= 0 && (size_t)n < len)
+		n += snprintf(buf + n, len - n, "; %.2f dropouts a frame", a->dropouts_per_frame);
+	if (a->other_frames && n >= 0 && (size_t)n < len)
+		snprintf(buf + n, len - n, "; %u frames of another size or format", a->other_frames);
 }

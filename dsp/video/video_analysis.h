@@ -30,6 +30,7 @@
  *   edges to measure by; 0: not measurable)  head_switching_confidence=0..1
  *   border_top=N border_bottom=N border_left=N border_right=N (dark, flat rows and columns
  *   at the edges in every sampled frame: letterbox bars, blanking)
+ *   other_frames=N (sampled frames of another size or format than the first, left out)
  *   dropouts_per_frame=N  dropout_frames=N (frames examined: each run's but its first and last)
  *   runs=N, then run.I=SECONDS KIND ORDER for each sampled run
  */
@@ -72,6 +73,7 @@ struct vhs_video_analysis {
 	double hs_confidence;          /* share of those frames that showed a band */
 	int border[4];                 /* black borders, top, bottom (lines), left, right (columns):
 					* the least any sampled frame showed */
+	unsigned other_frames;         /* sampled frames of another size or format than the first */
 	double dropouts_per_frame;     /* dropouts.h's, over the frames examined */
 	unsigned dropout_frames;       /* frames examined (those with a frame either side in their run) */
 	struct vhs_video_run *runs;
@@ -87,6 +89,10 @@ int vhs_video_analyzer_open(struct vhs_video_analyzer **an, const struct vhs_vid
  * first VHS_ANALYSIS_RUN_FRAMES of a run). */
 int vhs_video_analyzer_begin_run(struct vhs_video_analyzer *an, double start);
 int vhs_video_analyzer_push(struct vhs_video_analyzer *an, const struct vhs_picture *pic);
+
+/* A sampled frame of another size or format than the first (the tape changed mid-way): left
+ * out of the analysis, counted. */
+void vhs_video_analyzer_other(struct vhs_video_analyzer *an);
 
 /* Decides; out is the caller's (vhs_video_analysis_free). Returns 0 or -ENOMEM. */
 int vhs_video_analyzer_finish(struct vhs_video_analyzer *an, struct vhs_video_analysis *out);

@@ -261,3 +261,41 @@ test_analysis_setup_and_letterbox() {
 	expect_line "levels: black at 16, white at"
 	grep -qF lutyuv orch.out && fail "levels changed on a capture without setup" || true
 }
+
+# Captures with little or nothing to analyse, or that change mid-way: sensible choices, said
+# plainly, and a restored file.
+test_analysis_bad_input() {
+	need_bin
+	local src
+	src="$(capture interlaced tff)"
+	ffmpeg -nostdin -v error -i "$src" -frames:v 1 -c:v ffv1 one.mkv || fail "ffmpeg failed"
+	ffmpeg -nostdin -v error -f lavfi -i "color=black:s=720x480:r=30000/1001:d=2,format=yuv422p,setfield=tff" \
+		-c:v ffv1 black.mkv || fail "ffmpeg failed"
+	# 720x480 for 1.5 s, then 640x480: the ffmpeg command line scales the rest to the first
+	ffmpeg -nostdin -v error -f lavfi -i "testsrc2=s=720x480:r=30000/1001:d=1.5" -c:v mpeg2video -q:v 2 \
+		-f mpegts a.ts || fail "ffmpeg failed"
+	ffmpeg -nostdin -v error -f lavfi -i "testsrc2=s=640x480:r=30000/1001:d=1.5" -c:v mpeg2video -q:v 2 \
+		-output_ts_offset 1.5 -f mpegts b.ts || fail "ffmpeg failed"
+	cat a.ts b.ts >change.ts
+
+	check_auto one.mkv
+	expect_line "nothing moves to tell the scan by (0 frames)"
+	expect_line "scan: nothing moved to tell by; interlaced as the file says"
+	expect_line "dropouts: no run of frames long enough to look for them in; left as they are"
+	make_job job.toml input=one.mkv preset=vhs video.filters="" upscale.width=- upscale.height=480
+	orch run --progress=none job.toml
+	expect_rc 0
+	[ "$(frame_count out.mkv)" = 2 ] || fail "one interlaced frame gave $(frame_count out.mkv) frames, not its 2 fields"
+
+	check_auto black.mkv
+	expect_line "nothing moves to tell the scan by"
+	expect_line "chroma shift: too few colour edges to measure it by; left as it is"
+
+	check_auto change.ts
+	expect_line "picture: the tape changes its size or format mid-way"
+	make_job job.toml input=change.ts preset=vhs video.filters="" upscale.width=- upscale.height=480 output=change.mkv
+	orch run --progress=none job.toml
+	expect_rc 0
+	[ "$(ffmpeg -nostdin -v error -i change.ts -f framemd5 - | grep -vc '^#')" = "$(frame_count change.mkv)" ] ||
+		fail "a tape that changes size: $(frame_count change.mkv) frames out, ffmpeg decodes another count"
+}
