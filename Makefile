@@ -189,7 +189,7 @@ link = $(CC) $(VHS_LDFLAGS) $(CFLAGS) -o $@ $^
 
 $(BIN)/vhs-orchestrate: $(BUILD)/obj/orchestrator/main.o $(ORCH_LIB) $(SHM_LIB) $(PROTO_LIB) $(LIB_LIB)
 	@mkdir -p $(dir $@)
-	$(link) $(CUDA_LIBS) $(CORE_LIBS)
+	$(link) $(CUDA_LIBS) $(CJSON_LIBS) $(CORE_LIBS)
 
 .SECONDEXPANSION:
 $(STAGE_BINS): $(BIN)/vhs-stage-%: $$(call obj,$$(call stage_src,$$*)) $(STAGE_ARCHIVES)

@@ -4,7 +4,7 @@
  *                         [--resume | --restart] JOB.toml
  *   vhs-orchestrate profile [--set section.key=value]... [--stage NAME] [--frames N] [--out DIR]
  *                         [--progress=MODE] [--verbose] JOB.toml
- *   vhs-orchestrate check [--set section.key=value]... JOB.toml
+ *   vhs-orchestrate check [--set section.key=value]... [--json] JOB.toml
  *   vhs-orchestrate keys
  *
  * Before anything is started, the job is loaded and the things that need no stage are
@@ -25,6 +25,7 @@
 #include <unistd.h>
 
 #include "analyze.h"
+#include "checkjson.h"
 #include "child.h"
 #include "dirs.h"
 #include "exitcode.h"
@@ -76,7 +77,7 @@ static void s_usage(FILE *out)
 	      "         DIR/profile.txt, profile.json, trace.json and report.html (default DIR: JOB.profile)\n"
 	      "         --stage NAME  also replay NAME's recorded input into it alone: its standalone speed\n"
 	      "         --frames N    only the first N frames\n"
-	      "       vhs-orchestrate check [--set section.key=value]... JOB.toml\n"
+	      "       vhs-orchestrate check [--set section.key=value]... [--json] JOB.toml\n"
 	      "       vhs-orchestrate keys      print every job file key (Markdown)\n"
 	      "       vhs-orchestrate --help | --version\n"
 	      "Restores an analog video capture as described by JOB.toml. See docs/user-guide.md.\n"
@@ -152,7 +153,9 @@ static int s_check_paths(const struct vhs_job *job)
 }
 
 /* Runs `vhs-stage-decode --probe INPUT`, echoing its lines; sets *audio. */
-static int s_probe(const char *stage_dir, const char *input, bool *audio)
+/* What the decode stage's --probe says of the input, its lines onto out (after "# input");
+ * whether it has audio. Returns an exit code. */
+static int s_probe(const char *stage_dir, const char *input, bool *audio, FILE *out)
 {
 	char exe[PATH_MAX + 32], line[512];
 	char *argv[] = { exe, "--probe", (char *)input, NULL };
@@ -165,7 +168,7 @@ static int s_probe(const char *stage_dir, const char *input, bool *audio)
 	if (pid < 0)
 		return s_error(VHS_EXIT_INTERNAL, "cannot run %s: %s", exe, strerror((int)-pid));
 	*audio = false;
-	printf("# input\n");
+	fprintf(out, "# input\n");
 	while (fgets(line, sizeof(line), in)) {
 		line[strcspn(line, "\n")] = '\0';
 		*audio |= !strncmp(line, "audio:", 6);
@@ -177,7 +180,7 @@ static int s_probe(const char *stage_dir, const char *input, bool *audio)
 			ret = s_error(VHS_EXIT_INTERNAL, "%s", line);
 			break;
 		}
-		printf("%s\n", line);
+		fprintf(out, "%s\n", line);
 	}
 	fclose(in);
 	vhs_child_wait(pid, &status);
@@ -187,19 +190,22 @@ static int s_probe(const char *stage_dir, const char *input, bool *audio)
 }
 
 /* The video analysis into a scratch directory, when the keys need it: the analysis text
- * (malloc'd) or NULL (none needed, or no video), and its line printed. Returns an exit code. */
-static int s_check_analysis(const struct vhs_job *job, const char *stage_dir, char **text)
+ * (malloc'd) or NULL (none needed, or no video), and its one line into line. Returns an exit
+ * code. */
+static int s_check_analysis(const struct vhs_job *job, const char *stage_dir, char **text, char *line,
+			    size_t len)
 {
-	char dir[] = "/tmp/vhs-check.XXXXXX", path[64], line[1024];
+	char dir[] = "/tmp/vhs-check.XXXXXX", path[64];
 	int ret;
 
 	*text = NULL;
+	line[0] = '\0';
 	if (!vhs_video_needs_analysis(job))
 		return 0;
 	if (!mkdtemp(dir))
 		return s_error(VHS_EXIT_INTERNAL, "cannot make a scratch directory in /tmp: %s", strerror(errno));
 	snprintf(path, sizeof(path), "%s/video.analysis", dir);
-	ret = vhs_analyze(stage_dir, "video", job->input, path, line, sizeof(line));
+	ret = vhs_analyze(stage_dir, "video", job->input, path, line, len);
 	if (ret == 0 && strncmp(line, "none: ", 6))
 		ret = vhs_read_file(path, text, &(size_t){ 0 });
 	unlink(path);
@@ -209,41 +215,76 @@ static int s_check_analysis(const struct vhs_job *job, const char *stage_dir, ch
 			       ret == -EINTR ? "it was killed" : strerror(-ret));
 	if (ret)
 		return s_error(ret, "%s", strncmp(line, "error: ", 7) ? line : line + 7);
-	printf("# video analysis\n%s\n", !strncmp(line, "none: ", 6) ? line + 6 : line);
+	if (!strncmp(line, "none: ", 6))
+		memmove(line, line + 6, strlen(line + 6) + 1);
 	return 0;
 }
 
-static int s_check(const struct vhs_job *job, const char *stage_dir)
+/* What check found and chose, as text. */
+static void s_check_print(const struct vhs_check_report *r)
+{
+	if (r->analysis_line[0])
+		printf("# video analysis\n%s\n", r->analysis_line);
+	printf("# video choices\n");
+	for (int i = 0; i < r->choice->n_lines; i++)
+		printf("%s\n", r->choice->lines[i]);
+	printf("preprocess chain: %s\n", *r->choice->chain ? r->choice->chain : "(none)");
+	fputs(r->plan, stdout);
+	printf("# ok\n");
+}
+
+static int s_check(const struct vhs_job *job, const char *stage_dir, bool json)
 {
 	struct vhs_video_choice choice;
 	struct vhs_job resolved = *job;
 	struct vhs_plan plan;
 	bool audio = false;
-	char *analysis, err[256];
+	char *analysis, err[256], line[1024], *plan_text = NULL, *probe_text = NULL;
+	size_t plan_len = 0, probe_len = 0;
+	FILE *f, *probe = json ? open_memstream(&probe_text, &probe_len) : stdout;
 	int ret;
 
-	printf("# resolved settings of %s\n", job->path);
-	vhs_job_print(job, stdout);
+	if (!probe)
+		return s_error(VHS_EXIT_INTERNAL, "out of memory");
+	if (!json) {
+		printf("# resolved settings of %s\n", job->path);
+		vhs_job_print(job, stdout);
+	}
 	fflush(stdout);
-	ret = s_probe(stage_dir, job->input, &audio);
+	ret = s_probe(stage_dir, job->input, &audio, probe);
+	if (json && fclose(probe) && !ret)
+		ret = s_error(VHS_EXIT_INTERNAL, "out of memory");
+	if (ret)
+		free(probe_text);
 	if (!ret)
-		ret = s_check_analysis(job, stage_dir, &analysis);
+		ret = s_check_analysis(job, stage_dir, &analysis, line, sizeof(line));
 	if (ret)
 		return ret;
 	ret = vhs_video_choose(job, analysis, &choice, err, sizeof(err));
-	free(analysis);
-	if (ret)
+	if (ret) {
+		free(analysis);
+		free(probe_text);
 		return s_error(VHS_EXIT_INTERNAL, "%s", ret == -ENOMEM ? "out of memory" : err);
-	printf("# video choices\n");
-	for (int i = 0; i < choice.n_lines; i++)
-		printf("%s\n", choice.lines[i]);
-	printf("preprocess chain: %s\n", *choice.chain ? choice.chain : "(none)");
+	}
 	vhs_video_choice_apply(&choice, &resolved);
 	vhs_plan_build(&plan, &resolved, audio);
-	vhs_plan_print(&plan, &resolved, stdout);
+	if ((f = open_memstream(&plan_text, &plan_len))) {
+		vhs_plan_print(&plan, &resolved, f);
+		ret = fclose(f) ? -ENOMEM : 0;
+	}
+	struct vhs_check_report r = { job, probe_text, analysis, line, &choice, plan_text };
+
+	if (!f || ret)
+		ret = -ENOMEM;
+	else if (json)
+		ret = vhs_check_json(&r, stdout);
+	else
+		s_check_print(&r);
+	free(plan_text);
+	free(probe_text);
+	free(analysis);
 	vhs_video_choice_free(&choice);
-	printf("# ok\n");
-	return VHS_EXIT_OK;
+	return ret ? s_error(VHS_EXIT_INTERNAL, "out of memory") : VHS_EXIT_OK;
 }
 
 /* The pipeline stage called name, or -1. */
@@ -406,7 +447,7 @@ int main(int argc, char **argv)
 		{ "resume", no_argument, NULL, 'R' },      { "restart", no_argument, NULL, 'X' },
 		{ "version", no_argument, NULL, 'V' },     { "verbose", no_argument, NULL, 'v' },
 		{ "stage", required_argument, NULL, 'g' }, { "frames", required_argument, NULL, 'f' },
-		{ "out", required_argument, NULL, 'o' },
+		{ "out", required_argument, NULL, 'o' },   { "json", no_argument, NULL, 'j' },
 		{ NULL, 0, NULL, 0 },
 	};
 	struct vhs_run_opts opts = { .progress = VHS_PROGRESS_AUTO };
@@ -416,7 +457,7 @@ int main(int argc, char **argv)
 	struct vhs_job job = { 0 };
 	const char *cmd;
 	int nsets = 0, c, ret;
-	bool profile;
+	bool profile, json = false;
 
 	opterr = 0; /* one error line, ours */
 	while ((c = getopt_long(argc, argv, "+hV", longopts, NULL)) != -1) {
@@ -442,7 +483,7 @@ int main(int argc, char **argv)
 	while ((c = getopt_long(argc, argv, ":hV", longopts, NULL)) != -1) {
 		bool profile_only = c == 'g' || c == 'f' || c == 'o', run_only = c == 'R' || c == 'X' || c == 'S';
 
-		if ((profile_only && !profile) || (run_only && strcmp(cmd, "run")) ||
+		if ((profile_only && !profile) || (run_only && strcmp(cmd, "run")) || (c == 'j' && strcmp(cmd, "check")) ||
 		    (c == 'v' && !strcmp(cmd, "check")) || (c == 'p' && !strcmp(cmd, "check")))
 			return s_error(VHS_EXIT_USAGE, "option '--%s' is not one of '%s' (see --help)",
 				       s_option_name(longopts, c), cmd);
@@ -458,6 +499,8 @@ int main(int argc, char **argv)
 			continue;
 		else if (c == 'S')
 			opts.stats = 1;
+		else if (c == 'j')
+			json = true;
 		else if (c == 'v')
 			opts.verbose = 1;
 		else if (c == 'R')
@@ -501,7 +544,7 @@ int main(int argc, char **argv)
 	if (profile)
 		ret = s_profile(&job, &opts, &pa);
 	else if (!(ret = s_check_paths(&job)))
-		ret = !strcmp(cmd, "check") ? s_check(&job, stage_dir) : vhs_run(&job, &opts);
+		ret = !strcmp(cmd, "check") ? s_check(&job, stage_dir, json) : vhs_run(&job, &opts);
 	vhs_job_free(&job);
 	return ret;
 }

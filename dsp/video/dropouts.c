@@ -5,6 +5,8 @@
 #include <stdlib.h>
 
 #define BRIDGE 2                 /* samples of gap a run may have */
+#define MOVE_X 24                /* samples across a picture's thing may move in a frame */
+#define MOVE_Y 2                 /* lines of its field up or down */
 
 static inline int s_at(const struct vhs_picture *p, int plane, int x, int y)
 {
@@ -46,6 +48,33 @@ static int s_outlier(const struct vhs_picture *prev, const struct vhs_picture *c
 	return v - hi >= step ? 1 : lo - v >= step ? -1 : 0;
 }
 
+/* Whether the run [x0, x1) of line y of cur is picture that moved: found again, near where it
+ * is, in the frame other (shifted up to MOVE_X samples across and MOVE_Y lines of its field
+ * down or up, within a third of a step on average). */
+static int s_moved(const struct vhs_picture *other, const struct vhs_picture *cur, int y, int x0, int x1,
+		   int step)
+{
+	if (!other)
+		return 0;
+	for (int dy = -2 * MOVE_Y; dy <= 2 * MOVE_Y; dy += 2) {
+		int oy = y + dy;
+
+		if (oy < 0 || oy >= cur->height)
+			continue;
+		for (int dx = -MOVE_X; dx <= MOVE_X; dx++) {
+			long sum = 0;
+
+			if (x0 + dx < 0 || x1 + dx > cur->width)
+				continue;
+			for (int x = x0; x < x1; x++)
+				sum += abs(s_at(cur, 0, x, y) - s_at(other, 0, x + dx, oy));
+			if (3 * sum < (long)step * (x1 - x0))
+				return 1;
+		}
+	}
+	return 0;
+}
+
 int vhs_dropouts_find(const struct vhs_picture *prev, const struct vhs_picture *cur,
 		      const struct vhs_picture *next, struct vhs_dropout *out, int max)
 {
@@ -64,8 +93,10 @@ int vhs_dropouts_find(const struct vhs_picture *prev, const struct vhs_picture *
 				continue;
 			}
 			if (start >= 0 && (o != 0 || x - last > BRIDGE || x == cur->width)) {
-				/* the run ends: keep it if long enough */
-				if (last + 1 - start >= VHS_DROPOUT_MIN_RUN) {
+				/* the run ends: keep it if long enough, and not picture that moved */
+				if (last + 1 - start >= VHS_DROPOUT_MIN_RUN &&
+				    !s_moved(prev, cur, y, start, last + 1, step) &&
+				    !s_moved(next, cur, y, start, last + 1, step)) {
 					if (found < max)
 						out[found] = (struct vhs_dropout){ y, start, last + 1 };
 					found++;

@@ -6,10 +6,12 @@
  * next frame. That is what tells a dropout from the picture: a run of samples along one line
  * that stands out, by VHS_DROPOUT_STEP codes (8-bit) or more the same way, from every
  * neighbour it has: the lines just above and below (the other field), the same field's lines
- * above and below, and the same place in the frames before and after. A picture's bright
- * thing that moved is in the neighbouring lines; a thin horizontal one that stands still is
- * in the neighbouring frames. Runs of VHS_DROPOUT_MIN_RUN samples or more count (a gap of up
- * to 2 samples inside one is bridged).
+ * above and below, and the same place in the frames before and after. Runs of
+ * VHS_DROPOUT_MIN_RUN samples or more count (a gap of up to 2 samples inside one is
+ * bridged), unless the run is found again in the frame before or after, moved by up to 24
+ * samples across and 2 lines of its field, within a third of the step on average (a thin bright thing of the picture, a branch
+ * against the sky, crossing the line as the camera pans: on a telecined pan these made half
+ * a false dropout a frame before this test).
  *
  * The repair replaces each run's samples (and the chroma beside them) from the neighbouring
  * fields, motion-aware: where the frames before and after agree there (within
