@@ -342,6 +342,11 @@ bench-audio: deps
 	@$(MAKE) --no-print-directory all
 	@bench/audio.sh
 
+.PHONY: bench-analysis
+bench-analysis: deps
+	@$(MAKE) --no-print-directory all
+	@bench/analysis.sh
+
 .PHONY: bench-crash bench-tempfile
 bench-crash: deps
 	@$(MAKE) --no-print-directory all

@@ -77,7 +77,7 @@ int vhs_levels_decide(const struct vhs_levels_hist *h, struct vhs_levels *out)
 #define MEASURE_AGAIN 0.25    /* a shift one way this large (luma pixels) is allowed for the other */
 
 /* What the measurement reads: the chroma planes, and the luma resampled at the chroma sites
- * (displaced by a candidate shift along one direction). */
+ * (displaced by a candidate shift). */
 struct grids {
 	const struct vhs_picture *pic;
 	struct vhs_color_xform x;
@@ -85,10 +85,15 @@ struct grids {
 	int w, h;                 /* chroma samples */
 	double *luma, *cb, *cr;   /* [h][w] */
 	double *gl, *gc;          /* gradient magnitudes, the mean taken out */
+	float *y, *other, *moved; /* the luma plane [pic->height][pic->width]; it moved along the
+				   * other direction; it moved by a candidate (scratch) */
 };
 
 static void s_grids_free(struct grids *g)
 {
+	free(g->y);
+	free(g->other);
+	free(g->moved);
 	free(g->luma);
 	free(g->cb);
 	free(g->cr);
@@ -112,8 +117,15 @@ static int s_grids(const struct vhs_picture *pic, struct grids *g)
 	g->cr = malloc(n * sizeof(double));
 	g->gl = malloc(n * sizeof(double));
 	g->gc = malloc(n * sizeof(double));
-	if (!g->luma || !g->cb || !g->cr || !g->gl || !g->gc)
+	n = (size_t)pic->width * (size_t)pic->height;
+	g->y = malloc(n * sizeof(float));
+	g->other = malloc(n * sizeof(float));
+	g->moved = malloc(n * sizeof(float));
+	if (!g->luma || !g->cb || !g->cr || !g->gl || !g->gc || !g->y || !g->other || !g->moved)
 		return -ENOMEM;
+	for (int j = 0; j < pic->height; j++)
+		for (int i = 0; i < pic->width; i++)
+			g->y[(size_t)j * pic->width + i] = (float)s_at(pic, 0, pic->width, pic->height, i, j);
 	for (int j = 0; j < g->h; j++)
 		for (int i = 0; i < g->w; i++) {
 			g->cb[(size_t)j * g->w + i] = s_at(pic, 1, g->w, g->h, i, j);
@@ -129,41 +141,45 @@ static double s_cubic(const double v[4], double f)
 						  f * (3 * (v[1] - v[2]) + v[3] - v[0])));
 }
 
-/* Luma at (x, y), either or both fractional: Catmull-Rom across, then down. */
-static double s_luma_at(const struct vhs_picture *pic, double x, double y)
+/* The luma plane in moved by d pixels along dir (0: across, 1: down) into out: out at p is
+ * in at p - d, Catmull-Rom between the four neighbours, edges repeated. */
+static void s_move(const struct grids *g, const float *in, float *out, int dir, double d)
 {
-	double fx = x - floor(x), fy = y - floor(y), rows[4], v[4];
-	int bx = (int)floor(x), by = (int)floor(y), n_rows = fy ? 4 : 1;
+	int w = g->pic->width, h = g->pic->height, base = (int)floor(-d), len = dir ? h : w;
+	double f = -d - floor(-d), v[4];
 
-	for (int r = 0; r < n_rows; r++) {
-		int row = fy ? by - 1 + r : by;
+	for (int j = 0; j < h; j++)
+		for (int i = 0; i < w; i++) {
+			int pos = dir ? j : i;
 
-		if (!fx) {
-			rows[r] = s_at(pic, 0, pic->width, pic->height, bx, row);
-			continue;
+			for (int k = 0; k < 4; k++) {
+				int at = pos + base - 1 + k;
+
+				at = at < 0 ? 0 : at >= len ? len - 1 : at;
+				v[k] = in[dir ? (size_t)at * w + i : (size_t)j * w + at];
+			}
+			out[(size_t)j * w + i] = (float)(f ? s_cubic(v, f) : v[1]);
 		}
-		for (int k = 0; k < 4; k++)
-			v[k] = s_at(pic, 0, pic->width, pic->height, bx - 1 + k, row);
-		rows[r] = s_cubic(v, fx);
-	}
-	return fy ? s_cubic(rows, fy) : rows[0];
 }
 
-/* The luma at every chroma site by color.h's triangle filter, the sites displaced by
- * (-dx, -dy) luma pixels: what the chroma shows when it lies dx to the right and dy below. */
-static void s_luma_grid(struct grids *g, double dx, double dy)
+/* The luma at every chroma site by color.h's triangle filter, from the luma plane y. */
+static void s_luma_grid(struct grids *g, const float *y)
 {
-	const struct vhs_picture *pic = g->pic;
+	int lw = g->pic->width, lh = g->pic->height;
 
 	for (int j = 0; j < g->h; j++) {
 		for (int i = 0; i < g->w; i++) {
 			double sum = 0;
 
 			for (int l = 0; l < g->sv.n; l++) {
-				for (int t = 0; t < g->sh.n; t++) {
-					double x = i * g->x.sx + g->sh.k0 + t, y = j * g->x.sy + g->sv.k0 + l;
+				int ly = j * g->x.sy + g->sv.k0 + l;
 
-					sum += g->sv.w[l] * g->sh.w[t] * s_luma_at(pic, x - dx, y - dy);
+				ly = ly < 0 ? 0 : ly >= lh ? lh - 1 : ly;
+				for (int t = 0; t < g->sh.n; t++) {
+					int lx = i * g->x.sx + g->sh.k0 + t;
+
+					lx = lx < 0 ? 0 : lx >= lw ? lw - 1 : lx;
+					sum += g->sv.w[l] * g->sh.w[t] * y[(size_t)ly * lw + lx];
 				}
 			}
 			g->luma[(size_t)j * g->w + i] = sum;
@@ -269,8 +285,13 @@ static void s_shift(struct grids *g, int dir, double other, double *shift, doubl
 {
 	int sub = dir ? g->x.sy : g->x.sx, n_fine = 2 * sub * FINE_STEPS + 1;
 	double coarse[2 * VHS_SHIFT_RANGE + 1], fine[2 * 4 * FINE_STEPS + 1], c0;
+	const float *base = g->y;
 
-	s_luma_grid(g, dir ? other : 0, dir ? 0 : other);
+	if (other) { /* the luma put where the chroma lies the other way, once */
+		s_move(g, g->y, g->other, !dir, other);
+		base = g->other;
+	}
+	s_luma_grid(g, base);
 	s_gradients(g, dir, 0);
 	for (int s = -VHS_SHIFT_RANGE; s <= VHS_SHIFT_RANGE; s++)
 		coarse[s + VHS_SHIFT_RANGE] = s_corr(g, dir, s);
@@ -278,7 +299,8 @@ static void s_shift(struct grids *g, int dir, double other, double *shift, doubl
 	for (int k = 0; k < n_fine; k++) {
 		double d = c0 * sub + (double)(k - sub * FINE_STEPS) / FINE_STEPS;
 
-		s_luma_grid(g, dir ? other : d, dir ? d : other);
+		s_move(g, base, g->moved, dir, d);
+		s_luma_grid(g, g->moved);
 		s_gradients(g, dir, 1);
 		fine[k] = s_corr(g, dir, 0);
 	}
