@@ -10,6 +10,7 @@
 
 #include <libavutil/error.h>
 
+#include "avpicture.h"
 #include "suggest.h"
 
 #define MAX_OPTIONS 16
@@ -244,6 +245,34 @@ AVFrame *vhs_native_new_frame(const AVFrame *in)
 	if (av_frame_get_buffer(f, 0) < 0 || av_frame_copy_props(f, in) < 0)
 		av_frame_free(&f);
 	return f;
+}
+
+int vhs_native_copy(const AVFrame *in, AVFrame **out, struct vhs_picture *src, struct vhs_picture *dst)
+{
+	struct vhs_picture scratch;
+	AVFrame *f = vhs_native_new_frame(in);
+
+	*out = NULL;
+	if (!f)
+		return -ENOMEM;
+	if (av_frame_copy(f, in) < 0 || vhs_av_picture(in, src ? src : &scratch) ||
+	    vhs_av_picture(f, dst ? dst : &scratch)) {
+		av_frame_free(&f);
+		return -EINVAL;
+	}
+	*out = f;
+	return 0;
+}
+
+int vhs_native_need_yuv(const char *name, const struct vhs_stream_fmt *in, int gray_ok, char *err,
+			size_t errlen)
+{
+	const struct vhs_pixfmt *pf = vhs_pixfmt_find(in->fmt);
+
+	if (pf && !pf->rgb && (gray_ok || pf->planes == 3))
+		return 0;
+	snprintf(err, errlen, "%s needs planar YUV, not %s (put format=yuv422p before it)", name, in->fmt);
+	return -EINVAL;
 }
 
 const struct vhs_native_filter *vhs_native_find(const char *name)

@@ -28,6 +28,7 @@
 
 #include <libavutil/frame.h>
 
+#include "pixfmt.h"
 #include "proto.h"
 
 enum vhs_native_type { VHS_NATIVE_INT, VHS_NATIVE_DOUBLE };
@@ -95,5 +96,15 @@ void vhs_native_close(struct vhs_native **n);
 /* A new frame with in's size, format and properties (pts, colour, aspect) and its own
  * buffers, or NULL. */
 AVFrame *vhs_native_new_frame(const AVFrame *in);
+
+/* A copy of in, pixels and properties, into *out (the caller's), and both seen as pictures
+ * (dsp/image/pixfmt.h; either may be NULL). Returns 0, -ENOMEM, or -EINVAL for a format the
+ * pictures do not take (then *out is NULL). */
+int vhs_native_copy(const AVFrame *in, AVFrame **out, struct vhs_picture *src, struct vhs_picture *dst);
+
+/* init's check that the input is planar YUV (or gray, when gray_ok), 8 to 16 bits: 0, or
+ * -EINVAL with a line in err that says how to make it so. */
+int vhs_native_need_yuv(const char *name, const struct vhs_stream_fmt *in, int gray_ok, char *err,
+			size_t errlen);
 
 #endif

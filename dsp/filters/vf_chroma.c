@@ -10,9 +10,6 @@
 #include <errno.h>
 #include <stdio.h>
 
-#include <libavutil/imgutils.h>
-
-#include "avpicture.h"
 #include "native.h"
 #include "subpixel.h"
 
@@ -29,42 +26,23 @@ static const struct vhs_native_option s_options[] = {
 static int s_init(void *priv, const struct vhs_stream_fmt *in, struct vhs_stream_fmt *out, char *err,
 		  size_t errlen)
 {
-	const struct vhs_pixfmt *pf = vhs_pixfmt_find(in->fmt);
-
 	(void)priv;
 	(void)out;
-	if (!pf || pf->rgb || pf->planes != 3) {
-		snprintf(err, errlen, "vhs_chroma needs planar YUV, not %s (put format=yuv422p before it)",
-			 in->fmt);
-		return -EINVAL;
-	}
-	return 0;
+	return vhs_native_need_yuv("vhs_chroma", in, 0, err, errlen);
 }
 
 static int s_filter(void *priv, AVFrame *in, struct vhs_native_out *out)
 {
 	const struct chroma *c = priv;
 	struct vhs_picture src, dst;
-	AVFrame *f;
-	int ret = 0;
+	AVFrame *f = NULL;
+	int ret = in ? vhs_native_copy(in, &f, &src, &dst) : 0;
 
-	if (!in)
-		return 0;
-	f = vhs_native_new_frame(in);
-	if (!f)
-		return -ENOMEM;
-	if (vhs_av_picture(in, &src) || vhs_av_picture(f, &dst)) {
-		ret = -EINVAL;
-		goto out_free;
-	}
-	av_image_copy_plane(f->data[0], f->linesize[0], in->data[0], in->linesize[0],
-			    src.width * src.fmt->bytes, src.height);
-	for (int p = 1; p < 3 && !ret; p++)
+	for (int p = 1; p < 3 && f && !ret; p++)
 		ret = vhs_subpixel_plane(&src, &dst, p, c->dx / (1 << src.fmt->log2_cw),
 					 c->dy / (1 << src.fmt->log2_ch));
-	if (!ret)
+	if (f && !ret)
 		ret = vhs_native_emit(out, f);
-out_free:
 	av_frame_free(&f);
 	av_frame_free(&in);
 	return ret;

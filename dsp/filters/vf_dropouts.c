@@ -24,13 +24,10 @@ static int s_init(void *priv, const struct vhs_stream_fmt *in, struct vhs_stream
 		  size_t errlen)
 {
 	struct dropouts *d = priv;
-	const struct vhs_pixfmt *pf = vhs_pixfmt_find(in->fmt);
 
 	(void)out;
-	if (!pf || pf->rgb) {
-		snprintf(err, errlen, "vhs_dropouts needs planar YUV, not %s (put format=yuv422p before it)", in->fmt);
+	if (vhs_native_need_yuv("vhs_dropouts", in, 1, err, errlen))
 		return -EINVAL;
-	}
 	d->found = malloc(MAX_DROPOUTS * sizeof(*d->found));
 	return d->found ? 0 : -ENOMEM;
 }
@@ -39,22 +36,17 @@ static int s_init(void *priv, const struct vhs_stream_fmt *in, struct vhs_stream
 static int s_emit(struct dropouts *d, const AVFrame *next, struct vhs_native_out *out)
 {
 	struct vhs_picture p, c, n, o;
-	AVFrame *f = vhs_native_new_frame(d->cur);
-	int count, ret = -ENOMEM;
+	AVFrame *f;
+	int count, ret = vhs_native_copy(d->cur, &f, &c, &o);
 
-	if (!f)
-		return ret;
-	av_frame_copy(f, d->cur);
-	if (vhs_av_picture(d->cur, &c) || vhs_av_picture(f, &o) || (d->prev && vhs_av_picture(d->prev, &p)) ||
-	    (next && vhs_av_picture(next, &n))) {
+	if (!ret && ((d->prev && vhs_av_picture(d->prev, &p)) || (next && vhs_av_picture(next, &n))))
 		ret = -EINVAL;
-		goto out_free;
+	if (!ret) {
+		count = vhs_dropouts_find(d->prev ? &p : NULL, &c, next ? &n : NULL, d->found, MAX_DROPOUTS);
+		if (count <= MAX_DROPOUTS) /* more is a picture unlike its neighbours, not dropouts */
+			vhs_dropouts_repair(d->prev ? &p : NULL, &c, next ? &n : NULL, &o, d->found, count);
+		ret = vhs_native_emit(out, f);
 	}
-	count = vhs_dropouts_find(d->prev ? &p : NULL, &c, next ? &n : NULL, d->found, MAX_DROPOUTS);
-	if (count <= MAX_DROPOUTS) /* more is a picture unlike its neighbours, not dropouts */
-		vhs_dropouts_repair(d->prev ? &p : NULL, &c, next ? &n : NULL, &o, d->found, count);
-	ret = vhs_native_emit(out, f);
-out_free:
 	av_frame_free(&f);
 	return ret;
 }

@@ -8,9 +8,6 @@
 #include <errno.h>
 #include <stdio.h>
 
-#include <libavutil/imgutils.h>
-
-#include "avpicture.h"
 #include "headswitch.h"
 #include "native.h"
 
@@ -26,43 +23,30 @@ static const struct vhs_native_option s_options[] = {
 static int s_init(void *priv, const struct vhs_stream_fmt *in, struct vhs_stream_fmt *out, char *err,
 		  size_t errlen)
 {
-	const struct vhs_pixfmt *pf = vhs_pixfmt_find(in->fmt);
-
 	(void)priv;
 	(void)out;
-	if (!pf || pf->rgb) {
-		snprintf(err, errlen, "vhs_headswitch needs planar YUV, not %s (put format=yuv422p before it)",
-			 in->fmt);
+	if (in->width < 160 || in->height < 2 * (VHS_HS_SEARCH + VHS_HS_REF)) {
+		snprintf(err, errlen, "vhs_headswitch needs a picture of 160x%d or more, not %dx%d",
+			 2 * (VHS_HS_SEARCH + VHS_HS_REF), in->width, in->height);
 		return -EINVAL;
 	}
-	if (in->width < 160 || in->height < 64) {
-		snprintf(err, errlen, "vhs_headswitch needs a picture of 160x64 or more, not %dx%d", in->width,
-			 in->height);
-		return -EINVAL;
-	}
-	return 0;
+	return vhs_native_need_yuv("vhs_headswitch", in, 1, err, errlen);
 }
 
 static int s_filter(void *priv, AVFrame *in, struct vhs_native_out *out)
 {
 	const struct headswitch *hs = priv;
 	struct vhs_picture pic;
-	AVFrame *f;
-	int ret;
+	AVFrame *f = NULL;
+	int ret = in ? vhs_native_copy(in, &f, NULL, &pic) : 0;
 
-	if (!in)
-		return 0;
-	f = vhs_native_new_frame(in);
-	ret = f ? 0 : -ENOMEM;
-	if (f) {
-		av_frame_copy(f, in);
-		ret = vhs_av_picture(f, &pic) ? -EINVAL : vhs_hs_repair(&pic, hs->lines);
-	}
-	if (ret >= 0)
+	if (f && !ret)
+		ret = vhs_hs_repair(&pic, hs->lines);
+	if (f && ret >= 0)
 		ret = vhs_native_emit(out, f);
 	av_frame_free(&f);
 	av_frame_free(&in);
-	return ret;
+	return ret < 0 ? ret : 0;
 }
 
 const struct vhs_native_filter vhs_native_headswitch = {

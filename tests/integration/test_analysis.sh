@@ -38,6 +38,19 @@ psnr() {
 # at_least A B: whether number A >= B.
 at_least() { awk -v a="$1" -v b="$2" 'BEGIN { exit !(a >= b) }'; }
 
+# repairs_gain CAPTURE PLANE WHAT: runs job.toml (made for CAPTURE, writing out.mkv) and fails
+# unless its output's PSNR on PLANE against the capture's truth is 3 dB above the capture's.
+repairs_gain() {
+	local in="$1" plane="$2" what="$3" before after
+	orch run --progress=none job.toml
+	expect_rc 0
+	before="$(psnr "$in" "$(truth_of "$in")" "$plane")"
+	after="$(psnr out.mkv "$(truth_of "$in")" "$plane")"
+	note "$what: PSNR-${plane^^} $before dB as captured, $after dB repaired"
+	at_least "$after" "$(awk -v b="$before" 'BEGIN { print b + 3 }')" ||
+		fail "the $what repair took PSNR-${plane^^} from $before to $after dB, not 3 dB up"
+}
+
 # check_auto CAPTURE [key=value...]: `check` of a job with the vhs preset's auto keys.
 check_auto() {
 	local in="$1"
@@ -155,7 +168,7 @@ test_analysis_ivtc_returns_the_film_frames() {
 # chroma nearer the truth for it; a clean capture gets no chroma repair at all.
 test_analysis_chroma_shift_measured_and_repaired() {
 	need_bin
-	local in dx before after
+	local in dx
 	in="$(capture progressive tff --chroma 1.5,0 --truth)"
 	make_job job.toml input="$in" video.chroma_shift=auto upscale.width=720 upscale.height=480 \
 		encode.pix_fmt=yuv422p
@@ -164,13 +177,7 @@ test_analysis_chroma_shift_measured_and_repaired() {
 	dx="$(sed -n 's/^chroma shift: \([-+0-9.]*\) px across.*vhs_chroma.*/\1/p' orch.out)"
 	[ -n "$dx" ] || { show_file orch.out 40; fail "check chose no chroma repair"; }
 	awk -v d="$dx" 'BEGIN { exit !(d >= 1.25 && d <= 1.75) }' || fail "chroma shift measured $dx px, not 1.5 +- 0.25"
-	orch run --progress=none job.toml
-	expect_rc 0
-	before="$(psnr "$in" "$(truth_of "$in")" u)"
-	after="$(psnr out.mkv "$(truth_of "$in")" u)"
-	note "chroma 1.5 px: measured $dx; PSNR-U $before dB as captured, $after dB repaired"
-	at_least "$after" "$(awk -v b="$before" 'BEGIN { print b + 3 }')" ||
-		fail "the chroma repair took PSNR-U from $before to $after dB, not 3 dB up"
+	repairs_gain "$in" u "chroma shift ($dx px measured)"
 	check_auto "$(capture progressive tff)" video.head_switching=off video.chroma_shift=auto
 	expect_line "left as it is"
 	grep -qF vhs_chroma orch.out && fail "a clean capture got a chroma repair" || true
@@ -194,7 +201,7 @@ test_analysis_chroma_shift_both_ways_interlaced() {
 # same capture without the band has none.
 test_analysis_head_switching_measured_and_repaired() {
 	need_bin
-	local in lines before after
+	local in lines
 	in="$(capture interlaced tff --blanking --head-switching 10 --truth)"
 	make_job job.toml input="$in" video.head_switching=auto upscale.width=720 upscale.height=480 \
 		encode.pix_fmt=yuv422p
@@ -203,13 +210,7 @@ test_analysis_head_switching_measured_and_repaired() {
 	lines="$(sed -n 's/^head switching: the bottom \([0-9]*\) lines torn.*vhs_headswitch.*/\1/p' orch.out)"
 	[ -n "$lines" ] || { show_file orch.out 40; fail "check found no head-switching band"; }
 	((lines >= 9 && lines <= 11)) || fail "head-switching band measured $lines lines, not 10 +- 1"
-	orch run --progress=none job.toml
-	expect_rc 0
-	before="$(psnr "$in" "$(truth_of "$in")" y)"
-	after="$(psnr out.mkv "$(truth_of "$in")" y)"
-	note "head switching 10 lines: measured $lines; PSNR-Y $before dB as captured, $after dB repaired"
-	at_least "$after" "$(awk -v b="$before" 'BEGIN { print b + 3 }')" ||
-		fail "the head-switching repair took PSNR-Y from $before to $after dB, not 3 dB up"
+	repairs_gain "$in" y "head-switching ($lines lines measured)"
 	check_auto "$(capture interlaced tff --blanking)" video.head_switching=auto
 	expect_line "head switching: none (the picture's edges run straight to the bottom"
 }
@@ -218,7 +219,7 @@ test_analysis_head_switching_measured_and_repaired() {
 # truth; the clean capture has none to speak of.
 test_analysis_dropouts_found_and_repaired() {
 	need_bin
-	local in rate before after
+	local in rate
 	in="$(capture interlaced tff --dropouts 3 --truth)"
 	make_job job.toml input="$in" video.dropouts=auto upscale.width=720 upscale.height=480 \
 		encode.pix_fmt=yuv422p
@@ -227,13 +228,7 @@ test_analysis_dropouts_found_and_repaired() {
 	rate="$(sed -n 's/^dropouts: \([0-9.]*\) a frame .*vhs_dropouts.*/\1/p' orch.out)"
 	[ -n "$rate" ] || { show_file orch.out 40; fail "check found no dropouts"; }
 	at_least "$rate" 1.2 || fail "$rate dropouts a frame found, of 1.5 made"
-	orch run --progress=none job.toml
-	expect_rc 0
-	before="$(psnr "$in" "$(truth_of "$in")" y)"
-	after="$(psnr out.mkv "$(truth_of "$in")" y)"
-	note "dropouts: $rate a frame found; PSNR-Y $before dB as captured, $after dB repaired"
-	at_least "$after" "$(awk -v b="$before" 'BEGIN { print b + 3 }')" ||
-		fail "the dropout repair took PSNR-Y from $before to $after dB, not 3 dB up"
+	repairs_gain "$in" y "dropout ($rate a frame found)"
 	check_auto "$(capture interlaced tff)" video.dropouts=auto
 	expect_line "dropouts: none to speak of (0.00 a frame"
 	# the telecined pan: thin bright stems cross lines as it moves (taken for half a
@@ -246,20 +241,14 @@ test_analysis_dropouts_found_and_repaired() {
 # and taken out, nearer the truth for it; without setup, the levels are left alone.
 test_analysis_setup_and_letterbox() {
 	need_bin
-	local in before after
+	local in
 	in="$(capture interlaced tff --letterbox --setup --truth)"
 	make_job job.toml input="$in" video.levels=auto upscale.width=720 upscale.height=480 \
 		encode.pix_fmt=yuv422p
 	orch check job.toml
 	expect_rc 0
 	expect_line "levels: black at 32: NTSC 7.5 IRE setup (100% sure) -> black to 16"
-	orch run --progress=none job.toml
-	expect_rc 0
-	before="$(psnr "$in" "$(truth_of "$in")" y)"
-	after="$(psnr out.mkv "$(truth_of "$in")" y)"
-	note "setup: PSNR-Y $before dB as captured, $after dB with the levels repaired"
-	at_least "$after" "$(awk -v b="$before" 'BEGIN { print b + 3 }')" ||
-		fail "the levels repair took PSNR-Y from $before to $after dB, not 3 dB up"
+	repairs_gain "$in" y "levels"
 	check_auto "$(capture interlaced tff --letterbox)"
 	expect_line "borders: black 60 lines above, 60 below, 0 columns left, 0 right; the picture inside is 16:9, letterboxed"
 	expect_line "levels: black at 16, white at"
