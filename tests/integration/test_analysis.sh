@@ -326,3 +326,23 @@ PY
 	orch run --json job.toml
 	expect_rc 2
 }
+
+# The vhs preset on each kind of capture: the right frame rate, frame count and display aspect
+# (3 s at 29.97 frames a second; 240 lines high to keep the runs short).
+test_analysis_preset_rate_count_aspect() {
+	need_bin
+	local spec kind in rate frames size
+	for spec in "interlaced:60000/1001:180:320x240" "progressive:30000/1001:90:320x240" \
+		"telecine:24000/1001:72:320x240" "wide:60000/1001:180:426x240"; do
+		IFS=: read -r kind rate frames size <<<"$spec"
+		if [ "$kind" = wide ]; then in="$(capture interlaced tff --sar 32:27)"; else in="$(capture "$kind" tff)"; fi
+		make_job job.toml input="$in" preset=vhs upscale.width=- upscale.height=240 output="$kind.mkv"
+		orch run --progress=none job.toml
+		expect_rc 0
+		[ "$(ffprobe -v error -select_streams v -show_entries stream=r_frame_rate -of csv=p=0 "$kind.mkv")" = "$rate" ] ||
+			fail "$kind: $(ffprobe -v error -select_streams v -show_entries stream=r_frame_rate -of csv=p=0 "$kind.mkv") fps, not $rate"
+		[ "$(frame_count "$kind.mkv")" = "$frames" ] || fail "$kind: $(frame_count "$kind.mkv") frames, not $frames"
+		[ "$(ffprobe -v error -select_streams v -show_entries stream=width,height -of csv=s=x:p=0 "$kind.mkv")" = "$size" ] ||
+			fail "$kind: $(ffprobe -v error -select_streams v -show_entries stream=width,height -of csv=s=x:p=0 "$kind.mkv"), not $size"
+	done
+}
