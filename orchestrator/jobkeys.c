@@ -19,7 +19,7 @@ static const char *const s_deinterlacers[] = { "auto", "bwdif", "yadif", "ivtc",
 static const char *const s_field_orders[] = { "auto", "tff", "bff", NULL };
 static const char *const s_levels[] = { "auto", "off", "<black:white>", NULL };
 static const char *const s_chroma_shifts[] = { "auto", "off", "<dx,dy>", NULL };
-static const char *const s_head_switching[] = { "auto", "off", "<lines>", NULL };
+static const char *const s_head_switching[] = { "auto", "off", "<lines 0-32>", NULL };
 static const char *const s_dropouts[] = { "auto", "off", NULL };
 static const char *const s_models[] = { "lanczos", "bicubic", "esrgan-slim", "esrgan-medium",
 					"esrgan-thick", NULL };

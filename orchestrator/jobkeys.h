@@ -87,7 +87,7 @@ int job_key_defaults(struct vhs_job *job);
 
 bool job_listed(const char *s, const char *const *list);
 
-/* Whether s is a value of form: "<lines>" (0..64), "<black:white>" (8-bit codes, black at
+/* Whether s is a value of form: "<lines 0-32>", "<black:white>" (8-bit codes, black at
  * least 8 below white), "<dx,dy>" (one or two numbers within +-8). */
 bool job_value_form(const char *form, const char *s);
 bool job_sar_ok(const char *s);

@@ -45,8 +45,8 @@ bool job_value_form(const char *form, const char *s)
 {
 	double v[2];
 
-	if (!strcmp(form, "<lines>")) /* a whole number of lines, 0..64 */
-		return s_numbers(s, ',', 1, 0, 64, v) == 1 && v[0] == (int)v[0] && !strchr(s, '.');
+	if (!strcmp(form, "<lines 0-32>")) /* a whole number of lines, 0..32 (vhs_headswitch examines 32) */
+		return s_numbers(s, ',', 1, 0, 32, v) == 1 && v[0] == (int)v[0] && !strchr(s, '.');
 	if (!strcmp(form, "<black:white>")) /* two 8-bit codes, black below white */
 		return s_numbers(s, ':', 2, 0, 255, v) == 2 && v[0] + 8 <= v[1];
 	if (!strcmp(form, "<dx,dy>")) /* one or two shifts in luma pixels */
