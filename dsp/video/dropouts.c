@@ -30,6 +30,7 @@ static inline void s_put(struct vhs_picture *p, int plane, int x, int y, int v)
 static int s_outlier(const struct vhs_picture *prev, const struct vhs_picture *cur,
 		     const struct vhs_picture *next, int x, int y, int step)
 {
+	int white = VHS_DROPOUT_WHITE << (cur->fmt->depth - 8), black = VHS_DROPOUT_BLACK << (cur->fmt->depth - 8);
 	int v = s_at(cur, 0, x, y), lo = v, hi = v, n[6], k = 0;
 
 	n[k++] = s_at(cur, 0, x, y - 1);
@@ -45,7 +46,10 @@ static int s_outlier(const struct vhs_picture *prev, const struct vhs_picture *c
 		lo = n[i] < lo ? n[i] : lo;
 		hi = n[i] > hi ? n[i] : hi;
 	}
-	return v - hi >= step ? 1 : lo - v >= step ? -1 : 0;
+	/* near white (or black), a streak has no room to stand out by a whole step: a third will do */
+	if (v - hi >= step || (v >= white && 3 * (v - hi) >= step))
+		return 1;
+	return lo - v >= step || (v <= black && 3 * (lo - v) >= step) ? -1 : 0;
 }
 
 /* Whether the run [x0, x1) of line y of cur is picture that moved: found again, near where it
@@ -75,6 +79,15 @@ static int s_moved(const struct vhs_picture *other, const struct vhs_picture *cu
 	return 0;
 }
 
+/* Whether the run [x0, x1) of line y, strong samples of which stand out by a whole step, is
+ * a dropout: enough of them, and not picture that moved. */
+static int s_keep(const struct vhs_picture *prev, const struct vhs_picture *cur,
+		  const struct vhs_picture *next, int y, int x0, int x1, int strong, int step)
+{
+	return strong >= VHS_DROPOUT_MIN_RUN && !s_moved(prev, cur, y, x0, x1, step) &&
+	       !s_moved(next, cur, y, x0, x1, step);
+}
+
 int vhs_dropouts_find(const struct vhs_picture *prev, const struct vhs_picture *cur,
 		      const struct vhs_picture *next, struct vhs_dropout *out, int max)
 {
@@ -83,20 +96,20 @@ int vhs_dropouts_find(const struct vhs_picture *prev, const struct vhs_picture *
 	if (!prev && !next)
 		return 0; /* nothing in time to tell a dropout from the picture by */
 	for (int y = 2; y < cur->height - 2; y++) {
-		int start = -1, sign = 0, last = -1;
+		int start = -1, sign = 0, last = -1, strong = 0;
 
 		for (int x = 0; x <= cur->width; x++) {
-			int o = x < cur->width ? s_outlier(prev, cur, next, x, y, step) : 0;
+			/* runs of samples standing out by half a step, kept for the whole-step ones
+			 * in them (hysteresis: a streak across texture is found whole) */
+			int o = x < cur->width ? s_outlier(prev, cur, next, x, y, step / 2) : 0;
 
 			if (o && start >= 0 && o == sign) {
 				last = x;
+				strong += s_outlier(prev, cur, next, x, y, step) == sign;
 				continue;
 			}
 			if (start >= 0 && (o != 0 || x - last > BRIDGE || x == cur->width)) {
-				/* the run ends: keep it if long enough, and not picture that moved */
-				if (last + 1 - start >= VHS_DROPOUT_MIN_RUN &&
-				    !s_moved(prev, cur, y, start, last + 1, step) &&
-				    !s_moved(next, cur, y, start, last + 1, step)) {
+				if (s_keep(prev, cur, next, y, start, last + 1, strong, step)) {
 					if (found < max)
 						out[found] = (struct vhs_dropout){ y, start, last + 1 };
 					found++;
@@ -106,6 +119,7 @@ int vhs_dropouts_find(const struct vhs_picture *prev, const struct vhs_picture *
 			if (o && start < 0) {
 				start = last = x;
 				sign = o;
+				strong = s_outlier(prev, cur, next, x, y, step) == sign;
 			}
 		}
 	}
