@@ -201,6 +201,37 @@ Test(filters, vhs_chroma_moves_the_chroma_and_leaves_the_luma)
 	av_frame_free(&f);
 }
 
+/* The same at 10 bits: a whole-sample shift moves 16-bit samples exactly, too. */
+Test(filters, vhs_chroma_moves_10_bit_chroma_exactly)
+{
+	struct vhs_stream_fmt in = s_fmt("yuv422p10le", 25, 1);
+	AVFrame *f = av_frame_alloc(), *out[1];
+
+	seed_rng();
+	f->format = av_get_pix_fmt("yuv422p10le");
+	f->width = W;
+	f->height = H;
+	cr_assert(av_frame_get_buffer(f, 0) >= 0);
+	for (int p = 0; p < 3; p++)
+		for (int y = 0; y < H; y++)
+			for (int x = 0; x < (p ? W / 2 : W); x++)
+				((uint16_t *)(f->data[p] + y * f->linesize[p]))[x] = (uint16_t)(64 + rnd() % 877);
+	f->pts = 0;
+	cr_assert_eq(s_run("vhs_chroma=dx=-2:dy=1", &in, &f, 1, out, 1), 1);
+	cr_expect(s_same_plane(out[0], f, 0, 2 * W, H), "the luma changed");
+	for (int p = 1; p < 3; p++)
+		for (int y = 0; y < H; y++)
+			for (int x = 0; x < W / 2; x++) {
+				int sx = x - 1 < 0 ? 0 : x - 1, sy = y + 1 > H - 1 ? H - 1 : y + 1;
+
+				cr_assert_eq(((uint16_t *)(out[0]->data[p] + y * out[0]->linesize[p]))[x],
+					     ((uint16_t *)(f->data[p] + sy * f->linesize[p]))[sx], "seed %u: plane %d (%d,%d)",
+					     seed, p, x, y);
+			}
+	av_frame_free(&out[0]);
+	av_frame_free(&f);
+}
+
 #define FILM 40 /* film frames; 50 video frames after pulldown */
 
 /* Cycles of five after field matching: four film frames, the one at phase (0..3) twice. */
