@@ -26,14 +26,18 @@ static inline void s_put(struct vhs_picture *p, int plane, int x, int y, int v)
 }
 
 /* +1 / -1 when luma sample (x, y) of cur stands out brighter / darker than every neighbour
- * by step; 0 otherwise. */
+ * by step; 0 otherwise. (The line above first: most samples are like it, and that is
+ * enough to know.) */
 static int s_outlier(const struct vhs_picture *prev, const struct vhs_picture *cur,
 		     const struct vhs_picture *next, int x, int y, int step)
 {
 	int white = VHS_DROPOUT_WHITE << (cur->fmt->depth - 8), black = VHS_DROPOUT_BLACK << (cur->fmt->depth - 8);
-	int v = s_at(cur, 0, x, y), lo = v, hi = v, n[6], k = 0;
+	int v = s_at(cur, 0, x, y), lo, hi, n[6], k = 0;
+	int least = v >= white || v <= black ? (step + 2) / 3 : step; /* the least a streak stands out */
 
 	n[k++] = s_at(cur, 0, x, y - 1);
+	if (abs(v - n[0]) < least)
+		return 0;
 	n[k++] = s_at(cur, 0, x, y + 1);
 	n[k++] = s_at(cur, 0, x, y - 2);
 	n[k++] = s_at(cur, 0, x, y + 2);

@@ -134,32 +134,32 @@ static int s_grids(const struct vhs_picture *pic, struct grids *g)
 	return 0;
 }
 
-/* Catmull-Rom through v[0..3] at f in [0, 1) between v[1] and v[2]. */
-static double s_cubic(const double v[4], double f)
-{
-	return v[1] + 0.5 * f * (v[2] - v[0] + f * (2 * v[0] - 5 * v[1] + 4 * v[2] - v[3] +
-						  f * (3 * (v[1] - v[2]) + v[3] - v[0])));
-}
-
 /* The luma plane in moved by d pixels along dir (0: across, 1: down) into out: out at p is
  * in at p - d, Catmull-Rom between the four neighbours, edges repeated. */
 static void s_move(const struct grids *g, const float *in, float *out, int dir, double d)
 {
-	int w = g->pic->width, h = g->pic->height, base = (int)floor(-d), len = dir ? h : w;
-	double f = -d - floor(-d), v[4];
+	int w = g->pic->width, h = g->pic->height, base = (int)floor(-d) - 1, len = dir ? h : w;
+	double f = -d - floor(-d);
+	float t[4] = { (float)(-0.5 * f * (1 - f) * (1 - f)), (float)(1 - 2.5 * f * f + 1.5 * f * f * f),
+		       (float)(0.5 * f * (1 + 4 * f - 3 * f * f)), (float)(-0.5 * f * f * (1 - f)) };
+	size_t step = dir ? (size_t)w : 1, lines = dir ? (size_t)w : (size_t)h, along = dir ? 1 : (size_t)w;
 
-	for (int j = 0; j < h; j++)
-		for (int i = 0; i < w; i++) {
-			int pos = dir ? j : i;
+	for (size_t l = 0; l < lines; l++) { /* each row (across) or column (down) */
+		const float *src = in + l * along;
+		float *dst = out + l * along;
+
+		for (int pos = 0; pos < len; pos++) {
+			float sum = 0;
 
 			for (int k = 0; k < 4; k++) {
-				int at = pos + base - 1 + k;
+				int at = pos + base + k;
 
 				at = at < 0 ? 0 : at >= len ? len - 1 : at;
-				v[k] = in[dir ? (size_t)at * w + i : (size_t)j * w + at];
+				sum += t[k] * src[(size_t)at * step];
 			}
-			out[(size_t)j * w + i] = (float)(f ? s_cubic(v, f) : v[1]);
+			dst[(size_t)pos * step] = sum;
 		}
+	}
 }
 
 /* The luma at every chroma site by color.h's triangle filter, from the luma plane y. */
