@@ -32,7 +32,6 @@ struct vhs_chain {
 /* ---- cutting the chain at our filters ---- */
 
 struct cut {
-	const char *chain;
 	char *lavfi;                 /* the libavfilter run being gathered (filters' text) */
 	size_t lavfi_len;
 	struct { const struct vhs_native_filter *f; char *args; char *run; } part[MAX_ELEMENTS];
@@ -128,7 +127,7 @@ int vhs_chain_open(struct vhs_chain **cp, const struct vhs_stream_fmt *in, const
 		   int threads, char *err, size_t errlen)
 {
 	struct vhs_chain *c = calloc(1, sizeof(*c));
-	struct cut k = { .chain = chain };
+	struct cut k = { 0 };
 	int ret = AVERROR(ENOMEM);
 
 	*cp = NULL;

@@ -233,7 +233,9 @@ void vhs_native_close(struct vhs_native **np)
 
 /* ---- helpers ---- */
 
-AVFrame *vhs_native_new_frame(const AVFrame *in)
+/* A new frame with in's size, format and properties (pts, colour, aspect) and its own
+ * buffers, or NULL. */
+static AVFrame *s_new_frame(const AVFrame *in)
 {
 	AVFrame *f = av_frame_alloc();
 
@@ -250,7 +252,7 @@ AVFrame *vhs_native_new_frame(const AVFrame *in)
 int vhs_native_copy(const AVFrame *in, AVFrame **out, struct vhs_picture *src, struct vhs_picture *dst)
 {
 	struct vhs_picture scratch;
-	AVFrame *f = vhs_native_new_frame(in);
+	AVFrame *f = s_new_frame(in);
 
 	*out = NULL;
 	if (!f)

@@ -93,10 +93,6 @@ void vhs_native_close(struct vhs_native **n);
 
 /* ---- helpers for filters ---- */
 
-/* A new frame with in's size, format and properties (pts, colour, aspect) and its own
- * buffers, or NULL. */
-AVFrame *vhs_native_new_frame(const AVFrame *in);
-
 /* A copy of in, pixels and properties, into *out (the caller's), and both seen as pictures
  * (dsp/image/pixfmt.h; either may be NULL). Returns 0, -ENOMEM, or -EINVAL for a format the
  * pictures do not take (then *out is NULL). */

@@ -25,18 +25,19 @@ static inline void s_put(struct vhs_picture *p, int plane, int x, int y, int v)
 		((uint16_t *)row)[x] = (uint16_t)v;
 }
 
-/* +1 / -1 when luma sample (x, y) of cur stands out brighter / darker than every neighbour
- * by step; 0 otherwise. (The line above first: most samples are like it, and that is
- * enough to know.) */
-static int s_outlier(const struct vhs_picture *prev, const struct vhs_picture *cur,
-		     const struct vhs_picture *next, int x, int y, int step)
+/* How far luma sample (x, y) of cur stands out from every neighbour: positive brighter,
+ * negative darker, counted three times over near white (or black), where a streak has no
+ * room to stand out by a whole step; 0 when it stands out by less than least. (The line
+ * above first: most samples are like it, and that is enough to know.) */
+static int s_standout(const struct vhs_picture *prev, const struct vhs_picture *cur,
+		      const struct vhs_picture *next, int x, int y, int least)
 {
 	int white = VHS_DROPOUT_WHITE << (cur->fmt->depth - 8), black = VHS_DROPOUT_BLACK << (cur->fmt->depth - 8);
-	int v = s_at(cur, 0, x, y), lo, hi, n[6], k = 0;
-	int least = v >= white || v <= black ? (step + 2) / 3 : step; /* the least a streak stands out */
+	int v = s_at(cur, 0, x, y), lo, hi, n[6], k = 0, bright, dark;
+	int mul_b = v >= white ? 3 : 1, mul_d = v <= black ? 3 : 1;
 
 	n[k++] = s_at(cur, 0, x, y - 1);
-	if (abs(v - n[0]) < least)
+	if (abs(v - n[0]) * (mul_b > mul_d ? mul_b : mul_d) < least)
 		return 0;
 	n[k++] = s_at(cur, 0, x, y + 1);
 	n[k++] = s_at(cur, 0, x, y - 2);
@@ -50,10 +51,9 @@ static int s_outlier(const struct vhs_picture *prev, const struct vhs_picture *c
 		lo = n[i] < lo ? n[i] : lo;
 		hi = n[i] > hi ? n[i] : hi;
 	}
-	/* near white (or black), a streak has no room to stand out by a whole step: a third will do */
-	if (v - hi >= step || (v >= white && 3 * (v - hi) >= step))
-		return 1;
-	return lo - v >= step || (v <= black && 3 * (lo - v) >= step) ? -1 : 0;
+	bright = (v - hi) * mul_b;
+	dark = (lo - v) * mul_d;
+	return bright >= least ? bright : dark >= least ? -dark : 0;
 }
 
 /* Whether the run [x0, x1) of line y of cur is picture that moved: found again, near where it
@@ -105,11 +105,12 @@ int vhs_dropouts_find(const struct vhs_picture *prev, const struct vhs_picture *
 		for (int x = 0; x <= cur->width; x++) {
 			/* runs of samples standing out by half a step, kept for the whole-step ones
 			 * in them (hysteresis: a streak across texture is found whole) */
-			int o = x < cur->width ? s_outlier(prev, cur, next, x, y, step / 2) : 0;
+			int by = x < cur->width ? s_standout(prev, cur, next, x, y, step / 2) : 0;
+			int o = by > 0 ? 1 : by < 0 ? -1 : 0;
 
 			if (o && start >= 0 && o == sign) {
 				last = x;
-				strong += s_outlier(prev, cur, next, x, y, step) == sign;
+				strong += abs(by) >= step;
 				continue;
 			}
 			if (start >= 0 && (o != 0 || x - last > BRIDGE || x == cur->width)) {
@@ -123,7 +124,7 @@ int vhs_dropouts_find(const struct vhs_picture *prev, const struct vhs_picture *
 			if (o && start < 0) {
 				start = last = x;
 				sign = o;
-				strong = s_outlier(prev, cur, next, x, y, step) == sign;
+				strong = abs(by) >= step;
 			}
 		}
 	}

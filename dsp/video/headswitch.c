@@ -25,6 +25,7 @@
 /* One side's levels and where its edge sits on the reference lines. */
 struct side {
 	int ok;                   /* the picture stands clear of the blanking */
+	double flat;              /* how far from the blanking level a sample is no longer blanking */
 	double blank, mid;        /* the blanking's level, and the level that marks the picture:
 				   * EDGE_AT of the way to the picture's (a line whose picture is
 				   * darker than typical still crosses it) */
@@ -65,9 +66,9 @@ static double s_mean(const uint8_t *row, int w, int bytes, int side, int from, i
  * first one past the side's mid level, or that one; the share of it the picture covers, against the next
  * sample's level (the picture's, right there), places the step inside it: exact for a step
  * sampled over each pixel's area, whatever the picture's level. */
-static double s_edge(const uint8_t *row, int w, int bytes, int side, const struct side *sd, double scale)
+static double s_edge(const uint8_t *row, int w, int bytes, int side, const struct side *sd)
 {
-	double flat = BLANK_SPREAD * scale;
+	double flat = sd->flat;
 
 	for (int i = 1; i < EDGE_MAX && i + 2 < w / 2; i++) {
 		double v = s_get(row, bytes, side ? w - 1 - i : i), prev, mix, next, f;
@@ -126,10 +127,11 @@ static void s_reference(const struct vhs_picture *pic, int first, struct side sd
 		/* blanking is dark and flat, line after line; picture is not */
 		sd[side].ok = fabs(p - b) >= step && b <= BLANK_MAX * scale && spread <= BLANK_SPREAD * scale;
 		sd[side].blank = b;
+		sd[side].flat = BLANK_SPREAD * scale;
 		sd[side].mid = b + EDGE_AT * (p - b);
 		for (int i = 0; sd[side].ok && i < VHS_HS_REF; i++) {
 			const uint8_t *row = pic->data[0] + (size_t)(first - VHS_HS_REF + i) * pic->linesize[0];
-			double e = s_edge(row, w, bytes, side, &sd[side], scale);
+			double e = s_edge(row, w, bytes, side, &sd[side]);
 
 			if (e >= 0)
 				at[n++] = e;
@@ -155,13 +157,13 @@ static double s_typical(const struct vhs_picture *pic, int first)
 }
 
 /* One line's pull from its edges: its state. */
-static int s_line(const uint8_t *row, int w, int bytes, const struct side sd[2], double scale, double *shift)
+static int s_line(const uint8_t *row, int w, int bytes, const struct side sd[2], double *shift)
 {
 	double pull[2];
 	int found[2];
 
 	for (int side = 0; side < 2; side++) {
-		double e = sd[side].ok ? s_edge(row, w, bytes, side, &sd[side], scale) : -1;
+		double e = sd[side].ok ? s_edge(row, w, bytes, side, &sd[side]) : -1;
 
 		found[side] = e >= 0;
 		/* an edge further in from the left is a pull to the right; from the right, left */
@@ -194,7 +196,7 @@ int vhs_hs_match(const struct vhs_picture *pic, struct vhs_hs_lines *out)
 	for (int i = 0; i < VHS_HS_SEARCH; i++) {
 		const uint8_t *row = pic->data[0] + (size_t)(out->first + i) * pic->linesize[0];
 
-		out->state[i] = (unsigned char)s_line(row, w, bytes, sd, scale, &out->shift[i]);
+		out->state[i] = (unsigned char)s_line(row, w, bytes, sd, &out->shift[i]);
 		if (s_rough(row, w, bytes) >= typical)
 			out->state[i] = VHS_HS_NOISE_LINE;
 	}
