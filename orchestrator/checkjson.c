@@ -3,10 +3,13 @@
 #include "checkjson.h"
 
 #include <errno.h>
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include <cjson/cJSON.h>
+
+#include "schedule.h"
 
 /* "key=value" lines into obj: numbers as numbers, the rest as strings; keys with a prefix
  * listed in skip are left out. */
@@ -55,6 +58,34 @@ static cJSON *s_runs(const char *text)
 		cJSON_AddItemToArray(runs, r);
 	}
 	return runs;
+}
+
+/* A bound of a stretch: seconds, or null where it is open. */
+static cJSON *s_bound(double t)
+{
+	return isinf(t) ? cJSON_CreateNull() : cJSON_CreateNumber(t);
+}
+
+/* The chain per stretch (schedule.h) as [{from, to, chain}], or null when there is none. */
+static cJSON *s_schedule(const char *text)
+{
+	struct vhs_schedule sched;
+	cJSON *arr;
+	char err[128];
+
+	if (!text || vhs_schedule_parse(text, &sched, err, sizeof(err)))
+		return cJSON_CreateNull();
+	arr = cJSON_CreateArray();
+	for (size_t i = 0; arr && i < sched.n; i++) {
+		cJSON *o = cJSON_CreateObject();
+
+		cJSON_AddItemToObject(o, "from", s_bound(sched.s[i].from));
+		cJSON_AddItemToObject(o, "to", s_bound(sched.s[i].to));
+		cJSON_AddStringToObject(o, "chain", sched.s[i].chain);
+		cJSON_AddItemToArray(arr, o);
+	}
+	vhs_schedule_free(&sched);
+	return arr;
 }
 
 /* The text's lines as an array of strings. */
@@ -115,6 +146,7 @@ int vhs_check_json(const struct vhs_check_report *r, FILE *out)
 	for (int i = 0; i < r->choice->n_lines; i++)
 		cJSON_AddItemToArray(choices, s_choice(r->choice->lines[i]));
 	cJSON_AddStringToObject(root, "preprocess_chain", r->choice->chain);
+	cJSON_AddItemToObject(root, "preprocess_schedule", s_schedule(r->choice->schedule));
 	size = cJSON_AddObjectToObject(root, "upscale");
 	cJSON_AddNumberToObject(size, "width", r->choice->width);
 	cJSON_AddNumberToObject(size, "height", r->choice->height);

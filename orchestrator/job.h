@@ -54,6 +54,8 @@ struct vhs_job {
 		char *chroma_shift; /* auto | off | "DX" or "DX,DY" (luma pixels to move it back) */
 		char *head_switching; /* auto | off | lines at the bottom ("0" = off) */
 		char *dropouts;    /* auto | off */
+		const char *schedule; /* not a key: the chain per stretch the video analysis
+				       * chose (proto/schedule.h), or NULL (filters throughout) */
 	} video;
 
 	struct {

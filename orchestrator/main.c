@@ -229,6 +229,8 @@ static void s_check_print(const struct vhs_check_report *r)
 	for (int i = 0; i < r->choice->n_lines; i++)
 		printf("%s\n", r->choice->lines[i]);
 	printf("preprocess chain: %s\n", *r->choice->chain ? r->choice->chain : "(none)");
+	if (r->choice->schedule) /* the stretches' own, "FROM TO CHAIN" (stream seconds) */
+		printf("preprocess chain by stretch (seconds of the stream, then the chain):\n%s", r->choice->schedule);
 	fputs(r->plan, stdout);
 	printf("# ok\n");
 }

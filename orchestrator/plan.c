@@ -6,6 +6,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "schedule.h"
+
 /* An edge whose producer workers get per_segment slots for every segment they may hold. */
 static void s_edge(struct vhs_plan *p, enum vhs_stage_kind from, int from_port,
 		   enum vhs_stage_kind to, int to_port, uint32_t per_segment, const char *name)
@@ -165,12 +167,30 @@ static bool s_enhanced(const struct vhs_job *job)
 	       (strcmp(hum, "off") || job->audio.hiss > 0 || job->audio.declick);
 }
 
+/* The reach of a chain: the most of it and of the reach so far. */
+static void s_chain_reach(const struct vhs_job *job, const char *chain, struct vhs_reach *r)
+{
+	struct vhs_reach one = { 0 };
+	struct reach_acc a = { job, &one };
+
+	vhs_chain_each_filter(chain, s_video_filter, &a);
+	r->warmup = one.warmup > r->warmup ? one.warmup : r->warmup;
+	r->lookahead = one.lookahead > r->lookahead ? one.lookahead : r->lookahead;
+}
+
 void vhs_plan_reach(const struct vhs_job *job, struct vhs_reach *r)
 {
 	struct reach_acc a = { job, r };
+	struct vhs_schedule sched;
+	char err[128];
 
 	memset(r, 0, sizeof(*r));
-	vhs_chain_each_filter(job->video.filters, s_video_filter, &a);
+	s_chain_reach(job, job->video.filters, r);
+	if (job->video.schedule && !vhs_schedule_parse(job->video.schedule, &sched, err, sizeof(err))) {
+		for (size_t i = 0; i < sched.n; i++)
+			s_chain_reach(job, sched.s[i].chain, r);
+		vhs_schedule_free(&sched);
+	}
 	vhs_chain_each_filter(job->audio.filters, s_audio_filter, &a);
 	if (s_enhanced(job))
 		r->audio_ms = (int)(job->run.audio_warmup * 1000 + 0.5);
@@ -219,7 +239,10 @@ static void s_print_oracle(const struct vhs_plan *p, const struct vhs_job *job, 
 		snprintf(w, sizeof(w), "%d", job->upscale.width);
 	if (job->upscale.height > 0)
 		snprintf(h, sizeof(h), "%d", job->upscale.height);
-	if (l.own)
+	if (job->video.schedule)
+		fprintf(out, "# no single ffmpeg command makes the same frames (the chain changes along the tape); "
+			     "the nearest, with the chain where it changes%s:\n", l.own ? " and without our own filters" : "");
+	else if (l.own)
 		fprintf(out, "# no ffmpeg command makes the same frames (%s is the project's own filter); "
 			     "the nearest, without it:\n", l.own);
 	else if (swscale && strcmp(job->upscale.backend, "cuda"))

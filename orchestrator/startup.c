@@ -103,6 +103,8 @@ static char *s_settings(const struct run *r, const struct proc *p)
 		return NULL;
 	}
 	fputs(job, f);
+	if (r->job->video.schedule)
+		s_kv(f, VHS_SET_VIDEO_SCHEDULE, r->job->video.schedule);
 	s_kv(f, VHS_SET_SEGMENT_DIR, r->work_dir);
 	if (r->analysis[0])
 		s_kv(f, VHS_SET_SEGMENT_AUDIO_ANALYSIS, r->analysis);

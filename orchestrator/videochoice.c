@@ -10,6 +10,7 @@
 
 #include "kv.h"
 #include "plan.h"
+#include "schedule.h"
 
 #define ORDER_SURE 0.75     /* share of the ordered frames the picture's field order needs */
 #define ORDER_FRAMES 8      /* ... and moving frames */
@@ -38,6 +39,14 @@ struct findings {
 	unsigned dropout_frames;
 	int border[4];          /* top, bottom, left, right */
 	unsigned other_frames;  /* sampled frames of another size or format */
+	int rate_num, rate_den; /* frames a second */
+	double origin;          /* stream seconds at run time 0 */
+	int run_frames;         /* frames a sampled run has at most */
+	struct sampled_run {
+		double start;   /* seconds from origin */
+		char kind[16];  /* scan.h's kind name */
+	} *runs;
+	size_t n_runs;
 };
 
 static const char *const s_deinterlacers[] = { "bwdif", "yadif", "w3fdif", "estdif", "fieldmatch",
@@ -65,6 +74,28 @@ static void s_str(const char *text, const char *key, char *out, size_t len)
 {
 	if (vhs_kv_get(text, key, out, len) < 0)
 		snprintf(out, len, "unknown");
+}
+
+/* The sampled runs (run.I=SECONDS KIND ORDER), in order; a run that does not read is left out. */
+static int s_load_runs(const char *text, struct findings *f)
+{
+	size_t n = (size_t)s_num(text, "runs", 0);
+	char key[32], val[64];
+
+	if (!n || n > 100000)
+		return 0;
+	f->runs = calloc(n, sizeof(*f->runs));
+	if (!f->runs)
+		return -ENOMEM;
+	for (size_t i = 0; i < n; i++) {
+		struct sampled_run *r = &f->runs[f->n_runs];
+
+		snprintf(key, sizeof(key), "run.%zu", i);
+		if (vhs_kv_get(text, key, val, sizeof(val)) > 0 &&
+		    sscanf(val, "%lf %15s", &r->start, r->kind) == 2)
+			f->n_runs++;
+	}
+	return 0;
 }
 
 static int s_load(const char *text, struct findings *f, char *err, size_t errlen)
@@ -107,7 +138,12 @@ static int s_load(const char *text, struct findings *f, char *err, size_t errlen
 	f->border[2] = (int)s_num(text, "border_left", 0);
 	f->border[3] = (int)s_num(text, "border_right", 0);
 	f->dropout_frames = (unsigned)s_num(text, "dropout_frames", 0);
-	return 0;
+	if (vhs_kv_get(text, "rate", sar, sizeof(sar)) < 0 || sscanf(sar, "%d:%d", &f->rate_num, &f->rate_den) != 2 ||
+	    f->rate_num <= 0 || f->rate_den <= 0)
+		f->rate_num = f->rate_den = 0;
+	f->origin = s_num(text, "origin", 0);
+	f->run_frames = (int)s_num(text, "run_frames", 0);
+	return s_load_runs(text, f);
 }
 
 bool vhs_video_needs_analysis(const struct vhs_job *job)
@@ -213,38 +249,174 @@ static void s_add(FILE *chain, bool *first, const char *fmt, ...)
 	va_end(ap);
 }
 
-/* The deinterlacer (or inverse telecine) into the chain. */
-static void s_deinterlace(const struct vhs_job *job, const struct findings *f, FILE *chain, bool *first,
-			  struct vhs_video_choice *c)
+/* The method "auto" takes for a scan kind. */
+static const char *s_method_of(const char *scan)
+{
+	return !strcmp(scan, "interlaced") ? "bwdif" : !strcmp(scan, "telecine") ? "ivtc"
+	       : !strcmp(scan, "shifted") ? "fieldmatch" : "none";
+}
+
+/* A deinterlacing method's filters into the chain (none: nothing). */
+static void s_method_chain(const char *method, const char *order, FILE *chain, bool *first)
+{
+	if (!strcmp(method, "bwdif") || !strcmp(method, "yadif"))
+		s_add(chain, first, "%s=mode=send_field:parity=%s:deint=all", method, order);
+	else if (!strcmp(method, "ivtc"))
+		s_add(chain, first, "fieldmatch=order=%s:combmatch=full,yadif=deint=interlaced,vhs_decimate", order);
+	else if (!strcmp(method, "fieldmatch"))
+		s_add(chain, first, "fieldmatch=order=%s:combmatch=none", order);
+}
+
+/* What a method does, for the lines. */
+static const char *s_method_says(const char *method)
+{
+	if (!strcmp(method, "ivtc"))
+		return "ivtc: fieldmatch, yadif on frames still combed, vhs_decimate (4 of 5 frames)";
+	if (!strcmp(method, "fieldmatch"))
+		return "fieldmatch (each frame's fields paired again; no frame dropped)";
+	return "none (progressive)";
+}
+
+/* ---- a tape whose scan changes: stretch by stretch ---- */
+
+#define STRETCH_LINES 6     /* stretches said one by one; the rest counted */
+
+struct stretch {
+	double from, to;        /* seconds from the analysis's origin; infinities: open */
+	const char *kind;       /* the scan kind: telecine, progressive or shifted */
+};
+
+/* What the deinterlace decision gives the chain beyond its own filters. */
+struct stretches {
+	struct stretch *s;      /* stretches restored their own way (malloc'd) */
+	size_t n;
+	char rate[32];          /* the common output rate, "N/D"; "" when not stretch by stretch */
+	const char *order;      /* field order, "tff" or "bff" */
+};
+
+/* "m:ss.s", or "the start" / "the end" for an open bound. */
+static const char *s_clock(double t, char *buf, size_t len)
+{
+	if (isinf(t))
+		snprintf(buf, len, "%s", t < 0 ? "the start" : "the end");
+	else
+		snprintf(buf, len, "%d:%04.1f", (int)(t / 60), fmod(t, 60));
+	return buf;
+}
+
+/* The first run that saw motion. */
+static size_t s_first_known(const struct findings *f)
+{
+	size_t i = 0;
+
+	while (i < f->n_runs && !strcmp(f->runs[i].kind, "unknown"))
+		i++;
+	return i;
+}
+
+/* The analysis's sampled runs grouped into stretches of one kind: consecutive runs of the
+ * same kind make one (runs where nothing moved join whichever side they are in); a stretch
+ * runs from its first run's start to its last run's end, open at the tape's ends; between
+ * two stretches, time no sample saw. Only the kinds restored otherwise than interlaced video
+ * are kept (mixed runs and interlaced ones get the default chain). Returns 0 or -ENOMEM. */
+static int s_group_runs(const struct findings *f, struct stretches *st)
+{
+	double run_len = (double)f->run_frames * f->rate_den / f->rate_num;
+	size_t a = SIZE_MAX, z = SIZE_MAX; /* the open stretch's first and last runs */
+
+	st->s = calloc(f->n_runs ? f->n_runs : 1, sizeof(*st->s));
+	if (!st->s)
+		return -ENOMEM;
+	for (size_t i = 0; i <= f->n_runs; i++) {
+		bool end = i == f->n_runs;
+		const char *kind = a != SIZE_MAX ? f->runs[a].kind : "";
+
+		if (!end && !strcmp(f->runs[i].kind, "unknown"))
+			continue;
+		if (!end && !strcmp(f->runs[i].kind, kind)) {
+			z = i;
+			continue;
+		}
+		if (!strcmp(kind, "telecine") || !strcmp(kind, "progressive") || !strcmp(kind, "shifted"))
+			st->s[st->n++] = (struct stretch){
+				.from = a != s_first_known(f) ? f->runs[a].start : -INFINITY,
+				.to = end ? INFINITY : f->runs[z].start + run_len,
+				.kind = f->runs[a].kind,
+			};
+		a = z = i;
+	}
+	return 0;
+}
+
+/* A mixed tape, stretch by stretch: each stretch of film or progressive frames restored its
+ * own way, interlaced video and the segments where the tape changes deinterlaced, all at the
+ * field rate (film frames shown 3:2, progressive frames twice, as a television shows them).
+ * Returns 1 when it does so (st filled, the default chain's method in the lines), 0 when the
+ * tape is restored as one, -ENOMEM. */
+static int s_mixed(const struct vhs_job *job, const struct findings *f, struct stretches *st,
+		   struct vhs_video_choice *c)
+{
+	char from[32], to[32];
+	int ret;
+
+	if (!f->present || strcmp(f->scan, "mixed") || !f->rate_num || f->run_frames <= 0)
+		return 0;
+	if (job->run.segment_seconds <= 0) {
+		s_line(c, "scan: mixed, but [run] segment_seconds = 0 makes the tape one segment: restored as "
+			  "one (a segment length restores it stretch by stretch)");
+		return 0;
+	}
+	if ((ret = s_group_runs(f, st)) || !st->n)
+		return ret;
+	snprintf(st->rate, sizeof(st->rate), "%lld/%lld", 2LL * f->rate_num / (f->rate_den % 2 ? 1 : 2),
+		 (long long)f->rate_den / (f->rate_den % 2 ? 1 : 2));
+	s_line(c, "scan: mixed (%s on %.0f%% of %u moving frames) -> stretch by stretch, all at %s fps "
+		  "(the field rate)", f->major, 100 * f->scan_conf, f->moving, st->rate);
+	for (size_t i = 0; i < st->n && i < STRETCH_LINES; i++)
+		s_line(c, "stretch %s to %s: %s -> %s, %s", s_clock(st->s[i].from, from, sizeof(from)),
+		       s_clock(st->s[i].to, to, sizeof(to)), st->s[i].kind, s_method_says(s_method_of(st->s[i].kind)),
+		       !strcmp(st->s[i].kind, "telecine") ? "each film frame shown 3:2" : "each frame shown twice");
+	if (st->n > STRETCH_LINES)
+		s_line(c, "... and %zu more stretches (check --json lists them all)", st->n - STRETCH_LINES);
+	return 1;
+}
+
+/* The deinterlacer (or inverse telecine) into the chain; on a mixed tape, the default of the
+ * stretches (st). Returns 0 or -ENOMEM. */
+static int s_deinterlace(const struct vhs_job *job, const struct findings *f, FILE *chain, bool *first,
+			 struct stretches *st, struct vhs_video_choice *c)
 {
 	const char *method = job->video.deinterlace, *own = s_chain_deinterlaces(job->video.filters);
 	const char *scan = NULL, *order;
+	int mixed = 0;
 
 	if (!strcmp(method, "auto") && own) {
 		s_line(c, "deinterlace: none added: [video] filters has %s", own);
-		return;
+		return 0;
 	}
+	if (!strcmp(method, "auto") && (mixed = s_mixed(job, f, st, c)) < 0)
+		return mixed;
 	if (!strcmp(method, "auto")) {
-		scan = s_scan(f, c);
-		method = !strcmp(scan, "interlaced") ? "bwdif" : !strcmp(scan, "telecine") ? "ivtc"
-			 : !strcmp(scan, "shifted") ? "fieldmatch" : "none";
+		scan = mixed ? "interlaced" : s_scan(f, c);
+		method = s_method_of(scan);
 	}
 	if (!strcmp(method, "none")) {
 		if (scan)
-			s_line(c, "deinterlace: none (progressive)");
-		return;
+			s_line(c, "deinterlace: %s", s_method_says(method));
+		return 0;
 	}
-	order = s_field_order(job, f, c);
-	if (!strcmp(method, "bwdif") || !strcmp(method, "yadif")) {
-		s_add(chain, first, "%s=mode=send_field:parity=%s:deint=all", method, order);
+	order = st->order = s_field_order(job, f, c);
+	s_method_chain(method, order, chain, first);
+	if (mixed) {
+		s_add(chain, first, "fps=%s", st->rate);
+		s_line(c, "deinterlace: elsewhere (interlaced video, and segments where the tape changes) %s, "
+			  "one frame per field (%s first)", method, s_first(order));
+	} else if (!strcmp(method, "bwdif") || !strcmp(method, "yadif")) {
 		s_line(c, "deinterlace: %s, one frame per field (%s first)", method, s_first(order));
-	} else if (!strcmp(method, "ivtc")) {
-		s_add(chain, first, "fieldmatch=order=%s:combmatch=full,yadif=deint=interlaced,vhs_decimate", order);
-		s_line(c, "deinterlace: ivtc: fieldmatch, yadif on frames still combed, vhs_decimate (4 of 5 frames)");
 	} else {
-		s_add(chain, first, "fieldmatch=order=%s:combmatch=none", order);
-		s_line(c, "deinterlace: fieldmatch (each frame's fields paired again; no frame dropped)");
+		s_line(c, "deinterlace: %s", s_method_says(method));
 	}
+	return 0;
 }
 
 /* The levels repair into the chain: 8-bit codes black..white to 16..235, at any depth. */
@@ -418,36 +590,88 @@ static void s_size(const struct vhs_job *job, const struct findings *f, struct v
 	c->width = 2 * (int)lround(c->height * dar / 2);
 }
 
+/* The schedule (schedule.h) of the stretches: the chain with each one's own deinterlacing
+ * in place of the default's, which is text[at, end) of the chain text. */
+static int s_schedule(const struct findings *f, const struct stretches *st, const char *text, size_t at,
+		      size_t end, struct vhs_video_choice *c)
+{
+	size_t len = 0, chain_len;
+	FILE *out = open_memstream(&c->schedule, &len);
+	char *chain = NULL;
+	int ret = 0;
+
+	if (!out)
+		return -ENOMEM;
+	for (size_t i = 0; !ret && i < st->n; i++) {
+		FILE *d = open_memstream(&chain, &chain_len);
+		bool first = !at; /* the prefix, then the stretch's own part, then the rest */
+
+		if (!d) {
+			ret = -ENOMEM;
+			break;
+		}
+		fwrite(text, 1, at, d);
+		s_method_chain(s_method_of(st->s[i].kind), st->order, d, &first);
+		s_add(d, &first, "fps=%s", st->rate);
+		fputs(text + end, d);
+		ret = fclose(d) ? -ENOMEM : 0;
+		if (!ret)
+			vhs_schedule_write(out, st->s[i].from + f->origin, st->s[i].to + f->origin, chain);
+		free(chain);
+		chain = NULL;
+	}
+	if (fclose(out))
+		ret = -ENOMEM;
+	return ret;
+}
+
 int vhs_video_choose(const struct vhs_job *job, const char *analysis, struct vhs_video_choice *c,
 		     char *err, size_t errlen)
 {
 	struct findings f;
+	struct stretches st = { 0 };
 	char *text = NULL;
 	size_t len = 0;
+	long at, end;
 	FILE *chain;
 	bool first = true;
 	int ret;
 
 	memset(c, 0, sizeof(*c));
-	if ((ret = s_load(analysis, &f, err, errlen)))
+	if ((ret = s_load(analysis, &f, err, errlen))) {
+		free(f.runs);
 		return ret;
+	}
 	chain = open_memstream(&text, &len);
-	if (!chain)
+	if (!chain) {
+		free(f.runs);
 		return -ENOMEM;
+	}
 	if (f.present && f.other_frames)
 		s_line(c, "picture: the tape changes its size or format mid-way (%u sampled frames unlike the "
 			  "first ones): analysed as the first, and the rest scaled to it", f.other_frames);
 	s_head_switching(job, &f, chain, &first, c);
 	s_dropouts(job, &f, chain, &first, c);
 	s_levels(job, &f, chain, &first, c);
-	s_deinterlace(job, &f, chain, &first, c);
+	fflush(chain);
+	at = ftell(chain);
+	ret = s_deinterlace(job, &f, chain, &first, &st, c);
+	fflush(chain);
+	end = ftell(chain);
 	s_chroma(job, &f, chain, &first, c);
 	if (job->video.filters && *job->video.filters)
 		s_add(chain, &first, "%s", job->video.filters);
 	s_size(job, &f, c);
-	if (fclose(chain)) {
+	if (fclose(chain) || ret || at < 0 || end < at)
+		ret = -ENOMEM;
+	if (!ret && st.n)
+		ret = s_schedule(&f, &st, text, (size_t)at, (size_t)end, c);
+	free(st.s);
+	free(f.runs);
+	if (ret) {
 		free(text);
-		return -ENOMEM;
+		vhs_video_choice_free(c);
+		return ret;
 	}
 	c->chain = text;
 	return 0;
@@ -456,6 +680,7 @@ int vhs_video_choose(const struct vhs_job *job, const char *analysis, struct vhs
 void vhs_video_choice_apply(const struct vhs_video_choice *c, struct vhs_job *job)
 {
 	job->video.filters = c->chain;
+	job->video.schedule = c->schedule;
 	job->upscale.width = c->width;
 	job->upscale.height = c->height;
 }
@@ -463,5 +688,6 @@ void vhs_video_choice_apply(const struct vhs_video_choice *c, struct vhs_job *jo
 void vhs_video_choice_free(struct vhs_video_choice *c)
 {
 	free(c->chain);
+	free(c->schedule);
 	memset(c, 0, sizeof(*c));
 }

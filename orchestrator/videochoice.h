@@ -18,10 +18,16 @@
  * What is chosen for "auto":
  *   deinterlace: interlaced -> bwdif (send_field); telecine -> ivtc (fieldmatch, then
  *     yadif on frames still combed, then decimate: 4 of each 5 frames); fields shifted by
- *     one -> fieldmatch alone; progressive -> none; mixed -> the kind with the most
- *     evidence when it has half of it, else bwdif; nothing moved -> the container's flag.
+ *     one -> fieldmatch alone; progressive -> none; nothing moved -> the container's flag.
  *     None when `[video] filters` deinterlaces already (bwdif, yadif, w3fdif, estdif,
  *     fieldmatch, nnedi, kerndeint).
+ *     Mixed (the sampled runs disagree: film, then video) -> stretch by stretch: runs of one
+ *     kind in a row make a stretch; each stretch of film, progressive or shifted frames
+ *     gets its own method in the schedule (proto/schedule.h), and the default chain, for
+ *     interlaced video and for every segment that crosses a change, bwdif; all at the field
+ *     rate (fps= after each: film frames shown 3:2, progressive frames twice), so the
+ *     stretches join. With one segment ([run] segment_seconds = 0) the tape is restored as
+ *     one: the kind with the most evidence when it has half of it, else bwdif.
  *   field order: the picture's when it is sure (75% of the frames that tell); else the
  *     container's; else top first.
  *   levels: setup found (confidence 0.5) -> luma 32.4..235 to 16..235.
@@ -36,10 +42,11 @@
 
 #include "job.h"
 
-#define VHS_CHOICE_LINES 16
+#define VHS_CHOICE_LINES 24
 
 struct vhs_video_choice {
 	char *chain;                  /* the preprocess chain (malloc'd) */
+	char *schedule;               /* a chain per stretch (proto/schedule.h; malloc'd), or NULL */
 	int width, height;            /* the upscale size ("auto" resolved; 0 = the input's) */
 	char lines[VHS_CHOICE_LINES][256]; /* what was found -> what it leads to */
 	int n_lines;

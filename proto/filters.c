@@ -7,6 +7,7 @@ const struct vhs_filter_reach vhs_filter_reaches[] = {
 	/* temporal: deinterlacers and field matching see the frame either side */
 	{ "bwdif", 1, 1, false }, { "yadif", 1, 1, false }, { "w3fdif", 1, 1, false },
 	{ "estdif", 1, 1, false }, { "fieldmatch", 1, 1, false },
+	{ "fps", 1, 1, false },
 	{ "hqdn3d", -1, 0, false }, { "tmix", -1, 0, false }, { "atadenoise", -1, -1, false },
 	{ "deflicker", -1, -1, false },
 	/* spatial: each output frame depends on its own input frame only */

@@ -44,6 +44,7 @@
 	X(RUN_SEGMENT_SECONDS, "run.segment_seconds", JOB, NULL)                            \
 	X(RUN_FRAMES, "run.frames", JOB, NULL)                                              \
 	X(RUN_GPU_EDGES, "run.gpu_edges", JOB, NULL)                                        \
+	X(VIDEO_SCHEDULE, "video.schedule", RUN, NULL)      /* chains per stretch (schedule.h) */ \
 	X(SEGMENT_DIR, "segment.dir", RUN, NULL)            /* the work dir */              \
 	X(SEGMENT_AUDIO_ANALYSIS, "segment.audio_analysis", RUN, NULL) /* its file, if any */ \
 	X(SEGMENT_WARMUP, "segment.warmup", RUN, "0")       /* frames before a segment */    \

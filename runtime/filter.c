@@ -2,6 +2,7 @@
 #include "filter.h"
 
 #include <limits.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -27,6 +28,34 @@ static int s_output_format(struct vhs_ctx *ctx, struct vhs_filter_stage *s,
 	if (!s->fmt.slot_size)
 		return vhs_fail(ctx, VHS_ERR_CONFIG, "filter output format %s is not supported",
 				s->fmt.fmt);
+	return 0;
+}
+
+/* Each of the schedule's chains, built once to see it gives out what the stage's own does. */
+static int s_check_schedule(struct vhs_ctx *ctx, struct vhs_filter_stage *s)
+{
+	const struct vhs_stream_fmt *in = vhs_input_format(ctx, 0), *a = &s->fmt;
+	struct vhs_stream_fmt b;
+	struct vhs_chain *probe;
+	char err[512];
+
+	for (size_t i = 0; i < s->schedule.n; i++) {
+		const struct vhs_stretch *st = &s->schedule.s[i];
+		int ret = vhs_chain_open(&probe, in, st->chain, s->threads, err, sizeof(err));
+
+		if (ret < 0)
+			return vhs_fail(ctx, VHS_ERR_CONFIG, "the chain for %.3f..%.3f s: %s", st->from, st->to, err);
+		vhs_chain_output(probe, &b);
+		vhs_chain_close(&probe);
+		if (strcmp(a->fmt, b.fmt) || a->width != b.width || a->height != b.height ||
+		    a->tb_num != b.tb_num || a->tb_den != b.tb_den || a->fr_num != b.fr_num ||
+		    a->fr_den != b.fr_den)
+			return vhs_fail(ctx, VHS_ERR_CONFIG, "the chain for %.3f..%.3f s gives %dx%d %s at %d/%d fps "
+					"(time base %d/%d), the default chain %dx%d %s at %d/%d fps (%d/%d): the "
+					"stretches of a tape must join", st->from, st->to, b.width, b.height, b.fmt,
+					b.fr_num, b.fr_den, b.tb_num, b.tb_den, a->width, a->height, a->fmt,
+					a->fr_num, a->fr_den, a->tb_num, a->tb_den);
+	}
 	return 0;
 }
 
@@ -56,6 +85,8 @@ int vhs_filter_stage_init(struct vhs_ctx *ctx, const char *chain)
 		return vhs_fail(ctx, VHS_ERR_CONFIG, "%s", err);
 	ret = s_output_format(ctx, s, probe);
 	vhs_chain_close(&probe);
+	if (!ret)
+		ret = s_check_schedule(ctx, s);
 	if (ret)
 		return ret;
 	vhs_set_outputs(ctx, 1, &s->fmt);
@@ -108,6 +139,23 @@ static struct vhs_filter_segment *s_find(struct vhs_filter_stage *s, uint32_t in
 	return NULL;
 }
 
+/* Seconds of a window bound t in the time base num/den (the open bounds: infinities). */
+static double s_seconds(int64_t t, int num, int den)
+{
+	if (t == VHS_SEG_OPEN_START)
+		return -INFINITY;
+	if (t == VHS_SEG_OPEN_END)
+		return INFINITY;
+	return (double)t * num / den;
+}
+
+/* The chain of the segment: its stretch's, or the stage's own. */
+static const char *s_segment_chain(const struct vhs_filter_stage *s, const struct vhs_segment *seg)
+{
+	return vhs_schedule_pick(&s->schedule, s_seconds(seg->start, seg->tb_num, seg->tb_den),
+				 s_seconds(seg->end, seg->tb_num, seg->tb_den), s->chain);
+}
+
 /* BEGIN: a fresh graph for the segment. */
 static int s_segment_open(struct vhs_ctx *ctx, struct vhs_filter_stage *s,
 			  const struct vhs_segment *begin)
@@ -126,8 +174,8 @@ static int s_segment_open(struct vhs_ctx *ctx, struct vhs_filter_stage *s,
 	fs->begin = *begin;
 	fs->post = NULL;
 	fs->in_end = fs->out_end = AV_NOPTS_VALUE;
-	ret = vhs_chain_open(&fs->graph, vhs_input_format(ctx, 0), s->chain, s->threads, err,
-			     sizeof(err));
+	ret = vhs_chain_open(&fs->graph, vhs_input_format(ctx, 0), s_segment_chain(s, begin), s->threads,
+			     err, sizeof(err));
 	if (ret < 0)
 		return vhs_fail(ctx, VHS_ERR_CONFIG, "%s", err);
 	if (s->post && (ret = s->post->open(ctx, &fs->post))) {
@@ -339,4 +387,5 @@ void vhs_filter_stage_uninit(struct vhs_ctx *ctx)
 	free(s->open);
 	av_frame_free(&s->out);
 	free(s->chain);
+	vhs_schedule_free(&s->schedule);
 }

@@ -23,6 +23,11 @@
  * A data record of no open segment, or an input that ends inside a segment, is an
  * internal error.
  *
+ * Schedule: a stage may give a chain per stretch of the tape (schedule.h; the preprocess
+ * stage on a tape whose scan changes): each segment's graph is built from the chain its
+ * window picks, the stage's own chain being the default. Every chain is built once at
+ * start-up, and all must give out the same format.
+ *
  * Threads: each graph runs `worker.threads` threads (0: libavfilter's default).
  *
  * Post processor: a stage may put its own processing after the graph (the audio stage's
@@ -36,6 +41,7 @@
 #include "chain.h"
 #include "lavfi.h"
 #include "runtime.h"
+#include "schedule.h"
 
 /* Longest filter chain a stage accepts, terminator included. */
 #define VHS_CHAIN_MAX 65536
@@ -68,10 +74,12 @@ struct vhs_filter_stage {
 	struct vhs_filter_segment *open; /* the open segments (order not kept) */
 	size_t n_open, cap_open;
 	const struct vhs_filter_post *post; /* set by the stage before any segment, or NULL */
+	struct vhs_schedule schedule; /* chains per stretch, set by the stage before
+				       * vhs_filter_stage_init (none: chain throughout) */
 };
 
-/* Checks the chain on input port 0 (one graph, built and closed to learn its output
- * format) and declares output port 0. */
+/* Checks the chain (and the schedule's) on input port 0 (one graph each, built and closed
+ * to learn its output format) and declares output port 0. */
 int vhs_filter_stage_init(struct vhs_ctx *ctx, const char *chain);
 
 /* One input slot into the graph of its segment. The slot is given away: the graph frees

@@ -79,6 +79,7 @@ int vhs_lavfi_open(struct vhs_lavfi *g, const struct vhs_stream_fmt *in, const c
 	int ret;
 
 	memset(g, 0, sizeof(*g));
+	g->end = AV_NOPTS_VALUE;
 	g->graph = avfilter_graph_alloc();
 	if (!g->graph) {
 		snprintf(err, errlen, "cannot allocate a filter graph: out of memory");
@@ -112,6 +113,13 @@ out_free:
 
 int vhs_lavfi_push(struct vhs_lavfi *g, AVFrame *f)
 {
+	AVRational tb = g->src->outputs[0]->time_base;
+
+	if (!f) /* the end of input at the end of the last frame, not at its start */
+		return av_buffersrc_close(g->src, g->end, AV_BUFFERSRC_FLAG_PUSH);
+	if (f->pts != AV_NOPTS_VALUE)
+		g->end = f->pts + (f->nb_samples ? av_rescale_q(f->nb_samples, (AVRational){ 1, f->sample_rate }, tb)
+				   : f->pkt_duration > 0 ? f->pkt_duration : 0);
 	return av_buffersrc_add_frame_flags(g->src, f, AV_BUFFERSRC_FLAG_PUSH);
 }
 

@@ -19,6 +19,9 @@ struct vhs_lavfi {
 	AVFilterGraph *graph;
 	AVFilterContext *src;   /* buffer or abuffer */
 	AVFilterContext *sink;  /* buffersink or abuffersink */
+	int64_t end;            /* where the input pushed so far ends (the last frame's pts
+				 * plus its duration, in the source's time base), for the end
+				 * of input: filters such as fps fill up to it, as in ffmpeg */
 };
 
 /* Builds and configures source -> chain -> sink for the edge format `in`. An empty chain

@@ -113,6 +113,7 @@ static int s_flush(struct decimate *d, struct vhs_native_out *out)
 		if (!d->f[i])
 			continue;
 		d->f[i]->pts = d->cycle * (CYCLE - 1) + k++;
+		d->f[i]->pkt_duration = 1; /* one output frame */
 		d->f[i]->time_base = d->out_tb;
 		if (!ret)
 			ret = vhs_native_emit(out, d->f[i]);

@@ -83,6 +83,8 @@ static void s_source(struct input *in, const AVFrame *f)
 	in->src.sar_den = sar.num ? sar.den : 0;
 	in->src.rate_num = rate.num;
 	in->src.rate_den = rate.den;
+	in->src.origin = in->av.st->start_time == AV_NOPTS_VALUE ? 0 :
+			 (double)in->av.st->start_time * av_q2d(in->av.st->time_base);
 	if (f->interlaced_frame) /* the decoder's word over the container's */
 		order = f->top_field_first ? AV_FIELD_TT : AV_FIELD_BB;
 	snprintf(in->src.field_order, sizeof(in->src.field_order), "%s", s_field_order(order));

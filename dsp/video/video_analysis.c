@@ -379,7 +379,7 @@ int vhs_video_analysis_write(const struct vhs_video_analysis *a, FILE *f)
 		a->border[1], a->border[2], a->border[3]);
 	fprintf(f, "other_frames=%u\n", a->other_frames);
 	fprintf(f, "dropouts_per_frame=%.3f\ndropout_frames=%u\n", a->dropouts_per_frame, a->dropout_frames);
-	fprintf(f, "runs=%zu\n", a->n_runs);
+	fprintf(f, "origin=%.6f\nrun_frames=%d\nruns=%zu\n", a->src.origin, VHS_ANALYSIS_RUN_FRAMES, a->n_runs);
 	for (size_t i = 0; i < a->n_runs; i++)
 		fprintf(f, "run.%zu=%.3f %s %s\n", i, a->runs[i].start, vhs_scan_kind_name(a->runs[i].kind),
 			vhs_field_order_name(a->runs[i].order));

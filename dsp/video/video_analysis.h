@@ -32,6 +32,8 @@
  *   at the edges in every sampled frame: letterbox bars, blanking)
  *   other_frames=N (sampled frames of another size or format than the first, left out)
  *   dropouts_per_frame=N  dropout_frames=N (frames examined: each run's but its first and last)
+ *   origin=SECONDS (the stream's timestamp, in seconds, that run times count from: its start)
+ *   run_frames=N (frames a run has at most)
  *   runs=N, then run.I=SECONDS KIND ORDER for each sampled run
  */
 #ifndef VHS_VIDEO_ANALYSIS_H
@@ -52,6 +54,7 @@ struct vhs_video_source {
 	int sar_num, sar_den;          /* 0:0 = unknown (square pixels assumed) */
 	int rate_num, rate_den;
 	char field_order[16];          /* tff | bff | progressive | unknown */
+	double origin;                 /* seconds of the stream's timestamps at run time 0 */
 	int chroma_every;              /* the chroma shift on the first picture of every Nth run
 					* (0 or 1: every run), up to VHS_ANALYSIS_CHROMA_RUNS */
 };

@@ -164,6 +164,73 @@ test_analysis_ivtc_returns_the_film_frames() {
 	at_least "$db" 45 || fail "ivtc gave $db dB against the film frames, not 45"
 }
 
+# mixed_tape: a cached tape whose scan changes: the 3-second telecined film capture, then
+# the 3-second interlaced one (an edit from film to video), joined losslessly.
+mixed_tape() {
+	local film video path
+	film="$(capture telecine tff --truth)"
+	video="$(capture interlaced tff)"
+	path="$MEDIA_CACHE/mixed-$(basename "$film" .mkv)-$(basename "$video")"
+	if [ ! -s "$path" ]; then
+		printf "file '%s'\n" "$film" "$video" >"$path.list"
+		ffmpeg -nostdin -v error -y -f concat -safe 0 -i "$path.list" -c copy "$path" ||
+			fail "joining $film and $video failed"
+	fi
+	printf '%s\n' "$path"
+}
+
+# film_psnr A [A_FILTER]: PSNR-Y against the film frames of the mixed tape's first 2 s (48
+# film frames) of A at 59.94 fps (through A_FILTER), taken at the ticks where 3:2 starts a new
+# film frame (0 and 3 of every 5).
+film_psnr() {
+	ffmpeg -nostdin -hide_banner -i "$1" -i "$(truth_of "$(capture telecine tff --truth)")" -lavfi \
+		"[0]${2:+$2,}select='not(mod(n\,5))+eq(mod(n\,5)\,3)',trim=end_frame=48[a];[1]trim=end_frame=48[b];[a][b]psnr" \
+		-f null - 2>&1 | sed -n "s/.*PSNR .*y:\([0-9.]*\|inf\) .*/\1/p" | tail -1
+}
+
+# A tape that changes from film to video mid-way, restored stretch by stretch: the film
+# inverse-telecined and each film frame shown 3:2, the video deinterlaced, all at 59.94 fps;
+# the film stretch's frames are the film's (against deinterlacing it all: what the old
+# chain did to such a tape), and the same whatever the segments.
+test_analysis_mixed_tape_stretch_by_stretch() {
+	need_bin
+	local in n db bob
+	in="$(mixed_tape)"
+	make_job job.toml input="$in" preset=vhs video.filters="" video.head_switching=off \
+		video.chroma_shift=off upscale.width=720 upscale.height=480 encode.pix_fmt=yuv422p \
+		run.segment_seconds=1
+	orch check job.toml
+	expect_rc 0
+	expect_line "-> stretch by stretch, all at 60000/1001 fps (the field rate)"
+	expect_line "stretch the start to 0:0"
+	expect_line ": telecine -> ivtc"
+	expect_line "preprocess chain: bwdif=mode=send_field:parity=tff:deint=all,fps=60000/1001"
+	expect_line "vhs_decimate,fps=60000/1001"
+	orch run --progress=none job.toml
+	expect_rc 0
+	[ "$(ffprobe -v error -select_streams v -show_entries stream=r_frame_rate -of csv=p=0 out.mkv)" = 60000/1001 ] ||
+		fail "the output is not 60000/1001 fps"
+	n="$(ffprobe -v error -count_frames -select_streams v -show_entries stream=nb_read_frames -of csv=p=0 out.mkv)"
+	[ "$n" = 360 ] || fail "$n frames out of 6 s at 59.94 fps, not 360"
+	# the first 2 s are segments of the film stretch: each film frame shown 3, 2, 3, 2 ticks
+	ffmpeg -v error -i out.mkv -frames:v 120 -f framemd5 - | grep -v '^#' >seg1.md5
+	awk -F, 'NR > 1 && (($6 == prev) != (((NR - 1) % 5) ~ /^[124]$/)) { bad++ } { prev = $6 }
+		END { exit bad > 0 }' seg1.md5 || fail "the film stretch's frames are not held 3:2"
+	db="$(film_psnr out.mkv)"
+	bob="$(film_psnr "$in" bwdif=mode=send_field:parity=tff)"
+	note "film stretch against the film frames: PSNR-Y $db dB; deinterlaced as video: $bob dB"
+	at_least "$db" 45 || fail "the film stretch gave $db dB against the film frames, not 45"
+	at_least "$db" "$(awk -v b="$bob" 'BEGIN { print b + 3 }')" ||
+		fail "the film stretch ($db dB) is not 3 dB above deinterlacing it ($bob dB)"
+	make_job job.toml input="$in" preset=vhs video.filters="" video.head_switching=off \
+		video.chroma_shift=off upscale.width=720 upscale.height=480 encode.pix_fmt=yuv422p \
+		run.segment_seconds=0.5 output=half.mkv
+	orch run --progress=none job.toml
+	expect_rc 0
+	ffmpeg -v error -i half.mkv -frames:v 120 -f framemd5 - | grep -v '^#' >seg05.md5
+	cmp -s seg1.md5 seg05.md5 || fail "0.5 s segments made other film-stretch frames than 1 s segments"
+}
+
 # A chroma 1.5 px right of the luma: measured within a quarter pixel, moved back, and the
 # chroma nearer the truth for it; a clean capture gets no chroma repair at all.
 test_analysis_chroma_shift_measured_and_repaired() {

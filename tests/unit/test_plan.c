@@ -462,6 +462,24 @@ Test(reach, deinterlacers_one_frame_each_side)
 	s_check_video("bwdif,yadif,w3fdif,estdif", 30, 4, 4);
 }
 
+/* A chain per stretch (proto/schedule.h): the window is the widest any of them needs. */
+Test(reach, schedule_chains_widen_the_window)
+{
+	struct vhs_job job = s_job(8);
+	struct vhs_reach r;
+
+	job.video.filters = "bwdif=mode=send_field,fps=60000/1001";
+	job.video.schedule = "-inf 5.0 fieldmatch,yadif,vhs_decimate,fps=60000/1001\n"
+			     "9 inf fps=60000/1001\n";
+	vhs_plan_reach(&job, &r);
+	cr_assert_eq(r.warmup, 8, "fieldmatch 1, yadif 1, vhs_decimate 5, fps 1: %d", r.warmup);
+	cr_assert_eq(r.lookahead, 7, "fieldmatch 1, yadif 1, vhs_decimate 4, fps 1: %d", r.lookahead);
+	job.video.schedule = NULL;
+	vhs_plan_reach(&job, &r);
+	cr_assert_eq(r.warmup, 2);
+	cr_assert_eq(r.lookahead, 2);
+}
+
 Test(reach, unbounded_filters_cost_warmup_before)
 {
 	s_check_video("bwdif=mode=send_field,hqdn3d=3:2:3:2", 30, 31, 1);
