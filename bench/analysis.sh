@@ -74,6 +74,11 @@ capture headsw interlaced --blanking --head-switching 10
 capture dropouts interlaced --dropouts 3
 capture letterbox interlaced --letterbox
 capture wide interlaced --sar 32:27
+# a tape that changes from film to video: the telecine capture, then the clean interlaced one
+if [ ! -s mixed.mkv ]; then
+	printf "file '%s'\n" "$WORK/telecine.mkv" "$WORK/clean-i.mkv" >mixed.list
+	ffmpeg -nostdin -v error -y -f concat -safe 0 -i mixed.list -c copy mixed.mkv || die "joining mixed.mkv failed"
+fi
 
 echo "## detection"
 echo
@@ -93,6 +98,10 @@ echo "| clean-i band | 0 | $(analysis clean-i head_switching_lines) |"
 echo "| dropouts (3 sources, each on half the frames) | 1.5 a frame | $(analysis dropouts dropouts_per_frame) a frame |"
 echo "| clean-i, telecine dropouts | 0 | $(analysis clean-i dropouts_per_frame), $(analysis telecine dropouts_per_frame) |"
 echo "| wide (SAR 32:27) | 16:9 | sar $(analysis wide sar) |"
+analysis mixed scan >/dev/null
+mixed_runs="$(sed -n 's/^run\.[0-9]*=[0-9.]* \([a-z]*\) .*/\1/p' mixed.an | uniq -c |
+	awk '{ printf "%s%s x%d", NR > 1 ? ", " : "", $2, $1 }')"
+echo "| mixed (3 s telecine, then 3 s interlaced) | mixed: film, then video | $(analysis mixed scan); runs in order: $mixed_runs |"
 echo
 
 echo "## repairs (PSNR in dB against the truth; lossless)"
@@ -118,6 +127,16 @@ restore dropouts dropouts-fixed.mkv video.dropouts=auto
 row dropouts "dropouts auto" y dropouts-fixed.mkv
 restore telecine telecine-ivtc.mkv video.deinterlace=auto
 echo "| telecine | deinterlace auto (ivtc) against the film frames | y | - | $(psnr telecine-ivtc.mkv telecine.truth.mkv y) | - |"
+# film_psnr OUT: the mixed tape's film stretch (the first 2 s, at 59.94 fps: the ticks where
+# 3:2 starts a new film frame, 48 of them) against the film frames
+film_psnr() {
+	ffmpeg -nostdin -hide_banner -i "$1" -i telecine.truth.mkv -lavfi \
+		"[0]select='not(mod(n\,5))+eq(mod(n\,5)\,3)',trim=end_frame=48[a];[1]trim=end_frame=48[b];[a][b]psnr" \
+		-f null - 2>&1 | sed -n "s/.*PSNR .*y:\([0-9.]*\|inf\) .*/\1/p" | tail -1
+}
+restore mixed mixed-auto.mkv video.deinterlace=auto run.segment_seconds=1
+restore mixed mixed-bwdif.mkv video.deinterlace=bwdif run.segment_seconds=1
+echo "| mixed | film stretch, deinterlace auto (stretch by stretch) against the film frames; as captured: bwdif throughout | y | $(film_psnr mixed-bwdif.mkv) | $(film_psnr mixed-auto.mkv) | - |"
 echo
 
 echo "## clean captures: repairs on auto against all off (same frames: inf)"
@@ -136,10 +155,11 @@ echo
 echo "| capture | chain | fps | frames | size |"
 echo "| --- | --- | --- | --- | --- |"
 old_chain="drawbox=x=0:y=ih-12:w=iw:h=12:color=black:t=fill,bwdif=mode=send_field,hqdn3d=3:2:3:2,eq=contrast=1.1:brightness=0.05:saturation=1.05"
-for c in clean-i clean-p telecine wide; do
+for c in clean-i clean-p telecine wide mixed; do
 	for chain in preset old; do
 		{
 			printf 'input = "%s.mkv"\noutput = "%s-%s.mkv"\npreset = "vhs"\n' "$c" "$c" "$chain"
+			printf '[run]\nsegment_seconds = 1\n'
 			if [ "$chain" = old ]; then
 				printf '[video]\ndeinterlace = "none"\nlevels = "off"\nchroma_shift = "off"\nhead_switching = "off"\n'
 				printf 'dropouts = "off"\nfilters = "%s"\n[upscale]\nwidth = 1440\n' "$old_chain"
