@@ -100,7 +100,7 @@ echo "| clean-i, telecine dropouts | 0 | $(analysis clean-i dropouts_per_frame),
 echo "| wide (SAR 32:27) | 16:9 | sar $(analysis wide sar) |"
 analysis mixed scan >/dev/null
 mixed_runs="$(sed -n 's/^run\.[0-9]*=[0-9.]* \([a-z]*\) .*/\1/p' mixed.an | uniq -c |
-	awk '{ printf "%s%s x%d", NR > 1 ? ", " : "", $2, $1 }')"
+	awk '{ printf "%s%s x%d", (NR > 1 ? ", " : ""), $2, $1 }')"
 echo "| mixed (3 s telecine, then 3 s interlaced) | mixed: film, then video | $(analysis mixed scan); runs in order: $mixed_runs |"
 echo
 
@@ -131,7 +131,7 @@ echo "| telecine | deinterlace auto (ivtc) against the film frames | y | - | $(p
 # 3:2 starts a new film frame, 48 of them) against the film frames
 film_psnr() {
 	ffmpeg -nostdin -hide_banner -i "$1" -i telecine.truth.mkv -lavfi \
-		"[0]select='not(mod(n\,5))+eq(mod(n\,5)\,3)',trim=end_frame=48[a];[1]trim=end_frame=48[b];[a][b]psnr" \
+		"[0]select='not(mod(n\,5))+eq(mod(n\,5)\,3)',trim=end_frame=48,setpts=N/(24*TB)[a];[1]trim=end_frame=48,setpts=N/(24*TB)[b];[a][b]psnr" \
 		-f null - 2>&1 | sed -n "s/.*PSNR .*y:\([0-9.]*\|inf\) .*/\1/p" | tail -1
 }
 restore mixed mixed-auto.mkv video.deinterlace=auto run.segment_seconds=1

@@ -373,7 +373,7 @@ static int s_mixed(const struct vhs_job *job, const struct findings *f, struct s
 	s_line(c, "scan: mixed (%s on %.0f%% of %u moving frames) -> stretch by stretch, all at %s fps "
 		  "(the field rate)", f->major, 100 * f->scan_conf, f->moving, st->rate);
 	for (size_t i = 0; i < st->n && i < STRETCH_LINES; i++)
-		s_line(c, "stretch %s to %s: %s -> %s, %s", s_clock(st->s[i].from, from, sizeof(from)),
+		s_line(c, "stretch: %s to %s, %s -> %s, %s", s_clock(st->s[i].from, from, sizeof(from)),
 		       s_clock(st->s[i].to, to, sizeof(to)), st->s[i].kind, s_method_says(s_method_of(st->s[i].kind)),
 		       !strcmp(st->s[i].kind, "telecine") ? "each film frame shown 3:2" : "each frame shown twice");
 	if (st->n > STRETCH_LINES)

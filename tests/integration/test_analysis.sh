@@ -184,7 +184,7 @@ mixed_tape() {
 # film frame (0 and 3 of every 5).
 film_psnr() {
 	ffmpeg -nostdin -hide_banner -i "$1" -i "$(truth_of "$(capture telecine tff --truth)")" -lavfi \
-		"[0]${2:+$2,}select='not(mod(n\,5))+eq(mod(n\,5)\,3)',trim=end_frame=48[a];[1]trim=end_frame=48[b];[a][b]psnr" \
+		"[0]${2:+$2,}select='not(mod(n\,5))+eq(mod(n\,5)\,3)',trim=end_frame=48,setpts=N/(24*TB)[a];[1]trim=end_frame=48,setpts=N/(24*TB)[b];[a][b]psnr" \
 		-f null - 2>&1 | sed -n "s/.*PSNR .*y:\([0-9.]*\|inf\) .*/\1/p" | tail -1
 }
 
@@ -202,8 +202,8 @@ test_analysis_mixed_tape_stretch_by_stretch() {
 	orch check job.toml
 	expect_rc 0
 	expect_line "-> stretch by stretch, all at 60000/1001 fps (the field rate)"
-	expect_line "stretch the start to 0:0"
-	expect_line ": telecine -> ivtc"
+	expect_line "stretch: the start to 0:0"
+	expect_line ", telecine -> ivtc"
 	expect_line "preprocess chain: bwdif=mode=send_field:parity=tff:deint=all,fps=60000/1001"
 	expect_line "vhs_decimate,fps=60000/1001"
 	orch run --progress=none job.toml

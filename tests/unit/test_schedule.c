@@ -188,8 +188,8 @@ Test(videochoice, film_then_video_then_film)
 	cr_assert(isinf(s.s[1].to) && s.s[1].to > 0);
 	cr_assert_str_eq(s.s[1].chain, IVTC);
 	cr_assert(s_said(&c, "stretch by stretch, all at 60000/1001 fps"));
-	cr_assert(s_said(&c, "stretch the start to 0:04.4: telecine -> ivtc"));
-	cr_assert(s_said(&c, "stretch 0:12.0 to the end: telecine"));
+	cr_assert(s_said(&c, "stretch: the start to 0:04.4, telecine -> ivtc"));
+	cr_assert(s_said(&c, "stretch: 0:12.0 to the end, telecine"));
 	vhs_schedule_free(&s);
 	vhs_video_choice_free(&c);
 }
