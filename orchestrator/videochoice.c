@@ -45,6 +45,7 @@ struct findings {
 	struct sampled_run {
 		double start;   /* seconds from origin */
 		char kind[16];  /* scan.h's kind name */
+		char order[16]; /* its field order: tff, bff or unknown */
 	} *runs;
 	size_t n_runs;
 };
@@ -92,7 +93,7 @@ static int s_load_runs(const char *text, struct findings *f)
 
 		snprintf(key, sizeof(key), "run.%zu", i);
 		if (vhs_kv_get(text, key, val, sizeof(val)) > 0 &&
-		    sscanf(val, "%lf %15s", &r->start, r->kind) == 2)
+		    sscanf(val, "%lf %15s %15s", &r->start, r->kind, r->order) >= 2)
 			f->n_runs++;
 	}
 	return 0;
@@ -284,6 +285,7 @@ static const char *s_method_says(const char *method)
 struct stretch {
 	double from, to;        /* seconds from the analysis's origin; infinities: open */
 	const char *kind;       /* the scan kind: telecine, progressive or shifted */
+	const char *order;      /* its runs' field order ("tff", "bff"), NULL: the tape's */
 };
 
 /* What the deinterlace decision gives the chain beyond its own filters. */
@@ -292,15 +294,18 @@ struct stretches {
 	size_t n;
 	char rate[32];          /* the common output rate, "N/D"; "" when not stretch by stretch */
 	const char *order;      /* field order, "tff" or "bff" */
+	bool order_given;       /* by [video] field_order: for every stretch alike */
 };
 
 /* "m:ss.s", or "the start" / "the end" for an open bound. */
 static const char *s_clock(double t, char *buf, size_t len)
 {
+	long tenths = isinf(t) ? 0 : lround(t * 10);
+
 	if (isinf(t))
 		snprintf(buf, len, "%s", t < 0 ? "the start" : "the end");
 	else
-		snprintf(buf, len, "%d:%04.1f", (int)(t / 60), fmod(t, 60));
+		snprintf(buf, len, "%ld:%02ld.%ld", tenths / 600, tenths % 600 / 10, tenths % 10);
 	return buf;
 }
 
@@ -323,6 +328,7 @@ static int s_group_runs(const struct findings *f, struct stretches *st)
 {
 	double run_len = (double)f->run_frames * f->rate_den / f->rate_num;
 	size_t a = SIZE_MAX, z = SIZE_MAX; /* the open stretch's first and last runs */
+	int tff = 0, bff = 0;              /* its runs by field order */
 
 	st->s = calloc(f->n_runs ? f->n_runs : 1, sizeof(*st->s));
 	if (!st->s)
@@ -335,15 +341,22 @@ static int s_group_runs(const struct findings *f, struct stretches *st)
 			continue;
 		if (!end && !strcmp(f->runs[i].kind, kind)) {
 			z = i;
+			tff += !strcmp(f->runs[i].order, "tff");
+			bff += !strcmp(f->runs[i].order, "bff");
 			continue;
 		}
+		/* a stretch ends where its last run does, and never after the next one begins
+		 * (the run times are rounded; runs may follow each other directly) */
 		if (!strcmp(kind, "telecine") || !strcmp(kind, "progressive") || !strcmp(kind, "shifted"))
 			st->s[st->n++] = (struct stretch){
 				.from = a != s_first_known(f) ? f->runs[a].start : -INFINITY,
-				.to = end ? INFINITY : f->runs[z].start + run_len,
+				.to = end ? INFINITY : fmin(f->runs[z].start + run_len, f->runs[i].start),
 				.kind = f->runs[a].kind,
+				.order = tff > bff ? "tff" : bff > tff ? "bff" : NULL,
 			};
 		a = z = i;
+		tff = !end && !strcmp(f->runs[i].order, "tff");
+		bff = !end && !strcmp(f->runs[i].order, "bff");
 	}
 	return 0;
 }
@@ -406,6 +419,7 @@ static int s_deinterlace(const struct vhs_job *job, const struct findings *f, FI
 		return 0;
 	}
 	order = st->order = s_field_order(job, f, c);
+	st->order_given = strcmp(job->video.field_order, "auto") != 0;
 	s_method_chain(method, order, chain, first);
 	if (mixed) {
 		s_add(chain, first, "fps=%s", st->rate);
@@ -611,7 +625,8 @@ static int s_schedule(const struct findings *f, const struct stretches *st, cons
 			break;
 		}
 		fwrite(text, 1, at, d);
-		s_method_chain(s_method_of(st->s[i].kind), st->order, d, &first);
+		s_method_chain(s_method_of(st->s[i].kind),
+			       !st->order_given && st->s[i].order ? st->s[i].order : st->order, d, &first);
 		s_add(d, &first, "fps=%s", st->rate);
 		fputs(text + end, d);
 		ret = fclose(d) ? -ENOMEM : 0;
@@ -622,6 +637,23 @@ static int s_schedule(const struct findings *f, const struct stretches *st, cons
 	}
 	if (fclose(out))
 		ret = -ENOMEM;
+	return ret;
+}
+
+/* The schedule made, read back as the stage will: 0, 1 when it is too long to send, or
+ * -EINVAL with one line in err. */
+static int s_schedule_check(const struct vhs_video_choice *c, char *err, size_t errlen)
+{
+	struct vhs_schedule sched;
+	char why[128];
+	int ret;
+
+	if (strlen(c->schedule) >= VHS_SCHEDULE_MAX)
+		return 1;
+	ret = vhs_schedule_parse(c->schedule, &sched, why, sizeof(why));
+	if (ret == -EINVAL)
+		snprintf(err, errlen, "the chains chosen per stretch do not read back: %s", why);
+	vhs_schedule_free(&sched);
 	return ret;
 }
 
@@ -666,6 +698,14 @@ int vhs_video_choose(const struct vhs_job *job, const char *analysis, struct vhs
 		ret = -ENOMEM;
 	if (!ret && st.n)
 		ret = s_schedule(&f, &st, text, (size_t)at, (size_t)end, c);
+	if (!ret && c->schedule && (ret = s_schedule_check(c, err, errlen)) == 1) {
+		/* too long to send: the tape as one, with the default chain throughout */
+		s_line(c, "stretches: %zu, their chains too long to send together (%zu bytes): bwdif throughout",
+		       st.n, strlen(c->schedule));
+		free(c->schedule);
+		c->schedule = NULL;
+		ret = 0;
+	}
 	free(st.s);
 	free(f.runs);
 	if (ret) {

@@ -25,6 +25,9 @@
 #include <stddef.h>
 #include <stdio.h>
 
+/* The longest schedule text a stage takes, terminator included. */
+#define VHS_SCHEDULE_MAX (1 << 20)
+
 struct vhs_stretch {
 	double from, to;          /* seconds; -INFINITY / INFINITY: open */
 	char *chain;

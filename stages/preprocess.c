@@ -9,7 +9,7 @@
 
 static int s_init(struct vhs_ctx *ctx)
 {
-	static char chain[VHS_CHAIN_MAX], schedule[4 * VHS_CHAIN_MAX];
+	static char chain[VHS_CHAIN_MAX], schedule[VHS_SCHEDULE_MAX];
 	struct vhs_filter_stage *s = vhs_priv(ctx);
 	char err[256];
 	int ret = vhs_setting(ctx, VHS_SET_VIDEO_FILTERS, chain, sizeof(chain));

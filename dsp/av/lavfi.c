@@ -113,13 +113,20 @@ out_free:
 
 int vhs_lavfi_push(struct vhs_lavfi *g, AVFrame *f)
 {
-	AVRational tb = g->src->outputs[0]->time_base;
+	const AVFilterLink *l = g->src->outputs[0];
+	int64_t duration;
 
 	if (!f) /* the end of input at the end of the last frame, not at its start */
 		return av_buffersrc_close(g->src, g->end, AV_BUFFERSRC_FLAG_PUSH);
-	if (f->pts != AV_NOPTS_VALUE)
-		g->end = f->pts + (f->nb_samples ? av_rescale_q(f->nb_samples, (AVRational){ 1, f->sample_rate }, tb)
-				   : f->pkt_duration > 0 ? f->pkt_duration : 0);
+	/* a video frame lasts one frame at the edge's rate (a frame's own duration may be in
+	 * the units of an earlier graph's time base: libavfilter does not rescale it) */
+	if (f->nb_samples)
+		duration = av_rescale_q(f->nb_samples, (AVRational){ 1, f->sample_rate }, l->time_base);
+	else if (l->frame_rate.num > 0 && l->frame_rate.den > 0)
+		duration = av_rescale_q(1, av_inv_q(l->frame_rate), l->time_base);
+	else
+		duration = f->pkt_duration > 0 ? f->pkt_duration : 0;
+	g->end = f->pts != AV_NOPTS_VALUE ? f->pts + duration : AV_NOPTS_VALUE;
 	return av_buffersrc_add_frame_flags(g->src, f, AV_BUFFERSRC_FLAG_PUSH);
 }
 

@@ -129,8 +129,9 @@ static struct vhs_job s_job(double segment_seconds)
 }
 
 /* An analysis of a mixed tape at 29.97 fps starting at stream time 1.5 s, its runs' kinds
- * given in order, one run every 2 s (runs of 12 frames: 0.4 s). */
-static char *s_analysis(const char *const *kinds, size_t n)
+ * (and field orders, "KIND ORDER"; without one, top first) given in order, one run every
+ * `every` seconds (runs of 12 frames: 0.4 s), their times rounded as the analysis writes them. */
+static char *s_analysis(const char *const *kinds, size_t n, double every)
 {
 	char *text = NULL;
 	size_t len = 0;
@@ -141,18 +142,24 @@ static char *s_analysis(const char *const *kinds, size_t n)
 		   "field_order=tff\nfield_order_confidence=1\ncontainer_field_order=tff\n"
 		   "width=720\nheight=480\nsar=8:9\nrate=30000:1001\norigin=1.5\nrun_frames=12\nruns=%zu\n", n);
 	for (size_t i = 0; i < n; i++)
-		fprintf(f, "run.%zu=%.3f %s tff\n", i, 2.0 * i, kinds[i]);
+		fprintf(f, "run.%zu=%.3f %s%s\n", i, every * i, kinds[i], strchr(kinds[i], ' ') ? "" : " tff");
 	fclose(f);
 	return text;
 }
 
-static void s_choose(const char *const *kinds, size_t n, double segment_seconds, struct vhs_video_choice *c)
+static void s_choose_every(const char *const *kinds, size_t n, double every, double segment_seconds,
+			   struct vhs_video_choice *c)
 {
 	struct vhs_job job = s_job(segment_seconds);
-	char err[128], *text = s_analysis(kinds, n);
+	char err[128], *text = s_analysis(kinds, n, every);
 
 	cr_assert_eq(vhs_video_choose(&job, text, c, err, sizeof(err)), 0, "%s", err);
 	free(text);
+}
+
+static void s_choose(const char *const *kinds, size_t n, double segment_seconds, struct vhs_video_choice *c)
+{
+	s_choose_every(kinds, n, 2.0, segment_seconds, c);
 }
 
 static bool s_said(const struct vhs_video_choice *c, const char *what)
@@ -234,5 +241,28 @@ Test(videochoice, nothing_but_video_needs_no_schedule)
 
 	s_choose(kinds, 4, 10, &c);
 	cr_assert_null(c.schedule);
+	vhs_video_choice_free(&c);
+}
+
+/* Runs that follow each other directly (a short tape is sampled whole), their times rounded:
+ * each stretch ends where the next begins at the latest, so the schedule reads back; and a
+ * stretch whose runs say bottom first is matched bottom first. */
+Test(videochoice, back_to_back_runs)
+{
+	static const char *const kinds[] = { "telecine", "progressive", "progressive", "telecine bff",
+					     "telecine bff", "interlaced", "shifted", "interlaced" };
+	struct vhs_video_choice c;
+	struct vhs_schedule s;
+	char err[128];
+
+	s_choose_every(kinds, 8, 12 * 1001 / 30000.0, 10, &c);
+	cr_assert_not_null(c.schedule);
+	cr_assert_eq(vhs_schedule_parse(c.schedule, &s, err, sizeof(err)), 0, "%s: %s", err, c.schedule);
+	cr_assert_eq(s.n, 4, "%s", c.schedule);
+	for (size_t i = 1; i < s.n; i++)
+		cr_assert(s.s[i].from >= s.s[i - 1].to, "stretch %zu overlaps the one before:\n%s", i, c.schedule);
+	cr_assert(strstr(s.s[0].chain, "fieldmatch=order=tff"), "%s", s.s[0].chain);
+	cr_assert(strstr(s.s[2].chain, "fieldmatch=order=bff"), "the bff film stretch: %s", s.s[2].chain);
+	vhs_schedule_free(&s);
 	vhs_video_choice_free(&c);
 }
