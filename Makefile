@@ -347,6 +347,12 @@ bench-analysis: deps
 	@$(MAKE) --no-print-directory all
 	@bench/analysis.sh
 
+# Issue 26: the deinterlacers against the progressive truth (bench/deinterlace.sh).
+.PHONY: bench-deinterlace
+bench-deinterlace: deps
+	@$(MAKE) --no-print-directory all
+	@bench/deinterlace.sh
+
 .PHONY: bench-crash bench-tempfile
 bench-crash: deps
 	@$(MAKE) --no-print-directory all

@@ -13,8 +13,9 @@ PACKAGES=(
 	libswresample-dev libavutil-dev
 	libzmq3-dev liburing-dev libcriterion-dev libcjson-dev
 	python3
-	# real photographs for the test captures (tests/media/make_capture.sh)
-	mate-backgrounds
+	# real photographs for the test captures (tests/media/make_capture.sh, make_deint_clip.sh)
+	# and the font of the deinterlacing clips' text
+	mate-backgrounds fonts-dejavu-core
 	"$@"
 )
 # npm fetches the ESRGAN models (make models); a machine with its own Node.js keeps it.
