@@ -1,0 +1,384 @@
+/* motion.c: block motion between two pictures, and a picture moved by it (see motion.h). */
+#include "motion.h"
+
+#include <errno.h>
+#include <stdbool.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define LEVELS_MAX 4
+#define BLOCK_MIN 4               /* the smallest block a coarse level searches with */
+
+static inline int s_abs(int v)
+{
+	return v < 0 ? -v : v;
+}
+
+static inline int s_clampi(int v, int lo, int hi)
+{
+	return v < lo ? lo : v > hi ? hi : v;
+}
+
+/* ---- the field of blocks ---- */
+
+/* Blocks needed to cover n samples with blocks of size b every s (the last moved in). */
+static int s_count(int n, int b, int s)
+{
+	return (n - b + s - 1) / s + 1;
+}
+
+int vhs_motion_field_init(struct vhs_motion_field *f, int width, int height, int block)
+{
+	memset(f, 0, sizeof(*f));
+	if ((block != 8 && block != 16) || width < block || height < block)
+		return -EINVAL;
+	f->block = block;
+	f->step = block / 2;
+	f->width = width;
+	f->height = height;
+	f->nx = s_count(width, block, f->step);
+	f->ny = s_count(height, block, f->step);
+	f->mv = calloc((size_t)f->nx * (size_t)f->ny, sizeof(*f->mv));
+	f->sad = calloc((size_t)f->nx * (size_t)f->ny, sizeof(*f->sad));
+	if (!f->mv || !f->sad) {
+		vhs_motion_field_free(f);
+		return -ENOMEM;
+	}
+	return 0;
+}
+
+void vhs_motion_field_free(struct vhs_motion_field *f)
+{
+	free(f->mv);
+	free(f->sad);
+	memset(f, 0, sizeof(*f));
+}
+
+/* Block i's first sample along an axis of n samples. */
+static int s_block_at(const struct vhs_motion_field *f, int i, int n)
+{
+	int at = i * f->step;
+
+	return at + f->block > n ? n - f->block : at;
+}
+
+/* ---- the pyramid ---- */
+
+struct level {
+	uint8_t *data;            /* owned (NULL at level 0: the caller's plane) */
+	struct vhs_plane8 p;
+};
+
+/* Level n + 1 of a pyramid: level n halved by 2x2 means. */
+static int s_halve(const struct vhs_plane8 *in, struct level *out)
+{
+	int w = in->width / 2, h = in->height / 2;
+
+	out->data = malloc((size_t)w * (size_t)h);
+	if (!out->data)
+		return -ENOMEM;
+	for (int y = 0; y < h; y++) {
+		const uint8_t *r0 = in->data + 2 * y * in->stride, *r1 = r0 + in->stride;
+
+		for (int x = 0; x < w; x++)
+			out->data[y * w + x] = (uint8_t)((r0[2 * x] + r0[2 * x + 1] + r1[2 * x] + r1[2 * x + 1] + 2) >> 2);
+	}
+	out->p = (struct vhs_plane8){ out->data, w, w, h };
+	return 0;
+}
+
+/* ---- costs ---- */
+
+/* SAD of the bs x bs block at (x, y) of a against b at (x + dx, y + dy), whole samples. */
+static uint32_t s_sad(const struct vhs_plane8 *a, const struct vhs_plane8 *b, int x, int y, int dx, int dy,
+		      int bs)
+{
+	const uint8_t *pa = a->data + y * a->stride + x;
+	const uint8_t *pb = b->data + (y + dy) * b->stride + x + dx;
+	uint32_t sad = 0;
+
+	for (int j = 0; j < bs; j++, pa += a->stride, pb += b->stride)
+		for (int i = 0; i < bs; i++)
+			sad += (uint32_t)s_abs(pa[i] - pb[i]);
+	return sad;
+}
+
+/* SAD of the bs x bs block at (x, y) of a against b at (x, y) + (qx, qy) quarter pixels,
+ * b read bilinearly. The caller keeps the block and its right and lower neighbours inside b. */
+static uint32_t s_sad_q(const struct vhs_plane8 *a, const struct vhs_plane8 *b, int x, int y, int qx, int qy,
+			int bs)
+{
+	int ix = qx >> 2, iy = qy >> 2, fx = qx & 3, fy = qy & 3;
+	int w00 = (4 - fx) * (4 - fy), w10 = fx * (4 - fy), w01 = (4 - fx) * fy, w11 = fx * fy;
+	uint32_t sad = 0;
+
+	for (int j = 0; j < bs; j++) {
+		const uint8_t *pa = a->data + (y + j) * a->stride + x;
+		const uint8_t *p0 = b->data + (y + j + iy) * b->stride + x + ix, *p1 = p0 + b->stride;
+
+		for (int i = 0; i < bs; i++) {
+			int v = (w00 * p0[i] + w10 * p0[i + 1] + w01 * p1[i] + w11 * p1[i + 1] + 8) >> 4;
+
+			sad += (uint32_t)s_abs(pa[i] - v);
+		}
+	}
+	return sad;
+}
+
+/* ---- the search ---- */
+
+struct search {
+	const struct vhs_motion_params *p;
+	const struct vhs_motion_field *f;
+	struct level cur[LEVELS_MAX], ref[LEVELS_MAX];
+	int levels;
+	struct vhs_mv *mv;        /* the level's vectors, in its samples (quarter pixels at 0) */
+	struct vhs_mv *coarse;    /* the coarser level's, in its samples */
+};
+
+/* The best of a level's candidates so far for one block. */
+struct best {
+	int x, y;
+	uint64_t cost;
+	uint32_t sad;
+};
+
+/* Tries vector (vx, vy) (level samples) for the block at (x, y), size bs, predictor (px, py). */
+static void s_try(const struct search *s, int level, int x, int y, int bs, int vx, int vy, int px, int py,
+		  struct best *b)
+{
+	const struct vhs_plane8 *cur = &s->cur[level].p, *ref = &s->ref[level].p;
+	uint32_t sad;
+	uint64_t cost;
+
+	if (x + vx < 0 || y + vy < 0 || x + vx + bs > ref->width || y + vy + bs > ref->height)
+		return;
+	sad = s_sad(cur, ref, x, y, vx, vy, bs);
+	cost = sad + (uint64_t)s->p->lambda * (uint64_t)(s_abs(vx - px) + s_abs(vy - py));
+	if (cost < b->cost)
+		*b = (struct best){ vx, vy, cost, sad };
+}
+
+/* One level: every block's vector, from the coarser level's (none at the coarsest). */
+static void s_level(struct search *s, int level)
+{
+	const struct vhs_motion_field *f = s->f;
+	const struct vhs_plane8 *cur = &s->cur[level].p;
+	int bs = f->block >> level, r = s->p->range >> level;
+
+	for (int j = 0; j < f->ny; j++) {
+		for (int i = 0; i < f->nx; i++) {
+			int x = s_block_at(f, i, f->width) >> level, y = s_block_at(f, j, f->height) >> level;
+			int px = 0, py = 0;
+			struct best b = { 0, 0, UINT64_MAX, 0 };
+
+			x = x + bs > cur->width ? cur->width - bs : x;
+			y = y + bs > cur->height ? cur->height - bs : y;
+			if (level == s->levels - 1) { /* the coarsest: every vector in range */
+				s_try(s, level, x, y, bs, 0, 0, 0, 0, &b);
+				for (int vy = -r; vy <= r; vy++)
+					for (int vx = -r; vx <= r; vx++)
+						s_try(s, level, x, y, bs, vx, vy, 0, 0, &b);
+			} else {
+				const struct vhs_mv *c = &s->coarse[j * f->nx + i];
+				bool moved = true;
+
+				px = 2 * c->x;
+				py = 2 * c->y;
+				s_try(s, level, x, y, bs, px, py, px, py, &b);
+				if (i > 0)
+					s_try(s, level, x, y, bs, s->mv[j * f->nx + i - 1].x, s->mv[j * f->nx + i - 1].y, px, py, &b);
+				if (j > 0)
+					s_try(s, level, x, y, bs, s->mv[(j - 1) * f->nx + i].x, s->mv[(j - 1) * f->nx + i].y, px, py, &b);
+				s_try(s, level, x, y, bs, 0, 0, px, py, &b);
+				for (int round = 0; round < 2 && moved && b.cost != UINT64_MAX; round++) {
+					int cx = b.x, cy = b.y;
+
+					for (int dy = -1; dy <= 1; dy++)
+						for (int dx = -1; dx <= 1; dx++)
+							if (dx || dy)
+								s_try(s, level, x, y, bs, cx + dx, cy + dy, px, py, &b);
+					moved = b.x != cx || b.y != cy;
+				}
+			}
+			if (b.cost == UINT64_MAX)
+				b = (struct best){ 0, 0, 0, s_sad(cur, &s->ref[level].p, x, y, 0, 0, bs) };
+			s->mv[j * f->nx + i] = (struct vhs_mv){ (int16_t)b.x, (int16_t)b.y };
+			if (level == 0)
+				f->sad[j * f->nx + i] = b.sad;
+		}
+	}
+}
+
+/* Full size: each block's whole-sample vector refined to half and quarter pixels. */
+static void s_subpel(struct search *s)
+{
+	const struct vhs_motion_field *f = s->f;
+	const struct vhs_plane8 *cur = &s->cur[0].p, *ref = &s->ref[0].p;
+	int bs = f->block;
+
+	for (int j = 0; j < f->ny; j++) {
+		for (int i = 0; i < f->nx; i++) {
+			struct vhs_mv *v = &s->mv[j * f->nx + i];
+			int x = s_block_at(f, i, f->width), y = s_block_at(f, j, f->height);
+			int qx = 4 * v->x, qy = 4 * v->y, px = qx, py = qy;
+			uint32_t best_sad = f->sad[j * f->nx + i];
+			uint64_t best = 4 * (uint64_t)best_sad;
+
+			/* half pixels around the whole one, then quarter pixels around the best */
+			for (int step = 2; s->p->subpel > 1 && step >= 4 / s->p->subpel; step /= 2) {
+				int cx = qx, cy = qy;
+
+				for (int dy = -step; dy <= step; dy += step) {
+					for (int dx = -step; dx <= step; dx += step) {
+						int tx = cx + dx, ty = cy + dy;
+						uint32_t sad;
+						uint64_t cost;
+
+						if (!(dx || dy) || x + (tx >> 2) < 0 || y + (ty >> 2) < 0 ||
+						    x + (tx >> 2) + bs + 1 > ref->width || y + (ty >> 2) + bs + 1 > ref->height)
+							continue;
+						sad = s_sad_q(cur, ref, x, y, tx, ty, bs);
+						cost = 4 * (uint64_t)sad + (uint64_t)s->p->lambda * (uint64_t)(s_abs(tx - px) + s_abs(ty - py)) / 4;
+						if (cost < best) {
+							best = cost;
+							best_sad = sad;
+							qx = tx;
+							qy = ty;
+						}
+					}
+				}
+			}
+			*v = (struct vhs_mv){ (int16_t)qx, (int16_t)qy };
+			f->sad[j * f->nx + i] = best_sad;
+		}
+	}
+}
+
+int vhs_motion_search(const struct vhs_motion_params *p, const struct vhs_plane8 *cur,
+		      const struct vhs_plane8 *ref, struct vhs_motion_field *f)
+{
+	struct search s = { .p = p, .f = f };
+	size_t n = (size_t)f->nx * (size_t)f->ny;
+	int ret = 0;
+
+	s.cur[0].p = *cur;
+	s.ref[0].p = *ref;
+	s.levels = 1;
+	while (s.levels < LEVELS_MAX && (f->block >> s.levels) >= BLOCK_MIN && (p->range >> s.levels) >= 2 &&
+	       (cur->width >> s.levels) >= f->block && (cur->height >> s.levels) >= f->block) {
+		if ((ret = s_halve(&s.cur[s.levels - 1].p, &s.cur[s.levels])) ||
+		    (ret = s_halve(&s.ref[s.levels - 1].p, &s.ref[s.levels])))
+			break;
+		s.levels++;
+	}
+	s.mv = calloc(n, sizeof(*s.mv));
+	s.coarse = calloc(n, sizeof(*s.coarse));
+	if (!ret && (!s.mv || !s.coarse))
+		ret = -ENOMEM;
+	for (int level = s.levels - 1; !ret && level >= 0; level--) {
+		struct vhs_mv *t = s.coarse;
+
+		s_level(&s, level);
+		s.coarse = s.mv;
+		s.mv = t;
+	}
+	if (!ret) {
+		s.mv = s.coarse; /* the finest level's, whole samples */
+		s.coarse = NULL;
+		s_subpel(&s);
+		memcpy(f->mv, s.mv, n * sizeof(*s.mv));
+		if (p->subpel <= 1)
+			for (size_t k = 0; k < n; k++)
+				f->mv[k] = (struct vhs_mv){ (int16_t)(4 * s.mv[k].x), (int16_t)(4 * s.mv[k].y) };
+	}
+	for (int l = 1; l < LEVELS_MAX; l++) {
+		free(s.cur[l].data);
+		free(s.ref[l].data);
+	}
+	free(s.mv);
+	free(s.coarse);
+	return ret;
+}
+
+/* ---- compensation ---- */
+
+/* The window of a block of n samples at sample i: rises 1, 3, 5 ... to the middle and falls
+ * again; two windows half a block apart sum to n. */
+static inline int s_window(int i, int n)
+{
+	return i < n / 2 ? 2 * i + 1 : 2 * (n - 1 - i) + 1;
+}
+
+/* A sample of p at (x, y) + (qx, qy) quarter samples, read bilinearly, clamped to p. */
+static inline int s_sample_q(const struct vhs_plane8 *p, int x, int y, int qx, int qy)
+{
+	int ix = x + (qx >> 2), iy = y + (qy >> 2), fx = qx & 3, fy = qy & 3;
+	int x0 = s_clampi(ix, 0, p->width - 1), x1 = s_clampi(ix + 1, 0, p->width - 1);
+	int y0 = s_clampi(iy, 0, p->height - 1), y1 = s_clampi(iy + 1, 0, p->height - 1);
+	const uint8_t *r0 = p->data + y0 * p->stride, *r1 = p->data + y1 * p->stride;
+
+	return ((4 - fx) * (4 - fy) * r0[x0] + fx * (4 - fy) * r0[x1] + (4 - fx) * fy * r1[x0] + fx * fy * r1[x1] + 8) >> 4;
+}
+
+/* A vector component in quarter luma samples scaled to a plane subsampled by s (rounded). */
+static inline int s_scale(int q, int s)
+{
+	return s ? (q + (1 << (s - 1))) >> s : q;
+}
+
+void vhs_motion_compensate(const struct vhs_motion_field *f, const struct vhs_plane8 *ref, int sx, int sy,
+			   uint8_t *out, ptrdiff_t out_stride, int y0, int y1)
+{
+	int bw = f->block >> sx, bh = f->block >> sy, w = ref->width;
+	int64_t *acc;
+	int32_t *wsum;
+
+	y0 = y0 < 0 ? 0 : y0;
+	y1 = y1 > ref->height ? ref->height : y1;
+	if (y1 <= y0 || bw < 2 || bh < 2)
+		return;
+	acc = calloc((size_t)w * (size_t)(y1 - y0), sizeof(*acc));
+	wsum = calloc((size_t)w * (size_t)(y1 - y0), sizeof(*wsum));
+	if (!acc || !wsum) { /* no memory: ref unmoved, rather than nothing */
+		for (int y = y0; y < y1; y++)
+			memcpy(out + y * out_stride, ref->data + y * ref->stride, (size_t)w);
+		free(acc);
+		free(wsum);
+		return;
+	}
+	for (int j = 0; j < f->ny; j++) {
+		int by = s_block_at(f, j, f->height) >> sy;
+
+		by = by + bh > ref->height ? ref->height - bh : by;
+		if (by + bh <= y0 || by >= y1)
+			continue;
+		for (int i = 0; i < f->nx; i++) {
+			const struct vhs_mv *v = &f->mv[j * f->nx + i];
+			int bx = s_block_at(f, i, f->width) >> sx, qx = s_scale(v->x, sx), qy = s_scale(v->y, sy);
+
+			bx = bx + bw > w ? w - bw : bx;
+			for (int y = by < y0 ? y0 : by; y < by + bh && y < y1; y++) {
+				int wy = s_window(y - by, bh);
+				int64_t *a = acc + (size_t)(y - y0) * (size_t)w;
+				int32_t *ws = wsum + (size_t)(y - y0) * (size_t)w;
+
+				for (int x = bx; x < bx + bw; x++) {
+					int wt = wy * s_window(x - bx, bw);
+
+					a[x] += (int64_t)wt * s_sample_q(ref, x, y, qx, qy);
+					ws[x] += wt;
+				}
+			}
+		}
+	}
+	for (int y = y0; y < y1; y++) {
+		const int64_t *a = acc + (size_t)(y - y0) * (size_t)w;
+		const int32_t *ws = wsum + (size_t)(y - y0) * (size_t)w;
+
+		for (int x = 0; x < w; x++)
+			out[y * out_stride + x] = ws[x] ? (uint8_t)((a[x] + ws[x] / 2) / ws[x]) : ref->data[y * ref->stride + x];
+	}
+	free(acc);
+	free(wsum);
+}
