@@ -158,7 +158,7 @@ UNIT_SRC := $(wildcard tests/unit/test_*.c)
 UNIT_BINS := $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/%)
 
 .PHONY: all deps test unit integration demo bench clean
-all: $(BIN)/vhs-orchestrate $(STAGE_BINS) $(BIN)/vhs-upscale
+all: $(BIN)/vhs-orchestrate $(STAGE_BINS) $(BIN)/vhs-upscale $(BIN)/vhs-deinterlace
 
 $(BUILD)/obj/%.o: %.c
 	@mkdir -p $(dir $@)
@@ -195,6 +195,11 @@ $(BIN)/vhs-orchestrate: $(BUILD)/obj/orchestrator/main.o $(ORCH_LIB) $(SHM_LIB) 
 $(STAGE_BINS): $(BIN)/vhs-stage-%: $$(call obj,$$(call stage_src,$$*)) $(STAGE_ARCHIVES)
 	@mkdir -p $(dir $@)
 	$(link) $(STAGE_LIBS)
+
+# vhs-deinterlace: the motion-compensated deinterlacer alone, y4m in and out, no FFmpeg.
+$(BIN)/vhs-deinterlace: $(BUILD)/obj/tools/vhs-deinterlace.o $(DSP_LIB) $(LIB_LIB)
+	@mkdir -p $(dir $@)
+	$(link) $(CJSON_LIBS) $(CUDA_LIBS) -lm
 
 # vhs-upscale: the upscaler alone, y4m (or raw planar RGB) in and out, no FFmpeg.
 $(BIN)/vhs-upscale: $(BUILD)/obj/tools/vhs-upscale.o $(DSP_LIB) $(LIB_LIB)

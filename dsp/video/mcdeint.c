@@ -1,0 +1,284 @@
+/* mcdeint.c: the motion-compensated deinterlacer (see mcdeint.h). */
+#include "mcdeint.h"
+
+#include <errno.h>
+#include <stdbool.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define NEIGHBOURS_MAX 1
+#define RING 5                    /* fields i - 2 .. i + 2: i +- 1's search luma needs them */
+
+int vhs_mcdeint_preset(const char *name, struct vhs_mcdeint_params *p)
+{
+	static const struct {
+		const char *name;
+		struct vhs_mcdeint_params p;
+	} presets[] = {
+		{ "fast", { { 3 }, { 16, 16, 2, 4 }, 1, 1, 10 } },
+		{ "medium", { { 6 }, { 16, 24, 4, 4 }, 1, 1, 10 } },
+		{ "slow", { { 10 }, { 16, 32, 4, 4 }, 1, 1, 10 } },
+	};
+
+	for (size_t i = 0; i < sizeof(presets) / sizeof(presets[0]); i++) {
+		if (!strcmp(name, presets[i].name)) {
+			*p = presets[i].p;
+			return 0;
+		}
+	}
+	return -EINVAL;
+}
+
+/* A field made a frame: its bob (every plane) and the luma motion is searched on. */
+struct field {
+	long index;               /* its number, from 0; -1: the slot is empty */
+	int parity;               /* the rows it brought */
+	uint8_t *buf;             /* the bob's planes */
+	struct vhs_picture bob;
+	uint8_t *search;          /* width x height */
+};
+
+struct vhs_mcdeint {
+	struct vhs_mcdeint_params p;
+	const struct vhs_pixfmt *fmt;
+	int width, height, planes;
+	struct field ring[RING];  /* field i at ring[i % RING] */
+	long pushed, next;        /* fields in, and the next one out */
+	bool ended;
+	struct vhs_motion_field mf;
+	uint8_t *moved[2 * NEIGHBOURS_MAX][3]; /* each neighbour's planes moved onto the field */
+};
+
+static int s_plane_w(const struct vhs_mcdeint *d, int pl)
+{
+	return vhs_pixfmt_plane_width(d->fmt, pl, d->width);
+}
+
+static int s_plane_h(const struct vhs_mcdeint *d, int pl)
+{
+	return vhs_pixfmt_plane_height(d->fmt, pl, d->height);
+}
+
+int vhs_mcdeint_open(struct vhs_mcdeint **out, const struct vhs_mcdeint_params *p, const struct vhs_pixfmt *fmt,
+		     int width, int height)
+{
+	struct vhs_mcdeint *d;
+	int ret;
+
+	*out = NULL;
+	if (fmt->bytes != 1 || fmt->rgb || width < 16 || height < 16)
+		return -EINVAL;
+	d = calloc(1, sizeof(*d));
+	if (!d)
+		return -ENOMEM;
+	d->p = *p;
+	d->p.neighbours = d->p.neighbours < 1 ? 1 : d->p.neighbours > NEIGHBOURS_MAX ? NEIGHBOURS_MAX : d->p.neighbours;
+	d->fmt = fmt;
+	d->width = width;
+	d->height = height;
+	d->planes = fmt->planes;
+	ret = vhs_motion_field_init(&d->mf, width, height, p->motion.block);
+	for (int r = 0; !ret && r < RING; r++) {
+		struct field *f = &d->ring[r];
+		size_t size = 0;
+
+		f->index = -1;
+		for (int pl = 0; pl < d->planes; pl++)
+			size += (size_t)s_plane_w(d, pl) * (size_t)s_plane_h(d, pl);
+		f->buf = malloc(size);
+		f->search = malloc((size_t)width * (size_t)height);
+		if (!f->buf || !f->search) {
+			ret = -ENOMEM;
+			break;
+		}
+		f->bob = (struct vhs_picture){ .fmt = fmt, .width = width, .height = height };
+		for (int pl = 0, at = 0; pl < d->planes; pl++) {
+			f->bob.data[pl] = f->buf + at;
+			f->bob.linesize[pl] = s_plane_w(d, pl);
+			at += s_plane_w(d, pl) * s_plane_h(d, pl);
+		}
+	}
+	for (int n = 0; !ret && n < 2 * NEIGHBOURS_MAX; n++)
+		for (int pl = 0; !ret && pl < d->planes; pl++)
+			if (!(d->moved[n][pl] = malloc((size_t)s_plane_w(d, pl) * (size_t)s_plane_h(d, pl))))
+				ret = -ENOMEM;
+	if (ret) {
+		vhs_mcdeint_close(&d);
+		return ret == -EINVAL ? -EINVAL : ret;
+	}
+	*out = d;
+	return 0;
+}
+
+void vhs_mcdeint_close(struct vhs_mcdeint **dp)
+{
+	struct vhs_mcdeint *d = *dp;
+
+	if (!d)
+		return;
+	for (int r = 0; r < RING; r++) {
+		free(d->ring[r].buf);
+		free(d->ring[r].search);
+	}
+	for (int n = 0; n < 2 * NEIGHBOURS_MAX; n++)
+		for (int pl = 0; pl < 3; pl++)
+			free(d->moved[n][pl]);
+	vhs_motion_field_free(&d->mf);
+	free(d);
+	*dp = NULL;
+}
+
+/* ---- fields in ---- */
+
+static const struct field *s_field(const struct vhs_mcdeint *d, long i)
+{
+	const struct field *f = &d->ring[i % RING];
+
+	return i >= 0 && f->index == i ? f : NULL;
+}
+
+/* The luma field k's motion is searched on: its bob and its neighbours' mixed 1 2 1 (the
+ * fields of either parity then look alike: a still picture is still), then blurred 1 2 1
+ * down. */
+static void s_search_luma(struct vhs_mcdeint *d, long k)
+{
+	struct field *f = &d->ring[k % RING];
+	const struct field *prev = s_field(d, k - 1), *next = s_field(d, k + 1);
+	const uint8_t *b[3] = { (prev ? prev : f)->bob.data[0], f->bob.data[0], (next ? next : f)->bob.data[0] };
+	ptrdiff_t bs = f->bob.linesize[0];
+	int w = d->width;
+
+	for (int y = 0; y < d->height; y++) {
+		int rows[3] = { y ? y - 1 : y, y, y + 1 < d->height ? y + 1 : y };
+		uint8_t *out = f->search + (size_t)y * (size_t)w;
+
+		for (int x = 0; x < w; x++) {
+			int sum = 0;
+
+			for (int r = 0; r < 3; r++) {
+				int t = b[0][rows[r] * bs + x] + 2 * b[1][rows[r] * bs + x] + b[2][rows[r] * bs + x];
+
+				sum += r == 1 ? 2 * t : t;
+			}
+			out[x] = (uint8_t)((sum + 8) >> 4);
+		}
+	}
+}
+
+int vhs_mcdeint_push(struct vhs_mcdeint *d, const struct vhs_picture *frame, int parity)
+{
+	struct field *f = &d->ring[d->pushed % RING];
+	int ret = 0;
+
+	f->index = d->pushed;
+	f->parity = parity & 1;
+	for (int pl = 0; !ret && pl < d->planes; pl++) {
+		int w = s_plane_w(d, pl), h = s_plane_h(d, pl);
+		struct vhs_edi edi = { pl ? 0 : d->p.edi.radius };
+
+		for (int y = f->parity; y < h; y += 2)
+			memcpy(f->bob.data[pl] + y * f->bob.linesize[pl], frame->data[pl] + y * frame->linesize[pl], (size_t)w);
+		ret = vhs_edi_rows(&edi, frame->data[pl], frame->linesize[pl], f->bob.data[pl], f->bob.linesize[pl], w, h,
+				   f->parity, 0, h);
+	}
+	if (ret)
+		return ret;
+	d->pushed++;
+	if (d->pushed >= 2) /* the field before now has both its neighbours */
+		s_search_luma(d, d->pushed - 2);
+	return 0;
+}
+
+void vhs_mcdeint_end(struct vhs_mcdeint *d)
+{
+	if (!d->ended && d->pushed >= 1)
+		s_search_luma(d, d->pushed - 1);
+	d->ended = true;
+}
+
+/* ---- frames out ---- */
+
+/* How far the two moved neighbours of the other parity (their own lines lie on the missing
+ * ones) disagree around missing sample (x, y) of a w-wide plane, scaled to 6 samples. */
+static int s_mismatch(const uint8_t *prev, const uint8_t *next, int w, int x, int y)
+{
+	int x0 = x ? x - 1 : x, x1 = x + 1 < w ? x + 1 : x, diff = 0;
+
+	for (int xx = x0; xx <= x1; xx++)
+		diff += abs(prev[y * w + xx] - next[y * w + xx]);
+	return diff * 6 / (x1 - x0 + 1);
+}
+
+/* One plane of field i's frame: its own rows, and the missing ones blended from its bob and
+ * the moved neighbours (moved[k] for neighbour k of n, same[k]: of field i's parity). */
+static void s_blend(const struct vhs_mcdeint *d, const struct field *f, int pl, int n, const bool *same,
+		    struct vhs_picture *out)
+{
+	int w = s_plane_w(d, pl), h = s_plane_h(d, pl), limit = 6 * d->p.threshold;
+	const uint8_t *bob = f->bob.data[pl];
+	ptrdiff_t bs = f->bob.linesize[pl];
+	const uint8_t *prev = NULL, *next = NULL;
+
+	for (int k = 0; k < n; k++) { /* the neighbours of the other parity, before and after */
+		if (same[k])
+			continue;
+		if (!prev)
+			prev = d->moved[k][pl];
+		else
+			next = d->moved[k][pl];
+	}
+	/* at the tape's ends one neighbour stands for both (as bwdif takes the one there is) */
+	next = next ? next : prev;
+	for (int y = 0; y < h; y++) {
+		uint8_t *o = out->data[pl] + y * out->linesize[pl];
+
+		if ((y & 1) == f->parity || y == 0 || y == h - 1 || !prev) {
+			memcpy(o, bob + y * bs, (size_t)w);
+			continue;
+		}
+		for (int x = 0; x < w; x++) {
+			int own = bob[y * bs + x], wt = limit - s_mismatch(prev, next, w, x, y);
+
+			/* the two agree: their mean, as far as they agree */
+			if (wt > 0)
+				own = (d->p.own * own + wt * ((prev[y * w + x] + next[y * w + x] + 1) >> 1) +
+				       (d->p.own + wt) / 2) / (d->p.own + wt);
+			o[x] = (uint8_t)own;
+		}
+	}
+}
+
+int vhs_mcdeint_pull(struct vhs_mcdeint *d, struct vhs_picture *out)
+{
+	long i = d->next;
+	const struct field *f = s_field(d, i);
+	struct vhs_plane8 cur;
+	bool same[2 * NEIGHBOURS_MAX];
+	int n = 0, ret;
+
+	/* field i + neighbours' search luma needs the field after it */
+	if (!f || (!d->ended && d->pushed <= i + d->p.neighbours + 1))
+		return 0;
+	cur = (struct vhs_plane8){ f->search, d->width, d->width, d->height };
+	for (long j = i - d->p.neighbours; j <= i + d->p.neighbours; j++) {
+		const struct field *g = j == i ? NULL : s_field(d, j);
+
+		if (!g)
+			continue;
+		ret = vhs_motion_search(&d->p.motion, &cur, &(struct vhs_plane8){ g->search, d->width, d->width, d->height },
+					&d->mf);
+		if (ret)
+			return ret;
+		for (int pl = 0; pl < d->planes; pl++) {
+			int w = s_plane_w(d, pl), h = s_plane_h(d, pl);
+
+			vhs_motion_compensate(&d->mf, &(struct vhs_plane8){ g->bob.data[pl], g->bob.linesize[pl], w, h },
+					      pl ? d->fmt->log2_cw : 0, pl ? d->fmt->log2_ch : 0, d->moved[n][pl], w, 0, h);
+		}
+		same[n++] = g->parity == f->parity;
+	}
+	for (int pl = 0; pl < d->planes; pl++)
+		s_blend(d, f, pl, n, same, out);
+	d->next++;
+	return 1;
+}

@@ -1,0 +1,161 @@
+/* test_mcdeint.c: the motion-compensated deinterlacer's core (dsp/video/mcdeint.c): each
+ * field's own lines come out exactly; a still picture is given back whole from its two fields
+ * (the neighbours' lines fill the gaps); a frame depends on the fields around it alone, not
+ * on where the stream began (segment windows); one frame out per field, the ends included.
+ */
+#include "mcdeint.h"
+
+#include <criterion/criterion.h>
+#include <errno.h>
+#include <math.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define W 96
+#define H 64
+
+static const struct vhs_pixfmt *s_fmt(void)
+{
+	const struct vhs_pixfmt *f = vhs_pixfmt_find("yuv422p");
+
+	cr_assert_not_null(f);
+	return f;
+}
+
+/* Truth frame t of a scene: fine horizontal stripes and text-like dots (what a bob cannot
+ * make from one field), moving dx pixels a field across. */
+static void s_scene(struct vhs_picture *p, uint8_t *buf, int t, int dx)
+{
+	*p = (struct vhs_picture){ .fmt = s_fmt(), .width = W, .height = H };
+	p->data[0] = buf;
+	p->data[1] = buf + W * H;
+	p->data[2] = buf + W * H + W / 2 * H;
+	p->linesize[0] = W;
+	p->linesize[1] = p->linesize[2] = W / 2;
+	for (int y = 0; y < H; y++) {
+		for (int x = 0; x < W; x++) {
+			int u = x + dx * t;
+
+			buf[y * W + x] = (uint8_t)(110 + 50 * ((y / 2) % 2) + 30 * ((u / 5 + y / 3) % 3 == 0) +
+						   (int)lround(20 * sin(u * 0.3)));
+		}
+	}
+	for (int i = 0; i < W / 2 * H; i++) {
+		p->data[1][i] = (uint8_t)(128 + (i % 7));
+		p->data[2][i] = (uint8_t)(120 + (i % 5));
+	}
+}
+
+static struct vhs_mcdeint *s_open(void)
+{
+	struct vhs_mcdeint_params p;
+	struct vhs_mcdeint *d;
+
+	cr_assert_eq(vhs_mcdeint_preset("medium", &p), 0);
+	cr_assert_eq(vhs_mcdeint_open(&d, &p, s_fmt(), W, H), 0);
+	return d;
+}
+
+/* Field k of the scene: its parity's rows of truth frame k (top field first). */
+static void s_push(struct vhs_mcdeint *d, int k, int dx)
+{
+	static uint8_t buf[2 * W * H];
+	struct vhs_picture p;
+
+	s_scene(&p, buf, k, dx);
+	cr_assert_eq(vhs_mcdeint_push(d, &p, k & 1), 0);
+}
+
+static double s_mse_luma(const struct vhs_picture *a, const struct vhs_picture *b, int parity)
+{
+	double sum = 0;
+	int n = 0;
+
+	for (int y = 2; y < H - 2; y++) {
+		if ((y & 1) != parity)
+			continue;
+		for (int x = 0; x < W; x++, n++) {
+			int e = a->data[0][y * a->linesize[0] + x] - b->data[0][y * b->linesize[0] + x];
+
+			sum += e * e;
+		}
+	}
+	return sum / n;
+}
+
+/* A still scene: from the third field on, the missing lines are the truth's, nearly. */
+Test(mcdeint, still_picture_given_back)
+{
+	static uint8_t obuf[2 * W * H], tbuf[2 * W * H];
+	struct vhs_mcdeint *d = s_open();
+	struct vhs_picture out, truth;
+	int got = 0;
+
+	s_scene(&out, obuf, 0, 0);
+	for (int k = 0; k < 8; k++) {
+		s_push(d, k, 0);
+		while (vhs_mcdeint_pull(d, &out) == 1) {
+			s_scene(&truth, tbuf, got, 0);
+			cr_assert_eq(s_mse_luma(&out, &truth, got & 1), 0, "frame %d: the field's own lines changed", got);
+			if (got >= 2)
+				cr_assert_lt(s_mse_luma(&out, &truth, !(got & 1)), 2.0,
+					     "frame %d: the missing lines are %.1f (MSE) from the still picture", got,
+					     s_mse_luma(&out, &truth, !(got & 1)));
+			got++;
+		}
+	}
+	vhs_mcdeint_end(d);
+	while (vhs_mcdeint_pull(d, &out) == 1)
+		got++;
+	cr_assert_eq(got, 8, "8 fields in, %d frames out", got);
+	vhs_mcdeint_close(&d);
+}
+
+/* Frame 9 of a moving scene is the same whether the stream began at field 0 or at field 6
+ * (a segment's window with its warm-up): it depends on fields 8 to 10 alone. */
+Test(mcdeint, frames_depend_on_their_window_alone)
+{
+	static uint8_t a_buf[2 * W * H], b_buf[2 * W * H];
+	struct vhs_picture a, b;
+	struct vhs_mcdeint *d;
+	int got;
+
+	s_scene(&a, a_buf, 0, 0);
+	s_scene(&b, b_buf, 0, 0);
+	d = s_open();
+	for (int k = 0, got0 = 0; k < 14; k++) {
+		s_push(d, k, 3);
+		while (vhs_mcdeint_pull(d, got0 == 9 ? &a : &b) == 1)
+			got0++;
+	}
+	vhs_mcdeint_close(&d);
+	d = s_open();
+	got = 6;
+	for (int k = 6; k < 14; k++) {
+		s_push(d, k, 3);
+		while (vhs_mcdeint_pull(d, &b) == 1) {
+			if (got == 9)
+				cr_assert_arr_eq(a.data[0], b.data[0], W * H, "frame 9's luma depends on where the stream began");
+			got++;
+		}
+	}
+	cr_assert_gt(got, 9);
+	vhs_mcdeint_close(&d);
+}
+
+Test(mcdeint, presets_and_formats)
+{
+	struct vhs_mcdeint_params p;
+	struct vhs_mcdeint *d;
+
+	cr_assert_eq(vhs_mcdeint_preset("fast", &p), 0);
+	cr_assert_eq(vhs_mcdeint_preset("slow", &p), 0);
+	cr_assert_eq(vhs_mcdeint_preset("quick", &p), -EINVAL);
+	cr_assert_eq(vhs_mcdeint_open(&d, &p, vhs_pixfmt_find("yuv422p10le"), W, H), -EINVAL, "10-bit");
+	cr_assert_eq(vhs_mcdeint_open(&d, &p, vhs_pixfmt_find("gbrp"), W, H), -EINVAL, "RGB");
+	cr_assert_eq(vhs_mcdeint_open(&d, &p, s_fmt(), 8, 8), -EINVAL, "smaller than a block");
+	cr_assert_eq(vhs_mcdeint_open(&d, &p, vhs_pixfmt_find("gray"), W, H), 0);
+	vhs_mcdeint_close(&d);
+	cr_assert_null(d);
+}

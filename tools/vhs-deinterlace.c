@@ -1,0 +1,160 @@
+/* vhs-deinterlace.c: the motion-compensated deinterlacer alone (dsp/video/mcdeint.h): y4m of
+ * interlaced frames in, y4m of one progressive frame per field out (twice the frame rate).
+ *
+ *   vhs-deinterlace [--preset fast|medium|slow] [--order tff|bff] [--frames N] IN OUT
+ *                   IN, OUT: files, or - for stdin/stdout
+ *
+ * The field order is --order's, else the y4m header's (It: top first, Ib: bottom first),
+ * else top first. It exists for the benchmark (bench/deinterlace.sh, with ffmpeg turning the
+ * clips into y4m) and for the GPU machines, which have no FFmpeg. A summary line goes to
+ * stderr: frames in and out, seconds, output frames a second.
+ *
+ * Exit codes: 0 done, 1 bad input or failure (one line on stderr), 2 usage.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "mcdeint.h"
+#include "y4m.h"
+
+static int s_usage(const char *why)
+{
+	fprintf(stderr, "vhs-deinterlace: %s\nusage: vhs-deinterlace [--preset fast|medium|slow] [--order tff|bff] "
+		"[--frames N] IN OUT\n", why);
+	return 2;
+}
+
+static int s_fail(const char *fmt, const char *what)
+{
+	fprintf(stderr, "vhs-deinterlace: ");
+	fprintf(stderr, fmt, what);
+	fputc('\n', stderr);
+	return 1;
+}
+
+/* A picture of the format and size with its own planes. */
+static uint8_t *s_alloc(struct vhs_picture *pic, const struct vhs_pixfmt *fmt, int w, int h)
+{
+	size_t size = 0;
+	uint8_t *buf;
+
+	for (int p = 0; p < fmt->planes; p++)
+		size += (size_t)vhs_pixfmt_plane_width(fmt, p, w) * (size_t)vhs_pixfmt_plane_height(fmt, p, h);
+	buf = malloc(size);
+	if (!buf)
+		return NULL;
+	*pic = (struct vhs_picture){ .fmt = fmt, .width = w, .height = h };
+	for (int p = 0, at = 0; p < fmt->planes; p++) {
+		pic->data[p] = buf + at;
+		pic->linesize[p] = vhs_pixfmt_plane_width(fmt, p, w);
+		at += pic->linesize[p] * vhs_pixfmt_plane_height(fmt, p, h);
+	}
+	return buf;
+}
+
+static double s_now(void)
+{
+	struct timespec t;
+
+	clock_gettime(CLOCK_MONOTONIC, &t);
+	return (double)t.tv_sec + t.tv_nsec / 1e9;
+}
+
+/* Every frame out that is ready, written. Returns 0 or -errno. */
+static int s_drain(struct vhs_mcdeint *d, const struct vhs_y4m *oy, struct vhs_picture *out, FILE *f, long *n)
+{
+	int ret;
+
+	while ((ret = vhs_mcdeint_pull(d, out)) == 1) {
+		if ((ret = vhs_y4m_write_frame(oy, out, f)))
+			return ret;
+		(*n)++;
+	}
+	return ret;
+}
+
+int main(int argc, char **argv)
+{
+	const char *preset = "medium", *order = NULL, *in_path = NULL, *out_path = NULL;
+	struct vhs_mcdeint_params params;
+	struct vhs_mcdeint *d = NULL;
+	struct vhs_y4m iy, oy;
+	struct vhs_picture in, out;
+	uint8_t *in_buf = NULL, *out_buf = NULL;
+	long frames = -1, n_in = 0, n_out = 0;
+	char err[256];
+	FILE *fi, *fo;
+	int ret, first;
+	double t0;
+
+	for (int i = 1; i < argc; i++) {
+		if (!strcmp(argv[i], "--preset") && i + 1 < argc)
+			preset = argv[++i];
+		else if (!strcmp(argv[i], "--order") && i + 1 < argc)
+			order = argv[++i];
+		else if (!strcmp(argv[i], "--frames") && i + 1 < argc)
+			frames = atol(argv[++i]);
+		else if (argv[i][0] == '-' && argv[i][1])
+			return s_usage("unknown option");
+		else if (!in_path)
+			in_path = argv[i];
+		else if (!out_path)
+			out_path = argv[i];
+		else
+			return s_usage("too many arguments");
+	}
+	if (!in_path || !out_path)
+		return s_usage("IN and OUT are needed");
+	if (vhs_mcdeint_preset(preset, &params))
+		return s_usage("--preset is fast, medium or slow");
+	if (order && strcmp(order, "tff") && strcmp(order, "bff"))
+		return s_usage("--order is tff or bff");
+	fi = strcmp(in_path, "-") ? fopen(in_path, "rb") : stdin;
+	if (!fi)
+		return s_fail("cannot open '%s'", in_path);
+	if (vhs_y4m_read_header(&iy, fi, err, sizeof(err)))
+		return s_fail("%s", err);
+	first = order ? !strcmp(order, "bff") : iy.interlace == 'b';
+	ret = vhs_mcdeint_open(&d, &params, iy.fmt, iy.width, iy.height);
+	if (ret)
+		return s_fail("%s", ret == -EINVAL ? "only 8-bit planar YUV or gray, 16x16 or more, is deinterlaced"
+					     : "out of memory");
+	in_buf = s_alloc(&in, iy.fmt, iy.width, iy.height);
+	out_buf = s_alloc(&out, iy.fmt, iy.width, iy.height);
+	fo = strcmp(out_path, "-") ? fopen(out_path, "wb") : stdout;
+	if (!in_buf || !out_buf || !fo)
+		return s_fail("%s", !fo ? "cannot open the output" : "out of memory");
+	oy = iy;
+	oy.interlace = 'p';
+	if (iy.fr_num > 0 && iy.fr_den > 0) {
+		oy.fr_num = iy.fr_num % 2 && iy.fr_den % 2 == 0 ? iy.fr_num : 2 * iy.fr_num;
+		oy.fr_den = iy.fr_num % 2 && iy.fr_den % 2 == 0 ? iy.fr_den / 2 : iy.fr_den;
+	}
+	if ((ret = vhs_y4m_write_header(&oy, fo)))
+		return s_fail("%s", "cannot write the output");
+	t0 = s_now();
+	while ((frames < 0 || n_in < frames) && (ret = vhs_y4m_read_frame(&iy, &in, err, sizeof(err))) == 1) {
+		n_in++;
+		if ((ret = vhs_mcdeint_push(d, &in, first)) || (ret = s_drain(d, &oy, &out, fo, &n_out)) ||
+		    (ret = vhs_mcdeint_push(d, &in, !first)) || (ret = s_drain(d, &oy, &out, fo, &n_out)))
+			return s_fail("%s", ret == -ENOMEM ? "out of memory" : "cannot write the output");
+	}
+	if (ret < 0)
+		return s_fail("%s", err);
+	vhs_mcdeint_end(d);
+	if ((ret = s_drain(d, &oy, &out, fo, &n_out)) || fflush(fo))
+		return s_fail("%s", "cannot write the output");
+	fprintf(stderr, "vhs-deinterlace: %ld frames in, %ld out, %.2f s, %.2f fps (%s)\n", n_in, n_out, s_now() - t0,
+		n_out / (s_now() - t0 > 0 ? s_now() - t0 : 1), preset);
+	vhs_mcdeint_close(&d);
+	free(in_buf);
+	free(out_buf);
+	if (fi != stdin)
+		fclose(fi);
+	if (fo != stdout)
+		fclose(fo);
+	return 0;
+}
