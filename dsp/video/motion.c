@@ -310,15 +310,29 @@ static inline int s_window(int i, int n)
 	return i < n / 2 ? 2 * i + 1 : 2 * (n - 1 - i) + 1;
 }
 
-/* A sample of p at (x, y) + (qx, qy) quarter samples, read bilinearly, clamped to p. */
+/* Cubic (Catmull-Rom) taps for a quarter-sample phase, in 64ths. */
+static const int s_taps[4][4] = { { 0, 64, 0, 0 }, { -5, 56, 15, -2 }, { -4, 36, 36, -4 }, { -2, 15, 56, -5 } };
+
+/* A sample of p at (x, y) + (qx, qy) quarter samples, read by the cubic, clamped to p. */
 static inline int s_sample_q(const struct vhs_plane8 *p, int x, int y, int qx, int qy)
 {
-	int ix = x + (qx >> 2), iy = y + (qy >> 2), fx = qx & 3, fy = qy & 3;
-	int x0 = s_clampi(ix, 0, p->width - 1), x1 = s_clampi(ix + 1, 0, p->width - 1);
-	int y0 = s_clampi(iy, 0, p->height - 1), y1 = s_clampi(iy + 1, 0, p->height - 1);
-	const uint8_t *r0 = p->data + y0 * p->stride, *r1 = p->data + y1 * p->stride;
+	int ix = x + (qx >> 2), iy = y + (qy >> 2);
+	const int *tx = s_taps[qx & 3], *ty = s_taps[qy & 3];
+	int sum = 0, v;
 
-	return ((4 - fx) * (4 - fy) * r0[x0] + fx * (4 - fy) * r0[x1] + (4 - fx) * fy * r1[x0] + fx * fy * r1[x1] + 8) >> 4;
+	for (int j = 0; j < 4; j++) {
+		const uint8_t *r = p->data + s_clampi(iy - 1 + j, 0, p->height - 1) * p->stride;
+		int row = 0;
+
+		if (!ty[j])
+			continue;
+		for (int i = 0; i < 4; i++)
+			if (tx[i])
+				row += tx[i] * r[s_clampi(ix - 1 + i, 0, p->width - 1)];
+		sum += ty[j] * row;
+	}
+	v = (sum + 2048) >> 12;
+	return v < 0 ? 0 : v > 255 ? 255 : v;
 }
 
 /* A vector component in quarter luma samples scaled to a plane subsampled by s (rounded). */
