@@ -48,7 +48,8 @@ struct vhs_job {
 	struct {
 		char *filters;  /* libavfilter chain for preprocess, after what the keys below
 				 * put first; "" = none (null) */
-		char *deinterlace; /* auto | bwdif | yadif | ivtc | none */
+		char *deinterlace; /* auto | bwdif | yadif | mc | ivtc | none */
+		char *mc_preset;   /* fast | medium | slow: vhs_mcdeint's */
 		char *field_order; /* auto | tff | bff */
 		char *levels;      /* auto | off | "BLACK:WHITE" (8-bit codes to 16:235) */
 		char *chroma_shift; /* auto | off | "DX" or "DX,DY" (luma pixels to move it back) */

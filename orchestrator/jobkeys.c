@@ -15,7 +15,8 @@ static const char *const s_gpu_edges[] = { "auto", "off", NULL };
 static const char *const s_enhances[] = { "none", "light", "moderate", "aggressive", NULL };
 static const char *const s_hums[] = { "auto", "50", "60", "off", NULL };
 static const char *const s_channels[] = { "auto", "keep", "mono", NULL };
-static const char *const s_deinterlacers[] = { "auto", "bwdif", "yadif", "ivtc", "none", NULL };
+static const char *const s_deinterlacers[] = { "auto", "bwdif", "yadif", "mc", "ivtc", "none", NULL };
+static const char *const s_mc_presets[] = { "fast", "medium", "slow", NULL };
 static const char *const s_field_orders[] = { "auto", "tff", "bff", NULL };
 static const char *const s_levels[] = { "auto", "off", "<black:white>", NULL };
 static const char *const s_chroma_shifts[] = { "auto", "off", "<dx,dy>", NULL };
@@ -49,7 +50,10 @@ const struct job_key job_keys[] = {
 	  "below choose; \"\" = none" },
 	{ "video", "deinterlace", T_ENUM, OFF(video.deinterlace), { .s = "none" }, 0, 0, s_deinterlacers,
 	  0, "\"auto\": from the analysis of the picture (interlaced: bwdif, one frame per field; "
-	  "telecined film: ivtc; progressive: none); or bwdif, yadif, ivtc (inverse telecine), none" },
+	  "telecined film: ivtc; progressive: none); or bwdif, yadif, mc (our motion-compensated "
+	  "deinterlacer, vhs_mcdeint), ivtc (inverse telecine), none" },
+	{ "video", "mc_preset", T_ENUM, OFF(video.mc_preset), { .s = "medium" }, 0, 0, s_mc_presets, 0,
+	  "the mc deinterlacer's speed against quality: fast, medium, slow" },
 	{ "video", "field_order", T_ENUM, OFF(video.field_order), { .s = "auto" }, 0, 0, s_field_orders,
 	  0, "\"auto\": from the picture, whatever the file says; or tff, bff" },
 	{ "video", "levels", T_ENUM, OFF(video.levels), { .s = "off" }, 0, 0, s_levels, 0,

@@ -51,7 +51,7 @@ struct findings {
 };
 
 static const char *const s_deinterlacers[] = { "bwdif", "yadif", "w3fdif", "estdif", "fieldmatch",
-					       "nnedi", "kerndeint", "pp7", NULL };
+					       "nnedi", "kerndeint", "pp7", "vhs_mcdeint", NULL };
 
 static void s_line(struct vhs_video_choice *c, const char *fmt, ...)
 {
@@ -257,10 +257,14 @@ static const char *s_method_of(const char *scan)
 	       : !strcmp(scan, "shifted") ? "fieldmatch" : "none";
 }
 
-/* A deinterlacing method's filters into the chain (none: nothing). */
-static void s_method_chain(const char *method, const char *order, FILE *chain, bool *first)
+/* A deinterlacing method's filters into the chain (none: nothing); mc's preset is the job's. */
+static void s_method_chain(const struct vhs_job *job, const char *method, const char *order, FILE *chain,
+			   bool *first)
 {
-	if (!strcmp(method, "bwdif") || !strcmp(method, "yadif"))
+	if (!strcmp(method, "mc"))
+		s_add(chain, first, "vhs_mcdeint=preset=%s:parity=%s", job->video.mc_preset ? job->video.mc_preset
+				    : "medium", order);
+	else if (!strcmp(method, "bwdif") || !strcmp(method, "yadif"))
 		s_add(chain, first, "%s=mode=send_field:parity=%s:deint=all", method, order);
 	else if (!strcmp(method, "ivtc"))
 		s_add(chain, first, "fieldmatch=order=%s:combmatch=full,yadif=deint=interlaced,vhs_decimate", order);
@@ -420,13 +424,16 @@ static int s_deinterlace(const struct vhs_job *job, const struct findings *f, FI
 	}
 	order = st->order = s_field_order(job, f, c);
 	st->order_given = strcmp(job->video.field_order, "auto") != 0;
-	s_method_chain(method, order, chain, first);
+	s_method_chain(job, method, order, chain, first);
 	if (mixed) {
 		s_add(chain, first, "fps=%s", st->rate);
 		s_line(c, "deinterlace: elsewhere (interlaced video, and segments where the tape changes) %s, "
 			  "one frame per field (%s first)", method, s_first(order));
 	} else if (!strcmp(method, "bwdif") || !strcmp(method, "yadif")) {
 		s_line(c, "deinterlace: %s, one frame per field (%s first)", method, s_first(order));
+	} else if (!strcmp(method, "mc")) {
+		s_line(c, "deinterlace: mc (vhs_mcdeint, %s), motion-compensated, one frame per field (%s first)",
+		       job->video.mc_preset ? job->video.mc_preset : "medium", s_first(order));
 	} else {
 		s_line(c, "deinterlace: %s", s_method_says(method));
 	}
@@ -606,8 +613,8 @@ static void s_size(const struct vhs_job *job, const struct findings *f, struct v
 
 /* The schedule (schedule.h) of the stretches: the chain with each one's own deinterlacing
  * in place of the default's, which is text[at, end) of the chain text. */
-static int s_schedule(const struct findings *f, const struct stretches *st, const char *text, size_t at,
-		      size_t end, struct vhs_video_choice *c)
+static int s_schedule(const struct vhs_job *job, const struct findings *f, const struct stretches *st,
+		      const char *text, size_t at, size_t end, struct vhs_video_choice *c)
 {
 	size_t len = 0, chain_len;
 	FILE *out = open_memstream(&c->schedule, &len);
@@ -625,7 +632,7 @@ static int s_schedule(const struct findings *f, const struct stretches *st, cons
 			break;
 		}
 		fwrite(text, 1, at, d);
-		s_method_chain(s_method_of(st->s[i].kind),
+		s_method_chain(job, s_method_of(st->s[i].kind),
 			       !st->order_given && st->s[i].order ? st->s[i].order : st->order, d, &first);
 		s_add(d, &first, "fps=%s", st->rate);
 		fputs(text + end, d);
@@ -697,7 +704,7 @@ int vhs_video_choose(const struct vhs_job *job, const char *analysis, struct vhs
 	if (fclose(chain) || ret || at < 0 || end < at)
 		ret = -ENOMEM;
 	if (!ret && st.n)
-		ret = s_schedule(&f, &st, text, (size_t)at, (size_t)end, c);
+		ret = s_schedule(job, &f, &st, text, (size_t)at, (size_t)end, c);
 	if (!ret && c->schedule && (ret = s_schedule_check(c, err, errlen)) == 1) {
 		/* too long to send: the tape as one, with the default chain throughout */
 		s_line(c, "stretches: %zu, their chains too long to send together (%zu bytes): bwdif throughout",

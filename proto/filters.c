@@ -26,6 +26,7 @@ const struct vhs_filter_reach vhs_filter_reaches[] = {
 	{ "vhs_decimate", 5, 4, true },
 	{ "vhs_headswitch", 0, 0, true },
 	{ "vhs_dropouts", 1, 1, true },
+	{ "vhs_mcdeint", 1, 1, true },
 	{ NULL, 0, 0, false },
 };
 

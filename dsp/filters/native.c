@@ -78,9 +78,24 @@ static const struct vhs_native_option *s_option(const struct vhs_native_filter *
 static int s_set(const struct vhs_native_filter *f, const struct vhs_native_option *o, void *priv,
 		 const char *text, char *err, size_t errlen)
 {
-	char *end;
+	char *end, hint[96];
 	double v = strtod(text, &end);
 
+	for (int i = 0; o->names && o->names[i]; i++) {
+		if (!strcmp(text, o->names[i])) {
+			*(int *)((char *)priv + o->offset) = i;
+			return 0;
+		}
+	}
+	if (o->names && (end == text || *end)) {
+		char list[160] = "";
+
+		for (int i = 0; o->names[i]; i++)
+			snprintf(list + strlen(list), sizeof(list) - strlen(list), "%s%s", i ? ", " : "", o->names[i]);
+		snprintf(err, errlen, "%s: %s = '%s' is not one of %s%s", f->name, o->name, text, list,
+			 vhs_suggest(text, o->names, "'", "'", hint, sizeof(hint)));
+		return -EINVAL;
+	}
 	if (end == text || *end || !isfinite(v) || (o->type == VHS_NATIVE_INT && v != floor(v))) {
 		snprintf(err, errlen, "%s: %s = '%s' is not %s", f->name, o->name, text,
 			 o->type == VHS_NATIVE_INT ? "a whole number" : "a number");

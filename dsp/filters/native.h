@@ -34,17 +34,23 @@
 enum vhs_native_type { VHS_NATIVE_INT, VHS_NATIVE_DOUBLE };
 
 /* One option: name, what it is, where in the private state (an int or a double), its
- * default and range. */
+ * default and range; an int may have names for its values (0, 1, ...), as libavfilter's
+ * named constants ("mode=send_field"). */
 struct vhs_native_option {
 	const char *name;
 	const char *help;
 	enum vhs_native_type type;
 	size_t offset;
 	double def, min, max;
+	const char *const *names;     /* NULL-terminated, value i's name; or NULL */
 };
 
 #define VHS_NATIVE_OPT(priv, field, type, def, min, max, help) \
-	{ #field, help, VHS_NATIVE_##type, offsetof(priv, field), def, min, max }
+	{ #field, help, VHS_NATIVE_##type, offsetof(priv, field), def, min, max, NULL }
+
+/* An int option whose values are named (names: a NULL-terminated array of n names). */
+#define VHS_NATIVE_NAMED(priv, field, def, names, n, help) \
+	{ #field, help, VHS_NATIVE_INT, offsetof(priv, field), def, 0, (n) - 1, names }
 
 /* Where a filter's output frames go (the framework's queue). */
 struct vhs_native_out;

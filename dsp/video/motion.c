@@ -103,26 +103,34 @@ static uint32_t s_sad(const struct vhs_plane8 *a, const struct vhs_plane8 *b, in
 	return sad;
 }
 
-/* SAD of the bs x bs block at (x, y) of a against b at (x, y) + (qx, qy) quarter pixels,
- * b read bilinearly. The caller keeps the block and its right and lower neighbours inside b. */
-static uint32_t s_sad_q(const struct vhs_plane8 *a, const struct vhs_plane8 *b, int x, int y, int qx, int qy,
-			int bs)
+/* The reference read bilinearly at each quarter-pixel phase (fx, fy), plane 4 * fy + fx:
+ * sample (x, y) of it is ref at (x + fx / 4, y + fy / 4), the sample past the last row or
+ * column being the last. Made once per search, so every sub-pixel candidate costs a plain SAD. */
+static int s_phases(const struct vhs_plane8 *ref, uint8_t **buf, struct vhs_plane8 phase[16])
 {
-	int ix = qx >> 2, iy = qy >> 2, fx = qx & 3, fy = qy & 3;
-	int w00 = (4 - fx) * (4 - fy), w10 = fx * (4 - fy), w01 = (4 - fx) * fy, w11 = fx * fy;
-	uint32_t sad = 0;
+	int w = ref->width, h = ref->height;
 
-	for (int j = 0; j < bs; j++) {
-		const uint8_t *pa = a->data + (y + j) * a->stride + x;
-		const uint8_t *p0 = b->data + (y + j + iy) * b->stride + x + ix, *p1 = p0 + b->stride;
+	*buf = malloc(15 * (size_t)w * (size_t)h);
+	if (!*buf)
+		return -ENOMEM;
+	phase[0] = *ref;
+	for (int k = 1; k < 16; k++) {
+		int fx = k & 3, fy = k >> 2;
+		int w00 = (4 - fx) * (4 - fy), w10 = fx * (4 - fy), w01 = (4 - fx) * fy, w11 = fx * fy;
+		uint8_t *out = *buf + (size_t)(k - 1) * (size_t)w * (size_t)h;
 
-		for (int i = 0; i < bs; i++) {
-			int v = (w00 * p0[i] + w10 * p0[i + 1] + w01 * p1[i] + w11 * p1[i + 1] + 8) >> 4;
+		for (int y = 0; y < h; y++) {
+			const uint8_t *p0 = ref->data + y * ref->stride, *p1 = y + 1 < h ? p0 + ref->stride : p0;
 
-			sad += (uint32_t)s_abs(pa[i] - v);
+			for (int x = 0; x < w; x++) {
+				int x1 = x + 1 < w ? x + 1 : x;
+
+				out[y * w + x] = (uint8_t)((w00 * p0[x] + w10 * p0[x1] + w01 * p1[x] + w11 * p1[x1] + 8) >> 4);
+			}
 		}
+		phase[k] = (struct vhs_plane8){ out, w, w, h };
 	}
-	return sad;
+	return 0;
 }
 
 /* ---- the search ---- */
@@ -134,6 +142,7 @@ struct search {
 	int levels;
 	struct vhs_mv *mv;        /* the level's vectors, in its samples (quarter pixels at 0) */
 	struct vhs_mv *coarse;    /* the coarser level's, in its samples */
+	struct vhs_plane8 phase[16]; /* the full-size reference at each quarter-pixel phase */
 };
 
 /* The best of a level's candidates so far for one block. */
@@ -238,7 +247,7 @@ static void s_subpel(struct search *s)
 						if (!(dx || dy) || x + (tx >> 2) < 0 || y + (ty >> 2) < 0 ||
 						    x + (tx >> 2) + bs + 1 > ref->width || y + (ty >> 2) + bs + 1 > ref->height)
 							continue;
-						sad = s_sad_q(cur, ref, x, y, tx, ty, bs);
+						sad = s_sad(cur, &s->phase[(ty & 3) * 4 + (tx & 3)], x, y, tx >> 2, ty >> 2, bs);
 						cost = 4 * (uint64_t)sad + (uint64_t)s->p->lambda * (uint64_t)(s_abs(tx - px) + s_abs(ty - py)) / 4;
 						if (cost < best) {
 							best = cost;
@@ -260,6 +269,7 @@ int vhs_motion_search(const struct vhs_motion_params *p, const struct vhs_plane8
 {
 	struct search s = { .p = p, .f = f };
 	size_t n = (size_t)f->nx * (size_t)f->ny;
+	uint8_t *phases = NULL;
 	int ret = 0;
 
 	s.cur[0].p = *cur;
@@ -283,6 +293,8 @@ int vhs_motion_search(const struct vhs_motion_params *p, const struct vhs_plane8
 		s.coarse = s.mv;
 		s.mv = t;
 	}
+	if (!ret && p->subpel > 1)
+		ret = s_phases(ref, &phases, s.phase);
 	if (!ret) {
 		s.mv = s.coarse; /* the finest level's, whole samples */
 		s.coarse = NULL;
@@ -298,6 +310,7 @@ int vhs_motion_search(const struct vhs_motion_params *p, const struct vhs_plane8
 	}
 	free(s.mv);
 	free(s.coarse);
+	free(phases);
 	return ret;
 }
 
@@ -313,26 +326,40 @@ static inline int s_window(int i, int n)
 /* Cubic (Catmull-Rom) taps for a quarter-sample phase, in 64ths. */
 static const int s_taps[4][4] = { { 0, 64, 0, 0 }, { -5, 56, 15, -2 }, { -4, 36, 36, -4 }, { -2, 15, 56, -5 } };
 
-/* A sample of p at (x, y) + (qx, qy) quarter samples, read by the cubic, clamped to p. */
-static inline int s_sample_q(const struct vhs_plane8 *p, int x, int y, int qx, int qy)
+#define PATCH_MAX (16 + 3)        /* a block and the cubic's reach, per side */
+
+/* The bw x bh block at (bx, by) of p moved by (qx, qy) quarter samples, read by the cubic
+ * (separable: each row's taps across, then the rows' down, rounded once), p clamped at its
+ * edges, into pred (bw per row). */
+static void s_predict(const struct vhs_plane8 *p, int bx, int by, int bw, int bh, int qx, int qy, int *pred)
 {
-	int ix = x + (qx >> 2), iy = y + (qy >> 2);
+	uint8_t patch[PATCH_MAX * PATCH_MAX];
+	int across[PATCH_MAX * PATCH_MAX];
+	int ix = bx + (qx >> 2) - 1, iy = by + (qy >> 2) - 1, pw = bw + 3, ph = bh + 3;
 	const int *tx = s_taps[qx & 3], *ty = s_taps[qy & 3];
-	int sum = 0, v;
 
-	for (int j = 0; j < 4; j++) {
-		const uint8_t *r = p->data + s_clampi(iy - 1 + j, 0, p->height - 1) * p->stride;
-		int row = 0;
+	for (int j = 0; j < ph; j++) { /* the samples the block reads, clamped to p */
+		const uint8_t *r = p->data + s_clampi(iy + j, 0, p->height - 1) * p->stride;
 
-		if (!ty[j])
-			continue;
-		for (int i = 0; i < 4; i++)
-			if (tx[i])
-				row += tx[i] * r[s_clampi(ix - 1 + i, 0, p->width - 1)];
-		sum += ty[j] * row;
+		if (ix >= 0 && ix + pw <= p->width)
+			memcpy(patch + j * pw, r + ix, (size_t)pw);
+		else
+			for (int i = 0; i < pw; i++)
+				patch[j * pw + i] = r[s_clampi(ix + i, 0, p->width - 1)];
 	}
-	v = (sum + 2048) >> 12;
-	return v < 0 ? 0 : v > 255 ? 255 : v;
+	for (int j = 0; j < ph; j++)
+		for (int x = 0; x < bw; x++) {
+			const uint8_t *q = patch + j * pw + x;
+
+			across[j * bw + x] = tx[0] * q[0] + tx[1] * q[1] + tx[2] * q[2] + tx[3] * q[3];
+		}
+	for (int y = 0; y < bh; y++)
+		for (int x = 0; x < bw; x++) {
+			const int *c = across + y * bw + x;
+			int v = (ty[0] * c[0] + ty[1] * c[bw] + ty[2] * c[2 * bw] + ty[3] * c[3 * bw] + 2048) >> 12;
+
+			pred[y * bw + x] = v < 0 ? 0 : v > 255 ? 255 : v;
+		}
 }
 
 /* A vector component in quarter luma samples scaled to a plane subsampled by s (rounded). */
@@ -345,8 +372,8 @@ void vhs_motion_compensate(const struct vhs_motion_field *f, const struct vhs_pl
 			   uint8_t *out, ptrdiff_t out_stride, int y0, int y1)
 {
 	int bw = f->block >> sx, bh = f->block >> sy, w = ref->width;
-	int64_t *acc;
-	int32_t *wsum;
+	int pred[16 * 16], win_x[16], win_y[16];
+	int32_t *acc, *wsum;
 
 	y0 = y0 < 0 ? 0 : y0;
 	y1 = y1 > ref->height ? ref->height : y1;
@@ -361,6 +388,10 @@ void vhs_motion_compensate(const struct vhs_motion_field *f, const struct vhs_pl
 		free(wsum);
 		return;
 	}
+	for (int i = 0; i < bw; i++)
+		win_x[i] = s_window(i, bw);
+	for (int j = 0; j < bh; j++)
+		win_y[j] = s_window(j, bh);
 	for (int j = 0; j < f->ny; j++) {
 		int by = s_block_at(f, j, f->height) >> sy;
 
@@ -369,25 +400,27 @@ void vhs_motion_compensate(const struct vhs_motion_field *f, const struct vhs_pl
 			continue;
 		for (int i = 0; i < f->nx; i++) {
 			const struct vhs_mv *v = &f->mv[j * f->nx + i];
-			int bx = s_block_at(f, i, f->width) >> sx, qx = s_scale(v->x, sx), qy = s_scale(v->y, sy);
+			int bx = s_block_at(f, i, f->width) >> sx;
 
 			bx = bx + bw > w ? w - bw : bx;
+			s_predict(ref, bx, by, bw, bh, s_scale(v->x, sx), s_scale(v->y, sy), pred);
 			for (int y = by < y0 ? y0 : by; y < by + bh && y < y1; y++) {
-				int wy = s_window(y - by, bh);
-				int64_t *a = acc + (size_t)(y - y0) * (size_t)w;
-				int32_t *ws = wsum + (size_t)(y - y0) * (size_t)w;
+				int32_t *a = acc + (size_t)(y - y0) * (size_t)w + bx;
+				int32_t *ws = wsum + (size_t)(y - y0) * (size_t)w + bx;
+				const int *pr = pred + (y - by) * bw;
+				int wy = win_y[y - by];
 
-				for (int x = bx; x < bx + bw; x++) {
-					int wt = wy * s_window(x - bx, bw);
+				for (int x = 0; x < bw; x++) {
+					int wt = wy * win_x[x];
 
-					a[x] += (int64_t)wt * s_sample_q(ref, x, y, qx, qy);
+					a[x] += wt * pr[x];
 					ws[x] += wt;
 				}
 			}
 		}
 	}
 	for (int y = y0; y < y1; y++) {
-		const int64_t *a = acc + (size_t)(y - y0) * (size_t)w;
+		const int32_t *a = acc + (size_t)(y - y0) * (size_t)w;
 		const int32_t *ws = wsum + (size_t)(y - y0) * (size_t)w;
 
 		for (int x = 0; x < w; x++)
