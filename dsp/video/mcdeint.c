@@ -132,9 +132,9 @@ void vhs_mcdeint_close(struct vhs_mcdeint **dp)
 
 static const struct field *s_field(const struct vhs_mcdeint *d, long i)
 {
-	const struct field *f = &d->ring[i % RING];
+	const struct field *f = i >= 0 ? &d->ring[i % RING] : NULL;
 
-	return i >= 0 && f->index == i ? f : NULL;
+	return f && f->index == i ? f : NULL;
 }
 
 /* The luma field k's motion is searched on: its bob and its neighbours' mixed 1 2 1 (the

@@ -49,6 +49,9 @@ skip() {
 # note MSG: a line in the test's log (shown when it fails).
 note() { echo "# $*" >&2; }
 
+# at_least A B: whether number A >= B ("inf" is more than any number).
+at_least() { awk -v a="$1" -v b="$2" 'BEGIN { exit !(a >= b) }'; }
+
 # show_file FILE [LINES]: the tail of a file, indented, into the log.
 show_file() {
 	local f="$1" n="${2:-20}"

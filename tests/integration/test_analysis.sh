@@ -35,9 +35,6 @@ psnr() {
 		sed -n "s/.*PSNR .*$3:\([0-9.]*\|inf\) .*/\1/p" | tail -1
 }
 
-# at_least A B: whether number A >= B.
-at_least() { awk -v a="$1" -v b="$2" 'BEGIN { exit !(a >= b) }'; }
-
 # repairs_gain CAPTURE PLANE WHAT: runs job.toml (made for CAPTURE, writing out.mkv) and fails
 # unless its output's PSNR on PLANE against the capture's truth is 3 dB above the capture's.
 repairs_gain() {
