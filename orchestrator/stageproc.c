@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <signal.h>
 #include <string.h>
+#include <sys/un.h>
 #include <sys/signalfd.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -76,6 +77,10 @@ int vhs_session_open(struct vhs_session *s)
 
 	*s = (struct vhs_session){ .sigfd = -1 };
 	tmp = tmp && *tmp ? tmp : "/tmp";
+	/* the stages' control socket lives in the run dir, and a Unix socket's path holds at most
+	 * 107 bytes: a TMPDIR too deep for "TMPDIR/vhs-run.PID.XXXXXX/ctl" is passed over */
+	if (strlen(tmp) + sizeof("/vhs-run.4294967295.XXXXXX/ctl") > sizeof(((struct sockaddr_un *)0)->sun_path))
+		tmp = "/tmp";
 	s_sweep_run_dirs(tmp);
 	snprintf(s->run_dir, sizeof(s->run_dir), "%s/vhs-run.%ld.XXXXXX", tmp, (long)getpid());
 	if (!mkdtemp(s->run_dir)) { /* mode 0700 */
