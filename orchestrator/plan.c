@@ -205,6 +205,13 @@ struct lavfi_only {
 	char own_name[64];
 };
 
+/* libavfilter's nearest to our filters that change the frame rate (the rest are left out):
+ * the nearest command must at least make the same number of frames. */
+static const char *const s_nearest[][2] = {
+	{ "vhs_mcdeint", "bwdif=mode=send_field" },
+	{ "vhs_decimate", "decimate" },
+};
+
 static void s_lavfi_item(const struct vhs_chain_item *it, void *arg)
 {
 	const struct vhs_filter_reach *r = vhs_filter_reach_find(it->name);
@@ -214,6 +221,12 @@ static void s_lavfi_item(const struct vhs_chain_item *it, void *arg)
 		if (!l->own) {
 			snprintf(l->own_name, sizeof(l->own_name), "%s", it->name);
 			l->own = l->own_name;
+		}
+		for (size_t i = 0; i < sizeof(s_nearest) / sizeof(s_nearest[0]); i++) {
+			if (!strcmp(it->name, s_nearest[i][0])) {
+				fprintf(l->f, "%s%s", l->first ? "" : ",", s_nearest[i][1]);
+				l->first = false;
+			}
 		}
 		return;
 	}
@@ -244,7 +257,7 @@ static void s_print_oracle(const struct vhs_plan *p, const struct vhs_job *job, 
 			     "the nearest, with the chain where it changes%s:\n", l.own ? " and without our own filters" : "");
 	else if (l.own)
 		fprintf(out, "# no ffmpeg command makes the same frames (%s is the project's own filter); "
-			     "the nearest, without it:\n", l.own);
+			     "the nearest (ours left out, or replaced by libavfilter's nearest):\n", l.own);
 	else if (swscale && strcmp(job->upscale.backend, "cuda"))
 		fprintf(out, "# equivalent single ffmpeg command (the correctness oracle)%s:\n",
 			strcmp(job->upscale.backend, "auto") ? "" : " when no GPU is found");
