@@ -170,6 +170,8 @@ $(BUILD)/obj/dsp/cuda/%.o: dsp/cuda/%.cu $(wildcard dsp/*/*.h dsp/cuda/*.cuh)
 
 # The network's inner loops want -O3 (2x at -O2: vectorised blocks stay in registers).
 $(BUILD)/obj/dsp/nn/net.o: VHS_OPT := -O3
+# The deinterlacer's inner loops (sums of absolute differences, taps) vectorise at -O3.
+$(BUILD)/obj/dsp/video/motion.o $(BUILD)/obj/dsp/video/edi.o $(BUILD)/obj/dsp/video/mcdeint.o: VHS_OPT := -O3
 
 # Archives are made afresh: `ar rcs` keeps members it is not given, so a cuda_stub.o left by
 # a CUDA=0 build would shadow cuda.o (or the reverse).

@@ -10,6 +10,8 @@
 #   jaggies: the mean luma error over the diagonal clip (hard-edged stripes 30 degrees off
 #     the horizontal, moving), where every error is along an edge.
 #
+# Ours runs as vhs-deinterlace (y4m in and out, one thread), which also gives its speed.
+#
 # Usage: bench/deinterlace.sh [WORKDIR]   (make bench-deinterlace; clips cached in WORKDIR)
 # DEINT_SECONDS (default 2) sets the clips' length.
 set -euo pipefail
@@ -41,8 +43,12 @@ CLIPS=(
 	"noisy-shake shake ntsc bff --noise"
 )
 
-# The deinterlacers: NAME and the ffmpeg filter (PARITY: the clip's field order).
+# The deinterlacers: NAME and the ffmpeg filter (PARITY: the clip's field order), or
+# mc:PRESET for ours (vhs-deinterlace, the same frames as `deinterlace = "mc"`).
 METHODS=(
+	"mc-fast mc:fast"
+	"mc-medium mc:medium"
+	"mc-slow mc:slow"
 	"bwdif bwdif=mode=send_field:parity=PARITY:deint=all"
 	"yadif yadif=mode=send_field:parity=PARITY:deint=all"
 	"w3fdif w3fdif=filter=complex:mode=frame:parity=PARITY:deint=all"
@@ -57,9 +63,19 @@ for c in "${CLIPS[@]}"; do
 		die "make_deint_clip.sh failed for $1"
 done
 
-# deint CLIP METHOD FILTER: CLIP deinterlaced by FILTER into CLIP.METHOD.mkv (lossless).
+# deint CLIP METHOD FILTER ORDER: CLIP deinterlaced by FILTER into CLIP.METHOD.mkv (lossless);
+# our deinterlacer's output frames a second go to CLIP.METHOD.fps.
 deint() {
 	[ -s "$1.$2.mkv" ] && return 0
+	if [[ "$3" == mc:* ]]; then
+		ffmpeg -nostdin -v error -i "$1.mkv" -f yuv4mpegpipe -strict -1 - |
+			"$ROOT/build/bin/vhs-deinterlace" --preset "${3#mc:}" --order "$4" - "$1.$2.y4m" 2>"$1.$2.log" ||
+			die "$2 failed on $1: $(cat "$1.$2.log")"
+		sed -n 's/.* \([0-9.]*\) fps .*/\1/p' "$1.$2.log" >"$1.$2.fps"
+		ffmpeg -nostdin -v error -y -i "$1.$2.y4m" -c:v ffv1 -level 3 -threads 1 "$1.$2.mkv" || die "$2: ffv1 failed"
+		rm -f "$1.$2.y4m"
+		return 0
+	fi
 	ffmpeg -nostdin -v error -y -i "$1.mkv" -vf "$3" -c:v ffv1 -level 3 -threads 1 "$1.$2.mkv" ||
 		die "$2 failed on $1"
 }
@@ -107,7 +123,7 @@ for c in "${CLIPS[@]}"; do
 	row="| $clip |"
 	for m in "${METHODS[@]}"; do
 		set -- $m
-		deint "$clip" "$1" "${2//PARITY/$order}"
+		deint "$clip" "$1" "${2//PARITY/$order}" "$order"
 		read -r p s < <(quality "$clip.$1.mkv" "$clip.truth.mkv")
 		sum[$1]="$(awk -v a="${sum[$1]:-0}" -v b="$p" 'BEGIN { print a + b }')"
 		row="$row $p / $s |"
@@ -130,4 +146,14 @@ echo "| truth | $(shimmer text.truth.mkv) | 0 |"
 for m in "${METHODS[@]}"; do
 	set -- $m
 	echo "| $1 | $(shimmer "text.$1.mkv") | $(jaggies "diagonal.$1.mkv" diagonal.truth.mkv) |"
+done
+echo
+
+echo "## speed of ours (vhs-deinterlace, one thread, output frames a second, per clip)"
+echo
+echo "| clip | fast | medium | slow |"
+echo "| --- | --- | --- | --- |"
+for c in "${CLIPS[@]}"; do
+	set -- $c
+	echo "| $1 | $(cat "$1.mc-fast.fps") | $(cat "$1.mc-medium.fps") | $(cat "$1.mc-slow.fps") |"
 done
