@@ -51,7 +51,7 @@ METHODS=(
 	"mc-slow mc:slow"
 	"bwdif bwdif=mode=send_field:parity=PARITY:deint=all"
 	"yadif yadif=mode=send_field:parity=PARITY:deint=all"
-	"w3fdif w3fdif=filter=complex:mode=frame:parity=PARITY:deint=all"
+	"w3fdif w3fdif=filter=complex:mode=field:parity=PARITY:deint=all"
 	"estdif estdif=mode=field:parity=PARITY:deint=all"
 )
 
