@@ -3,6 +3,8 @@
  *
  *   vhs-deinterlace [--preset fast|medium|slow] [--order tff|bff] [--frames N] IN OUT
  *                   IN, OUT: files, or - for stdin/stdout
+ *   and, over the preset's, for tuning: --radius N (edge directions), --range N (motion
+ *   search), --subpel 1|2|4, --threshold N, --own N (mcdeint.h)
  *
  * The field order is --order's, else the y4m header's (It: top first, Ib: bottom first),
  * else top first. It exists for the benchmark (bench/deinterlace.sh, with ffmpeg turning the
@@ -90,9 +92,21 @@ int main(int argc, char **argv)
 	int ret, first;
 	double t0;
 
+	int radius = -1, range = -1, subpel = -1, threshold = -1, own = -1;
+
 	for (int i = 1; i < argc; i++) {
 		if (!strcmp(argv[i], "--preset") && i + 1 < argc)
 			preset = argv[++i];
+		else if (!strcmp(argv[i], "--radius") && i + 1 < argc)
+			radius = atoi(argv[++i]);
+		else if (!strcmp(argv[i], "--range") && i + 1 < argc)
+			range = atoi(argv[++i]);
+		else if (!strcmp(argv[i], "--subpel") && i + 1 < argc)
+			subpel = atoi(argv[++i]);
+		else if (!strcmp(argv[i], "--threshold") && i + 1 < argc)
+			threshold = atoi(argv[++i]);
+		else if (!strcmp(argv[i], "--own") && i + 1 < argc)
+			own = atoi(argv[++i]);
 		else if (!strcmp(argv[i], "--order") && i + 1 < argc)
 			order = argv[++i];
 		else if (!strcmp(argv[i], "--frames") && i + 1 < argc)
@@ -110,6 +124,18 @@ int main(int argc, char **argv)
 		return s_usage("IN and OUT are needed");
 	if (vhs_mcdeint_preset(preset, &params))
 		return s_usage("--preset is fast, medium or slow");
+	if (radius >= 0)
+		params.edi.radius = radius;
+	if (range > 0)
+		params.motion.range = range;
+	if (subpel == 1 || subpel == 2 || subpel == 4)
+		params.motion.subpel = subpel;
+	else if (subpel >= 0)
+		return s_usage("--subpel is 1, 2 or 4");
+	if (threshold >= 0)
+		params.threshold = threshold;
+	if (own >= 0)
+		params.own = own;
 	if (order && strcmp(order, "tff") && strcmp(order, "bff"))
 		return s_usage("--order is tff or bff");
 	fi = strcmp(in_path, "-") ? fopen(in_path, "rb") : stdin;

@@ -2,20 +2,24 @@
 #include "edi.h"
 
 #include <errno.h>
+#include <limits.h>
 #include <stdlib.h>
 #include <string.h>
 
 #define WINDOW 2                  /* samples either side summed into a direction's cost */
 #define STEP_PENALTY 12           /* cost added per pixel of slope (cost units: see s_row) */
-#define SLANT_MARGIN 16           /* a slant must beat the vertical by this and half the
-				   * vertical's cost: noise has no edge to follow */
+#define SLANT_MARGIN 16           /* a slant must cost this much less than half the
+				   * vertical's (a quarter, past STEEP): noise and texture have
+				   * no edge to follow, and a shallow guess goes wrong the most */
+#define STEEP 2                   /* slopes up to this many pixels a line are steep */
 
 /* Scratch for one call: the four field lines padded at both sides, and per-sample costs. */
 struct scratch {
 	int pad;                  /* samples of padding at either side of a line */
 	uint8_t *line[4];         /* c, a, b, e, each width + 2 * pad, padded by replication */
 	int *diff;                /* width + 2 * WINDOW: one direction's per-sample cost */
-	int *best;                /* width: the best effective cost so far */
+	int *best;                /* width: the best slant's cost so far */
+	int *vertical;            /* width: the vertical's cost */
 	signed char *dir;         /* width: its direction */
 };
 
@@ -28,8 +32,9 @@ static int s_scratch(struct scratch *s, int width, int radius)
 	s->line[0] = malloc(4 * padded);
 	s->diff = malloc(((size_t)width + 2 * WINDOW) * sizeof(*s->diff));
 	s->best = malloc((size_t)width * sizeof(*s->best));
+	s->vertical = malloc((size_t)width * sizeof(*s->vertical));
 	s->dir = malloc((size_t)width);
-	if (!s->line[0] || !s->diff || !s->best || !s->dir)
+	if (!s->line[0] || !s->diff || !s->best || !s->vertical || !s->dir)
 		return -ENOMEM;
 	for (int i = 1; i < 4; i++)
 		s->line[i] = s->line[i - 1] + padded;
@@ -41,6 +46,7 @@ static void s_scratch_free(struct scratch *s)
 	free(s->line[0]);
 	free(s->diff);
 	free(s->best);
+	free(s->vertical);
 	free(s->dir);
 }
 
@@ -86,9 +92,11 @@ static void s_row(const struct vhs_edi *p, struct scratch *s, uint8_t *out, int 
 			for (int i = -WINDOW; i <= WINDOW; i++)
 				cost += diff[x + i];
 			if (d == 0) {
-				s->best[x] = cost - cost / 2 - SLANT_MARGIN;
+				s->vertical[x] = cost;
+				s->best[x] = INT_MAX;
 				s->dir[x] = 0;
-			} else if (cost + penalty < s->best[x]) {
+			} else if (cost + penalty < s->best[x] &&
+				   cost + penalty < s->vertical[x] / (s_abs(d) <= STEEP ? 2 : 4) - SLANT_MARGIN) {
 				s->best[x] = cost + penalty;
 				s->dir[x] = (signed char)d;
 			}

@@ -15,9 +15,12 @@ int vhs_mcdeint_preset(const char *name, struct vhs_mcdeint_params *p)
 		const char *name;
 		struct vhs_mcdeint_params p;
 	} presets[] = {
-		{ "fast", { { 3 }, { 16, 16, 2, 4 }, 1, 1, 10 } },
-		{ "medium", { { 6 }, { 16, 24, 4, 4 }, 1, 1, 10 } },
-		{ "slow", { { 10 }, { 16, 32, 4, 4 }, 1, 1, 10 } },
+		/* measured on bench/deinterlace.sh's clips: wider edge searches than these
+		 * find false slants in texture, and a lower threshold leaves the bob where the
+		 * neighbours were right (bench/RESULTS.md, issue 26) */
+		{ "fast", { { 2 }, { 16, 16, 2, 4 }, 1, 1, 30 } },
+		{ "medium", { { 3 }, { 16, 24, 4, 4 }, 1, 1, 30 } },
+		{ "slow", { { 4 }, { 16, 32, 4, 4 }, 1, 1, 30 } },
 	};
 
 	for (size_t i = 0; i < sizeof(presets) / sizeof(presets[0]); i++) {
