@@ -157,3 +157,19 @@ for c in "${CLIPS[@]}"; do
 	set -- $c
 	echo "| $1 | $(cat "$1.mc-fast.fps") | $(cat "$1.mc-medium.fps") | $(cat "$1.mc-slow.fps") |"
 done
+
+# The pictures for the user guide: bwdif and ours side by side, frame 31 (a second field),
+# on the still text and on the moving diagonals, cropped and enlarged 2x (nearest
+# neighbour, so each sample shows).
+picture() { # CLIP X Y W H OUT
+	ffmpeg -nostdin -v error -y -i "$1.truth.mkv" -i "$1.bwdif.mkv" -i "$1.mc-medium.mkv" -lavfi \
+		"[0]select=eq(n\,31),crop=$4:$5:$2:$3,scale=iw*2:ih*2:flags=neighbor,drawtext=fontfile=/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf:text=truth:x=6:y=6:fontsize=18:fontcolor=yellow:box=1:boxcolor=black@0.6[t];
+		 [1]select=eq(n\,31),crop=$4:$5:$2:$3,scale=iw*2:ih*2:flags=neighbor,drawtext=fontfile=/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf:text=bwdif:x=6:y=6:fontsize=18:fontcolor=yellow:box=1:boxcolor=black@0.6[b];
+		 [2]select=eq(n\,31),crop=$4:$5:$2:$3,scale=iw*2:ih*2:flags=neighbor,drawtext=fontfile=/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf:text=mc (medium):x=6:y=6:fontsize=18:fontcolor=yellow:box=1:boxcolor=black@0.6[m];
+		 [t][b][m]hstack=inputs=3" -frames:v 1 "$6" || die "the picture $6 failed"
+}
+mkdir -p "$ROOT/docs/images"
+picture text 36 24 200 100 "$ROOT/docs/images/deinterlace-text.png"
+picture diagonal 200 200 200 100 "$ROOT/docs/images/deinterlace-diagonal.png"
+echo
+echo "pictures: docs/images/deinterlace-text.png, docs/images/deinterlace-diagonal.png"
