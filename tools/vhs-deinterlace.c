@@ -3,6 +3,7 @@
  *
  *   vhs-deinterlace [--preset fast|medium|slow] [--order tff|bff] [--frames N] IN OUT
  *                   IN, OUT: files, or - for stdin/stdout
+ *   --threads 1|2 (default 2: the two neighbouring fields' motion at once; the same frames)
  *   and, over the preset's, for tuning: --radius N (edge directions), --range N (motion
  *   search), --subpel 1|2|4, --threshold N, --own N (mcdeint.h)
  *
@@ -92,11 +93,13 @@ int main(int argc, char **argv)
 	int ret, first;
 	double t0;
 
-	int radius = -1, range = -1, subpel = -1, threshold = -1, own = -1;
+	int radius = -1, range = -1, subpel = -1, threshold = -1, own = -1, threads = 2;
 
 	for (int i = 1; i < argc; i++) {
 		if (!strcmp(argv[i], "--preset") && i + 1 < argc)
 			preset = argv[++i];
+		else if (!strcmp(argv[i], "--threads") && i + 1 < argc)
+			threads = atoi(argv[++i]);
 		else if (!strcmp(argv[i], "--radius") && i + 1 < argc)
 			radius = atoi(argv[++i]);
 		else if (!strcmp(argv[i], "--range") && i + 1 < argc)
@@ -124,6 +127,7 @@ int main(int argc, char **argv)
 		return s_usage("IN and OUT are needed");
 	if (vhs_mcdeint_preset(preset, &params))
 		return s_usage("--preset is fast, medium or slow");
+	params.threads = threads;
 	if (radius >= 0)
 		params.edi.radius = radius;
 	if (range > 0)

@@ -68,6 +68,7 @@ static int s_init(void *priv, const struct vhs_stream_fmt *in, struct vhs_stream
 		return -EINVAL;
 	}
 	vhs_mcdeint_preset(s_presets[m->preset], &p);
+	p.threads = 2; /* the two neighbouring fields' motion at once: the same frames */
 	ret = vhs_mcdeint_open(&m->d, &p, m->fmt, in->width, in->height);
 	if (ret) {
 		snprintf(err, errlen, ret == -EINVAL ? "vhs_mcdeint: a %dx%d picture is too small" : "vhs_mcdeint: out of memory",

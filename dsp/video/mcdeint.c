@@ -2,6 +2,7 @@
 #include "mcdeint.h"
 
 #include <errno.h>
+#include <pthread.h>
 #include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
@@ -18,9 +19,9 @@ int vhs_mcdeint_preset(const char *name, struct vhs_mcdeint_params *p)
 		/* measured on bench/deinterlace.sh's clips: wider edge searches than these
 		 * find false slants in texture, and a lower threshold leaves the bob where the
 		 * neighbours were right (bench/RESULTS.md, issue 26) */
-		{ "fast", { { 2 }, { 16, 16, 2, 4 }, 1, 1, 30 } },
-		{ "medium", { { 3 }, { 16, 24, 4, 4 }, 1, 1, 30 } },
-		{ "slow", { { 4 }, { 16, 32, 4, 4 }, 1, 1, 30 } },
+		{ "fast", { { 2 }, { 16, 16, 2, 4 }, 1, 1, 30, 1 } },
+		{ "medium", { { 3 }, { 16, 24, 4, 4 }, 1, 1, 30, 1 } },
+		{ "slow", { { 4 }, { 16, 32, 4, 4 }, 1, 1, 30, 1 } },
 	};
 
 	for (size_t i = 0; i < sizeof(presets) / sizeof(presets[0]); i++) {
@@ -48,7 +49,7 @@ struct vhs_mcdeint {
 	struct field ring[RING];  /* field i at ring[i % RING] */
 	long pushed, next;        /* fields in, and the next one out */
 	bool ended;
-	struct vhs_motion_field mf;
+	struct vhs_motion_field mf[2 * NEIGHBOURS_MAX]; /* one per neighbour: they run at once */
 	uint8_t *moved[2 * NEIGHBOURS_MAX][3]; /* each neighbour's planes moved onto the field */
 };
 
@@ -80,7 +81,10 @@ int vhs_mcdeint_open(struct vhs_mcdeint **out, const struct vhs_mcdeint_params *
 	d->width = width;
 	d->height = height;
 	d->planes = fmt->planes;
-	ret = vhs_motion_field_init(&d->mf, width, height, p->motion.block);
+	d->p.threads = d->p.threads < 1 ? 1 : d->p.threads;
+	ret = vhs_motion_field_init(&d->mf[0], width, height, p->motion.block);
+	for (int n = 1; !ret && n < 2 * NEIGHBOURS_MAX; n++)
+		ret = vhs_motion_field_init(&d->mf[n], width, height, p->motion.block);
 	for (int r = 0; !ret && r < RING; r++) {
 		struct field *f = &d->ring[r];
 		size_t size = 0;
@@ -126,7 +130,8 @@ void vhs_mcdeint_close(struct vhs_mcdeint **dp)
 	for (int n = 0; n < 2 * NEIGHBOURS_MAX; n++)
 		for (int pl = 0; pl < 3; pl++)
 			free(d->moved[n][pl]);
-	vhs_motion_field_free(&d->mf);
+	for (int n = 0; n < 2 * NEIGHBOURS_MAX; n++)
+		vhs_motion_field_free(&d->mf[n]);
 	free(d);
 	*dp = NULL;
 }
@@ -251,35 +256,64 @@ static void s_blend(const struct vhs_mcdeint *d, const struct field *f, int pl, 
 	}
 }
 
+/* One neighbour's work for a frame: the motion from the field to it, and its bob moved. */
+struct neighbour_job {
+	const struct vhs_mcdeint *d;
+	const struct field *f, *g;
+	struct vhs_motion_field *mf;
+	uint8_t **moved;          /* its planes */
+	int ret;
+};
+
+static void *s_neighbour(void *arg)
+{
+	struct neighbour_job *job = arg;
+	const struct vhs_mcdeint *d = job->d;
+	struct vhs_plane8 cur = { job->f->search, d->width, d->width, d->height };
+
+	job->ret = vhs_motion_search(&d->p.motion, &cur,
+				     &(struct vhs_plane8){ job->g->search, d->width, d->width, d->height }, job->mf);
+	for (int pl = 0; !job->ret && pl < d->planes; pl++) {
+		int w = s_plane_w(d, pl), h = s_plane_h(d, pl);
+
+		vhs_motion_compensate(job->mf, &(struct vhs_plane8){ job->g->bob.data[pl], job->g->bob.linesize[pl], w, h },
+				      pl ? d->fmt->log2_cw : 0, pl ? d->fmt->log2_ch : 0, job->moved[pl], w, 0, h);
+	}
+	return NULL;
+}
+
 int vhs_mcdeint_pull(struct vhs_mcdeint *d, struct vhs_picture *out)
 {
 	long i = d->next;
 	const struct field *f = s_field(d, i);
-	struct vhs_plane8 cur;
-	bool same[2 * NEIGHBOURS_MAX];
-	int n = 0, ret;
+	struct neighbour_job jobs[2 * NEIGHBOURS_MAX];
+	pthread_t thread;
+	bool same[2 * NEIGHBOURS_MAX], threaded = false;
+	int n = 0;
 
 	/* field i + neighbours' search luma needs the field after it */
 	if (!f || (!d->ended && d->pushed <= i + d->p.neighbours + 1))
 		return 0;
-	cur = (struct vhs_plane8){ f->search, d->width, d->width, d->height };
 	for (long j = i - d->p.neighbours; j <= i + d->p.neighbours; j++) {
 		const struct field *g = j == i ? NULL : s_field(d, j);
 
 		if (!g)
 			continue;
-		ret = vhs_motion_search(&d->p.motion, &cur, &(struct vhs_plane8){ g->search, d->width, d->width, d->height },
-					&d->mf);
-		if (ret)
-			return ret;
-		for (int pl = 0; pl < d->planes; pl++) {
-			int w = s_plane_w(d, pl), h = s_plane_h(d, pl);
-
-			vhs_motion_compensate(&d->mf, &(struct vhs_plane8){ g->bob.data[pl], g->bob.linesize[pl], w, h },
-					      pl ? d->fmt->log2_cw : 0, pl ? d->fmt->log2_ch : 0, d->moved[n][pl], w, 0, h);
-		}
+		jobs[n] = (struct neighbour_job){ d, f, g, &d->mf[n], d->moved[n], 0 };
 		same[n++] = g->parity == f->parity;
 	}
+	/* each neighbour's work is its own (its vectors, its moved planes): with two threads the
+	 * second runs beside the first; the frames are the same either way */
+	if (n == 2 && d->p.threads > 1)
+		threaded = !pthread_create(&thread, NULL, s_neighbour, &jobs[1]);
+	for (int k = 0; k < n; k++)
+		if (!(threaded && k == 1))
+			s_neighbour(&jobs[k]);
+	if (threaded)
+		pthread_join(thread, NULL);
+	for (int k = 0; k < n; k++)
+		if (jobs[k].ret)
+			return jobs[k].ret;
 	for (int pl = 0; pl < d->planes; pl++)
 		s_blend(d, f, pl, n, same, out);
 	d->next++;

@@ -41,6 +41,7 @@ struct vhs_mcdeint_params {
 	int neighbours;               /* fields either side: 1 */
 	int own;                      /* the bob's weight in the blend */
 	int threshold;                /* a neighbour's mean difference (codes) worth nothing */
+	int threads;                  /* 1, or 2: the two neighbours' motion at once */
 };
 
 /* "fast", "medium" or "slow" into p; -EINVAL for another name. */
