@@ -159,3 +159,34 @@ Test(mcdeint, presets_and_formats)
 	vhs_mcdeint_close(&d);
 	cr_assert_null(d);
 }
+
+/* Two threads (the neighbours' motion at once) make the same frames as one. */
+Test(mcdeint, two_threads_same_frames)
+{
+	static uint8_t a_buf[2 * W * H], b_buf[2 * W * H];
+	struct vhs_mcdeint_params p;
+	struct vhs_mcdeint *d1, *d2;
+	struct vhs_picture a, b;
+	int got = 0;
+
+	cr_assert_eq(vhs_mcdeint_preset("medium", &p), 0);
+	p.threads = 1;
+	cr_assert_eq(vhs_mcdeint_open(&d1, &p, s_fmt(), W, H), 0);
+	p.threads = 2;
+	cr_assert_eq(vhs_mcdeint_open(&d2, &p, s_fmt(), W, H), 0);
+	s_scene(&a, a_buf, 0, 0);
+	s_scene(&b, b_buf, 0, 0);
+	for (int k = 0; k < 10; k++) {
+		s_push(d1, k, 2);
+		s_push(d2, k, 2);
+		while (vhs_mcdeint_pull(d1, &a) == 1) {
+			cr_assert_eq(vhs_mcdeint_pull(d2, &b), 1);
+			for (int pl = 0; pl < 3; pl++)
+				cr_assert_arr_eq(a.data[pl], b.data[pl], pl ? W / 2 * H : W * H, "frame %d plane %d", got, pl);
+			got++;
+		}
+	}
+	cr_assert_gt(got, 5);
+	vhs_mcdeint_close(&d1);
+	vhs_mcdeint_close(&d2);
+}
