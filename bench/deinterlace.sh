@@ -10,7 +10,7 @@
 #   jaggies: the mean luma error over the diagonal clip (hard-edged stripes 30 degrees off
 #     the horizontal, moving), where every error is along an edge.
 #
-# Ours runs as vhs-deinterlace (y4m in and out, one thread), which also gives its speed.
+# Ours runs as vhs-deinterlace (y4m in and out, two threads), which also gives its speed.
 #
 # Usage: bench/deinterlace.sh [WORKDIR]   (make bench-deinterlace; clips cached in WORKDIR)
 # DEINT_SECONDS (default 2) sets the clips' length.
@@ -149,7 +149,7 @@ for m in "${METHODS[@]}"; do
 done
 echo
 
-echo "## speed of ours (vhs-deinterlace, one thread, output frames a second, per clip)"
+echo "## speed of ours (vhs-deinterlace, two threads, output frames a second, per clip)"
 echo
 echo "| clip | fast | medium | slow |"
 echo "| --- | --- | --- | --- |"
