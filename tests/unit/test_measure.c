@@ -229,10 +229,10 @@ static void s_shift_case(const char *fmt, int loc, double dx, double dy)
 		s_scene(&sc);
 		p = s_shifted(fmt, loc, &sc, dx, dy);
 		cr_assert_eq(vhs_chroma_shift_measure(&p, &m), 0);
-		cr_assert_leq(fabs(m.dx - dx), 2.0, "%s loc %d frame %d: dx %.3f, drawn %.2f (seed %u)",
-			      fmt, loc, f, m.dx, dx, seed);
-		cr_assert_leq(fabs(m.dy - dy), 2.0, "%s loc %d frame %d: dy %.3f, drawn %.2f (seed %u)",
-			      fmt, loc, f, m.dy, dy, seed);
+		cr_assert_leq(fabs(m.dx - dx), 2.0, "%s loc %d frame %d: dx %.3f (weight %.3f), drawn %.2f (seed %u)",
+			      fmt, loc, f, m.dx, m.wx, dx, seed);
+		cr_assert_leq(fabs(m.dy - dy), 2.0, "%s loc %d frame %d: dy %.3f (weight %.3f), drawn %.2f (seed %u)",
+			      fmt, loc, f, m.dy, m.wy, dy, seed);
 		cr_assert_gt(m.wx, 0.08, "%s: weight across %.3f", fmt, m.wx);
 		cr_assert_gt(m.wy, 0.08, "%s: weight down %.3f", fmt, m.wy);
 		sx += m.dx * m.wx;
