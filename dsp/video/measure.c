@@ -74,6 +74,7 @@ int vhs_levels_decide(const struct vhs_levels_hist *h, struct vhs_levels *out)
 /* ---- chroma shift ---- */
 
 #define FINE_STEPS 4          /* candidates per luma pixel in the fine search */
+#define FAR_PENALTY 0.05      /* correlation a coarse candidate gives up per sample away */
 #define MEASURE_AGAIN 0.25    /* a shift one way this large (luma pixels) is allowed for the other */
 
 /* What the measurement reads: the chroma planes, and the luma resampled at the chroma sites
@@ -293,8 +294,10 @@ static void s_shift(struct grids *g, int dir, double other, double *shift, doubl
 	}
 	s_luma_grid(g, base);
 	s_gradients(g, dir, 0);
+	/* a farther shift must correlate better by a little per sample: a narrow object's far
+	 * edge (the correlation is of edge magnitudes) must not pass for its near one */
 	for (int s = -VHS_SHIFT_RANGE; s <= VHS_SHIFT_RANGE; s++)
-		coarse[s + VHS_SHIFT_RANGE] = s_corr(g, dir, s);
+		coarse[s + VHS_SHIFT_RANGE] = s_corr(g, dir, s) - FAR_PENALTY * abs(s);
 	c0 = (double)lrint(s_peak(coarse, 2 * VHS_SHIFT_RANGE + 1)) - VHS_SHIFT_RANGE;
 	for (int k = 0; k < n_fine; k++) {
 		double d = c0 * sub + (double)(k - sub * FINE_STEPS) / FINE_STEPS;
