@@ -38,26 +38,6 @@ static int s_fail(const char *fmt, const char *what)
 	return 1;
 }
 
-/* A picture of the format and size with its own planes. */
-static uint8_t *s_alloc(struct vhs_picture *pic, const struct vhs_pixfmt *fmt, int w, int h)
-{
-	size_t size = 0;
-	uint8_t *buf;
-
-	for (int p = 0; p < fmt->planes; p++)
-		size += (size_t)vhs_pixfmt_plane_width(fmt, p, w) * (size_t)vhs_pixfmt_plane_height(fmt, p, h);
-	buf = malloc(size);
-	if (!buf)
-		return NULL;
-	*pic = (struct vhs_picture){ .fmt = fmt, .width = w, .height = h };
-	for (int p = 0, at = 0; p < fmt->planes; p++) {
-		pic->data[p] = buf + at;
-		pic->linesize[p] = vhs_pixfmt_plane_width(fmt, p, w);
-		at += pic->linesize[p] * vhs_pixfmt_plane_height(fmt, p, h);
-	}
-	return buf;
-}
-
 static double s_now(void)
 {
 	struct timespec t;
@@ -152,10 +132,9 @@ int main(int argc, char **argv)
 	if (ret)
 		return s_fail("%s", ret == -EINVAL ? "only 8-bit planar YUV or gray, 16x16 or more, is deinterlaced"
 					     : "out of memory");
-	in_buf = s_alloc(&in, iy.fmt, iy.width, iy.height);
-	out_buf = s_alloc(&out, iy.fmt, iy.width, iy.height);
 	fo = strcmp(out_path, "-") ? fopen(out_path, "wb") : stdout;
-	if (!in_buf || !out_buf || !fo)
+	if (vhs_picture_alloc(&in, &in_buf, iy.fmt, iy.width, iy.height) ||
+	    vhs_picture_alloc(&out, &out_buf, iy.fmt, iy.width, iy.height) || !fo)
 		return s_fail("%s", !fo ? "cannot open the output" : "out of memory");
 	oy = iy;
 	oy.interlace = 'p';

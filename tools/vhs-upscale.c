@@ -138,25 +138,6 @@ static int s_planes_io(struct vhs_picture *p, FILE *f, int write)
 	return 1;
 }
 
-static int s_alloc_picture(struct vhs_picture *p, uint8_t **buf, const struct vhs_pixfmt *fmt, int w, int h)
-{
-	uint32_t off[4];
-	int32_t ls[4];
-	size_t bytes = vhs_pixfmt_layout(fmt, w, h, off, ls);
-
-	*buf = aligned_alloc(64, (bytes + 64) / 64 * 64);
-	if (!*buf)
-		return -ENOMEM;
-	p->fmt = fmt;
-	p->width = w;
-	p->height = h;
-	for (int i = 0; i < 4; i++) {
-		p->data[i] = ls[i] ? *buf + off[i] : NULL;
-		p->linesize[i] = ls[i];
-	}
-	return 0;
-}
-
 struct run {
 	struct options *o;
 	struct vhs_upscaler *up;
@@ -241,8 +222,8 @@ static int s_open(struct run *r, FILE *fin)
 	if (!r->frames)
 		return fprintf(stderr, "vhs-upscale: out of memory\n"), 1;
 	for (int i = 0; i < r->cap; i++)
-		if (s_alloc_picture(&r->frames[i].in, &r->frames[i].in_buf, r->in.fmt, r->in.width, r->in.height) ||
-		    s_alloc_picture(&r->frames[i].out, &r->frames[i].out_buf, r->out.fmt, w, h))
+		if (vhs_picture_alloc(&r->frames[i].in, &r->frames[i].in_buf, r->in.fmt, r->in.width, r->in.height) ||
+		    vhs_picture_alloc(&r->frames[i].out, &r->frames[i].out_buf, r->out.fmt, w, h))
 			return fprintf(stderr, "vhs-upscale: out of memory\n"), 1;
 	if (!r->o->raw_out && !r->out.fmt->rgb && vhs_y4m_write_header(&r->out, r->fout))
 		return fprintf(stderr, "vhs-upscale: %s: cannot write a y4m header for %s\n", r->o->out,

@@ -17,6 +17,9 @@
  */
 #include "pixfmt.h"
 
+#include <errno.h>
+#include <stdlib.h>
+
 #include <string.h>
 
 #define LAYOUT_ALIGN 64
@@ -108,4 +111,21 @@ size_t vhs_pixfmt_layout(const struct vhs_pixfmt *f, int w, int h, uint32_t offs
 		at = s_align(at + (size_t)linesize[p] * (size_t)vhs_pixfmt_plane_height(f, p, h));
 	}
 	return at;
+}
+
+int vhs_picture_alloc(struct vhs_picture *p, uint8_t **buf, const struct vhs_pixfmt *fmt, int w, int h)
+{
+	uint32_t off[4];
+	int32_t ls[4];
+	size_t bytes = vhs_pixfmt_layout(fmt, w, h, off, ls);
+
+	*buf = aligned_alloc(64, (bytes + 64) / 64 * 64);
+	if (!*buf)
+		return -ENOMEM;
+	*p = (struct vhs_picture){ .fmt = fmt, .width = w, .height = h };
+	for (int i = 0; i < 4; i++) {
+		p->data[i] = ls[i] ? *buf + off[i] : NULL;
+		p->linesize[i] = ls[i];
+	}
+	return 0;
 }

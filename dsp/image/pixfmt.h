@@ -81,4 +81,8 @@ struct vhs_picture {
 	struct vhs_colorimetry color;
 };
 
+/* A picture of fmt, w x h, in one buffer of its own laid out as vhs_pixfmt_layout says
+ * (64-byte aligned; *buf is what to free). Returns 0 or -ENOMEM. */
+int vhs_picture_alloc(struct vhs_picture *p, uint8_t **buf, const struct vhs_pixfmt *fmt, int w, int h);
+
 #endif

@@ -87,23 +87,11 @@ int vhs_mcdeint_open(struct vhs_mcdeint **out, const struct vhs_mcdeint_params *
 		ret = vhs_motion_field_init(&d->mf[n], width, height, p->motion.block);
 	for (int r = 0; !ret && r < RING; r++) {
 		struct field *f = &d->ring[r];
-		size_t size = 0;
 
 		f->index = -1;
-		for (int pl = 0; pl < d->planes; pl++)
-			size += (size_t)s_plane_w(d, pl) * (size_t)s_plane_h(d, pl);
-		f->buf = malloc(size);
-		f->search = malloc((size_t)width * (size_t)height);
-		if (!f->buf || !f->search) {
+		ret = vhs_picture_alloc(&f->bob, &f->buf, fmt, width, height);
+		if (!ret && !(f->search = malloc((size_t)width * (size_t)height)))
 			ret = -ENOMEM;
-			break;
-		}
-		f->bob = (struct vhs_picture){ .fmt = fmt, .width = width, .height = height };
-		for (int pl = 0, at = 0; pl < d->planes; pl++) {
-			f->bob.data[pl] = f->buf + at;
-			f->bob.linesize[pl] = s_plane_w(d, pl);
-			at += s_plane_w(d, pl) * s_plane_h(d, pl);
-		}
 	}
 	for (int n = 0; !ret && n < 2 * NEIGHBOURS_MAX; n++)
 		for (int pl = 0; !ret && pl < d->planes; pl++)
