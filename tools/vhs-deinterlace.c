@@ -153,7 +153,8 @@ int main(int argc, char **argv)
 	}
 	if (ret < 0)
 		return s_fail("%s", err);
-	vhs_mcdeint_end(d);
+	if (vhs_mcdeint_end(d))
+		return s_fail("%s", "out of memory");
 	if ((ret = s_drain(d, &oy, &out, fo, &n_out)) || fflush(fo))
 		return s_fail("%s", "cannot write the output");
 	fprintf(stderr, "vhs-deinterlace: %ld frames in, %ld out, %.2f s, %.2f fps (%s)\n", n_in, n_out, s_now() - t0,

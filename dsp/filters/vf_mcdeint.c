@@ -146,10 +146,8 @@ static int s_filter(void *priv, AVFrame *in, struct vhs_native_out *out)
 	int first, ret;
 	int64_t pts;
 
-	if (!in) {
-		vhs_mcdeint_end(m->d);
-		return s_drain(m, out);
-	}
+	if (!in)
+		return (ret = vhs_mcdeint_end(m->d)) ? ret : s_drain(m, out);
 	first = m->parity == 2 ? (in->interlaced_frame && !in->top_field_first) : m->parity;
 	pts = in->pts == AV_NOPTS_VALUE ? 0 : 2 * in->pts;
 	ret = s_field(m, in, first, pts, out);

@@ -40,6 +40,7 @@ struct field {
 	uint8_t *buf;             /* the bob's planes */
 	struct vhs_picture bob;
 	uint8_t *search;          /* width x height */
+	struct vhs_motion_pyramid pyr; /* search, made ready for the motion search once */
 };
 
 struct vhs_mcdeint {
@@ -114,6 +115,7 @@ void vhs_mcdeint_close(struct vhs_mcdeint **dp)
 	for (int r = 0; r < RING; r++) {
 		free(d->ring[r].buf);
 		free(d->ring[r].search);
+		vhs_motion_pyramid_free(&d->ring[r].pyr);
 	}
 	for (int n = 0; n < 2 * NEIGHBOURS_MAX; n++)
 		for (int pl = 0; pl < 3; pl++)
@@ -136,7 +138,7 @@ static const struct field *s_field(const struct vhs_mcdeint *d, long i)
 /* The luma field k's motion is searched on: its bob and its neighbours' mixed 1 2 1 (the
  * fields of either parity then look alike: a still picture is still), then blurred 1 2 1
  * down. */
-static void s_search_luma(struct vhs_mcdeint *d, long k)
+static int s_search_luma(struct vhs_mcdeint *d, long k)
 {
 	struct field *f = &d->ring[k % RING];
 	const struct field *prev = s_field(d, k - 1), *next = s_field(d, k + 1);
@@ -159,6 +161,7 @@ static void s_search_luma(struct vhs_mcdeint *d, long k)
 			out[x] = (uint8_t)((sum + 8) >> 4);
 		}
 	}
+	return vhs_motion_pyramid_build(&f->pyr, &d->p.motion, &(struct vhs_plane8){ f->search, w, w, d->height });
 }
 
 int vhs_mcdeint_push(struct vhs_mcdeint *d, const struct vhs_picture *frame, int parity)
@@ -181,15 +184,16 @@ int vhs_mcdeint_push(struct vhs_mcdeint *d, const struct vhs_picture *frame, int
 		return ret;
 	d->pushed++;
 	if (d->pushed >= 2) /* the field before now has both its neighbours */
-		s_search_luma(d, d->pushed - 2);
+		return s_search_luma(d, d->pushed - 2);
 	return 0;
 }
 
-void vhs_mcdeint_end(struct vhs_mcdeint *d)
+int vhs_mcdeint_end(struct vhs_mcdeint *d)
 {
-	if (!d->ended && d->pushed >= 1)
-		s_search_luma(d, d->pushed - 1);
+	int ret = !d->ended && d->pushed >= 1 ? s_search_luma(d, d->pushed - 1) : 0;
+
 	d->ended = true;
+	return ret;
 }
 
 /* ---- frames out ---- */
@@ -257,10 +261,8 @@ static void *s_neighbour(void *arg)
 {
 	struct neighbour_job *job = arg;
 	const struct vhs_mcdeint *d = job->d;
-	struct vhs_plane8 cur = { job->f->search, d->width, d->width, d->height };
 
-	job->ret = vhs_motion_search(&d->p.motion, &cur,
-				     &(struct vhs_plane8){ job->g->search, d->width, d->width, d->height }, job->mf);
+	job->ret = vhs_motion_search(&d->p.motion, &job->f->pyr, &job->g->pyr, job->mf);
 	for (int pl = 0; !job->ret && pl < d->planes; pl++) {
 		int w = s_plane_w(d, pl), h = s_plane_h(d, pl);
 

@@ -58,8 +58,9 @@ int vhs_mcdeint_open(struct vhs_mcdeint **d, const struct vhs_mcdeint_params *p,
  * rows) of frame. Returns 0 or -ENOMEM. */
 int vhs_mcdeint_push(struct vhs_mcdeint *d, const struct vhs_picture *frame, int parity);
 
-/* No more fields: those still waiting for later neighbours are made without them. */
-void vhs_mcdeint_end(struct vhs_mcdeint *d);
+/* No more fields: those still waiting for later neighbours are made without them. Returns 0
+ * or -ENOMEM. */
+int vhs_mcdeint_end(struct vhs_mcdeint *d);
 
 /* The next frame out, in field order, into out (the format and size given at open).
  * Returns 1, 0 when it needs more fields (or, after the end, has given them all), or

@@ -6,7 +6,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define LEVELS_MAX 4
 #define BLOCK_MIN 4               /* the smallest block a coarse level searches with */
 
 static inline int s_abs(int v)
@@ -64,27 +63,81 @@ static int s_block_at(const struct vhs_motion_field *f, int i, int n)
 
 /* ---- the pyramid ---- */
 
-struct level {
-	uint8_t *data;            /* owned (NULL at level 0: the caller's plane) */
-	struct vhs_plane8 p;
-};
-
-/* Level n + 1 of a pyramid: level n halved by 2x2 means. */
-static int s_halve(const struct vhs_plane8 *in, struct level *out)
+/* Levels a picture of w x h gets for blocks of `block` and the search's range: halved while
+ * a block and the range still mean something there. */
+static int s_levels(const struct vhs_motion_params *p, int w, int h)
 {
-	int w = in->width / 2, h = in->height / 2;
+	int levels = 1;
 
-	out->data = malloc((size_t)w * (size_t)h);
-	if (!out->data)
-		return -ENOMEM;
-	for (int y = 0; y < h; y++) {
+	while (levels < VHS_MOTION_LEVELS && (p->block >> levels) >= BLOCK_MIN && (p->range >> levels) >= 2 &&
+	       (w >> levels) >= p->block && (h >> levels) >= p->block)
+		levels++;
+	return levels;
+}
+
+/* in halved by 2x2 means into o, out's samples (packed). */
+static void s_halve(const struct vhs_plane8 *in, const struct vhs_plane8 *out, uint8_t *o)
+{
+	for (int y = 0; y < out->height; y++) {
 		const uint8_t *r0 = in->data + 2 * y * in->stride, *r1 = r0 + in->stride;
 
-		for (int x = 0; x < w; x++)
-			out->data[y * w + x] = (uint8_t)((r0[2 * x] + r0[2 * x + 1] + r1[2 * x] + r1[2 * x + 1] + 2) >> 2);
+		for (int x = 0; x < out->width; x++)
+			o[y * out->width + x] = (uint8_t)((r0[2 * x] + r0[2 * x + 1] + r1[2 * x] + r1[2 * x + 1] + 2) >> 2);
 	}
-	out->p = (struct vhs_plane8){ out->data, w, w, h };
+}
+
+/* The picture read bilinearly at quarter-pixel phase k (fx = k % 4, fy = k / 4) into o:
+ * sample (x, y) is pic at (x + fx / 4, y + fy / 4), the sample past the last row or column
+ * being the last. */
+static void s_phase(const struct vhs_plane8 *pic, int k, uint8_t *o)
+{
+	int w = pic->width, h = pic->height, fx = k & 3, fy = k >> 2;
+	int w00 = (4 - fx) * (4 - fy), w10 = fx * (4 - fy), w01 = (4 - fx) * fy, w11 = fx * fy;
+
+	for (int y = 0; y < h; y++) {
+		const uint8_t *p0 = pic->data + y * pic->stride, *p1 = y + 1 < h ? p0 + pic->stride : p0;
+
+		for (int x = 0; x < w; x++) {
+			int x1 = x + 1 < w ? x + 1 : x;
+
+			o[y * w + x] = (uint8_t)((w00 * p0[x] + w10 * p0[x1] + w01 * p1[x] + w11 * p1[x1] + 8) >> 4);
+		}
+	}
+}
+
+int vhs_motion_pyramid_build(struct vhs_motion_pyramid *py, const struct vhs_motion_params *p,
+			     const struct vhs_plane8 *pic)
+{
+	int w = pic->width, h = pic->height, levels = s_levels(p, w, h), phases = p->subpel > 1 ? 15 : 0;
+	size_t size = (size_t)phases * (size_t)w * (size_t)h, at = 0;
+
+	for (int l = 1; l < levels; l++)
+		size += (size_t)(w >> l) * (size_t)(h >> l);
+	if (py->buf && py->size != size)
+		vhs_motion_pyramid_free(py);
+	if (!py->buf && size && !(py->buf = malloc(size)))
+		return -ENOMEM;
+	py->size = size;
+	py->levels = levels;
+	py->level[0] = *pic;
+	for (int l = 1; l < levels; l++) {
+		py->level[l] = (struct vhs_plane8){ py->buf + at, w >> l, w >> l, h >> l };
+		s_halve(&py->level[l - 1], &py->level[l], py->buf + at);
+		at += (size_t)(w >> l) * (size_t)(h >> l);
+	}
+	py->phase[0] = *pic;
+	for (int k = 1; k <= phases; k++) {
+		py->phase[k] = (struct vhs_plane8){ py->buf + at, w, w, h };
+		s_phase(pic, k, py->buf + at);
+		at += (size_t)w * (size_t)h;
+	}
 	return 0;
+}
+
+void vhs_motion_pyramid_free(struct vhs_motion_pyramid *py)
+{
+	free(py->buf);
+	memset(py, 0, sizeof(*py));
 }
 
 /* ---- costs ---- */
@@ -103,46 +156,15 @@ static uint32_t s_sad(const struct vhs_plane8 *a, const struct vhs_plane8 *b, in
 	return sad;
 }
 
-/* The reference read bilinearly at each quarter-pixel phase (fx, fy), plane 4 * fy + fx:
- * sample (x, y) of it is ref at (x + fx / 4, y + fy / 4), the sample past the last row or
- * column being the last. Made once per search, so every sub-pixel candidate costs a plain SAD. */
-static int s_phases(const struct vhs_plane8 *ref, uint8_t **buf, struct vhs_plane8 phase[16])
-{
-	int w = ref->width, h = ref->height;
-
-	*buf = malloc(15 * (size_t)w * (size_t)h);
-	if (!*buf)
-		return -ENOMEM;
-	phase[0] = *ref;
-	for (int k = 1; k < 16; k++) {
-		int fx = k & 3, fy = k >> 2;
-		int w00 = (4 - fx) * (4 - fy), w10 = fx * (4 - fy), w01 = (4 - fx) * fy, w11 = fx * fy;
-		uint8_t *out = *buf + (size_t)(k - 1) * (size_t)w * (size_t)h;
-
-		for (int y = 0; y < h; y++) {
-			const uint8_t *p0 = ref->data + y * ref->stride, *p1 = y + 1 < h ? p0 + ref->stride : p0;
-
-			for (int x = 0; x < w; x++) {
-				int x1 = x + 1 < w ? x + 1 : x;
-
-				out[y * w + x] = (uint8_t)((w00 * p0[x] + w10 * p0[x1] + w01 * p1[x] + w11 * p1[x1] + 8) >> 4);
-			}
-		}
-		phase[k] = (struct vhs_plane8){ out, w, w, h };
-	}
-	return 0;
-}
-
 /* ---- the search ---- */
 
 struct search {
 	const struct vhs_motion_params *p;
 	const struct vhs_motion_field *f;
-	struct level cur[LEVELS_MAX], ref[LEVELS_MAX];
+	const struct vhs_motion_pyramid *cur, *ref;
 	int levels;
 	struct vhs_mv *mv;        /* the level's vectors, in its samples (quarter pixels at 0) */
 	struct vhs_mv *coarse;    /* the coarser level's, in its samples */
-	struct vhs_plane8 phase[16]; /* the full-size reference at each quarter-pixel phase */
 };
 
 /* The best of a level's candidates so far for one block. */
@@ -156,7 +178,7 @@ struct best {
 static void s_try(const struct search *s, int level, int x, int y, int bs, int vx, int vy, int px, int py,
 		  struct best *b)
 {
-	const struct vhs_plane8 *cur = &s->cur[level].p, *ref = &s->ref[level].p;
+	const struct vhs_plane8 *cur = &s->cur->level[level], *ref = &s->ref->level[level];
 	uint32_t sad;
 	uint64_t cost;
 
@@ -172,7 +194,7 @@ static void s_try(const struct search *s, int level, int x, int y, int bs, int v
 static void s_level(struct search *s, int level)
 {
 	const struct vhs_motion_field *f = s->f;
-	const struct vhs_plane8 *cur = &s->cur[level].p;
+	const struct vhs_plane8 *cur = &s->cur->level[level];
 	int bs = f->block >> level, r = s->p->range >> level;
 
 	for (int j = 0; j < f->ny; j++) {
@@ -211,7 +233,7 @@ static void s_level(struct search *s, int level)
 				}
 			}
 			if (b.cost == UINT64_MAX)
-				b = (struct best){ 0, 0, 0, s_sad(cur, &s->ref[level].p, x, y, 0, 0, bs) };
+				b = (struct best){ 0, 0, 0, s_sad(cur, &s->ref->level[level], x, y, 0, 0, bs) };
 			s->mv[j * f->nx + i] = (struct vhs_mv){ (int16_t)b.x, (int16_t)b.y };
 			if (level == 0)
 				f->sad[j * f->nx + i] = b.sad;
@@ -223,7 +245,7 @@ static void s_level(struct search *s, int level)
 static void s_subpel(struct search *s)
 {
 	const struct vhs_motion_field *f = s->f;
-	const struct vhs_plane8 *cur = &s->cur[0].p, *ref = &s->ref[0].p;
+	const struct vhs_plane8 *cur = &s->cur->level[0], *ref = &s->ref->level[0];
 	int bs = f->block;
 
 	for (int j = 0; j < f->ny; j++) {
@@ -247,7 +269,7 @@ static void s_subpel(struct search *s)
 						if (!(dx || dy) || x + (tx >> 2) < 0 || y + (ty >> 2) < 0 ||
 						    x + (tx >> 2) + bs + 1 > ref->width || y + (ty >> 2) + bs + 1 > ref->height)
 							continue;
-						sad = s_sad(cur, &s->phase[(ty & 3) * 4 + (tx & 3)], x, y, tx >> 2, ty >> 2, bs);
+						sad = s_sad(cur, &s->ref->phase[(ty & 3) * 4 + (tx & 3)], x, y, tx >> 2, ty >> 2, bs);
 						cost = 4 * (uint64_t)sad + (uint64_t)s->p->lambda * (uint64_t)(s_abs(tx - px) + s_abs(ty - py)) / 4;
 						if (cost < best) {
 							best = cost;
@@ -264,27 +286,19 @@ static void s_subpel(struct search *s)
 	}
 }
 
-int vhs_motion_search(const struct vhs_motion_params *p, const struct vhs_plane8 *cur,
-		      const struct vhs_plane8 *ref, struct vhs_motion_field *f)
+int vhs_motion_search(const struct vhs_motion_params *p, const struct vhs_motion_pyramid *cur,
+		      const struct vhs_motion_pyramid *ref, struct vhs_motion_field *f)
 {
-	struct search s = { .p = p, .f = f };
+	struct search s = { .p = p, .f = f, .cur = cur, .ref = ref };
 	size_t n = (size_t)f->nx * (size_t)f->ny;
-	uint8_t *phases = NULL;
 	int ret = 0;
 
-	s.cur[0].p = *cur;
-	s.ref[0].p = *ref;
-	s.levels = 1;
-	while (s.levels < LEVELS_MAX && (f->block >> s.levels) >= BLOCK_MIN && (p->range >> s.levels) >= 2 &&
-	       (cur->width >> s.levels) >= f->block && (cur->height >> s.levels) >= f->block) {
-		if ((ret = s_halve(&s.cur[s.levels - 1].p, &s.cur[s.levels])) ||
-		    (ret = s_halve(&s.ref[s.levels - 1].p, &s.ref[s.levels])))
-			break;
-		s.levels++;
-	}
+	s.levels = cur->levels < ref->levels ? cur->levels : ref->levels;
+	if (p->subpel > 1 && !ref->phase[1].data)
+		return -EINVAL; /* built for another search */
 	s.mv = calloc(n, sizeof(*s.mv));
 	s.coarse = calloc(n, sizeof(*s.coarse));
-	if (!ret && (!s.mv || !s.coarse))
+	if (!s.mv || !s.coarse)
 		ret = -ENOMEM;
 	for (int level = s.levels - 1; !ret && level >= 0; level--) {
 		struct vhs_mv *t = s.coarse;
@@ -293,8 +307,6 @@ int vhs_motion_search(const struct vhs_motion_params *p, const struct vhs_plane8
 		s.coarse = s.mv;
 		s.mv = t;
 	}
-	if (!ret && p->subpel > 1)
-		ret = s_phases(ref, &phases, s.phase);
 	if (!ret) {
 		s.mv = s.coarse; /* the finest level's, whole samples */
 		s.coarse = NULL;
@@ -304,13 +316,8 @@ int vhs_motion_search(const struct vhs_motion_params *p, const struct vhs_plane8
 			for (size_t k = 0; k < n; k++)
 				f->mv[k] = (struct vhs_mv){ (int16_t)(4 * s.mv[k].x), (int16_t)(4 * s.mv[k].y) };
 	}
-	for (int l = 1; l < LEVELS_MAX; l++) {
-		free(s.cur[l].data);
-		free(s.ref[l].data);
-	}
 	free(s.mv);
 	free(s.coarse);
-	free(phases);
 	return ret;
 }
 

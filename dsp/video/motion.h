@@ -9,8 +9,8 @@
  * samples every `step` samples (step = block / 2: each sample lies in up to four blocks),
  * the last row and column moved in to end at the picture's edge.
  *
- * Hierarchical: both pictures are halved (2x2 means) until the coarsest level is about the
- * size of the search range's reach; there every block is searched exhaustively within the
+ * Hierarchical: both pictures are halved (2x2 means, made once per picture: a pyramid) until
+ * the coarsest level is about the size of the search range's reach; there every block is searched exhaustively within the
  * range (scaled to the level), and each finer level starts from the best of: the coarser
  * level's vector doubled, the vectors already found for the blocks left of and above it
  * (raster order: deterministic), and no motion; then looks one sample around it. At full
@@ -60,14 +60,34 @@ struct vhs_plane8 {
 	int width, height;
 };
 
+/* A picture made ready to be searched, from either side, once: its halved levels and, for a
+ * sub-pixel search, itself read at every quarter-pixel phase (each candidate then costs a
+ * plain SAD). A picture that is searched against two others is prepared once, not twice. */
+#define VHS_MOTION_LEVELS 4
+
+struct vhs_motion_pyramid {
+	int levels;
+	struct vhs_plane8 level[VHS_MOTION_LEVELS]; /* level[0] is the picture itself */
+	struct vhs_plane8 phase[16];  /* phase 4 * fy + fx: at (x + fx / 4, y + fy / 4) */
+	uint8_t *buf;                 /* the levels and phases made (owned) */
+	size_t size;
+};
+
+/* Prepares pic (which must outlive py's use) for searches with p; py starts zeroed, and is
+ * rebuilt in place for the next picture of the same size. Returns 0 or -ENOMEM. */
+int vhs_motion_pyramid_build(struct vhs_motion_pyramid *py, const struct vhs_motion_params *p,
+			     const struct vhs_plane8 *pic);
+void vhs_motion_pyramid_free(struct vhs_motion_pyramid *py);
+
 /* The field of blocks for a width x height picture (its vectors zero). Returns 0 or -ENOMEM
  * (-EINVAL: a picture smaller than a block, or a block size other than 8 or 16). */
 int vhs_motion_field_init(struct vhs_motion_field *f, int width, int height, int block);
 void vhs_motion_field_free(struct vhs_motion_field *f);
 
-/* Where each block of cur sits in ref (both luma, the field's size). Returns 0 or -ENOMEM. */
-int vhs_motion_search(const struct vhs_motion_params *p, const struct vhs_plane8 *cur,
-		      const struct vhs_plane8 *ref, struct vhs_motion_field *f);
+/* Where each block of cur sits in ref (both luma, the field's size, prepared with p). Returns
+ * 0, -ENOMEM, or -EINVAL (ref prepared without the phases p's sub-pixel search needs). */
+int vhs_motion_search(const struct vhs_motion_params *p, const struct vhs_motion_pyramid *cur,
+		      const struct vhs_motion_pyramid *ref, struct vhs_motion_field *f);
 
 /* ref moved onto cur by f's vectors, into out (rows y0 <= y < y1 of a plane of ref's size).
  * sx, sy: the plane's subsampling against the luma the vectors were found on (0: none,

@@ -105,7 +105,7 @@ Test(mcdeint, still_picture_given_back)
 			got++;
 		}
 	}
-	vhs_mcdeint_end(d);
+	cr_assert_eq(vhs_mcdeint_end(d), 0);
 	while (vhs_mcdeint_pull(d, &out) == 1)
 		got++;
 	cr_assert_eq(got, 8, "8 fields in, %d frames out", got);

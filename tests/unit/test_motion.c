@@ -61,11 +61,16 @@ static double s_found(const struct vhs_motion_field *f, int qx, int qy)
 /* cur is the texture; ref the texture moved by -v: cur's content sits in ref at +v. */
 static void s_search(int qx, int qy, struct vhs_motion_field *f, uint8_t *cur, uint8_t *ref)
 {
+	struct vhs_motion_pyramid pc = { 0 }, pr = { 0 };
+
 	s_texture(cur, 0, 0);
 	s_texture(ref, -qx, -qy);
 	cr_assert_eq(vhs_motion_field_init(f, W, H, params.block), 0);
-	cr_assert_eq(vhs_motion_search(&params, &(struct vhs_plane8){ cur, W, W, H },
-				       &(struct vhs_plane8){ ref, W, W, H }, f), 0);
+	cr_assert_eq(vhs_motion_pyramid_build(&pc, &params, &(struct vhs_plane8){ cur, W, W, H }), 0);
+	cr_assert_eq(vhs_motion_pyramid_build(&pr, &params, &(struct vhs_plane8){ ref, W, W, H }), 0);
+	cr_assert_eq(vhs_motion_search(&params, &pc, &pr, f), 0);
+	vhs_motion_pyramid_free(&pc);
+	vhs_motion_pyramid_free(&pr);
 }
 
 Test(motion, quarter_pixel_shifts_found)
