@@ -72,24 +72,22 @@ int main(int argc, char **argv)
 	FILE *fi, *fo;
 	int ret, first;
 	double t0;
-
 	int radius = -1, range = -1, subpel = -1, threshold = -1, own = -1, threads = 2;
+	const struct {
+		const char *name;
+		int *value;
+	} numbers[] = { { "--threads", &threads }, { "--radius", &radius }, { "--range", &range },
+			{ "--subpel", &subpel }, { "--threshold", &threshold }, { "--own", &own } };
 
 	for (int i = 1; i < argc; i++) {
-		if (!strcmp(argv[i], "--preset") && i + 1 < argc)
+		size_t k = 0;
+
+		while (k < sizeof(numbers) / sizeof(numbers[0]) && strcmp(argv[i], numbers[k].name))
+			k++;
+		if (k < sizeof(numbers) / sizeof(numbers[0]) && i + 1 < argc)
+			*numbers[k].value = atoi(argv[++i]);
+		else if (!strcmp(argv[i], "--preset") && i + 1 < argc)
 			preset = argv[++i];
-		else if (!strcmp(argv[i], "--threads") && i + 1 < argc)
-			threads = atoi(argv[++i]);
-		else if (!strcmp(argv[i], "--radius") && i + 1 < argc)
-			radius = atoi(argv[++i]);
-		else if (!strcmp(argv[i], "--range") && i + 1 < argc)
-			range = atoi(argv[++i]);
-		else if (!strcmp(argv[i], "--subpel") && i + 1 < argc)
-			subpel = atoi(argv[++i]);
-		else if (!strcmp(argv[i], "--threshold") && i + 1 < argc)
-			threshold = atoi(argv[++i]);
-		else if (!strcmp(argv[i], "--own") && i + 1 < argc)
-			own = atoi(argv[++i]);
 		else if (!strcmp(argv[i], "--order") && i + 1 < argc)
 			order = argv[++i];
 		else if (!strcmp(argv[i], "--frames") && i + 1 < argc)

@@ -7,7 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define NEIGHBOURS_MAX 1
+#define NEIGHBOURS 2               /* fields i - 1 and i + 1 */
 #define RING 5                    /* fields i - 2 .. i + 2: i +- 1's search luma needs them */
 
 int vhs_mcdeint_preset(const char *name, struct vhs_mcdeint_params *p)
@@ -19,9 +19,9 @@ int vhs_mcdeint_preset(const char *name, struct vhs_mcdeint_params *p)
 		/* measured on bench/deinterlace.sh's clips: wider edge searches than these
 		 * find false slants in texture, and a lower threshold leaves the bob where the
 		 * neighbours were right (bench/RESULTS.md, issue 26) */
-		{ "fast", { { 2 }, { 16, 16, 2, 4 }, 1, 1, 30, 1 } },
-		{ "medium", { { 3 }, { 16, 24, 4, 4 }, 1, 1, 30, 1 } },
-		{ "slow", { { 4 }, { 16, 32, 4, 4 }, 1, 1, 30, 1 } },
+		{ "fast", { { 2 }, { 16, 16, 2, 4 }, 1, 30, 1 } },
+		{ "medium", { { 3 }, { 16, 24, 4, 4 }, 1, 30, 1 } },
+		{ "slow", { { 4 }, { 16, 32, 4, 4 }, 1, 30, 1 } },
 	};
 
 	for (size_t i = 0; i < sizeof(presets) / sizeof(presets[0]); i++) {
@@ -50,8 +50,8 @@ struct vhs_mcdeint {
 	struct field ring[RING];  /* field i at ring[i % RING] */
 	long pushed, next;        /* fields in, and the next one out */
 	bool ended;
-	struct vhs_motion_field mf[2 * NEIGHBOURS_MAX]; /* one per neighbour: they run at once */
-	uint8_t *moved[2 * NEIGHBOURS_MAX][3]; /* each neighbour's planes moved onto the field */
+	struct vhs_motion_field mf[NEIGHBOURS]; /* one per neighbour: they run at once */
+	uint8_t *moved[NEIGHBOURS][3]; /* each neighbour's planes moved onto the field */
 };
 
 static int s_plane_w(const struct vhs_mcdeint *d, int pl)
@@ -77,14 +77,13 @@ int vhs_mcdeint_open(struct vhs_mcdeint **out, const struct vhs_mcdeint_params *
 	if (!d)
 		return -ENOMEM;
 	d->p = *p;
-	d->p.neighbours = d->p.neighbours < 1 ? 1 : d->p.neighbours > NEIGHBOURS_MAX ? NEIGHBOURS_MAX : d->p.neighbours;
 	d->fmt = fmt;
 	d->width = width;
 	d->height = height;
 	d->planes = fmt->planes;
 	d->p.threads = d->p.threads < 1 ? 1 : d->p.threads;
 	ret = vhs_motion_field_init(&d->mf[0], width, height, p->motion.block);
-	for (int n = 1; !ret && n < 2 * NEIGHBOURS_MAX; n++)
+	for (int n = 1; !ret && n < NEIGHBOURS; n++)
 		ret = vhs_motion_field_init(&d->mf[n], width, height, p->motion.block);
 	for (int r = 0; !ret && r < RING; r++) {
 		struct field *f = &d->ring[r];
@@ -94,7 +93,7 @@ int vhs_mcdeint_open(struct vhs_mcdeint **out, const struct vhs_mcdeint_params *
 		if (!ret && !(f->search = malloc((size_t)width * (size_t)height)))
 			ret = -ENOMEM;
 	}
-	for (int n = 0; !ret && n < 2 * NEIGHBOURS_MAX; n++)
+	for (int n = 0; !ret && n < NEIGHBOURS; n++)
 		for (int pl = 0; !ret && pl < d->planes; pl++)
 			if (!(d->moved[n][pl] = malloc((size_t)s_plane_w(d, pl) * (size_t)s_plane_h(d, pl))))
 				ret = -ENOMEM;
@@ -117,10 +116,10 @@ void vhs_mcdeint_close(struct vhs_mcdeint **dp)
 		free(d->ring[r].search);
 		vhs_motion_pyramid_free(&d->ring[r].pyr);
 	}
-	for (int n = 0; n < 2 * NEIGHBOURS_MAX; n++)
+	for (int n = 0; n < NEIGHBOURS; n++)
 		for (int pl = 0; pl < 3; pl++)
 			free(d->moved[n][pl]);
-	for (int n = 0; n < 2 * NEIGHBOURS_MAX; n++)
+	for (int n = 0; n < NEIGHBOURS; n++)
 		vhs_motion_field_free(&d->mf[n]);
 	free(d);
 	*dp = NULL;
@@ -210,25 +209,15 @@ static int s_mismatch(const uint8_t *prev, const uint8_t *next, int w, int x, in
 }
 
 /* One plane of field i's frame: its own rows, and the missing ones blended from its bob and
- * the moved neighbours (moved[k] for neighbour k of n, same[k]: of field i's parity). */
-static void s_blend(const struct vhs_mcdeint *d, const struct field *f, int pl, int n, const bool *same,
-		    struct vhs_picture *out)
+ * the n moved neighbours (moved[0], and moved[1] when there are two). */
+static void s_blend(const struct vhs_mcdeint *d, const struct field *f, int pl, int n, struct vhs_picture *out)
 {
 	int w = s_plane_w(d, pl), h = s_plane_h(d, pl), limit = 6 * d->p.threshold;
 	const uint8_t *bob = f->bob.data[pl];
 	ptrdiff_t bs = f->bob.linesize[pl];
-	const uint8_t *prev = NULL, *next = NULL;
-
-	for (int k = 0; k < n; k++) { /* the neighbours of the other parity, before and after */
-		if (same[k])
-			continue;
-		if (!prev)
-			prev = d->moved[k][pl];
-		else
-			next = d->moved[k][pl];
-	}
 	/* at the tape's ends one neighbour stands for both (as bwdif takes the one there is) */
-	next = next ? next : prev;
+	const uint8_t *prev = n ? d->moved[0][pl] : NULL, *next = n > 1 ? d->moved[1][pl] : prev;
+
 	for (int y = 0; y < h; y++) {
 		uint8_t *o = out->data[pl] + y * out->linesize[pl];
 
@@ -276,21 +265,21 @@ int vhs_mcdeint_pull(struct vhs_mcdeint *d, struct vhs_picture *out)
 {
 	long i = d->next;
 	const struct field *f = s_field(d, i);
-	struct neighbour_job jobs[2 * NEIGHBOURS_MAX];
+	struct neighbour_job jobs[NEIGHBOURS];
 	pthread_t thread;
-	bool same[2 * NEIGHBOURS_MAX], threaded = false;
+	bool threaded = false;
 	int n = 0;
 
-	/* field i + neighbours' search luma needs the field after it */
-	if (!f || (!d->ended && d->pushed <= i + d->p.neighbours + 1))
+	/* field i + 1's search luma needs the field after it */
+	if (!f || (!d->ended && d->pushed <= i + 2))
 		return 0;
-	for (long j = i - d->p.neighbours; j <= i + d->p.neighbours; j++) {
-		const struct field *g = j == i ? NULL : s_field(d, j);
+	for (long j = i - 1; j <= i + 1; j += 2) {
+		const struct field *g = s_field(d, j);
 
-		if (!g)
-			continue;
-		jobs[n] = (struct neighbour_job){ d, f, g, &d->mf[n], d->moved[n], 0 };
-		same[n++] = g->parity == f->parity;
+		if (g) {
+			jobs[n] = (struct neighbour_job){ d, f, g, &d->mf[n], d->moved[n], 0 };
+			n++;
+		}
 	}
 	/* each neighbour's work is its own (its vectors, its moved planes): with two threads the
 	 * second runs beside the first; the frames are the same either way */
@@ -305,7 +294,7 @@ int vhs_mcdeint_pull(struct vhs_mcdeint *d, struct vhs_picture *out)
 		if (jobs[k].ret)
 			return jobs[k].ret;
 	for (int pl = 0; pl < d->planes; pl++)
-		s_blend(d, f, pl, n, same, out);
+		s_blend(d, f, pl, n, out);
 	d->next++;
 	return 1;
 }

@@ -38,7 +38,6 @@
 struct vhs_mcdeint_params {
 	struct vhs_edi edi;           /* the bob's interpolation of luma */
 	struct vhs_motion_params motion;
-	int neighbours;               /* fields either side: 1 */
 	int own;                      /* the bob's weight in the blend */
 	int threshold;                /* a neighbour's mean difference (codes) worth nothing */
 	int threads;                  /* 1, or 2: the two neighbours' motion at once */
