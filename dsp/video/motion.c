@@ -39,7 +39,8 @@ int vhs_motion_field_init(struct vhs_motion_field *f, int width, int height, int
 	f->ny = s_count(height, block, f->step);
 	f->mv = calloc((size_t)f->nx * (size_t)f->ny, sizeof(*f->mv));
 	f->sad = calloc((size_t)f->nx * (size_t)f->ny, sizeof(*f->sad));
-	if (!f->mv || !f->sad) {
+	f->acc = malloc(2 * (size_t)width * (size_t)height * sizeof(*f->acc));
+	if (!f->mv || !f->sad || !f->acc) {
 		vhs_motion_field_free(f);
 		return -ENOMEM;
 	}
@@ -50,6 +51,7 @@ void vhs_motion_field_free(struct vhs_motion_field *f)
 {
 	free(f->mv);
 	free(f->sad);
+	free(f->acc);
 	memset(f, 0, sizeof(*f));
 }
 
@@ -375,7 +377,7 @@ static inline int s_scale(int q, int s)
 	return s ? (q + (1 << (s - 1))) >> s : q;
 }
 
-void vhs_motion_compensate(const struct vhs_motion_field *f, const struct vhs_plane8 *ref, int sx, int sy,
+void vhs_motion_compensate(struct vhs_motion_field *f, const struct vhs_plane8 *ref, int sx, int sy,
 			   uint8_t *out, ptrdiff_t out_stride, int y0, int y1)
 {
 	int bw = f->block >> sx, bh = f->block >> sy, w = ref->width;
@@ -386,15 +388,10 @@ void vhs_motion_compensate(const struct vhs_motion_field *f, const struct vhs_pl
 	y1 = y1 > ref->height ? ref->height : y1;
 	if (y1 <= y0 || bw < 2 || bh < 2)
 		return;
-	acc = calloc((size_t)w * (size_t)(y1 - y0), sizeof(*acc));
-	wsum = calloc((size_t)w * (size_t)(y1 - y0), sizeof(*wsum));
-	if (!acc || !wsum) { /* no memory: ref unmoved, rather than nothing */
-		for (int y = y0; y < y1; y++)
-			memcpy(out + y * out_stride, ref->data + y * ref->stride, (size_t)w);
-		free(acc);
-		free(wsum);
-		return;
-	}
+	/* the field's accumulators: a plane is at most the picture's size */
+	acc = f->acc;
+	wsum = f->acc + (size_t)w * (size_t)(y1 - y0);
+	memset(acc, 0, 2 * (size_t)w * (size_t)(y1 - y0) * sizeof(*acc));
 	for (int i = 0; i < bw; i++)
 		win_x[i] = s_window(i, bw);
 	for (int j = 0; j < bh; j++)
@@ -433,6 +430,4 @@ void vhs_motion_compensate(const struct vhs_motion_field *f, const struct vhs_pl
 		for (int x = 0; x < w; x++)
 			out[y * out_stride + x] = ws[x] ? (uint8_t)((a[x] + ws[x] / 2) / ws[x]) : ref->data[y * ref->stride + x];
 	}
-	free(acc);
-	free(wsum);
 }

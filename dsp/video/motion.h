@@ -51,6 +51,7 @@ struct vhs_motion_field {
 	int width, height;        /* the picture's size */
 	struct vhs_mv *mv;        /* nx * ny, row by row */
 	uint32_t *sad;            /* each block's SAD at its vector (full size, luma) */
+	int32_t *acc;             /* compensation's accumulators (2 x width x height), reused */
 };
 
 /* A plane of 8-bit samples. */
@@ -91,8 +92,9 @@ int vhs_motion_search(const struct vhs_motion_params *p, const struct vhs_motion
 
 /* ref moved onto cur by f's vectors, into out (rows y0 <= y < y1 of a plane of ref's size).
  * sx, sy: the plane's subsampling against the luma the vectors were found on (0: none,
- * 1: halved, 2: quartered), so a chroma plane moves by the vectors scaled down. */
-void vhs_motion_compensate(const struct vhs_motion_field *f, const struct vhs_plane8 *ref, int sx, int sy,
+ * 1: halved, 2: quartered), so a chroma plane moves by the vectors scaled down. It uses f's
+ * accumulators: one call on a field at a time. */
+void vhs_motion_compensate(struct vhs_motion_field *f, const struct vhs_plane8 *ref, int sx, int sy,
 			   uint8_t *out, ptrdiff_t out_stride, int y0, int y1);
 
 #endif
