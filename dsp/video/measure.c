@@ -338,3 +338,30 @@ int vhs_chroma_shift_measure(const struct vhs_picture *pic, struct vhs_chroma_sh
 	s_grids_free(&g);
 	return ret;
 }
+
+static int s_by_value(const void *a, const void *b)
+{
+	double x = ((const struct vhs_shift_sample *)a)->d, y = ((const struct vhs_shift_sample *)b)->d;
+
+	return (x > y) - (x < y);
+}
+
+void vhs_shift_combine(struct vhs_shift_sample *s, int n, double *d, double *w)
+{
+	double total = 0, acc = 0;
+
+	*d = *w = 0;
+	for (int i = 0; i < n; i++)
+		total += s[i].w;
+	if (total <= 0)
+		return;
+	qsort(s, (size_t)n, sizeof(*s), s_by_value);
+	for (int i = 0; i < n; i++) {
+		acc += s[i].w;
+		if (acc >= total / 2) {
+			*d = s[i].d;
+			break;
+		}
+	}
+	*w = total / n;
+}

@@ -69,4 +69,14 @@ struct vhs_chroma_shift {
  * or a picture too small (fewer than 16 chroma samples across), or -ENOMEM. */
 int vhs_chroma_shift_measure(const struct vhs_picture *pic, struct vhs_chroma_shift *out);
 
+/* One direction's shift measured in a picture, and its weight. */
+struct vhs_shift_sample {
+	double d, w;
+};
+
+/* The shift of many pictures: the weighted median of n samples (sorted here; a picture now
+ * and then a pixel or two off does not move it), and their mean weight into *w. Both 0 when
+ * no sample has weight. */
+void vhs_shift_combine(struct vhs_shift_sample *s, int n, double *d, double *w);
+
 #endif

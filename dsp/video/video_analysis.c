@@ -24,10 +24,6 @@ static size_t s_luma_bytes(const struct vhs_video_source *src)
 #include <stdlib.h>
 #include <string.h>
 
-struct shift_sample {
-	double d, w;
-};
-
 struct vhs_video_analyzer {
 	struct vhs_video_source src;
 	struct vhs_levels_hist hist;
@@ -40,7 +36,7 @@ struct vhs_video_analyzer {
 	struct vhs_video_run *runs;
 	size_t n_runs, cap_runs;
 	int chroma_taken;              /* the open run gave its picture to the chroma measure */
-	struct shift_sample sx[VHS_ANALYSIS_CHROMA_SAMPLES], sy[VHS_ANALYSIS_CHROMA_SAMPLES];
+	struct vhs_shift_sample sx[VHS_ANALYSIS_CHROMA_SAMPLES], sy[VHS_ANALYSIS_CHROMA_SAMPLES];
 	int n_shift;
 	unsigned hs_torn[VHS_HS_SEARCH]; /* frames in which each bottom line was torn */
 	unsigned hs_frames, hs_banded;   /* frames with edges to go by; of them, with a band */
@@ -137,8 +133,8 @@ static void s_chroma(struct vhs_video_analyzer *an, const struct vhs_picture *pi
 		}
 		if (vhs_chroma_shift_measure(&f, &m))
 			continue;
-		an->sx[an->n_shift] = (struct shift_sample){ m.dx, m.wx };
-		an->sy[an->n_shift] = (struct shift_sample){ 2 * m.dy, m.wy };
+		an->sx[an->n_shift] = (struct vhs_shift_sample){ m.dx, m.wx };
+		an->sy[an->n_shift] = (struct vhs_shift_sample){ 2 * m.dy, m.wy };
 		an->n_shift++;
 	}
 }
@@ -291,34 +287,6 @@ int vhs_video_analyzer_push(struct vhs_video_analyzer *an, const struct vhs_pict
 	return 0;
 }
 
-static int s_by_value(const void *a, const void *b)
-{
-	double x = ((const struct shift_sample *)a)->d, y = ((const struct shift_sample *)b)->d;
-
-	return (x > y) - (x < y);
-}
-
-/* The weighted median of n samples (sorted here), and their mean weight. */
-static void s_median(struct shift_sample *s, int n, double *d, double *w)
-{
-	double total = 0, acc = 0;
-
-	*d = *w = 0;
-	for (int i = 0; i < n; i++)
-		total += s[i].w;
-	if (total <= 0)
-		return;
-	qsort(s, (size_t)n, sizeof(*s), s_by_value);
-	for (int i = 0; i < n; i++) {
-		acc += s[i].w;
-		if (acc >= total / 2) {
-			*d = s[i].d;
-			break;
-		}
-	}
-	*w = total / n;
-}
-
 int vhs_video_analyzer_finish(struct vhs_video_analyzer *an, struct vhs_video_analysis *out)
 {
 	memset(out, 0, sizeof(*out));
@@ -326,8 +294,8 @@ int vhs_video_analyzer_finish(struct vhs_video_analyzer *an, struct vhs_video_an
 	out->src = an->src;
 	vhs_scan_decide(&an->tape, &out->scan);
 	out->have_levels = vhs_levels_decide(&an->hist, &out->levels) == 0;
-	s_median(an->sx, an->n_shift, &out->chroma.dx, &out->chroma.wx);
-	s_median(an->sy, an->n_shift, &out->chroma.dy, &out->chroma.wy);
+	vhs_shift_combine(an->sx, an->n_shift, &out->chroma.dx, &out->chroma.wx);
+	vhs_shift_combine(an->sy, an->n_shift, &out->chroma.dy, &out->chroma.wy);
 	s_head_switching_decide(an, out);
 	for (int i = 0; i < 4; i++)
 		out->border[i] = an->border[i] < 0 ? 0 : an->border[i];
