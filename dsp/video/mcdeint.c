@@ -256,7 +256,8 @@ static void *s_neighbour(void *arg)
 		int w = s_plane_w(d, pl), h = s_plane_h(d, pl);
 
 		vhs_motion_compensate(job->mf, &(struct vhs_plane8){ job->g->bob.data[pl], job->g->bob.linesize[pl], w, h },
-				      pl ? d->fmt->log2_cw : 0, pl ? d->fmt->log2_ch : 0, job->moved[pl], w, 0, h);
+				      pl ? d->fmt->log2_cw : 0, pl ? d->fmt->log2_ch : 0, job->moved[pl], w, 0, h,
+				      !job->f->parity); /* the blend reads the missing rows only */
 	}
 	return NULL;
 }

@@ -62,14 +62,16 @@ struct vhs_plane8 {
 };
 
 /* A picture made ready to be searched, from either side, once: its halved levels and, for a
- * sub-pixel search, itself read at every quarter-pixel phase (each candidate then costs a
- * plain SAD). A picture that is searched against two others is prepared once, not twice. */
+ * sub-pixel search, itself read at the phases the search tries (every quarter-pixel phase
+ * for subpel 4, the three half-pixel ones for subpel 2; each candidate then costs a plain
+ * SAD). A picture that is searched against two others is prepared once, not twice. */
 #define VHS_MOTION_LEVELS 4
 
 struct vhs_motion_pyramid {
 	int levels;
 	struct vhs_plane8 level[VHS_MOTION_LEVELS]; /* level[0] is the picture itself */
-	struct vhs_plane8 phase[16];  /* phase 4 * fy + fx: at (x + fx / 4, y + fy / 4) */
+	struct vhs_plane8 phase[16];  /* phase 4 * fy + fx: at (x + fx / 4, y + fy / 4); the
+				       * phases not made have no data */
 	uint8_t *buf;                 /* the levels and phases made (owned) */
 	size_t size;
 };
@@ -90,11 +92,12 @@ void vhs_motion_field_free(struct vhs_motion_field *f);
 int vhs_motion_search(const struct vhs_motion_params *p, const struct vhs_motion_pyramid *cur,
 		      const struct vhs_motion_pyramid *ref, struct vhs_motion_field *f);
 
-/* ref moved onto cur by f's vectors, into out (rows y0 <= y < y1 of a plane of ref's size).
- * sx, sy: the plane's subsampling against the luma the vectors were found on (0: none,
- * 1: halved, 2: quartered), so a chroma plane moves by the vectors scaled down. It uses f's
- * accumulators: one call on a field at a time. */
+/* ref moved onto cur by f's vectors, into out (rows y0 <= y < y1 of a plane of ref's size;
+ * parity 0 or 1: only the rows of that parity among them, the others left as they were, in
+ * about half the time; -1: every row). sx, sy: the plane's subsampling against the luma the
+ * vectors were found on (0: none, 1: halved, 2: quartered), so a chroma plane moves by the
+ * vectors scaled down. It uses f's accumulators: one call on a field at a time. */
 void vhs_motion_compensate(struct vhs_motion_field *f, const struct vhs_plane8 *ref, int sx, int sy,
-			   uint8_t *out, ptrdiff_t out_stride, int y0, int y1);
+			   uint8_t *out, ptrdiff_t out_stride, int y0, int y1, int parity);
 
 #endif

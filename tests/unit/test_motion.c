@@ -127,13 +127,24 @@ Test(motion, compensation_moves_the_picture_back)
 	double before, after;
 
 	s_search(-7, 10, &f, cur, ref);
-	vhs_motion_compensate(&f, &r, 0, 0, moved, W, 0, H);
+	vhs_motion_compensate(&f, &r, 0, 0, moved, W, 0, H, -1);
 	before = s_psnr_inside(ref, cur);
 	after = s_psnr_inside(moved, cur);
 	cr_assert(after >= 38 && after >= before + 15, "PSNR %.1f dB moved, %.1f dB as it was", after, before);
 	for (int y = 0; y < H; y += 20)
-		vhs_motion_compensate(&f, &r, 0, 0, sliced, W, y, y + 20);
+		vhs_motion_compensate(&f, &r, 0, 0, sliced, W, y, y + 20, -1);
 	cr_assert_arr_eq(moved, sliced, sizeof(moved), "slices of rows moved otherwise than the whole");
+	/* one parity's rows alone (slices starting on either parity): those rows as the whole's,
+	 * the others untouched */
+	for (int parity = 0; parity < 2; parity++) {
+		memset(sliced, 7, sizeof(sliced));
+		for (int y = 0; y < H; y += 21)
+			vhs_motion_compensate(&f, &r, 0, 0, sliced, W, y, y + 21, parity);
+		for (int y = 0; y < H; y++)
+			for (int x = 0; x < W; x++)
+				cr_assert_eq(sliced[y * W + x], (y & 1) == parity ? moved[y * W + x] : 7,
+					     "parity %d row %d column %d", parity, y, x);
+	}
 	vhs_motion_field_free(&f);
 }
 
@@ -150,7 +161,7 @@ Test(motion, chroma_planes_move_by_the_scaled_vectors)
 			ccur[y * W / 2 + x] = cur[y * W + 2 * x];
 			cref[y * W / 2 + x] = ref[y * W + 2 * x];
 		}
-	vhs_motion_compensate(&f, &(struct vhs_plane8){ cref, W / 2, W / 2, H }, 1, 0, moved, W / 2, 0, H);
+	vhs_motion_compensate(&f, &(struct vhs_plane8){ cref, W / 2, W / 2, H }, 1, 0, moved, W / 2, 0, H, -1);
 	for (int y = 24; y < H - 24; y++)
 		for (int x = 12; x < W / 2 - 12; x++) {
 			before += abs(cref[y * W / 2 + x] - ccur[y * W / 2 + x]);
