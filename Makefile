@@ -360,6 +360,12 @@ bench-deinterlace: deps
 	@$(MAKE) --no-print-directory all
 	@bench/deinterlace.sh
 
+# Issue 26: whether each filter's own threads pay (bench/threads.sh; dsp/av/lavfi.c's rule).
+.PHONY: bench-threads
+bench-threads: deps
+	@$(MAKE) --no-print-directory all
+	@bench/threads.sh
+
 .PHONY: bench-crash bench-tempfile
 bench-crash: deps
 	@$(MAKE) --no-print-directory all

@@ -49,9 +49,9 @@ const struct job_key job_keys[] = {
 	  "preprocess chain in libavfilter syntax, after the repairs and the deinterlacer the keys "
 	  "below choose; \"\" = none" },
 	{ "video", "deinterlace", T_ENUM, OFF(video.deinterlace), { .s = "none" }, 0, 0, s_deinterlacers,
-	  0, "\"auto\": from the analysis of the picture (interlaced: bwdif, one frame per field; "
-	  "telecined film: ivtc; progressive: none); or bwdif, yadif, mc (our motion-compensated "
-	  "deinterlacer, vhs_mcdeint), ivtc (inverse telecine), none" },
+	  0, "\"auto\": from the analysis of the picture (interlaced: mc on a machine of 4 cores or "
+	  "more, else bwdif, one frame per field; telecined film: ivtc; progressive: none); or bwdif, "
+	  "yadif, mc (our motion-compensated deinterlacer, vhs_mcdeint), ivtc (inverse telecine), none" },
 	{ "video", "mc_preset", T_ENUM, OFF(video.mc_preset), { .s = "medium" }, 0, 0, s_mc_presets, 0,
 	  "the mc deinterlacer's speed against quality: fast, medium, slow" },
 	{ "video", "field_order", T_ENUM, OFF(video.field_order), { .s = "auto" }, 0, 0, s_field_orders,

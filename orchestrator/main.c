@@ -262,7 +262,8 @@ static int s_check(const struct vhs_job *job, const char *stage_dir, bool json)
 		ret = s_check_analysis(job, stage_dir, &analysis, line, sizeof(line));
 	if (ret)
 		return ret;
-	ret = vhs_video_choose(job, analysis, &choice, err, sizeof(err));
+	ret = vhs_video_choose(job, analysis, &(struct vhs_video_machine){ vhs_cores(), NULL }, &choice, err,
+			       sizeof(err));
 	if (ret) {
 		free(analysis);
 		free(probe_text);

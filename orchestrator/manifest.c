@@ -83,6 +83,8 @@ int vhs_manifest_save(const struct vhs_manifest *m, const char *dir, const char 
 		   "input_mtime_ns = %" PRId64 "\nsegments_total = %" PRIu32 "\n",
 		VHS_MANIFEST_VERSION, m->fingerprint, m->input_size, m->input_mtime_ns,
 		m->segments_total);
+	if (m->auto_interlaced[0])
+		fprintf(f, "auto_interlaced = \"%s\"\n", m->auto_interlaced);
 	for (size_t i = 0; i < m->n_done; i++) {
 		const struct vhs_manifest_segment *s = &m->done[i];
 
@@ -170,7 +172,7 @@ static int s_segment(struct loader *l, struct vhs_manifest *m, const struct toml
 
 static int s_fill(struct loader *l, struct vhs_manifest *m, const struct toml_value *root)
 {
-	const struct toml_value *segs = toml_get(root, "segment");
+	const struct toml_value *segs = toml_get(root, "segment"), *v;
 	int64_t version, size, total;
 	int ret = s_int(l, root, "version", &version);
 
@@ -184,6 +186,11 @@ static int s_fill(struct loader *l, struct vhs_manifest *m, const struct toml_va
 		ret = s_int(l, root, "input_mtime_ns", &m->input_mtime_ns);
 	if (!ret)
 		ret = s_int(l, root, "segments_total", &total);
+	if (!ret && (v = toml_get(root, "auto_interlaced"))) { /* optional: older runs lack it */
+		if (v->type != TOML_STRING || (strcmp(v->u.s, "mc") && strcmp(v->u.s, "bwdif")))
+			return s_bad(l, "'auto_interlaced' is not \"mc\" or \"bwdif\"");
+		snprintf(m->auto_interlaced, sizeof(m->auto_interlaced), "%s", v->u.s);
+	}
 	if (ret)
 		return ret;
 	if (total > UINT32_MAX)

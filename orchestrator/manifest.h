@@ -12,6 +12,7 @@
  *   input_size = 18979228              # bytes, and modification time in ns, of the input
  *   input_mtime_ns = 1764014523000000000
  *   segments_total = 3                 # 0 while the end of the input is not reached yet
+ *   auto_interlaced = "mc"             # what deinterlace "auto" took for interlaced video
  *
  *   [[segment]]
  *   index = 0
@@ -45,6 +46,9 @@ struct vhs_manifest {
 	uint64_t input_size;            /* bytes */
 	int64_t input_mtime_ns;         /* modification time */
 	uint32_t segments_total;        /* segments the timeline is cut into; 0 = not known yet */
+	char auto_interlaced[8];        /* what deinterlace "auto" took for interlaced video
+					 * ("mc", "bwdif"; "": not recorded, a run of an older
+					 * version, which took bwdif) */
 	struct vhs_manifest_segment *done; /* complete segments, ascending index */
 	size_t n_done;
 };

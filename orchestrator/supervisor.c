@@ -374,7 +374,7 @@ static bool s_may_restart(struct run *r)
 }
 
 /* CPUs this process may run on (its affinity mask: a container's or taskset's limit). */
-static int s_cores(void)
+int vhs_cores(void)
 {
 	cpu_set_t set;
 
@@ -391,7 +391,7 @@ int vhs_run(const struct vhs_job *job, const struct vhs_run_opts *opts)
 	vhs_ring_sweep_stale();
 	snprintf(r.part, sizeof(r.part), "%s.part", job->output);
 	vhs_plan_reach(job, &r.reach);
-	r.cores = s_cores();
+	r.cores = vhs_cores();
 	for (int k = 0; k < VHS_STAGE_KINDS; k++)
 		vhs_restart_init(&r.restarts[k], job->run.restart_limit, job->run.restart_window);
 	ret = vhs_session_open(&r.ses);

@@ -23,4 +23,8 @@ struct vhs_run_opts {
 /* Runs the job to completion. Returns an exit code (exitcode.h). */
 int vhs_run(const struct vhs_job *job, const struct vhs_run_opts *opts);
 
+/* The cores this process may run on (its affinity mask; else the online CPUs): what "auto"
+ * workers, threads and deinterlacer go by. */
+int vhs_cores(void);
+
 #endif

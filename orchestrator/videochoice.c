@@ -39,6 +39,8 @@ struct findings {
 	unsigned dropout_frames;
 	int border[4];          /* top, bottom, left, right */
 	unsigned other_frames;  /* sampled frames of another size or format */
+	const char *interlaced; /* what "auto" takes for interlaced video here: mc or bwdif */
+	const char *why;        /* and why, for the line */
 	int rate_num, rate_den; /* frames a second */
 	double origin;          /* stream seconds at run time 0 */
 	int run_frames;         /* frames a sampled run has at most */
@@ -251,10 +253,15 @@ static void s_add(FILE *chain, bool *first, const char *fmt, ...)
 }
 
 /* The method "auto" takes for a scan kind. */
-static const char *s_method_of(const char *scan)
+static const char *s_method_of(const struct findings *f, const char *scan)
 {
-	return !strcmp(scan, "interlaced") ? "bwdif" : !strcmp(scan, "telecine") ? "ivtc"
+	return !strcmp(scan, "interlaced") ? f->interlaced : !strcmp(scan, "telecine") ? "ivtc"
 	       : !strcmp(scan, "shifted") ? "fieldmatch" : "none";
+}
+
+const char *vhs_video_auto_interlaced(int cores)
+{
+	return cores >= VHS_MC_AUTO_CORES ? "mc" : "bwdif";
 }
 
 /* A deinterlacing method's filters into the chain (none: nothing); mc's preset is the job's. */
@@ -391,7 +398,7 @@ static int s_mixed(const struct vhs_job *job, const struct findings *f, struct s
 		  "(the field rate)", f->major, 100 * f->scan_conf, f->moving, st->rate);
 	for (size_t i = 0; i < st->n && i < STRETCH_LINES; i++)
 		s_line(c, "stretch: %s to %s, %s -> %s, %s", s_clock(st->s[i].from, from, sizeof(from)),
-		       s_clock(st->s[i].to, to, sizeof(to)), st->s[i].kind, s_method_says(s_method_of(st->s[i].kind)),
+		       s_clock(st->s[i].to, to, sizeof(to)), st->s[i].kind, s_method_says(s_method_of(f, st->s[i].kind)),
 		       !strcmp(st->s[i].kind, "telecine") ? "each film frame shown 3:2" : "each frame shown twice");
 	if (st->n > STRETCH_LINES)
 		s_line(c, "... and %zu more stretches (check --json lists them all)", st->n - STRETCH_LINES);
@@ -415,13 +422,15 @@ static int s_deinterlace(const struct vhs_job *job, const struct findings *f, FI
 		return mixed;
 	if (!strcmp(method, "auto")) {
 		scan = mixed ? "interlaced" : s_scan(f, c);
-		method = s_method_of(scan);
+		method = s_method_of(f, scan);
 	}
 	if (!strcmp(method, "none")) {
 		if (scan)
 			s_line(c, "deinterlace: %s", s_method_says(method));
 		return 0;
 	}
+	if (scan && !strcmp(scan, "interlaced"))
+		s_line(c, "deinterlacer: %s: %s", method, f->why);
 	order = st->order = s_field_order(job, f, c);
 	st->order_given = strcmp(job->video.field_order, "auto") != 0;
 	s_method_chain(job, method, order, chain, first);
@@ -632,7 +641,7 @@ static int s_schedule(const struct vhs_job *job, const struct findings *f, const
 			break;
 		}
 		fwrite(text, 1, at, d);
-		s_method_chain(job, s_method_of(st->s[i].kind),
+		s_method_chain(job, s_method_of(f, st->s[i].kind),
 			       !st->order_given && st->s[i].order ? st->s[i].order : st->order, d, &first);
 		s_add(d, &first, "fps=%s", st->rate);
 		fputs(text + end, d);
@@ -664,9 +673,10 @@ static int s_schedule_check(const struct vhs_video_choice *c, char *err, size_t 
 	return ret;
 }
 
-int vhs_video_choose(const struct vhs_job *job, const char *analysis, struct vhs_video_choice *c,
-		     char *err, size_t errlen)
+int vhs_video_choose(const struct vhs_job *job, const char *analysis, const struct vhs_video_machine *m,
+		     struct vhs_video_choice *c, char *err, size_t errlen)
 {
+	char why[160];
 	struct findings f;
 	struct stretches st = { 0 };
 	char *text = NULL;
@@ -681,6 +691,16 @@ int vhs_video_choose(const struct vhs_job *job, const char *analysis, struct vhs
 		free(f.runs);
 		return ret;
 	}
+	f.interlaced = m->interlaced ? m->interlaced : vhs_video_auto_interlaced(m->cores);
+	if (m->interlaced)
+		snprintf(why, sizeof(why), "as the run began (resumed)");
+	else if (!strcmp(f.interlaced, "mc"))
+		snprintf(why, sizeof(why), "auto takes it from %d cores, and this machine has %d", VHS_MC_AUTO_CORES,
+			 m->cores);
+	else
+		snprintf(why, sizeof(why), "mc, the better one, takes %d cores to keep up and this machine has %d "
+			 "(deinterlace = \"mc\" takes it anyway)", VHS_MC_AUTO_CORES, m->cores);
+	f.why = why;
 	chain = open_memstream(&text, &len);
 	if (!chain) {
 		free(f.runs);

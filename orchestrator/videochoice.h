@@ -16,7 +16,8 @@
  * back to what the container says, and the line says so.
  *
  * What is chosen for "auto":
- *   deinterlace: interlaced -> bwdif (send_field); telecine -> ivtc (fieldmatch, then
+ *   deinterlace: interlaced -> mc (vhs_mcdeint) where the machine keeps up with it
+ *     (struct vhs_video_machine), else bwdif (send_field); telecine -> ivtc (fieldmatch, then
  *     yadif on frames still combed, then decimate: 4 of each 5 frames); fields shifted by
  *     one -> fieldmatch alone; progressive -> none; nothing moved -> the container's flag.
  *     None when `[video] filters` deinterlaces already (bwdif, yadif, w3fdif, estdif,
@@ -55,10 +56,28 @@ struct vhs_video_choice {
 /* Whether the job's keys need the video analysis (any of them "auto"). */
 bool vhs_video_needs_analysis(const struct vhs_job *job);
 
-/* Decides from the job's keys and the analysis text (the file's content; NULL: none).
- * Returns 0, or -ENOMEM, or -EINVAL with one line in err (an analysis that cannot be read). */
-int vhs_video_choose(const struct vhs_job *job, const char *analysis, struct vhs_video_choice *c,
-		     char *err, size_t errlen);
+/* The machine the choice is for: "auto" deinterlaces interlaced video with mc (our
+ * motion-compensated deinterlacer, vhs_mcdeint, at the job's mc_preset) where the machine
+ * keeps up with it, else with bwdif. Keeping up: mc medium costs about 0.065 CPU seconds a
+ * frame at 720x480 and the rest of the vhs preset about 0.09 (bench/RESULTS.md, issue 26),
+ * so on 2 cores, which that run already keeps busy, mc would make it about 1.7 times as
+ * slow; from VHS_MC_AUTO_CORES cores the pipeline has room for it. */
+#define VHS_MC_AUTO_CORES 4
+
+struct vhs_video_machine {
+	int cores;                /* online CPUs */
+	const char *interlaced;   /* what auto took for interlaced video when the run began (a
+				   * resumed run keeps it, whatever this machine has); NULL: new */
+};
+
+/* What auto takes for interlaced video on a machine of that many cores: "mc" or "bwdif". */
+const char *vhs_video_auto_interlaced(int cores);
+
+/* Decides from the job's keys, the analysis text (the file's content; NULL: none) and the
+ * machine. Returns 0, or -ENOMEM, or -EINVAL with one line in err (an analysis that cannot
+ * be read). */
+int vhs_video_choose(const struct vhs_job *job, const char *analysis, const struct vhs_video_machine *m,
+		     struct vhs_video_choice *c, char *err, size_t errlen);
 
 /* Puts the choice into job (a copy of the job the choice was made for): its chain and size.
  * The chain stays c's: job must not outlive c. */

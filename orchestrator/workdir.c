@@ -241,7 +241,16 @@ int run_choose_video(struct run *r)
 		if (ret == 0 && (ret = vhs_read_file(path, &text, &(size_t){ 0 })))
 			return run_error_code(r, VHS_EXIT_INTERNAL, "cannot read '%s': %s", path, strerror(-ret));
 	}
-	ret = vhs_video_choose(r->job, text, &r->vchoice, err, sizeof(err));
+	/* what auto takes for interlaced video depends on the machine: a resumed run keeps
+	 * what it began with (one from before this was recorded took bwdif) */
+	if (r->man.n_done > 0 && !r->man.auto_interlaced[0])
+		snprintf(r->man.auto_interlaced, sizeof(r->man.auto_interlaced), "bwdif");
+	ret = vhs_video_choose(r->job, text,
+			       &(struct vhs_video_machine){ r->cores, r->man.n_done > 0 ? r->man.auto_interlaced : NULL },
+			       &r->vchoice, err, sizeof(err));
+	if (!r->man.n_done)
+		snprintf(r->man.auto_interlaced, sizeof(r->man.auto_interlaced), "%s",
+			 vhs_video_auto_interlaced(r->cores));
 	free(text);
 	if (ret == -ENOMEM)
 		return run_error_code(r, VHS_EXIT_INTERNAL, "out of memory");

@@ -103,7 +103,7 @@ static int s_open_part(struct vhs_chain *c, struct cut *k, int i, int threads, c
 	int ret;
 
 	if (k->part[i].f) {
-		ret = vhs_native_open(&e->native, k->part[i].f, k->part[i].args, in, &e->out, err, errlen);
+		ret = vhs_native_open(&e->native, k->part[i].f, k->part[i].args, in, &e->out, threads, err, errlen);
 		if (ret < 0)
 			return ret == -ENOMEM ? AVERROR(ENOMEM) : AVERROR(EINVAL);
 	} else {

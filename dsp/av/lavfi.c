@@ -72,6 +72,17 @@ out:
 	return ret;
 }
 
+bool vhs_lavfi_threads_lose(const char *name)
+{
+	/* bench/RESULTS.md, "threads": wall time on 2 cores against one thread, 720x480 */
+	static const char *const lose[] = { "nlmeans", NULL };
+
+	for (int i = 0; lose[i]; i++)
+		if (!strcmp(name, lose[i]))
+			return true;
+	return false;
+}
+
 int vhs_lavfi_open(struct vhs_lavfi *g, const struct vhs_stream_fmt *in, const char *chain,
 		   int threads, char *err, size_t errlen)
 {
@@ -98,6 +109,14 @@ int vhs_lavfi_open(struct vhs_lavfi *g, const struct vhs_stream_fmt *in, const c
 	if (ret < 0) {
 		snprintf(err, errlen, "invalid filter chain '%s': %s", chain, av_err2str(ret));
 		goto out_free;
+	}
+	/* "auto": the filters that lose by their slice threads get one (they read their count
+	 * when they configure or filter, after this) */
+	for (unsigned i = 0; !threads && i < g->graph->nb_filters; i++) {
+		AVFilterContext *f = g->graph->filters[i];
+
+		if (!f->nb_threads && vhs_lavfi_threads_lose(f->filter->name))
+			f->nb_threads = 1;
 	}
 	ret = avfilter_graph_config(g->graph, NULL);
 	if (ret < 0) {

@@ -10,6 +10,8 @@
 #ifndef VHS_LAVFI_H
 #define VHS_LAVFI_H
 
+#include <stdbool.h>
+
 #include <libavfilter/avfilter.h>
 #include <libavutil/frame.h>
 
@@ -25,11 +27,16 @@ struct vhs_lavfi {
 };
 
 /* Builds and configures source -> chain -> sink for the edge format `in`. An empty chain
- * is a pass-through. threads: the graph's thread count (AVFilterGraph.nb_threads; 0 =
- * libavfilter's default, one per CPU). Returns 0 or a negative AVERROR with one line in
- * err. */
+ * is a pass-through. threads: the graph's thread count (AVFilterGraph.nb_threads), or 0,
+ * "auto": one per CPU for the filters whose slice threads pay, one for those measured to
+ * lose by them (vhs_lavfi_threads_lose; a filter given threads= in the chain keeps its own).
+ * Returns 0 or a negative AVERROR with one line in err. */
 int vhs_lavfi_open(struct vhs_lavfi *g, const struct vhs_stream_fmt *in, const char *chain,
 		   int threads, char *err, size_t errlen);
+
+/* Whether libavfilter's filter `name` runs slower with its slice threads than on one thread
+ * at SD on a small machine (bench/threads.sh, `make bench-threads`). */
+bool vhs_lavfi_threads_lose(const char *name);
 
 /* Gives the frame to the graph (its reference moves in; *f is left empty).
  * f = NULL signals the end of the input. */

@@ -170,7 +170,8 @@ static int s_apply(const struct vhs_native_filter *f, void *priv, const char *ar
 /* ---- running ---- */
 
 int vhs_native_open(struct vhs_native **np, const struct vhs_native_filter *f, const char *args,
-		    const struct vhs_stream_fmt *in, struct vhs_stream_fmt *out, char *err, size_t errlen)
+		    const struct vhs_stream_fmt *in, struct vhs_stream_fmt *out, int threads, char *err,
+		    size_t errlen)
 {
 	struct vhs_native *n = calloc(1, sizeof(*n));
 	int ret = -ENOMEM;
@@ -187,7 +188,7 @@ int vhs_native_open(struct vhs_native **np, const struct vhs_native_filter *f, c
 	if ((ret = s_apply(f, n->priv, args, err, errlen)))
 		goto out_free;
 	*out = *in;
-	if (f->init && (ret = f->init(n->priv, in, out, err, errlen)))
+	if (f->init && (ret = f->init(n->priv, in, out, threads, err, errlen)))
 		goto out_uninit;
 	*np = n;
 	return 0;

@@ -65,8 +65,9 @@ struct vhs_native_filter {
 	size_t priv_size;
 	int reach_before, reach_after;           /* input frames, as proto/filters.h says */
 	/* Checks the input format and sets the output's (out starts as a copy of in).
-	 * Returns 0 or -errno with one line in err. */
-	int (*init)(void *priv, const struct vhs_stream_fmt *in, struct vhs_stream_fmt *out,
+	 * threads: the cores the filter may use (0: as many as pay). Returns 0 or -errno with
+	 * one line in err. */
+	int (*init)(void *priv, const struct vhs_stream_fmt *in, struct vhs_stream_fmt *out, int threads,
 		    char *err, size_t errlen);
 	/* One input frame, the filter's own (it frees it with av_frame_free; NULL: the end).
 	 * Returns 0 or -errno. */
@@ -84,9 +85,11 @@ extern const struct vhs_native_filter *const vhs_native_filters[];
 struct vhs_native;
 
 /* Sets up filter f with args (libavfilter syntax: "a=1:b=2", "1:2", or NULL) for input in,
- * filling out with its output format. Returns 0 or -errno with one line in err. */
+ * filling out with its output format; threads as the filter's init takes them. Returns 0 or
+ * -errno with one line in err. */
 int vhs_native_open(struct vhs_native **n, const struct vhs_native_filter *f, const char *args,
-		    const struct vhs_stream_fmt *in, struct vhs_stream_fmt *out, char *err, size_t errlen);
+		    const struct vhs_stream_fmt *in, struct vhs_stream_fmt *out, int threads, char *err,
+		    size_t errlen);
 
 /* One frame in (its reference moves in; NULL: the end of input). */
 int vhs_native_push(struct vhs_native *n, AVFrame *f);

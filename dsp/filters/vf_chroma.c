@@ -23,8 +23,8 @@ static const struct vhs_native_option s_options[] = {
 	{ NULL },
 };
 
-static int s_init(void *priv, const struct vhs_stream_fmt *in, struct vhs_stream_fmt *out, char *err,
-		  size_t errlen)
+static int s_init(void *priv, const struct vhs_stream_fmt *in, struct vhs_stream_fmt *out, int threads,
+		  char *err, size_t errlen)
 {
 	(void)priv;
 	(void)out;

@@ -43,8 +43,8 @@ struct decimate {
 	int n;                    /* frames gathered */
 };
 
-static int s_init(void *priv, const struct vhs_stream_fmt *in, struct vhs_stream_fmt *out, char *err,
-		  size_t errlen)
+static int s_init(void *priv, const struct vhs_stream_fmt *in, struct vhs_stream_fmt *out, int threads,
+		  char *err, size_t errlen)
 {
 	struct decimate *d = priv;
 

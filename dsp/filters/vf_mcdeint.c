@@ -50,8 +50,8 @@ static const struct vhs_native_option s_options[] = {
 	{ NULL },
 };
 
-static int s_init(void *priv, const struct vhs_stream_fmt *in, struct vhs_stream_fmt *out, char *err,
-		  size_t errlen)
+static int s_init(void *priv, const struct vhs_stream_fmt *in, struct vhs_stream_fmt *out, int threads,
+		  char *err, size_t errlen)
 {
 	struct mcdeint *m = priv;
 	struct vhs_mcdeint_params p;
@@ -68,7 +68,9 @@ static int s_init(void *priv, const struct vhs_stream_fmt *in, struct vhs_stream
 		return -EINVAL;
 	}
 	vhs_mcdeint_preset(s_presets[m->preset], &p);
-	p.threads = 2; /* the two neighbouring fields' motion at once: the same frames */
+	/* the two neighbouring fields' motion at once (the same frames): two threads pay, and
+	 * more have nothing to do (bench/RESULTS.md, bench-threads) */
+	p.threads = threads == 1 ? 1 : 2;
 	ret = vhs_mcdeint_open(&m->d, &p, m->fmt, in->width, in->height);
 	if (ret) {
 		snprintf(err, errlen, ret == -EINVAL ? "vhs_mcdeint: a %dx%d picture is too small" : "vhs_mcdeint: out of memory",

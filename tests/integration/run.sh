@@ -278,6 +278,22 @@ stage_pid() {
 	done
 }
 
+# segments_done DIR: finished segments listed in DIR/manifest.toml (0 without one).
+segments_done() {
+	[ -s "$1/manifest.toml" ] || { echo 0; return; }
+	grep -c '^\[\[segment\]\]' "$1/manifest.toml"
+}
+
+# wait_segments DIR N TIMEOUT: waits until the manifest lists N segments.
+wait_segments() {
+	local deadline=$((SECONDS + $3))
+	while (($(segments_done "$1") < $2)); do
+		kill -0 "$ORCH_PID" 2>/dev/null || { orch_wait; show_file orch.err; fail "the run ended (exit $ORCH_RC) before $2 segments were done"; }
+		((SECONDS < deadline)) || fail "fewer than $2 segments done after $3 s"
+		sleep 0.05
+	done
+}
+
 # ffprobe_val FILE STREAM ENTRY: one value, e.g. ffprobe_val out.mkv v:0 codec_name.
 ffprobe_val() {
 	ffprobe -v error -select_streams "$2" -show_entries "stream=$3" -of default=nw=1:nk=1 "$1" | head -n 1

@@ -46,22 +46,6 @@ same_as_reference() {
 	cmp -s ref.amd5 ours.amd5 || fail "audio differs from the undisturbed run: $(cat ref.amd5) vs $(cat ours.amd5)"
 }
 
-# segments_done DIR: finished segments listed in DIR/manifest.toml (0 without one).
-segments_done() {
-	[ -s "$1/manifest.toml" ] || { echo 0; return; }
-	grep -c '^\[\[segment\]\]' "$1/manifest.toml"
-}
-
-# wait_segments DIR N TIMEOUT: waits until the manifest lists N segments.
-wait_segments() {
-	local deadline=$((SECONDS + $3))
-	while (($(segments_done "$1") < $2)); do
-		kill -0 "$ORCH_PID" 2>/dev/null || { orch_wait; show_file orch.err; fail "the run ended (exit $ORCH_RC) before $2 segments were done"; }
-		((SECONDS < deadline)) || fail "fewer than $2 segments done after $3 s"
-		sleep 0.05
-	done
-}
-
 # expect_work_dir DIR: holds only the manifest and the files of the segments it lists.
 expect_work_dir() {
 	local dir="$1" f n

@@ -1,6 +1,7 @@
 # test_deinterlace.sh: our motion-compensated deinterlacer in the pipeline (issue 26):
-# `deinterlace = "mc"` makes one frame per field, the same frames whatever the segments and
-# the same as vhs-deinterlace alone makes of the capture, and gives the progressive truth
+# `deinterlace = "mc"` makes one frame per field, the same frames whatever the segments,
+# workers, threads, crashes and resumes, and the same as vhs-deinterlace alone makes of the
+# capture, and gives the progressive truth
 # back better than bwdif where bwdif is weakest (still fine text). Clips from
 # tests/media/make_deint_clip.sh (1 s, cached). Run by tests/integration/run.sh.
 
@@ -63,6 +64,44 @@ test_deinterlace_mc_frame_per_field_any_segments() {
 		fail "vhs-deinterlace failed"
 	video_hashes tool.y4m >tool.md5
 	cmp -s one.md5 tool.md5 || fail "the pipeline's frames differ from vhs-deinterlace's"
+}
+
+# The same frames with two preprocess workers of one thread each, with the preprocess stage
+# killed mid-run (restarted), and after the orchestrator is killed and the run resumed.
+test_deinterlace_mc_same_frames_workers_kills_resume() {
+	need_bin
+	local in
+	in="$(deint_clip text ntsc tff)"
+	mc_job job.toml "$in" video.mc_preset=medium run.segment_seconds=0.2
+	orch run --progress=none job.toml
+	expect_rc 0
+	video_hashes out.mkv >ref.md5
+	[ "$(wc -l <ref.md5)" = 60 ] || fail "$(wc -l <ref.md5) frames, not 60"
+	orch run --progress=none --restart job.toml --set stages.preprocess.workers=2 --set stages.preprocess.threads=1
+	expect_rc 0
+	video_hashes out.mkv >ours.md5
+	compare_video_hashes ref.md5 ours.md5
+	local pid
+	orch_bg run --progress=none --restart job.toml
+	pid="$(stage_pid preprocess 20)"
+	wait_segments out.mkv.vhs-work 1 60
+	note "kill -9 vhs-stage-preprocess (pid $pid)"
+	kill -KILL "$pid"
+	orch_wait
+	expect_rc 0
+	grep -Eq "stage preprocess(\.[0-9]+)? \(pid [0-9]+\) was killed by signal 9" orch.err ||
+		{ show_file orch.err 20; fail "the kill did not land (the run was over?)"; }
+	video_hashes out.mkv >ours.md5
+	compare_video_hashes ref.md5 ours.md5
+	orch_bg run --progress=none --restart job.toml
+	wait_segments out.mkv.vhs-work 2 60
+	kill -KILL "$ORCH_PID"
+	orch_wait
+	orch run --progress=none --resume job.toml
+	expect_rc 0
+	grep -q "resuming: [1-9][0-9]* segments already done" orch.err || fail "the run did not resume"
+	video_hashes out.mkv >ours.md5
+	compare_video_hashes ref.md5 ours.md5
 }
 
 # Still fine text: bwdif shimmers and blurs it; mc puts the other field's lines back.

@@ -153,7 +153,8 @@ static void s_choose_every(const char *const *kinds, size_t n, double every, dou
 	struct vhs_job job = s_job(segment_seconds);
 	char err[128], *text = s_analysis(kinds, n, every);
 
-	cr_assert_eq(vhs_video_choose(&job, text, c, err, sizeof(err)), 0, "%s", err);
+	cr_assert_eq(vhs_video_choose(&job, text, &(struct vhs_video_machine){ 2, NULL }, c, err, sizeof(err)), 0,
+		     "%s", err);
 	free(text);
 }
 
