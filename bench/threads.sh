@@ -5,7 +5,8 @@
 # Each filter the presets, the analysis and `[video] filters` examples use runs alone on
 # BENCH_THREADS_SECONDS (6) s of 720x480 interlaced video (a panned photograph, the
 # deinterlace benchmark's clip maker), decoded once to a raw file so that only the filter
-# is timed: `ffmpeg -filter_threads N -vf FILTER -f null`, N = 1 and N = the machine's cores,
+# is timed, read over as many times as a run needs to last seconds: `ffmpeg -stream_loop L
+# -i clip.nut -filter_threads N -vf FILTER -f null`, N = 1 and N = the machine's cores,
 # BENCH_RUNS (3) rounds alternating the order, the median CPU and wall seconds of each.
 # Ours (vhs_mcdeint) runs as vhs-deinterlace --threads 1 and 2 on the same frames.
 # "pays" when the wall time with every core is below 0.9 of one thread's: the filters that
@@ -22,18 +23,19 @@ CORES="$(nproc)"
 mkdir -p "$WORK"
 cd "$WORK"
 
+# LOOPS FILTER: the clip is read LOOPS + 1 times over, so that each run lasts seconds
 FILTERS=(
-	"bwdif=mode=send_field"
-	"yadif=mode=send_field"
-	"w3fdif"
-	"estdif"
-	"nlmeans"
-	"hqdn3d=3:2:3:2"
-	"atadenoise"
-	"eq=contrast=1.1:brightness=0.05:saturation=1.05"
-	"lutyuv=y=val*1.1"
-	"fieldmatch=combmatch=full,yadif=deint=interlaced"
-	"scale=1440:1080:flags=lanczos"
+	"9 bwdif=mode=send_field"
+	"9 yadif=mode=send_field"
+	"9 w3fdif"
+	"4 estdif"
+	"0 nlmeans"
+	"9 hqdn3d=3:2:3:2"
+	"4 atadenoise"
+	"9 eq=contrast=1.1:brightness=0.05:saturation=1.05"
+	"9 lutyuv=y=val*1.1"
+	"4 fieldmatch=combmatch=full,yadif=deint=interlaced"
+	"1 scale=1440:1080:flags=lanczos"
 )
 
 if [ ! -s clip.nut ]; then
@@ -44,10 +46,10 @@ if [ ! -s clip.nut ]; then
 	rm -f clip.mkv truth.mkv
 fi
 
-# timed N FILTER: "wall cpu" of the filter alone on N threads.
+# timed N LOOPS FILTER: "wall cpu" of the filter alone on N threads.
 timed() {
-	/usr/bin/time -f "%e %U %S" -o t.txt ffmpeg -nostdin -v error -threads 1 -i clip.nut -filter_threads "$1" \
-		-vf "$2" -f null - || die "$2 failed"
+	/usr/bin/time -f "%e %U %S" -o t.txt ffmpeg -nostdin -v error -stream_loop "$2" -threads 1 -i clip.nut \
+		-filter_threads "$1" -vf "$3" -f null - || die "$3 failed"
 	awk '{ printf "%s %.2f\n", $1, $2 + $3 }' t.txt
 }
 
@@ -67,7 +69,7 @@ for ((r = 0; r < RUNS; r++)); do
 			if [ "$f" = ours ]; then
 				echo "vhs_mcdeint $n $(timed_ours "$n")" >>results.txt
 			else
-				echo "$f $n $(timed "$n" "$f")" >>results.txt
+				echo "${f#* } $n $(timed "$n" "${f%% *}" "${f#* }")" >>results.txt
 			fi
 		done
 	done

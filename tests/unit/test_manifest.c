@@ -73,7 +73,8 @@ static int entries(void)
 Test(manifest, roundtrip)
 {
 	struct vhs_manifest m = { .fingerprint = 0x9c1f0e7a5b3d2c11ull, .input_size = 18979228,
-				  .input_mtime_ns = 1764014523123456789ll, .segments_total = 5 };
+				  .input_mtime_ns = 1764014523123456789ll, .segments_total = 5,
+				  .auto_interlaced = "mc" };
 	struct vhs_manifest_segment s3 = seg(3), s0 = seg(0), s1 = seg(1);
 	struct vhs_manifest back;
 	char err[256];
@@ -92,6 +93,7 @@ Test(manifest, roundtrip)
 	cr_assert_eq(back.input_size, m.input_size);
 	cr_assert_eq(back.input_mtime_ns, m.input_mtime_ns);
 	cr_assert_eq(back.segments_total, 5);
+	cr_assert_str_eq(back.auto_interlaced, "mc");
 	cr_assert_eq(back.n_done, 3);
 	for (size_t i = 0; i < 3; i++) {
 		cr_assert_eq(back.done[i].index, m.done[i].index);
@@ -144,6 +146,7 @@ Test(manifest, refuses_damage)
 			    "[[segment]]\nindex = 1\nsamples = 0\nframes = 1\nbytes = 3\nfile = \"b\"\n", "twice");
 	expect_damaged(HEAD "[[segment]]\nindex = 0\nsamples = -5\nframes = 1\nbytes = 3\nfile = \"a\"\n", "samples");
 	expect_damaged(HEAD "segment = 3\n", "array");
+	expect_damaged(HEAD "auto_interlaced = \"nnedi\"\n", "auto_interlaced");
 	expect_damaged("version = 1\nfingerprint = \"00000000000000ff\n", "manifest.toml:2:");  /* torn */
 }
 

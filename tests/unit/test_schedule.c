@@ -267,3 +267,39 @@ Test(videochoice, back_to_back_runs)
 	vhs_schedule_free(&s);
 	vhs_video_choice_free(&c);
 }
+
+/* ---- what auto deinterlaces interlaced video with, by the machine ---- */
+
+/* An interlaced tape: mc from VHS_MC_AUTO_CORES cores (at the job's preset), bwdif below,
+ * and a resumed run keeps what it began with whatever the machine; each says why. */
+Test(videochoice, auto_takes_mc_where_the_machine_keeps_up)
+{
+	static const char analysis[] = "scan=interlaced\nscan_confidence=1\nscan_major=interlaced\nscan_moving=200\n"
+				       "field_order=bff\nfield_order_confidence=1\ncontainer_field_order=bff\n"
+				       "width=720\nheight=480\nsar=8:9\nrate=30000:1001\n";
+	static const struct {
+		struct vhs_video_machine m;
+		const char *chain, *why;
+	} cases[] = {
+		{ { VHS_MC_AUTO_CORES, NULL }, "vhs_mcdeint=preset=medium:parity=bff,hqdn3d", "auto takes it from 4 cores" },
+		{ { 64, NULL }, "vhs_mcdeint=preset=medium:parity=bff,hqdn3d", "this machine has 64" },
+		{ { VHS_MC_AUTO_CORES - 1, NULL }, "bwdif=mode=send_field:parity=bff:deint=all,hqdn3d",
+		  "takes 4 cores to keep up and this machine has 3" },
+		{ { 64, "bwdif" }, "bwdif=mode=send_field:parity=bff:deint=all,hqdn3d", "as the run began" },
+		{ { 1, "mc" }, "vhs_mcdeint=preset=medium:parity=bff,hqdn3d", "as the run began" },
+	};
+	struct vhs_job job = s_job(10);
+
+	job.video.mc_preset = "medium";
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		struct vhs_video_choice c;
+		char err[128];
+
+		cr_assert_eq(vhs_video_choose(&job, analysis, &cases[i].m, &c, err, sizeof(err)), 0, "%s", err);
+		cr_assert_str_eq(c.chain, cases[i].chain, "case %zu", i);
+		cr_assert(s_said(&c, cases[i].why), "case %zu does not say '%s'", i, cases[i].why);
+		vhs_video_choice_free(&c);
+	}
+	cr_assert_str_eq(vhs_video_auto_interlaced(VHS_MC_AUTO_CORES), "mc");
+	cr_assert_str_eq(vhs_video_auto_interlaced(2), "bwdif");
+}
