@@ -264,13 +264,18 @@ const char *vhs_video_auto_interlaced(int cores)
 	return cores >= VHS_MC_AUTO_CORES ? "mc" : "bwdif";
 }
 
+/* The job's mc preset (a job made by hand, as the unit tests do, may leave it unset). */
+static const char *s_mc_preset(const struct vhs_job *job)
+{
+	return job->video.mc_preset ? job->video.mc_preset : "medium";
+}
+
 /* A deinterlacing method's filters into the chain (none: nothing); mc's preset is the job's. */
 static void s_method_chain(const struct vhs_job *job, const char *method, const char *order, FILE *chain,
 			   bool *first)
 {
 	if (!strcmp(method, "mc"))
-		s_add(chain, first, "vhs_mcdeint=preset=%s:parity=%s", job->video.mc_preset ? job->video.mc_preset
-				    : "medium", order);
+		s_add(chain, first, "vhs_mcdeint=preset=%s:parity=%s", s_mc_preset(job), order);
 	else if (!strcmp(method, "bwdif") || !strcmp(method, "yadif"))
 		s_add(chain, first, "%s=mode=send_field:parity=%s:deint=all", method, order);
 	else if (!strcmp(method, "ivtc"))
@@ -442,7 +447,7 @@ static int s_deinterlace(const struct vhs_job *job, const struct findings *f, FI
 		s_line(c, "deinterlace: %s, one frame per field (%s first)", method, s_first(order));
 	} else if (!strcmp(method, "mc")) {
 		s_line(c, "deinterlace: mc (vhs_mcdeint, %s), motion-compensated, one frame per field (%s first)",
-		       job->video.mc_preset ? job->video.mc_preset : "medium", s_first(order));
+		       s_mc_preset(job), s_first(order));
 	} else {
 		s_line(c, "deinterlace: %s", s_method_says(method));
 	}
@@ -691,7 +696,7 @@ int vhs_video_choose(const struct vhs_job *job, const char *analysis, const stru
 		free(f.runs);
 		return ret;
 	}
-	f.interlaced = m->interlaced ? m->interlaced : vhs_video_auto_interlaced(m->cores);
+	c->auto_interlaced = f.interlaced = m->interlaced ? m->interlaced : vhs_video_auto_interlaced(m->cores);
 	if (m->interlaced)
 		snprintf(why, sizeof(why), "as the run began (resumed)");
 	else if (!strcmp(f.interlaced, "mc"))
@@ -727,8 +732,8 @@ int vhs_video_choose(const struct vhs_job *job, const char *analysis, const stru
 		ret = s_schedule(job, &f, &st, text, (size_t)at, (size_t)end, c);
 	if (!ret && c->schedule && (ret = s_schedule_check(c, err, errlen)) == 1) {
 		/* too long to send: the tape as one, with the default chain throughout */
-		s_line(c, "stretches: %zu, their chains too long to send together (%zu bytes): bwdif throughout",
-		       st.n, strlen(c->schedule));
+		s_line(c, "stretches: %zu, their chains too long to send together (%zu bytes): %s throughout",
+		       st.n, strlen(c->schedule), f.interlaced);
 		free(c->schedule);
 		c->schedule = NULL;
 		ret = 0;

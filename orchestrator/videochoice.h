@@ -49,6 +49,9 @@ struct vhs_video_choice {
 	char *chain;                  /* the preprocess chain (malloc'd) */
 	char *schedule;               /* a chain per stretch (proto/schedule.h; malloc'd), or NULL */
 	int width, height;            /* the upscale size ("auto" resolved; 0 = the input's) */
+	const char *auto_interlaced;  /* what auto takes for interlaced video: "mc" or "bwdif"
+				       * (the machine's, or the resumed run's; static or the
+				       * machine's own string) */
 	char lines[VHS_CHOICE_LINES][256]; /* what was found -> what it leads to */
 	int n_lines;
 };

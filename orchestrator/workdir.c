@@ -242,15 +242,15 @@ int run_choose_video(struct run *r)
 			return run_error_code(r, VHS_EXIT_INTERNAL, "cannot read '%s': %s", path, strerror(-ret));
 	}
 	/* what auto takes for interlaced video depends on the machine: a resumed run keeps
-	 * what it began with (one from before this was recorded took bwdif) */
+	 * what it began with (one from before this was recorded took bwdif), a new one records
+	 * this machine's choice in the manifest */
 	if (r->man.n_done > 0 && !r->man.auto_interlaced[0])
 		snprintf(r->man.auto_interlaced, sizeof(r->man.auto_interlaced), "bwdif");
 	ret = vhs_video_choose(r->job, text,
 			       &(struct vhs_video_machine){ r->cores, r->man.n_done > 0 ? r->man.auto_interlaced : NULL },
 			       &r->vchoice, err, sizeof(err));
 	if (!r->man.n_done)
-		snprintf(r->man.auto_interlaced, sizeof(r->man.auto_interlaced), "%s",
-			 vhs_video_auto_interlaced(r->cores));
+		snprintf(r->man.auto_interlaced, sizeof(r->man.auto_interlaced), "%s", r->vchoice.auto_interlaced);
 	free(text);
 	if (ret == -ENOMEM)
 		return run_error_code(r, VHS_EXIT_INTERNAL, "out of memory");

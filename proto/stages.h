@@ -13,7 +13,7 @@
 
 #define VHS_PIPELINE_STAGES(X)                                                    \
 	X(DECODE, "decode", THREADS, "the cores shared among its workers")        \
-	X(PREPROCESS, "preprocess", THREADS, "the cores shared among its workers (a filter measured to lose by threads gets one)") \
+	X(PREPROCESS, "preprocess", THREADS, "the cores shared among its workers (at any count, a filter measured to lose by threads gets one)") \
 	X(UPSCALE, "upscale", THREADS, "the cores shared among its workers")      \
 	X(AUDIO, "audio", THREADS, "1 (audio filters gain nothing from more)")    \
 	X(ENCODE, "encode", NO_THREADS, "")

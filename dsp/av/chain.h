@@ -21,8 +21,9 @@
 struct vhs_chain;
 
 /* Builds the chain for input format in (an empty chain passes frames through); threads is
- * the cores each filter may use (0, "auto": as many as pay, lavfi.h's rule for libavfilter's
- * filters, each of ours its own). Returns 0 or a negative AVERROR with one line in err. */
+ * the cores each filter may use (0: every core), each using as many of them as pay (lavfi.h's
+ * rule for libavfilter's filters, each of ours its own). Returns 0 or a negative AVERROR
+ * with one line in err. */
 int vhs_chain_open(struct vhs_chain **c, const struct vhs_stream_fmt *in, const char *chain,
 		   int threads, char *err, size_t errlen);
 

@@ -113,9 +113,10 @@ int vhs_lavfi_open(struct vhs_lavfi *g, const struct vhs_stream_fmt *in, const c
 		snprintf(err, errlen, "invalid filter chain '%s': %s", chain, av_err2str(ret));
 		goto out_free;
 	}
-	/* "auto": the filters that lose by their slice threads get one (they read their count
-	 * when they configure or filter, after this) */
-	for (unsigned i = 0; !threads && i < g->graph->nb_filters; i++) {
+	/* whatever the count (auto's, or a worker's share of the cores), the filters that lose
+	 * by their slice threads get one (they read their count when they configure or filter,
+	 * after this) */
+	for (unsigned i = 0; threads != 1 && i < g->graph->nb_filters; i++) {
 		AVFilterContext *f = g->graph->filters[i];
 
 		if (!f->nb_threads && vhs_lavfi_threads_lose(f->filter->name))

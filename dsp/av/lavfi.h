@@ -27,10 +27,10 @@ struct vhs_lavfi {
 };
 
 /* Builds and configures source -> chain -> sink for the edge format `in`. An empty chain
- * is a pass-through. threads: the graph's thread count (AVFilterGraph.nb_threads), or 0,
- * "auto": one per CPU for the filters whose slice threads pay, one for those measured to
- * lose by them (vhs_lavfi_threads_lose; a filter given threads= in the chain keeps its own).
- * Returns 0 or a negative AVERROR with one line in err. */
+ * is a pass-through. threads: the graph's thread count (AVFilterGraph.nb_threads; 0: one
+ * per CPU) for the filters whose slice threads pay; those measured to lose by them run on
+ * one whatever the count (vhs_lavfi_threads_lose; a filter given threads= in the chain keeps
+ * its own). Returns 0 or a negative AVERROR with one line in err. */
 int vhs_lavfi_open(struct vhs_lavfi *g, const struct vhs_stream_fmt *in, const char *chain,
 		   int threads, char *err, size_t errlen);
 

@@ -62,8 +62,7 @@ int vhs_mcdeint_push(struct vhs_mcdeint *d, const struct vhs_picture *frame, int
 int vhs_mcdeint_end(struct vhs_mcdeint *d);
 
 /* The next frame out, in field order, into out (the format and size given at open).
- * Returns 1, 0 when it needs more fields (or, after the end, has given them all), or
- * -ENOMEM. */
+ * Returns 1, or 0 when it needs more fields (or, after the end, has given them all). */
 int vhs_mcdeint_pull(struct vhs_mcdeint *d, struct vhs_picture *out);
 
 void vhs_mcdeint_close(struct vhs_mcdeint **d);

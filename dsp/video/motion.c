@@ -43,8 +43,9 @@ int vhs_motion_field_init(struct vhs_motion_field *f, int width, int height, int
 	f->ny = s_count(height, block, f->step);
 	f->mv = calloc((size_t)f->nx * (size_t)f->ny, sizeof(*f->mv));
 	f->sad = calloc((size_t)f->nx * (size_t)f->ny, sizeof(*f->sad));
+	f->levels = malloc(2 * (size_t)f->nx * (size_t)f->ny * sizeof(*f->levels));
 	f->acc = malloc(2 * (size_t)width * (size_t)height * sizeof(*f->acc));
-	if (!f->mv || !f->sad || !f->acc) {
+	if (!f->mv || !f->sad || !f->levels || !f->acc) {
 		vhs_motion_field_free(f);
 		return -ENOMEM;
 	}
@@ -55,6 +56,7 @@ void vhs_motion_field_free(struct vhs_motion_field *f)
 {
 	free(f->mv);
 	free(f->sad);
+	free(f->levels);
 	free(f->acc);
 	memset(f, 0, sizeof(*f));
 }
@@ -335,35 +337,28 @@ int vhs_motion_search(const struct vhs_motion_params *p, const struct vhs_motion
 {
 	struct search s = { .p = p, .f = f, .cur = cur, .ref = ref };
 	size_t n = (size_t)f->nx * (size_t)f->ny;
-	int ret = 0;
 
 	s.levels = cur->levels < ref->levels ? cur->levels : ref->levels;
 	for (int k = 1; k < 16; k++)
 		if (s_phase_used(p->subpel, k) && !ref->phase[k].data)
 			return -EINVAL; /* built for another search */
-	s.mv = calloc(n, sizeof(*s.mv));
-	s.coarse = calloc(n, sizeof(*s.coarse));
-	if (!s.mv || !s.coarse)
-		ret = -ENOMEM;
-	for (int level = s.levels - 1; !ret && level >= 0; level--) {
+	s.mv = f->levels;
+	s.coarse = f->levels + n;
+	for (int level = s.levels - 1; level >= 0; level--) {
 		struct vhs_mv *t = s.coarse;
 
 		s_level(&s, level);
 		s.coarse = s.mv;
 		s.mv = t;
 	}
-	if (!ret) {
-		s.mv = s.coarse; /* the finest level's, whole samples */
-		s.coarse = NULL;
-		s_subpel(&s);
-		memcpy(f->mv, s.mv, n * sizeof(*s.mv));
-		if (p->subpel <= 1)
-			for (size_t k = 0; k < n; k++)
-				f->mv[k] = (struct vhs_mv){ (int16_t)(4 * s.mv[k].x), (int16_t)(4 * s.mv[k].y) };
-	}
-	free(s.mv);
-	free(s.coarse);
-	return ret;
+	s.mv = s.coarse; /* the finest level's, whole samples */
+	s.coarse = NULL;
+	s_subpel(&s);
+	memcpy(f->mv, s.mv, n * sizeof(*s.mv));
+	if (p->subpel <= 1)
+		for (size_t k = 0; k < n; k++)
+			f->mv[k] = (struct vhs_mv){ (int16_t)(4 * s.mv[k].x), (int16_t)(4 * s.mv[k].y) };
+	return 0;
 }
 
 /* ---- compensation ---- */
@@ -379,6 +374,12 @@ static inline int s_window(int i, int n)
 static const int s_taps[4][4] = { { 0, 64, 0, 0 }, { -5, 56, 15, -2 }, { -4, 36, 36, -4 }, { -2, 15, 56, -5 } };
 
 #define PATCH_MAX (16 + 3)        /* a block and the cubic's reach, per side */
+
+/* The first row at or after y of the given parity (-1: any row is; y itself). */
+static inline int s_first_row(int y, int parity)
+{
+	return parity < 0 ? y : y + ((parity - y) & 1);
+}
 
 /* The bw x bh block at (bx, by) of p moved by (qx, qy) quarter samples, read by the cubic
  * (separable: each row's taps across, then the rows' down, rounded once), p clamped at its
@@ -407,7 +408,7 @@ static void s_predict(const struct vhs_plane8 *p, int bx, int by, int bw, int bh
 
 			across[j * bw + x] = tx[0] * q[0] + tx[1] * q[1] + tx[2] * q[2] + tx[3] * q[3];
 		}
-	for (int y = parity < 0 ? 0 : (parity - by) & 1; y < bh; y += parity < 0 ? 1 : 2)
+	for (int y = s_first_row(by, parity) - by; y < bh; y += parity < 0 ? 1 : 2)
 		for (int x = 0; x < bw; x++) {
 			const int *c = across + y * bw + x;
 			int v = (ty[0] * c[0] + ty[1] * c[bw] + ty[2] * c[2 * bw] + ty[3] * c[3 * bw] + 2048) >> 12;
@@ -432,7 +433,7 @@ void vhs_motion_compensate(struct vhs_motion_field *f, const struct vhs_plane8 *
 
 	y0 = y0 < 0 ? 0 : y0;
 	y1 = y1 > ref->height ? ref->height : y1;
-	first = parity < 0 ? y0 : y0 + ((parity - y0) & 1);
+	first = s_first_row(y0, parity);
 	if (y1 <= y0 || bw < 2 || bh < 2)
 		return;
 	/* the field's accumulators: a plane is at most the picture's size */
@@ -455,8 +456,7 @@ void vhs_motion_compensate(struct vhs_motion_field *f, const struct vhs_plane8 *
 
 			bx = bx + bw > w ? w - bw : bx;
 			s_predict(ref, bx, by, bw, bh, s_scale(v->x, sx), s_scale(v->y, sy), parity, pred);
-			for (int y = by < first ? first : parity < 0 ? by : by + ((parity - by) & 1); y < by + bh && y < y1;
-			     y += step) {
+			for (int y = s_first_row(by < y0 ? y0 : by, parity); y < by + bh && y < y1; y += step) {
 				int32_t *a = acc + (size_t)(y - y0) * (size_t)w + bx;
 				int32_t *ws = wsum + (size_t)(y - y0) * (size_t)w + bx;
 				const int *pr = pred + (y - by) * bw;

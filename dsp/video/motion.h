@@ -9,11 +9,12 @@
  * samples every `step` samples (step = block / 2: each sample lies in up to four blocks),
  * the last row and column moved in to end at the picture's edge.
  *
- * Hierarchical: both pictures are halved (2x2 means, made once per picture: a pyramid) until
- * the coarsest level is about the size of the search range's reach; there every block is searched exhaustively within the
- * range (scaled to the level), and each finer level starts from the best of: the coarser
- * level's vector doubled, the vectors already found for the blocks left of and above it
- * (raster order: deterministic), and no motion; then looks one sample around it. At full
+ * Hierarchical: both pictures are halved (2x2 means, made once per picture: a pyramid)
+ * until the coarsest level is about the size of the search range's reach; there every block
+ * is searched exhaustively within the range (scaled to the level), and each finer level
+ * starts from the best of: the coarser level's vector doubled, the vectors already found for
+ * the blocks left of and above it (raster order: deterministic), and no motion; then looks
+ * one sample around it. At full
  * size the vector is refined to half and then quarter pixels, the reference read bilinearly
  * between samples. A candidate costs its SAD plus `lambda` times its distance (in the level's
  * samples) from the coarser level's vector: a smooth field of vectors unless the picture
@@ -51,6 +52,7 @@ struct vhs_motion_field {
 	int width, height;        /* the picture's size */
 	struct vhs_mv *mv;        /* nx * ny, row by row */
 	uint32_t *sad;            /* each block's SAD at its vector (full size, luma) */
+	struct vhs_mv *levels;    /* the search's vectors of two levels (2 x nx x ny), reused */
 	int32_t *acc;             /* compensation's accumulators (2 x width x height), reused */
 };
 
@@ -87,8 +89,9 @@ void vhs_motion_pyramid_free(struct vhs_motion_pyramid *py);
 int vhs_motion_field_init(struct vhs_motion_field *f, int width, int height, int block);
 void vhs_motion_field_free(struct vhs_motion_field *f);
 
-/* Where each block of cur sits in ref (both luma, the field's size, prepared with p). Returns
- * 0, -ENOMEM, or -EINVAL (ref prepared without the phases p's sub-pixel search needs). */
+/* Where each block of cur sits in ref (both luma, the field's size, prepared with p), using
+ * f's scratch: one search on a field at a time. Returns 0, or -EINVAL (ref prepared without
+ * the phases p's sub-pixel search needs). */
 int vhs_motion_search(const struct vhs_motion_params *p, const struct vhs_motion_pyramid *cur,
 		      const struct vhs_motion_pyramid *ref, struct vhs_motion_field *f);
 

@@ -294,6 +294,16 @@ wait_segments() {
 	done
 }
 
+# expect_video_frames FILE RATE COUNT: FILE's video is at RATE frames a second (r_frame_rate,
+# e.g. 60000/1001) and has COUNT frames.
+expect_video_frames() {
+	local rate n
+	rate="$(ffprobe_val "$1" v:0 r_frame_rate)"
+	[ "$rate" = "$2" ] || fail "$1: $rate frames a second, not $2"
+	n="$(frame_count "$1")"
+	[ "$n" = "$3" ] || fail "$1: $n frames, not $3"
+}
+
 # ffprobe_val FILE STREAM ENTRY: one value, e.g. ffprobe_val out.mkv v:0 codec_name.
 ffprobe_val() {
 	ffprobe -v error -select_streams "$2" -show_entries "stream=$3" -of default=nw=1:nk=1 "$1" | head -n 1
