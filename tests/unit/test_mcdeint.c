@@ -190,3 +190,89 @@ Test(mcdeint, two_threads_same_frames)
 	vhs_mcdeint_close(&d1);
 	vhs_mcdeint_close(&d2);
 }
+
+/* Source match under motion and noise: every frame's own field lines, in every plane, are the
+ * field's samples exactly, whatever the neighbours brought. */
+Test(mcdeint, source_match_moving_noisy)
+{
+	enum { N = 10 };
+	static uint8_t in_buf[N][2 * W * H], out_buf[2 * W * H];
+	struct vhs_picture in[N], out;
+	struct vhs_mcdeint *d = s_open();
+	uint32_t seed = 12345;
+	int got = 0;
+
+	s_scene(&out, out_buf, 0, 0);
+	for (int k = 0; k < N; k++) {
+		s_scene(&in[k], in_buf[k], k, 4);
+		for (int i = 0; i < 2 * W * H; i++) { /* noise on every sample */
+			seed = seed * 1103515245u + 12345u;
+			in_buf[k][i] = (uint8_t)(in_buf[k][i] + (int)(seed >> 28) - 8);
+		}
+	}
+	for (int k = 0; k <= N; k++) {
+		cr_assert_eq(k < N ? vhs_mcdeint_push(d, &in[k], k & 1) : vhs_mcdeint_end(d), 0);
+		for (; vhs_mcdeint_pull(d, &out) == 1; got++)
+			for (int pl = 0; pl < 3; pl++)
+				for (int y = got & 1; y < H; y += 2)
+					cr_assert_arr_eq(out.data[pl] + y * out.linesize[pl],
+							 in[got].data[pl] + y * in[got].linesize[pl], pl ? W / 2 : W,
+							 "frame %d plane %d row %d: the field's own line changed", got, pl, y);
+	}
+	cr_assert_eq(got, N);
+	vhs_mcdeint_close(&d);
+}
+
+/* The blend's weighting, on flat fields (no motion; each field's bob is its level): a missing
+ * sample is (own * bob + w * mean + (own + w) / 2) / (own + w), mean the two neighbours'
+ * rounded mean and w = 6 * threshold - 6 * |prev - next| (their mismatch over 3 samples,
+ * scaled to 6); where w <= 0 the bob stands. At the ends one neighbour stands for both. */
+Test(mcdeint, blend_weighs_by_neighbour_agreement)
+{
+	static const int level[] = { 100, 110, 105, 140, 100, 160, 90, 95, 130, 128 };
+	enum { N = sizeof(level) / sizeof(level[0]) };
+	static uint8_t in_buf[2 * W * H], out_buf[2 * W * H];
+	struct vhs_mcdeint_params p;
+	struct vhs_picture in, out;
+	struct vhs_mcdeint *d;
+	int got = 0, blended = 0, kept = 0;
+
+	cr_assert_eq(vhs_mcdeint_preset("medium", &p), 0);
+	cr_assert_eq(vhs_mcdeint_open(&d, &p, s_fmt(), W, H), 0);
+	s_scene(&in, in_buf, 0, 0);
+	s_scene(&out, out_buf, 0, 0);
+	for (int k = 0; k <= N; k++) {
+		if (k < N) {
+			memset(in_buf, level[k], sizeof(in_buf));
+			cr_assert_eq(vhs_mcdeint_push(d, &in, k & 1), 0);
+		} else {
+			cr_assert_eq(vhs_mcdeint_end(d), 0);
+		}
+		while (vhs_mcdeint_pull(d, &out) == 1) {
+			int b = level[got], prev = level[got ? got - 1 : got + 1];
+			int next = level[got + 1 < N ? got + 1 : got - 1];
+			int w = 6 * p.threshold - 6 * abs(prev - next), want = b;
+
+			if (w > 0)
+				want = (p.own * b + w * ((prev + next + 1) >> 1) + (p.own + w) / 2) / (p.own + w);
+			blended += w > 0 && want != b;
+			kept += w <= 0;
+			for (int pl = 0; pl < 3; pl++) {
+				int pw = pl ? W / 2 : W;
+
+				for (int y = 1 + (got & 1); y < H - 1; y += 2) {
+					for (int x = 0; x < pw; x++)
+						cr_assert_eq(out.data[pl][y * out.linesize[pl] + x], want,
+							     "frame %d plane %d (%d, %d): %d, want %d (bob %d, neighbours %d %d)",
+							     got, pl, x, y, out.data[pl][y * out.linesize[pl] + x], want, b, prev,
+							     next);
+				}
+			}
+			got++;
+		}
+	}
+	cr_assert_eq(got, N);
+	cr_assert_gt(blended, 3, "too few frames blend: the test does not exercise the weighting");
+	cr_assert_gt(kept, 1, "too few frames keep the bob: the test does not exercise the threshold");
+	vhs_mcdeint_close(&d);
+}
