@@ -54,6 +54,10 @@ const struct job_key job_keys[] = {
 	  "yadif, mc (our motion-compensated deinterlacer, vhs_mcdeint), ivtc (inverse telecine), none" },
 	{ "video", "mc_preset", T_ENUM, OFF(video.mc_preset), { .s = "medium" }, 0, 0, s_mc_presets, 0,
 	  "the mc deinterlacer's speed against quality: fast, medium, slow" },
+	{ "video", "mc_sharpen", T_INT, OFF(video.mc_sharpen), { .i = 0 }, 0, 16, NULL, 0,
+	  "the mc deinterlacer's resharpening of the lines it makes, in 16ths (0: none; held "
+	  "between the moving picture's neighbours, so it adds no halo; a crisper look at some "
+	  "cost in fidelity)" },
 	{ "video", "field_order", T_ENUM, OFF(video.field_order), { .s = "auto" }, 0, 0, s_field_orders,
 	  0, "\"auto\": from the picture, whatever the file says; or tff, bff" },
 	{ "video", "levels", T_ENUM, OFF(video.levels), { .s = "off" }, 0, 0, s_levels, 0,

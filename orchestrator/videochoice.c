@@ -270,13 +270,16 @@ static const char *s_mc_preset(const struct vhs_job *job)
 	return job->video.mc_preset ? job->video.mc_preset : "medium";
 }
 
-/* A deinterlacing method's filters into the chain (none: nothing); mc's preset is the job's. */
+/* A deinterlacing method's filters into the chain (none: nothing); mc's preset and sharpening
+ * are the job's. */
 static void s_method_chain(const struct vhs_job *job, const char *method, const char *order, FILE *chain,
 			   bool *first)
 {
-	if (!strcmp(method, "mc"))
+	if (!strcmp(method, "mc")) {
 		s_add(chain, first, "vhs_mcdeint=preset=%s:parity=%s", s_mc_preset(job), order);
-	else if (!strcmp(method, "bwdif") || !strcmp(method, "yadif"))
+		if (job->video.mc_sharpen) /* off: the chain's text (the settings') as before the key */
+			fprintf(chain, ":sharpen=%d", job->video.mc_sharpen);
+	} else if (!strcmp(method, "bwdif") || !strcmp(method, "yadif"))
 		s_add(chain, first, "%s=mode=send_field:parity=%s:deint=all", method, order);
 	else if (!strcmp(method, "ivtc"))
 		s_add(chain, first, "fieldmatch=order=%s:combmatch=full,yadif=deint=interlaced,vhs_decimate", order);

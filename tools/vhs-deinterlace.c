@@ -5,7 +5,7 @@
  *                   IN, OUT: files, or - for stdin/stdout
  *   --threads 1|2 (default 2: the two neighbouring fields' motion at once; the same frames)
  *   and, over the preset's, for tuning: --radius N (edge directions), --range N (motion
- *   search), --subpel 1|2|4, --threshold N, --own N (mcdeint.h)
+ *   search), --subpel 1|2|4, --threshold N, --own N, --sharpen N (mcdeint.h)
  *
  * The field order is --order's, else the y4m header's (It: top first, Ib: bottom first),
  * else top first. It exists for the benchmark (bench/deinterlace.sh, with ffmpeg turning the
@@ -72,12 +72,13 @@ int main(int argc, char **argv)
 	FILE *fi, *fo;
 	int ret, first;
 	double t0;
-	int radius = -1, range = -1, subpel = -1, threshold = -1, own = -1, threads = 2;
+	int radius = -1, range = -1, subpel = -1, threshold = -1, own = -1, sharpen = -1, threads = 2;
 	const struct {
 		const char *name;
 		int *value;
 	} numbers[] = { { "--threads", &threads }, { "--radius", &radius }, { "--range", &range },
-			{ "--subpel", &subpel }, { "--threshold", &threshold }, { "--own", &own } };
+			{ "--subpel", &subpel }, { "--threshold", &threshold }, { "--own", &own },
+			{ "--sharpen", &sharpen } };
 
 	for (int i = 1; i < argc; i++) {
 		size_t k = 0;
@@ -118,6 +119,8 @@ int main(int argc, char **argv)
 		params.threshold = threshold;
 	if (own >= 0)
 		params.own = own;
+	if (sharpen >= 0)
+		params.sharpen = sharpen;
 	if (order && strcmp(order, "tff") && strcmp(order, "bff"))
 		return s_usage("--order is tff or bff");
 	fi = strcmp(in_path, "-") ? fopen(in_path, "rb") : stdin;

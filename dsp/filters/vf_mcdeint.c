@@ -2,7 +2,8 @@
  * filter of the chain: one progressive frame per field, as bwdif's send_field makes.
  *
  * Options: preset: fast, medium (default) or slow; parity: tff, bff, or auto (each frame's
- * own flag; top first where a frame says nothing).
+ * own flag; top first where a frame says nothing); sharpen: resharpening of the made lines,
+ * 16ths (0, the default: none).
  *
  * Timing, as bwdif's: the output time base is half the input's; frame n at pts P gives its
  * first field at 2P and its second at 2P + D, D being one input frame at the stream's rate
@@ -30,7 +31,7 @@ static const char *const s_presets[] = { "fast", "medium", "slow", NULL };
 static const char *const s_parities[] = { "tff", "bff", "auto", NULL };
 
 struct mcdeint {
-	int preset, parity;
+	int preset, parity, sharpen;
 	struct vhs_mcdeint *d;
 	const struct vhs_pixfmt *fmt;
 	int width, height;
@@ -47,6 +48,7 @@ struct mcdeint {
 static const struct vhs_native_option s_options[] = {
 	VHS_NATIVE_NAMED(struct mcdeint, preset, 1, s_presets, 3, "fast, medium or slow"),
 	VHS_NATIVE_NAMED(struct mcdeint, parity, 2, s_parities, 3, "field order: tff, bff or auto (the frames')"),
+	VHS_NATIVE_OPT(struct mcdeint, sharpen, INT, 0, 0, 16, "resharpening of the made lines, 16ths (0: none)"),
 	{ NULL },
 };
 
@@ -71,6 +73,7 @@ static int s_init(void *priv, const struct vhs_stream_fmt *in, struct vhs_stream
 	/* the two neighbouring fields' motion at once (the same frames): two threads pay, and
 	 * more have nothing to do (bench/RESULTS.md, bench-threads) */
 	p.threads = threads == 1 ? 1 : 2;
+	p.sharpen = m->sharpen;
 	ret = vhs_mcdeint_open(&m->d, &p, m->fmt, in->width, in->height);
 	if (ret) {
 		snprintf(err, errlen, ret == -EINVAL ? "vhs_mcdeint: a %dx%d picture is too small" : "vhs_mcdeint: out of memory",

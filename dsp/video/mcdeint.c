@@ -19,9 +19,9 @@ int vhs_mcdeint_preset(const char *name, struct vhs_mcdeint_params *p)
 		/* measured on bench/deinterlace.sh's clips: wider edge searches than these
 		 * find false slants in texture, and a lower threshold leaves the bob where the
 		 * neighbours were right (bench/RESULTS.md, issue 26) */
-		{ "fast", { { 2 }, { 16, 16, 2, 4 }, 1, 30, 1 } },
-		{ "medium", { { 3 }, { 16, 24, 4, 4 }, 1, 30, 1 } },
-		{ "slow", { { 4 }, { 16, 32, 4, 4 }, 1, 30, 1 } },
+		{ "fast", { { 2 }, { 16, 16, 2, 4 }, 1, 30, 0, 1 } },
+		{ "medium", { { 3 }, { 16, 24, 4, 4 }, 1, 30, 0, 1 } },
+		{ "slow", { { 4 }, { 16, 32, 4, 4 }, 1, 30, 0, 1 } },
 	};
 
 	for (size_t i = 0; i < sizeof(presets) / sizeof(presets[0]); i++) {
@@ -52,7 +52,13 @@ struct vhs_mcdeint {
 	bool ended;
 	struct vhs_motion_field mf[NEIGHBOURS]; /* one per neighbour: they run at once */
 	uint8_t *moved[NEIGHBOURS][3]; /* each neighbour's planes moved onto the field */
+	uint8_t *row, *trusted;   /* the blend's scratch, a row wide */
 };
+
+static inline int s_clampi(int v, int lo, int hi)
+{
+	return v < lo ? lo : v > hi ? hi : v;
+}
 
 static int s_plane_w(const struct vhs_mcdeint *d, int pl)
 {
@@ -93,6 +99,8 @@ int vhs_mcdeint_open(struct vhs_mcdeint **out, const struct vhs_mcdeint_params *
 		if (!ret && !(f->search = malloc((size_t)width * (size_t)height)))
 			ret = -ENOMEM;
 	}
+	if (!ret && (!(d->row = malloc((size_t)width)) || !(d->trusted = malloc((size_t)width))))
+		ret = -ENOMEM;
 	for (int n = 0; !ret && n < NEIGHBOURS; n++)
 		for (int pl = 0; !ret && pl < d->planes; pl++)
 			if (!(d->moved[n][pl] = malloc((size_t)s_plane_w(d, pl) * (size_t)s_plane_h(d, pl))))
@@ -121,6 +129,8 @@ void vhs_mcdeint_close(struct vhs_mcdeint **dp)
 			free(d->moved[n][pl]);
 	for (int n = 0; n < NEIGHBOURS; n++)
 		vhs_motion_field_free(&d->mf[n]);
+	free(d->row);
+	free(d->trusted);
 	free(d);
 	*dp = NULL;
 }
@@ -208,11 +218,36 @@ static int s_mismatch(const uint8_t *prev, const uint8_t *next, int w, int x, in
 	return diff * 6 / (x1 - x0 + 1);
 }
 
+/* Missing luma row y, blended (row; the field's own rows above and below are the bob's),
+ * resharpened: each sample moved away from its vertical [1 2 1] blur by sharpen / 16 of the
+ * difference, held between the two moved neighbours there (no overshoot the motion does not
+ * show: where they agree exactly, nothing moves); only where the neighbours were trusted (a
+ * weight in use). Measured (bench/RESULTS.md, issue 26): it costs PSNR on every clip but
+ * text, so the presets leave it off; `mc_sharpen` asks for it. */
+static void s_resharpen(int sharpen, const uint8_t *row, const uint8_t *up, const uint8_t *down,
+			const uint8_t *prev, const uint8_t *next, const uint8_t *trusted, int w, uint8_t *o)
+{
+	for (int x = 0; x < w; x++) {
+		int v = row[x], lo = prev[x] < next[x] ? prev[x] : next[x], hi = prev[x] < next[x] ? next[x] : prev[x], s;
+
+		if (!trusted[x]) {
+			o[x] = (uint8_t)v;
+			continue;
+		}
+		s = sharpen * (v - ((up[x] + 2 * v + down[x] + 2) >> 2));
+		s = v + (s >= 0 ? (s + 8) / 16 : -((8 - s) / 16)); /* rounded half away from zero */
+		o[x] = (uint8_t)s_clampi(s, lo, hi);
+	}
+}
+
 /* One plane of field i's frame: its own rows, and the missing ones blended from its bob and
- * the n moved neighbours (moved[0], and moved[1] when there are two). */
-static void s_blend(const struct vhs_mcdeint *d, const struct field *f, int pl, int n, struct vhs_picture *out)
+ * the n moved neighbours (moved[0], and moved[1] when there are two), the luma's then
+ * resharpened. row and trusted: scratch of the plane's width. */
+static void s_blend(const struct vhs_mcdeint *d, const struct field *f, int pl, int n, struct vhs_picture *out,
+		    uint8_t *row, uint8_t *trusted)
 {
 	int w = s_plane_w(d, pl), h = s_plane_h(d, pl), limit = 6 * d->p.threshold;
+	int sharpen = pl ? 0 : d->p.sharpen;
 	const uint8_t *bob = f->bob.data[pl];
 	ptrdiff_t bs = f->bob.linesize[pl];
 	/* at the tape's ends one neighbour stands for both (as bwdif takes the one there is) */
@@ -232,8 +267,14 @@ static void s_blend(const struct vhs_mcdeint *d, const struct field *f, int pl, 
 			if (wt > 0)
 				own = (d->p.own * own + wt * ((prev[y * w + x] + next[y * w + x] + 1) >> 1) +
 				       (d->p.own + wt) / 2) / (d->p.own + wt);
-			o[x] = (uint8_t)own;
+			row[x] = (uint8_t)own;
+			trusted[x] = wt > 0;
 		}
+		if (sharpen > 0)
+			s_resharpen(sharpen, row, bob + (y - 1) * bs, bob + (y + 1) * bs, prev + y * w, next + y * w,
+				    trusted, w, o);
+		else
+			memcpy(o, row, (size_t)w);
 	}
 }
 
@@ -295,7 +336,7 @@ int vhs_mcdeint_pull(struct vhs_mcdeint *d, struct vhs_picture *out)
 		if (jobs[k].ret)
 			return jobs[k].ret;
 	for (int pl = 0; pl < d->planes; pl++)
-		s_blend(d, f, pl, n, out);
+		s_blend(d, f, pl, n, out, d->row, d->trusted);
 	d->next++;
 	return 1;
 }

@@ -40,6 +40,7 @@ struct vhs_mcdeint_params {
 	struct vhs_motion_params motion;
 	int own;                      /* the bob's weight in the blend */
 	int threshold;                /* a neighbour's mean difference (codes) worth nothing */
+	int sharpen;                  /* resharpening of the blended luma, 16ths (0: none) */
 	int threads;                  /* 1, or 2: the two neighbours' motion at once */
 };
 

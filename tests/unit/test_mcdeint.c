@@ -276,3 +276,46 @@ Test(mcdeint, blend_weighs_by_neighbour_agreement)
 	cr_assert_gt(kept, 1, "too few frames keep the bob: the test does not exercise the threshold");
 	vhs_mcdeint_close(&d);
 }
+
+/* Resharpening is held between the two moved neighbours: on a still scene they agree exactly
+ * from the third frame on (each is the truth), so full strength changes nothing; on a moving one (sub-pixel vectors,
+ * the neighbours differ a little) it changes some missing samples and never the field's own. */
+Test(mcdeint, resharpening_limited_by_the_neighbours)
+{
+	static uint8_t a_buf[2 * W * H], b_buf[2 * W * H];
+	struct vhs_mcdeint_params p;
+	struct vhs_picture a, b;
+
+	for (int dx = 0; dx <= 3; dx += 3) {
+		struct vhs_mcdeint *d0, *d16;
+		int got = 0, changed = 0;
+
+		cr_assert_eq(vhs_mcdeint_preset("medium", &p), 0);
+		cr_assert_eq(vhs_mcdeint_open(&d0, &p, s_fmt(), W, H), 0);
+		p.sharpen = 16;
+		cr_assert_eq(vhs_mcdeint_open(&d16, &p, s_fmt(), W, H), 0);
+		s_scene(&a, a_buf, 0, 0);
+		s_scene(&b, b_buf, 0, 0);
+		for (int k = 0; k < 10; k++) {
+			s_push(d0, k, dx);
+			s_push(d16, k, dx);
+			for (; vhs_mcdeint_pull(d0, &a) == 1; got++) {
+				cr_assert_eq(vhs_mcdeint_pull(d16, &b), 1);
+				for (int y = 0; y < H; y++)
+					for (int x = 0; x < W; x++) {
+						int same = a.data[0][y * W + x] == b.data[0][y * W + x];
+
+						cr_assert(same || (y & 1) != (got & 1), "frame %d: own row %d resharpened", got, y);
+						changed += !same && (dx || got >= 2);
+					}
+			}
+		}
+		cr_assert_gt(got, 5);
+		if (dx == 0)
+			cr_assert_eq(changed, 0, "a still scene resharpened in %d samples", changed);
+		else
+			cr_assert_gt(changed, 50, "a moving scene: resharpening changed only %d samples", changed);
+		vhs_mcdeint_close(&d0);
+		vhs_mcdeint_close(&d16);
+	}
+}

@@ -302,4 +302,13 @@ Test(videochoice, auto_takes_mc_where_the_machine_keeps_up)
 	}
 	cr_assert_str_eq(vhs_video_auto_interlaced(VHS_MC_AUTO_CORES), "mc");
 	cr_assert_str_eq(vhs_video_auto_interlaced(2), "bwdif");
+	{ /* mc_sharpen reaches the filter */
+		struct vhs_video_choice c;
+		char err[128];
+
+		job.video.mc_sharpen = 6;
+		cr_assert_eq(vhs_video_choose(&job, analysis, &cases[0].m, &c, err, sizeof(err)), 0, "%s", err);
+		cr_assert_str_eq(c.chain, "vhs_mcdeint=preset=medium:parity=bff:sharpen=6,hqdn3d");
+		vhs_video_choice_free(&c);
+	}
 }
