@@ -10,7 +10,8 @@
 #   jaggies: the mean luma error over the diagonal clip (hard-edged stripes 30 degrees off
 #     the horizontal, moving), where every error is along an edge.
 #
-# Ours runs as vhs-deinterlace (y4m in and out, two threads), which also gives its speed.
+# Ours runs as vhs-deinterlace (y4m in and out, two threads), which also gives its speed: the
+# deinterlacer's own, from a y4m file decoded before (in a run the decode is another stage's).
 #
 # Usage: bench/deinterlace.sh [WORKDIR]   (make bench-deinterlace; clips cached in WORKDIR)
 # DEINT_SECONDS (default 2) sets the clips' length.
@@ -68,9 +69,12 @@ done
 deint() {
 	[ -s "$1.$2.mkv" ] && return 0
 	if [[ "$3" == mc:* ]]; then
-		ffmpeg -nostdin -v error -i "$1.mkv" -f yuv4mpegpipe -strict -1 - |
-			"$ROOT/build/bin/vhs-deinterlace" --preset "${3#mc:}" --order "$4" - "$1.$2.y4m" 2>"$1.$2.log" ||
+		# decoded first, so the speed is the deinterlacer's, not shared with ffmpeg's decoder
+		ffmpeg -nostdin -v error -y -i "$1.mkv" -f yuv4mpegpipe -strict -1 "$1.in.y4m" ||
+			die "decoding $1 failed"
+		"$ROOT/build/bin/vhs-deinterlace" --preset "${3#mc:}" --order "$4" "$1.in.y4m" "$1.$2.y4m" 2>"$1.$2.log" ||
 			die "$2 failed on $1: $(cat "$1.$2.log")"
+		rm -f "$1.in.y4m"
 		sed -n 's/.* \([0-9.]*\) fps .*/\1/p' "$1.$2.log" >"$1.$2.fps"
 		ffmpeg -nostdin -v error -y -i "$1.$2.y4m" -c:v ffv1 -level 3 -threads 1 "$1.$2.mkv" || die "$2: ffv1 failed"
 		rm -f "$1.$2.y4m"
