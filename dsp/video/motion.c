@@ -287,7 +287,8 @@ static void s_level(struct search *s, int level)
 	}
 }
 
-/* Full size: each block's whole-sample vector refined to half and quarter pixels. */
+/* Full size: each block's whole-sample vector in quarter pixels, refined to half and quarter
+ * pixels as far as subpel asks. */
 static void s_subpel(struct search *s)
 {
 	const struct vhs_motion_field *f = s->f;
@@ -353,11 +354,8 @@ int vhs_motion_search(const struct vhs_motion_params *p, const struct vhs_motion
 	}
 	s.mv = s.coarse; /* the finest level's, whole samples */
 	s.coarse = NULL;
-	s_subpel(&s);
+	s_subpel(&s); /* into quarter pixels, refined or not */
 	memcpy(f->mv, s.mv, n * sizeof(*s.mv));
-	if (p->subpel <= 1)
-		for (size_t k = 0; k < n; k++)
-			f->mv[k] = (struct vhs_mv){ (int16_t)(4 * s.mv[k].x), (int16_t)(4 * s.mv[k].y) };
 	return 0;
 }
 
