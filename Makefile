@@ -212,10 +212,27 @@ $(BUILD)/tests/%: $(BUILD)/obj/tests/unit/%.o $(ORCH_LIB) $(STAGE_ARCHIVES)
 	@mkdir -p $(dir $@)
 	$(link) -lcriterion $(STAGE_LIBS)
 
+# The GPU deinterlacer's source run on the CPU (dsp/cuda/emulate.h), held to the CPU's frames:
+# built with the C++ compiler whether or not CUDA is, under the sanitizers with SAN=1. Its
+# object comes before the archives, so the real (or stub) CUDA symbols are not taken.
+CXX ?= g++
+$(BUILD)/obj/dsp/cuda/mcdeint_emulated.o: dsp/cuda/mcdeint.cu $(wildcard dsp/*/*.h)
+	@mkdir -p $(dir $@)
+	$(CXX) -std=c++17 -x c++ -DVHS_CUDA_EMULATE $(WARN) $(SAN_FLAGS) -MMD -MP $(call layer_inc,dsp) $(CFLAGS) -O2 \
+		-c -o $@ $<
+$(BUILD)/tests/test_cuda_emulated: $(BUILD)/obj/tests/unit/test_cuda_emulated.o \
+		$(BUILD)/obj/dsp/cuda/mcdeint_emulated.o $(DSP_LIB) $(LIB_LIB)
+	@mkdir -p $(dir $@)
+	$(link) -lcriterion $(CJSON_LIBS) $(CUDA_LIBS) -lstdc++ -lm
+$(BUILD)/obj/tests/unit/test_cuda_emulated.o: VHS_CFLAGS += -Idsp/cuda
+
 # GPU tests: plain C programs (no Criterion on the GPU machines) that print why they skip.
 GPU_TEST_SRC := $(wildcard tests/gpu/test_*.c)
 GPU_TEST_BINS := $(GPU_TEST_SRC:tests/gpu/%.c=$(BUILD)/tests/gpu/%)
 $(BUILD)/tests/gpu/test_cuda: $(BUILD)/obj/tests/gpu/test_cuda.o $(DSP_LIB) $(LIB_LIB)
+	@mkdir -p $(dir $@)
+	$(link) $(CJSON_LIBS) $(CUDA_LIBS) -lm
+$(BUILD)/tests/gpu/test_cuda_mcdeint: $(BUILD)/obj/tests/gpu/test_cuda_mcdeint.o $(DSP_LIB) $(LIB_LIB)
 	@mkdir -p $(dir $@)
 	$(link) $(CJSON_LIBS) $(CUDA_LIBS) -lm
 

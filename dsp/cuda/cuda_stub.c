@@ -1,4 +1,4 @@
-/* cuda_stub.c: cuda_upscaler.h for builds without CUDA (make CUDA=0, or no nvcc found).
+/* cuda_stub.c: cuda_upscaler.h and cuda_mcdeint.h for builds without CUDA (make CUDA=0, or no nvcc found).
  *
  * DESIGN
  * The upscaler links the same symbols either way, so callers need no #ifdef: here the
@@ -6,6 +6,7 @@
  * functions that take an upscaler are never reached (no open succeeds), so they only
  * answer defensively.
  */
+#include "cuda_mcdeint.h"
 #include "cuda_upscaler.h"
 
 #include <errno.h>
@@ -128,4 +129,49 @@ int vhs_cuda_color_constants(const struct vhs_color_xform *x, struct vhs_color_c
 {
 	(void)x, (void)k, (void)h, (void)v;
 	return -ENODEV;
+}
+
+/* cuda_mcdeint.h: the same, for the deinterlacer. */
+int vhs_cuda_mcdeint_open(struct vhs_cuda_mcdeint **d, const struct vhs_mcdeint_params *params,
+			  const struct vhs_pixfmt *fmt, int width, int height, char *err, size_t errlen)
+{
+	(void)params, (void)fmt, (void)width, (void)height;
+	*d = NULL;
+	snprintf(err, errlen, "%s", NO_CUDA);
+	return -ENODEV;
+}
+
+int vhs_cuda_mcdeint_push(struct vhs_cuda_mcdeint *d, const struct vhs_picture *frame, int parity)
+{
+	(void)d, (void)frame, (void)parity;
+	return -ENODEV;
+}
+
+int vhs_cuda_mcdeint_end(struct vhs_cuda_mcdeint *d)
+{
+	(void)d;
+	return -ENODEV;
+}
+
+int vhs_cuda_mcdeint_pull(struct vhs_cuda_mcdeint *d, struct vhs_picture *out)
+{
+	(void)d, (void)out;
+	return -ENODEV;
+}
+
+uint64_t vhs_cuda_mcdeint_gpu_ns(const struct vhs_cuda_mcdeint *d)
+{
+	(void)d;
+	return 0;
+}
+
+const char *vhs_cuda_mcdeint_error(const struct vhs_cuda_mcdeint *d)
+{
+	(void)d;
+	return NO_CUDA;
+}
+
+void vhs_cuda_mcdeint_close(struct vhs_cuda_mcdeint **d)
+{
+	*d = NULL;
 }

@@ -71,9 +71,7 @@ static int s_block_at(const struct vhs_motion_field *f, int i, int n)
 
 /* ---- the pyramid ---- */
 
-/* Levels a picture of w x h gets for blocks of `block` and the search's range: halved while
- * a block and the range still mean something there. */
-static int s_levels(const struct vhs_motion_params *p, int w, int h)
+int vhs_motion_levels(const struct vhs_motion_params *p, int w, int h)
 {
 	int levels = 1;
 
@@ -122,7 +120,7 @@ static bool s_phase_used(int subpel, int k)
 int vhs_motion_pyramid_build(struct vhs_motion_pyramid *py, const struct vhs_motion_params *p,
 			     const struct vhs_plane8 *pic)
 {
-	int w = pic->width, h = pic->height, levels = s_levels(p, w, h), phases = 0;
+	int w = pic->width, h = pic->height, levels = vhs_motion_levels(p, w, h), phases = 0;
 	size_t size, at = 0;
 
 	for (int k = 1; k < 16; k++)

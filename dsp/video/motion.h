@@ -78,6 +78,10 @@ struct vhs_motion_pyramid {
 	size_t size;
 };
 
+/* The levels of a w x h picture's pyramid for searches with p: halved while a block and the
+ * range still mean something there (at most VHS_MOTION_LEVELS). */
+int vhs_motion_levels(const struct vhs_motion_params *p, int w, int h);
+
 /* Prepares pic (which must outlive py's use) for searches with p; py starts zeroed, and is
  * rebuilt in place for the next picture of the same size. Returns 0 or -ENOMEM. */
 int vhs_motion_pyramid_build(struct vhs_motion_pyramid *py, const struct vhs_motion_params *p,
