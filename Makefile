@@ -250,6 +250,7 @@ $(BUILD)/tests/gpu/test_ipc_pool: $(BUILD)/obj/tests/gpu/test_ipc_pool.o $(BUILD
 	@mkdir -p $(dir $@)
 	$(link) $(CUDA_LIBS)
 $(BUILD)/obj/tests/gpu/meminfo.o: VHS_CFLAGS += -DVHS_HAVE_CUDA -I$(CUDA_HOME)/include
+$(BUILD)/obj/tests/gpu/test_cuda_mcdeint.o: VHS_CFLAGS += -DVHS_HAVE_CUDA -I$(CUDA_HOME)/include
 else
 $(BUILD)/obj/tests/gpu/test_ipc_pool.o: VHS_CFLAGS += -DIPK_NO_CUDA
 $(BUILD)/tests/gpu/test_ipc_pool: $(BUILD)/obj/tests/gpu/test_ipc_pool.o

@@ -13,6 +13,9 @@
 # Steps, in order:
 #   test_cuda        CUDA against the CPU reference (fp32 and fp16, real frames, every
 #                    output element written)
+#   mcdeint          the deinterlacer on the GPU against the CPU's, frame for frame (every
+#                    preset and format case, device pictures in and out), and its speed at
+#                    720x480 per preset (issue 26: medium >= 300 fps on an H100)
 #   test_ipc_pool    the CUDA IPC pool between two processes: thousands of hand-offs, each
 #                    side killed mid-run, device memory before and after; hand-off latency
 #   test_pipeline    the y4m pipeline with a GPU edge against host edges (identical bytes),
@@ -144,6 +147,7 @@ step() {
 echo
 B="$BUNDLE/bench/upscale_bench"
 step test_cuda 90 "$BUNDLE/tests/test_cuda"
+step mcdeint 90 "$BUNDLE/tests/test_cuda_mcdeint"
 step test_ipc_pool 120 "$BUNDLE/tests/test_ipc_pool"
 step test_pipeline 150 tests/gpu/test_pipeline.sh
 step ceilings 60 "$B" --copy-ceiling --gemm-ceiling --model esrgan-slim --frames 300
@@ -202,6 +206,11 @@ for f in figures:
         if what in targets:
             t = targets[what]
             line += f"; target {t}: {'met' if f['fps'] >= t else 'MISSED by %.0f%%' % (100 * (1 - f['fps'] / t))}"
+        lines.append(line)
+    elif n.startswith("mcdeint "):
+        line = f"{'deinterlace ' + n[len('mcdeint '):]:<40} {f['fps']:.1f} fps, {f['gpu_ms_per_frame']:.3f} ms GPU a frame"
+        if n == "mcdeint medium 720x480":
+            line += f"; target 300: {'met' if f['fps'] >= 300 else 'MISSED by %.0f%%' % (100 * (1 - f['fps'] / 300))}"
         lines.append(line)
     elif n.startswith("gpu edge "):
         lines.append(f"{n:<40} {f['fps']:.1f} fps, host bytes/frame upscale "

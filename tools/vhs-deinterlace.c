@@ -1,9 +1,11 @@
 /* vhs-deinterlace.c: the motion-compensated deinterlacer alone (dsp/video/mcdeint.h): y4m of
  * interlaced frames in, y4m of one progressive frame per field out (twice the frame rate).
  *
- *   vhs-deinterlace [--preset fast|medium|slow] [--order tff|bff] [--frames N] IN OUT
+ *   vhs-deinterlace [--preset fast|medium|slow] [--order tff|bff] [--frames N] [--cuda] IN OUT
  *                   IN, OUT: files, or - for stdin/stdout
  *   --threads 1|2 (default 2: the two neighbouring fields' motion at once; the same frames)
+ *   --cuda: on the GPU (dsp/cuda/cuda_mcdeint.h; the same frames), its device time in the
+ *   summary line
  *   and, over the preset's, for tuning: --radius N (edge directions), --range N (motion
  *   search), --subpel 1|2|4, --threshold N, --own N, --sharpen N (mcdeint.h)
  *
@@ -20,13 +22,14 @@
 #include <string.h>
 #include <time.h>
 
+#include "cuda_mcdeint.h"
 #include "mcdeint.h"
 #include "y4m.h"
 
 static int s_usage(const char *why)
 {
 	fprintf(stderr, "vhs-deinterlace: %s\nusage: vhs-deinterlace [--preset fast|medium|slow] [--order tff|bff] "
-		"[--frames N] IN OUT\n", why);
+		"[--frames N] [--cuda] IN OUT\n", why);
 	return 2;
 }
 
@@ -46,12 +49,33 @@ static double s_now(void)
 	return (double)t.tv_sec + t.tv_nsec / 1e9;
 }
 
+/* The deinterlacer, on the CPU or the GPU: the same calls. */
+struct deint {
+	struct vhs_mcdeint *cpu;
+	struct vhs_cuda_mcdeint *gpu;
+};
+
+static int s_push(struct deint *d, const struct vhs_picture *in, int parity)
+{
+	return d->gpu ? vhs_cuda_mcdeint_push(d->gpu, in, parity) : vhs_mcdeint_push(d->cpu, in, parity);
+}
+
+static int s_pull(struct deint *d, struct vhs_picture *out)
+{
+	return d->gpu ? vhs_cuda_mcdeint_pull(d->gpu, out) : vhs_mcdeint_pull(d->cpu, out);
+}
+
+static int s_end(struct deint *d)
+{
+	return d->gpu ? vhs_cuda_mcdeint_end(d->gpu) : vhs_mcdeint_end(d->cpu);
+}
+
 /* Every frame out that is ready, written. Returns 0 or -errno. */
-static int s_drain(struct vhs_mcdeint *d, const struct vhs_y4m *oy, struct vhs_picture *out, FILE *f, long *n)
+static int s_drain(struct deint *d, const struct vhs_y4m *oy, struct vhs_picture *out, FILE *f, long *n)
 {
 	int ret;
 
-	while ((ret = vhs_mcdeint_pull(d, out)) == 1) {
+	while ((ret = s_pull(d, out)) == 1) {
 		if ((ret = vhs_y4m_write_frame(oy, out, f)))
 			return ret;
 		(*n)++;
@@ -63,7 +87,8 @@ int main(int argc, char **argv)
 {
 	const char *preset = "medium", *order = NULL, *in_path = NULL, *out_path = NULL;
 	struct vhs_mcdeint_params params;
-	struct vhs_mcdeint *d = NULL;
+	struct deint dd = { 0 }, *d = &dd;
+	int cuda = 0;
 	struct vhs_y4m iy, oy;
 	struct vhs_picture in, out;
 	uint8_t *in_buf = NULL, *out_buf = NULL;
@@ -91,6 +116,8 @@ int main(int argc, char **argv)
 			preset = argv[++i];
 		else if (!strcmp(argv[i], "--order") && i + 1 < argc)
 			order = argv[++i];
+		else if (!strcmp(argv[i], "--cuda"))
+			cuda = 1;
 		else if (!strcmp(argv[i], "--frames") && i + 1 < argc)
 			frames = atol(argv[++i]);
 		else if (argv[i][0] == '-' && argv[i][1])
@@ -129,10 +156,13 @@ int main(int argc, char **argv)
 	if (vhs_y4m_read_header(&iy, fi, err, sizeof(err)))
 		return s_fail("%s", err);
 	first = order ? !strcmp(order, "bff") : iy.interlace == 'b';
-	ret = vhs_mcdeint_open(&d, &params, iy.fmt, iy.width, iy.height);
-	if (ret)
+	if (cuda) {
+		if ((ret = vhs_cuda_mcdeint_open(&d->gpu, &params, iy.fmt, iy.width, iy.height, err, sizeof(err))))
+			return s_fail("--cuda: %s", err);
+	} else if ((ret = vhs_mcdeint_open(&d->cpu, &params, iy.fmt, iy.width, iy.height))) {
 		return s_fail("%s", ret == -EINVAL ? "only 8-bit planar YUV or gray, 16x16 or more, is deinterlaced"
 					     : "out of memory");
+	}
 	fo = strcmp(out_path, "-") ? fopen(out_path, "wb") : stdout;
 	if (vhs_picture_alloc(&in, &in_buf, iy.fmt, iy.width, iy.height) ||
 	    vhs_picture_alloc(&out, &out_buf, iy.fmt, iy.width, iy.height) || !fo)
@@ -148,19 +178,24 @@ int main(int argc, char **argv)
 	t0 = s_now();
 	while ((frames < 0 || n_in < frames) && (ret = vhs_y4m_read_frame(&iy, &in, err, sizeof(err))) == 1) {
 		n_in++;
-		if ((ret = vhs_mcdeint_push(d, &in, first)) || (ret = s_drain(d, &oy, &out, fo, &n_out)) ||
-		    (ret = vhs_mcdeint_push(d, &in, !first)) || (ret = s_drain(d, &oy, &out, fo, &n_out)))
-			return s_fail("%s", ret == -ENOMEM ? "out of memory" : "cannot write the output");
+		if ((ret = s_push(d, &in, first)) || (ret = s_drain(d, &oy, &out, fo, &n_out)) ||
+		    (ret = s_push(d, &in, !first)) || (ret = s_drain(d, &oy, &out, fo, &n_out)))
+			return s_fail("%s", ret == -ENOMEM ? "out of memory"
+					    : ret == -EIO && d->gpu ? vhs_cuda_mcdeint_error(d->gpu) : "cannot write the output");
 	}
 	if (ret < 0)
 		return s_fail("%s", err);
-	if (vhs_mcdeint_end(d))
-		return s_fail("%s", "out of memory");
+	if (s_end(d))
+		return s_fail("%s", d->gpu ? vhs_cuda_mcdeint_error(d->gpu) : "out of memory");
 	if ((ret = s_drain(d, &oy, &out, fo, &n_out)) || fflush(fo))
 		return s_fail("%s", "cannot write the output");
 	fprintf(stderr, "vhs-deinterlace: %ld frames in, %ld out, %.2f s, %.2f fps (%s)\n", n_in, n_out, s_now() - t0,
 		n_out / (s_now() - t0 > 0 ? s_now() - t0 : 1), preset);
-	vhs_mcdeint_close(&d);
+	if (d->gpu)
+		fprintf(stderr, "vhs-deinterlace: %.3f ms of GPU time a frame\n",
+			n_out ? (double)vhs_cuda_mcdeint_gpu_ns(d->gpu) / 1e6 / (double)n_out : 0.0);
+	vhs_mcdeint_close(&d->cpu);
+	vhs_cuda_mcdeint_close(&d->gpu);
 	free(in_buf);
 	free(out_buf);
 	if (fi != stdin)
