@@ -51,6 +51,7 @@ struct vhs_job {
 		char *deinterlace; /* auto | bwdif | yadif | mc | ivtc | none */
 		char *mc_preset;   /* fast | medium | slow: vhs_mcdeint's */
 		int mc_sharpen;    /* vhs_mcdeint's resharpening, 16ths (0: none) */
+		char *mc_device;   /* auto | cpu | cuda: where vhs_mcdeint runs (the same frames) */
 		char *field_order; /* auto | tff | bff */
 		char *levels;      /* auto | off | "BLACK:WHITE" (8-bit codes to 16:235) */
 		char *chroma_shift; /* auto | off | "DX" or "DX,DY" (luma pixels to move it back) */

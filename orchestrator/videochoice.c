@@ -270,15 +270,18 @@ static const char *s_mc_preset(const struct vhs_job *job)
 	return job->video.mc_preset ? job->video.mc_preset : "medium";
 }
 
-/* A deinterlacing method's filters into the chain (none: nothing); mc's preset and sharpening
- * are the job's. */
+/* A deinterlacing method's filters into the chain (none: nothing); mc's preset, sharpening
+ * and device are the job's. */
 static void s_method_chain(const struct vhs_job *job, const char *method, const char *order, FILE *chain,
 			   bool *first)
 {
 	if (!strcmp(method, "mc")) {
 		s_add(chain, first, "vhs_mcdeint=preset=%s:parity=%s", s_mc_preset(job), order);
-		if (job->video.mc_sharpen) /* off: the chain's text (the settings') as before the key */
+		/* the defaults leave the chain's text (the settings') as before these keys */
+		if (job->video.mc_sharpen)
 			fprintf(chain, ":sharpen=%d", job->video.mc_sharpen);
+		if (job->video.mc_device && strcmp(job->video.mc_device, "auto"))
+			fprintf(chain, ":device=%s", job->video.mc_device);
 	} else if (!strcmp(method, "bwdif") || !strcmp(method, "yadif"))
 		s_add(chain, first, "%s=mode=send_field:parity=%s:deint=all", method, order);
 	else if (!strcmp(method, "ivtc"))

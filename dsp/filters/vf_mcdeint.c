@@ -3,7 +3,10 @@
  *
  * Options: preset: fast, medium (default) or slow; parity: tff, bff, or auto (each frame's
  * own flag; top first where a frame says nothing); sharpen: resharpening of the made lines,
- * 16ths (0, the default: none).
+ * 16ths (0, the default: none); device: auto (the default: the GPU when a CUDA device is
+ * usable, else the CPU), cpu or cuda (refused at init when there is no GPU). The GPU's frames
+ * are the CPU's, bit for bit (tests/gpu/test_cuda_mcdeint.c), so the choice changes speed
+ * alone; on the GPU the fields go up and the frames come down (the next filters are the CPU's).
  *
  * Timing, as bwdif's: the output time base is half the input's; frame n at pts P gives its
  * first field at 2P and its second at 2P + D, D being one input frame at the stream's rate
@@ -22,6 +25,7 @@
 #include <libavutil/mathematics.h>
 
 #include "avpicture.h"
+#include "cuda_mcdeint.h"
 #include "mcdeint.h"
 #include "native.h"
 
@@ -29,10 +33,12 @@
 
 static const char *const s_presets[] = { "fast", "medium", "slow", NULL };
 static const char *const s_parities[] = { "tff", "bff", "auto", NULL };
+static const char *const s_devices[] = { "auto", "cpu", "cuda", NULL };
 
 struct mcdeint {
-	int preset, parity, sharpen;
-	struct vhs_mcdeint *d;
+	int preset, parity, sharpen, device;
+	struct vhs_mcdeint *d;    /* on the CPU, or */
+	struct vhs_cuda_mcdeint *gpu; /* on the GPU: the same frames */
 	const struct vhs_pixfmt *fmt;
 	int width, height;
 	int64_t frame;            /* one input frame's duration, in the input time base */
@@ -49,6 +55,8 @@ static const struct vhs_native_option s_options[] = {
 	VHS_NATIVE_NAMED(struct mcdeint, preset, 1, s_presets, 3, "fast, medium or slow"),
 	VHS_NATIVE_NAMED(struct mcdeint, parity, 2, s_parities, 3, "field order: tff, bff or auto (the frames')"),
 	VHS_NATIVE_OPT(struct mcdeint, sharpen, INT, 0, 0, 16, "resharpening of the made lines, 16ths (0: none)"),
+	VHS_NATIVE_NAMED(struct mcdeint, device, 0, s_devices, 3,
+			 "auto (the GPU when there is one), cpu or cuda: the same frames on either"),
 	{ NULL },
 };
 
@@ -74,7 +82,17 @@ static int s_init(void *priv, const struct vhs_stream_fmt *in, struct vhs_stream
 	 * more have nothing to do (bench/RESULTS.md, bench-threads) */
 	p.threads = threads == 1 ? 1 : 2;
 	p.sharpen = m->sharpen;
-	ret = vhs_mcdeint_open(&m->d, &p, m->fmt, in->width, in->height);
+	if (m->device != 1) { /* auto or cuda: the GPU's frames are the CPU's, so auto may take it */
+		char why[256];
+
+		ret = vhs_cuda_mcdeint_open(&m->gpu, &p, m->fmt, in->width, in->height, why, sizeof(why));
+		if (ret && m->device == 2) {
+			snprintf(err, errlen, "vhs_mcdeint: device=cuda: %s ([video] mc_device = \"auto\" or \"cpu\" "
+				 "deinterlaces on the CPU, with the same frames)", why);
+			return ret == -ENOMEM ? ret : -EINVAL;
+		}
+	}
+	ret = m->gpu ? 0 : vhs_mcdeint_open(&m->d, &p, m->fmt, in->width, in->height);
 	if (ret) {
 		snprintf(err, errlen, ret == -EINVAL ? "vhs_mcdeint: a %dx%d picture is too small" : "vhs_mcdeint: out of memory",
 			 in->width, in->height);
@@ -107,7 +125,8 @@ static int s_drain(struct mcdeint *m, struct vhs_native_out *out)
 			ret = av_frame_get_buffer(m->spare, 0) < 0 ? -ENOMEM : 0;
 		}
 		if (!ret)
-			ret = vhs_av_picture(m->spare, &pic) ? -EINVAL : vhs_mcdeint_pull(m->d, &pic);
+			ret = vhs_av_picture(m->spare, &pic) ? -EINVAL
+			      : m->gpu ? vhs_cuda_mcdeint_pull(m->gpu, &pic) : vhs_mcdeint_pull(m->d, &pic);
 		if (ret <= 0)
 			return ret;
 		av_frame_copy_props(m->spare, m->pending[0].from);
@@ -136,7 +155,7 @@ static int s_field(struct mcdeint *m, AVFrame *in, int parity, int64_t pts, stru
 		return -ENOMEM; /* the core keeps three: it cannot happen */
 	if (vhs_av_picture(in, &pic))
 		return -EINVAL;
-	if ((ret = vhs_mcdeint_push(m->d, &pic, parity)))
+	if ((ret = m->gpu ? vhs_cuda_mcdeint_push(m->gpu, &pic, parity) : vhs_mcdeint_push(m->d, &pic, parity)))
 		return ret;
 	m->pending[m->n_pending].from = av_frame_clone(in);
 	m->pending[m->n_pending++].pts = pts;
@@ -152,7 +171,7 @@ static int s_filter(void *priv, AVFrame *in, struct vhs_native_out *out)
 	int64_t pts;
 
 	if (!in)
-		return (ret = vhs_mcdeint_end(m->d)) ? ret : s_drain(m, out);
+		return (ret = m->gpu ? vhs_cuda_mcdeint_end(m->gpu) : vhs_mcdeint_end(m->d)) ? ret : s_drain(m, out);
 	first = m->parity == 2 ? (in->interlaced_frame && !in->top_field_first) : m->parity;
 	pts = in->pts == AV_NOPTS_VALUE ? 0 : 2 * in->pts;
 	ret = s_field(m, in, first, pts, out);
@@ -167,6 +186,7 @@ static void s_uninit(void *priv)
 	struct mcdeint *m = priv;
 
 	vhs_mcdeint_close(&m->d);
+	vhs_cuda_mcdeint_close(&m->gpu);
 	for (int i = 0; i < m->n_pending; i++)
 		av_frame_free(&m->pending[i].from);
 	av_frame_free(&m->spare);

@@ -132,4 +132,14 @@ test_deinterlace_mc_bad_values() {
 	expect_rc 3
 	grep -qF "vhs_mcdeint: preset = 'quick' is not one of fast, medium, slow" orch.err ||
 		{ show_file orch.err 5; fail "no clear error for vhs_mcdeint=preset=quick"; }
+	# the GPU asked for where there is none: refused with advice that works (on a GPU machine
+	# the run goes on, and this part is skipped)
+	if ! nvidia-smi -L >/dev/null 2>&1; then
+		make_job job.toml input="$(deint_clip text ntsc tff)" video.deinterlace=mc video.mc_device=cuda
+		orch run --progress=none job.toml
+		expect_rc 3
+		grep -qF "vhs_mcdeint: device=cuda: " orch.err && grep -qF '([video] mc_device = "auto" or "cpu" deinterlaces on the CPU' orch.err ||
+			{ show_file orch.err 5; fail "no clear error for mc_device = cuda without a GPU"; }
+		[ ! -e out.mkv ] || fail "a refused run left its output"
+	fi
 }
