@@ -54,9 +54,9 @@ const struct job_key job_keys[] = {
 	  "yadif, mc (our motion-compensated deinterlacer, vhs_mcdeint), ivtc (inverse telecine), none" },
 	{ "video", "mc_preset", T_ENUM, OFF(video.mc_preset), { .s = "medium" }, 0, 0, s_mc_presets, 0,
 	  "the mc deinterlacer's speed against quality: fast, medium, slow" },
-	{ "video", "mc_device", T_ENUM, OFF(video.mc_device), { .s = "auto" }, 0, 0, s_backends, 0,
-	  "where the mc deinterlacer runs: \"auto\" (the GPU when a CUDA device is usable, else the "
-	  "CPU), cpu, cuda; the frames are the same on either" },
+	{ "video", "mc_device", T_ENUM, OFF(video.mc_device), { .s = "cpu" }, 0, 0, s_backends, 0,
+	  "where the mc deinterlacer runs: cpu, cuda, or \"auto\" (the GPU when a CUDA device is "
+	  "usable, else the CPU); the frames are the same on either" },
 	{ "video", "mc_sharpen", T_INT, OFF(video.mc_sharpen), { .i = 0 }, 0, 16, NULL, 0,
 	  "the mc deinterlacer's resharpening of the lines it makes, in 16ths (0: none; held "
 	  "between the moving picture's neighbours, so it adds no halo; a crisper look at some "

@@ -280,7 +280,7 @@ static void s_method_chain(const struct vhs_job *job, const char *method, const 
 		/* the defaults leave the chain's text (the settings') as before these keys */
 		if (job->video.mc_sharpen)
 			fprintf(chain, ":sharpen=%d", job->video.mc_sharpen);
-		if (job->video.mc_device && strcmp(job->video.mc_device, "auto"))
+		if (job->video.mc_device && strcmp(job->video.mc_device, "cpu"))
 			fprintf(chain, ":device=%s", job->video.mc_device);
 	} else if (!strcmp(method, "bwdif") || !strcmp(method, "yadif"))
 		s_add(chain, first, "%s=mode=send_field:parity=%s:deint=all", method, order);

@@ -3,8 +3,9 @@
  *
  * Options: preset: fast, medium (default) or slow; parity: tff, bff, or auto (each frame's
  * own flag; top first where a frame says nothing); sharpen: resharpening of the made lines,
- * 16ths (0, the default: none); device: auto (the default: the GPU when a CUDA device is
- * usable, else the CPU), cpu or cuda (refused at init when there is no GPU). The GPU's frames
+ * 16ths (0, the default: none); device: cpu (the default, until the GPU path has run on a
+ * GPU: issue 23), cuda (refused at init when there is no GPU) or auto (the GPU when a CUDA
+ * device is usable, else the CPU). The GPU's frames
  * are the CPU's, bit for bit (tests/gpu/test_cuda_mcdeint.c), so the choice changes speed
  * alone; on the GPU the fields go up and the frames come down (the next filters are the CPU's).
  *
@@ -33,7 +34,7 @@
 
 static const char *const s_presets[] = { "fast", "medium", "slow", NULL };
 static const char *const s_parities[] = { "tff", "bff", "auto", NULL };
-static const char *const s_devices[] = { "auto", "cpu", "cuda", NULL };
+static const char *const s_devices[] = { "cpu", "cuda", "auto", NULL };
 
 struct mcdeint {
 	int preset, parity, sharpen, device;
@@ -56,7 +57,7 @@ static const struct vhs_native_option s_options[] = {
 	VHS_NATIVE_NAMED(struct mcdeint, parity, 2, s_parities, 3, "field order: tff, bff or auto (the frames')"),
 	VHS_NATIVE_OPT(struct mcdeint, sharpen, INT, 0, 0, 16, "resharpening of the made lines, 16ths (0: none)"),
 	VHS_NATIVE_NAMED(struct mcdeint, device, 0, s_devices, 3,
-			 "auto (the GPU when there is one), cpu or cuda: the same frames on either"),
+			 "cpu, cuda or auto (the GPU when there is one): the same frames on either"),
 	{ NULL },
 };
 
@@ -82,11 +83,11 @@ static int s_init(void *priv, const struct vhs_stream_fmt *in, struct vhs_stream
 	 * more have nothing to do (bench/RESULTS.md, bench-threads) */
 	p.threads = threads == 1 ? 1 : 2;
 	p.sharpen = m->sharpen;
-	if (m->device != 1) { /* auto or cuda: the GPU's frames are the CPU's, so auto may take it */
+	if (m->device != 0) { /* cuda or auto: the GPU's frames are the CPU's, so auto may take it */
 		char why[256];
 
 		ret = vhs_cuda_mcdeint_open(&m->gpu, &p, m->fmt, in->width, in->height, why, sizeof(why));
-		if (ret && m->device == 2) {
+		if (ret && m->device == 1) {
 			snprintf(err, errlen, "vhs_mcdeint: device=cuda: %s ([video] mc_device = \"auto\" or \"cpu\" "
 				 "deinterlaces on the CPU, with the same frames)", why);
 			return ret == -ENOMEM ? ret : -EINVAL;
