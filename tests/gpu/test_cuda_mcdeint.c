@@ -18,8 +18,6 @@
 #include <stdio.h>
 #include <time.h>
 
-#include "mcdeint_compare.h"
-
 #define SKIP 77
 
 #ifndef VHS_HAVE_CUDA
@@ -30,6 +28,8 @@ int main(void)
 }
 #else
 #include <cuda_runtime_api.h>
+
+#include "mcdeint_compare.h"
 
 static double s_now(void)
 {
