@@ -595,6 +595,11 @@ static int s_loudness(struct vhs_ctx *ctx, struct mux_priv *p)
 		vhs_note(ctx, "loudness: the audio is silent (%.1f LUFS); left as it is", lp.input_lufs);
 		return 0;
 	}
+	if (lp.no_programme) {
+		vhs_note(ctx, "loudness: no programme, only what is left of hum and hiss (%.1f LUFS): left quiet, "
+			 "not raised %+.1f dB to %.1f LUFS", lp.input_lufs, target - lp.input_lufs, target);
+		return 0;
+	}
 	/* a lossy codec rebuilds peaks higher than it was given them: its overshoot, measured on
 	 * a trial encoding, comes off the limiter's ceiling */
 	for (int i = 0; i < VHS_LOUDNESS_TRIALS && s_lossy(p->aenc); i++) {
@@ -611,6 +616,10 @@ static int s_loudness(struct vhs_ctx *ctx, struct mux_priv *p)
 		if (ret)
 			return vhs_fail(ctx, VHS_ERR_INTERNAL, "measuring the loudness failed: %s", strerror(-ret));
 	}
+	if (lp.capped)
+		vhs_note(ctx, "loudness: a quiet programme (%.1f LUFS): raised by at most %+.0f dB, to %.1f LUFS, "
+			 "not to %.1f (more would lift the tape's noise with it)", lp.input_lufs, VHS_LOUDNESS_MAX_GAIN,
+			 lp.output_lufs, target);
 	vhs_note(ctx, "loudness: %.1f LUFS, gain %+.2f dB, true-peak limiter at %.2f dBTP on %llu samples "
 		 "(at most %.1f dB): %.2f LUFS (target %.1f, ceiling %.1f dBTP, %d passes)",
 		 lp.input_lufs, lp.gain_db, cfg.ceiling_dbtp, (unsigned long long)lp.limited, lp.limited_db,

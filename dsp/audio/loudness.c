@@ -231,14 +231,23 @@ int vhs_loudness_plan(const struct vhs_programme *prog, double target, double ce
 		ret = s_measure(prog, 0, ceiling, 0, &c, &plan->input_lufs, plan);
 	if (!ret && plan->input_lufs <= VHS_LOUDNESS_SILENT)
 		plan->silent = 1;
-	plan->gain_db = plan->silent ? 0 : target - plan->input_lufs;
+	else if (!ret && plan->input_lufs < VHS_LOUDNESS_NO_PROGRAMME)
+		plan->no_programme = 1;
+	plan->gain_db = plan->silent || plan->no_programme ? 0 : target - plan->input_lufs;
 	plan->output_lufs = plan->input_lufs;
-	for (double g0 = 0, l0 = plan->input_lufs; !ret && !plan->silent && plan->passes < VHS_LOUDNESS_PASSES;) {
+	for (double g0 = 0, l0 = plan->input_lufs; !ret && !plan->silent && !plan->no_programme &&
+						    plan->passes < VHS_LOUDNESS_PASSES;) {
 		double slope;
 
+		if (plan->gain_db > VHS_LOUDNESS_MAX_GAIN) {
+			plan->gain_db = VHS_LOUDNESS_MAX_GAIN;
+			plan->capped = 1;
+		}
 		ret = s_measure(prog, plan->gain_db, ceiling, 1, &c, &plan->output_lufs, plan);
-		if (ret || fabs(target - plan->output_lufs) <= VHS_LOUDNESS_TOLERANCE)
+		if (ret || fabs(target - plan->output_lufs) <= VHS_LOUDNESS_TOLERANCE ||
+		    (plan->capped && plan->output_lufs < target))
 			break;
+		plan->capped = 0;
 		/* secant: the limiter gives back less than a dB of loudness per dB of gain */
 		slope = (plan->output_lufs - l0) / (plan->gain_db - g0);
 		slope = isfinite(slope) ? fmin(fmax(slope, 0.1), 1.0) : 1.0;

@@ -25,6 +25,14 @@
 #define VHS_LOUDNESS_PASSES 5        /* measuring passes at most (the first: no gain) */
 #define VHS_LOUDNESS_TOLERANCE 0.05  /* LU: close enough to the target */
 #define VHS_LOUDNESS_SILENT -69.0    /* LUFS: no programme passed the gates */
+/* LUFS: quieter than this once enhanced, a track holds no programme, only what is left of its
+ * hum and hiss (a silent home movie, a camcorder with its microphone off: -59.6 LUFS after
+ * the repairs, where normalising added +43.6 dB of roar); it is left as it is. Quiet tapes
+ * with a programme measure -20 to -35. */
+#define VHS_LOUDNESS_NO_PROGRAMME -50.0
+/* dB: the most the pass raises a quiet programme (-40 LUFS to -16); more lifts the tape's
+ * noise floor into the programme. */
+#define VHS_LOUDNESS_MAX_GAIN 24.0
 /* The limiter's release, ms: short enough that a peak costs the programme around it little
  * (100 ms lost 1.4 LU on chords with 4 ms attacks every 250 ms, 50 ms 0.7, 20 ms 0.5),
  * long enough not to follow the waveform of the lowest notes. */
@@ -54,6 +62,8 @@ struct vhs_loudness_plan {
 	uint64_t limited;     /* samples it touched */
 	int passes;           /* measuring passes made */
 	int silent;           /* 1: nothing to normalise (gain 0) */
+	int no_programme;     /* 1: only noise, under VHS_LOUDNESS_NO_PROGRAMME (gain 0) */
+	int capped;           /* 1: the gain stopped at VHS_LOUDNESS_MAX_GAIN, short of the target */
 };
 
 /* Integrated loudness (and, with peak, true peak) of the samples pushed in any chunks

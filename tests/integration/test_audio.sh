@@ -6,7 +6,8 @@
 #     hum = "auto"), in the silent gaps;
 #   - hiss in the silent gaps reduced by >= 10 dB relative to the programme level;
 #   - click samples over a threshold in the gaps reduced by >= 90%;
-#   - integrated loudness within +-0.5 LU of the target, true peak <= the ceiling;
+#   - integrated loudness within +-0.5 LU of the target, true peak <= the ceiling; a track
+#     with no programme (only hum and hiss) left quiet;
 #   - a clean tape is not damaged: programme and band levels within 1 dB once the overall
 #     gain is taken out, no new clipping;
 #   - dual mono becomes mono with channels = "auto", hifi stays stereo;
@@ -172,6 +173,20 @@ test_audio_loudness_true_peak() {
 	note "input: $(am_loudness "$in") LUFS, $(am_true_peak "$in") dBTP"
 	enhance_run "$in" audio.loudness=-23 audio.true_peak=-2 encode.audio_codec=flac
 	check_loudness out.mkv -23 -2.0
+}
+
+# A track with no programme (a silent home movie: only hum and hiss), repaired and normalised:
+# what the repairs leave is not raised to the target (it once came out a steady roar at -16
+# LUFS, +43.6 dB), and the run says so.
+test_audio_no_programme_left_quiet() {
+	local in lo
+	in="$(audio_tape --seconds 9 --material none --hum 60 --hiss)"
+	note "input: $(am_loudness "$in") LUFS"
+	enhance_run "$in" audio.enhance=moderate audio.loudness=-16 encode.audio_codec=flac
+	lo="$(am_loudness out.mkv)"
+	am_check "loudness of the repaired track, LUFS" "$lo" le -45
+	grep -qF "loudness: no programme, only what is left of hum and hiss" orch.err ||
+		{ show_file orch.err 20; fail "the run did not say why it left the loudness alone"; }
 }
 
 # --- a clean tape -----------------------------------------------------------------------------

@@ -4,7 +4,7 @@
 # one, and 48 kHz PCM s16 stereo made of programme passages and silent gaps, with optional
 # mains hum, hiss and clicks laid over the whole tape.
 #
-#   make_audio_tape.sh [--seconds N] [--material music|speech] [--hum 0|50|60] [--hiss]
+#   make_audio_tape.sh [--seconds N] [--material music|speech|none] [--hum 0|50|60] [--hiss]
 #                      [--clicks] [--stereo dual-mono|hifi] OUT.mkv|OUT.avi
 #   make_audio_tape.sh --schedule [--seconds N]      prints the schedule below for N seconds
 #
@@ -15,6 +15,8 @@
 # k = 0, 1, 2, ...:
 #   programme k: [4.5 k, 4.5 k + 3.0)        the material, faded out over its last 150 ms
 #   gap k:       [4.5 k + 3.0, 4.5 (k + 1))  digital silence plus the defects asked for
+#   (--material none: no programme at all, only the defects asked for: a silent home movie,
+#   a camcorder with its microphone off)
 # Clicks fall in every programme passage and ONLY in the gaps with an ODD k (k = 1, 3, ...),
 # there only inside [4.5 k + 3.3, 4.5 k + 4.2]; the gaps with an even k never have one, so
 # they measure hum and hiss without clicks. The tape is N seconds long (N a multiple of
@@ -57,7 +59,7 @@
 set -euo pipefail
 
 usage() {
-	echo "usage: make_audio_tape.sh [--seconds N] [--material music|speech] [--hum 0|50|60] [--hiss] [--clicks] [--stereo dual-mono|hifi] OUT.mkv|OUT.avi" >&2
+	echo "usage: make_audio_tape.sh [--seconds N] [--material music|speech|none] [--hum 0|50|60] [--hiss] [--clicks] [--stereo dual-mono|hifi] OUT.mkv|OUT.avi" >&2
 	echo "       make_audio_tape.sh --schedule [--seconds N]" >&2
 	exit 2
 }
@@ -103,7 +105,7 @@ parse_args() {
 	[[ "$seconds" =~ ^[0-9]+([.][0-9]+)?$ ]] || die "--seconds must be a positive number, not '$seconds'"
 	awk -v s="$seconds" 'BEGIN { f = s * 25; d = f - int(f + 0.5); exit !(s > 0 && d * d < 1e-12) }' ||
 		die "--seconds must be a positive multiple of 0.04 (whole frames at 25 fps), not '$seconds'"
-	case "$material" in music | speech) ;; *) die "--material must be music or speech" ;; esac
+	case "$material" in music | speech | none) ;; *) die "--material must be music, speech or none" ;; esac
 	case "$hum" in 0 | 50 | 60) ;; *) die "--hum must be 0, 50 or 60" ;; esac
 	case "$stereo" in dual-mono | hifi) ;; *) die "--stereo must be dual-mono or hifi" ;; esac
 	((schedule)) && return 0
@@ -247,7 +249,11 @@ speech_graph() {
 audio_graph() {
 	local layout=mono parts=1 hum_e
 	[ "$stereo" = dual-mono ] || layout=stereo
-	if [ "$material" = music ]; then music_graph; else speech_graph; fi
+	case "$material" in
+	music) music_graph ;;
+	speech) speech_graph ;;
+	none) printf '%s' "$(src "$([ "$layout" = mono ] && echo 0 || echo '0|0')")[prog];" ;; # only the defects
+	esac
 	printf '%s' "[prog]aformat=sample_fmts=dbl:channel_layouts=${layout}[p0];"
 	local mix="[p0]"
 	to_layout() { [ "$layout" = mono ] && printf 'anull' || printf 'pan=stereo|c0=c0|c1=c0'; }

@@ -287,6 +287,26 @@ Test(loudness, plan_reaches_the_target_through_the_limiter)
 	cr_assert(plan.gain_db > -16 - plan.input_lufs, "the gain makes up what the limiter takes");
 	cr_assert_eq(plan.silent, 0);
 
+	/* a quiet programme (-43 LUFS) is raised by at most VHS_LOUDNESS_MAX_GAIN, and says so */
+	for (int i = 0; i < mp.n; i++)
+		mp.x[i] = (float)(pow(10, -40.0 / 20) * sin(2 * M_PI * 1000.0 * i / RATE));
+	cr_assert_eq(vhs_loudness_plan(&prog, -16, -1, &plan), 0);
+	cr_log_info("quiet: in %.2f LUFS, gain %+.2f dB, out %.2f LUFS\n", plan.input_lufs, plan.gain_db, plan.output_lufs);
+	cr_assert(plan.input_lufs < -16 - VHS_LOUDNESS_MAX_GAIN && plan.input_lufs > VHS_LOUDNESS_NO_PROGRAMME,
+		  "the case: %f LUFS", plan.input_lufs);
+	cr_assert_eq(plan.gain_db, VHS_LOUDNESS_MAX_GAIN);
+	cr_assert_eq(plan.capped, 1);
+	cr_assert(fabs(plan.output_lufs - (plan.input_lufs + VHS_LOUDNESS_MAX_GAIN)) < 0.1, "%f", plan.output_lufs);
+
+	/* what hum and hiss leave once repaired (-60 LUFS): no programme, left as it is */
+	for (int i = 0; i < mp.n; i++)
+		mp.x[i] = (float)(pow(10, -57.0 / 20) * sin(2 * M_PI * 1000.0 * i / RATE));
+	cr_assert_eq(vhs_loudness_plan(&prog, -16, -1, &plan), 0);
+	cr_assert(plan.input_lufs < VHS_LOUDNESS_NO_PROGRAMME && plan.input_lufs > VHS_LOUDNESS_SILENT, "%f",
+		  plan.input_lufs);
+	cr_assert_eq(plan.no_programme, 1);
+	cr_assert_eq(plan.gain_db, 0);
+
 	memset(mp.x, 0, (size_t)mp.n * sizeof(float)); /* digital silence: nothing to do */
 	cr_assert_eq(vhs_loudness_plan(&prog, -16, -1, &plan), 0);
 	cr_assert_eq(plan.silent, 1);
