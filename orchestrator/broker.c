@@ -339,6 +339,9 @@ static int s_on_error(struct run *r, struct proc *p, const struct vhs_msg *m)
 
 	if (!r->exit_code)
 		snprintf(r->failed_id, sizeof(r->failed_id), "%s", p->id);
+	/* the mux's own failure (not the disk's) comes again on the same segments */
+	if (!r->exit_code && r->kind == ATTEMPT_MUX && m->u.error.cls == VHS_ERR_INTERNAL)
+		r->resume_futile = true;
 	run_fail(r, codes[m->u.error.cls], "%s: %s", vhs_stage_name(p->kind), m->u.error.text);
 	return 0;
 }

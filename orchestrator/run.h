@@ -156,6 +156,7 @@ struct run {
 	int interrupts;               /* SIGINTs seen */
 	bool work_owned;              /* the work dir was opened (not refused): settle it at the end */
 	int kept;                     /* finished segments the work dir keeps at the end */
+	bool resume_futile;           /* the failure would come again on --resume (no advice) */
 	int restarts_done;            /* pipeline or mux restarts after crashes */
 	uint32_t made;                /* segments committed by this run */
 	uint64_t crash_ns;            /* when the last crash was seen (recovery time) */

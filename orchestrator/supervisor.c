@@ -442,9 +442,12 @@ int vhs_run(const struct vhs_job *job, const struct vhs_run_opts *opts)
 		run_settle_output(&r);
 	if (opts->stats)
 		run_print_stats(&r);
-	if (r.exit_code && r.work_owned && r.kept)
-		fprintf(stderr, "vhs-orchestrate: error: %s; %d finished segments are kept in '%s': "
-			"continue with --resume\n", r.error, r.kept, r.work_dir);
+	if (r.exit_code && r.work_owned && r.kept && r.resume_futile)
+		fprintf(stderr, "vhs-orchestrate: error: %s; %d finished segment%s kept in '%s'\n", r.error, r.kept,
+			r.kept == 1 ? " is" : "s are", r.work_dir);
+	else if (r.exit_code && r.work_owned && r.kept)
+		fprintf(stderr, "vhs-orchestrate: error: %s; %d finished segment%s kept in '%s': "
+			"continue with --resume\n", r.error, r.kept, r.kept == 1 ? " is" : "s are", r.work_dir);
 	else if (r.exit_code)
 		fprintf(stderr, "vhs-orchestrate: error: %s\n", r.error);
 	if (r.exit_code && r.failed_id[0])

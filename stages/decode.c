@@ -84,6 +84,9 @@ struct reader {
 	uint64_t sent;           /* records sent (a turn of the round robin ends at one) */
 	int eof;                 /* the demuxer has nothing more */
 	int64_t last_pkt_ts;     /* pts (or dts) of the last video packet read */
+	int64_t v_next;          /* where the next video frame starts (the last one's time and a
+				  * frame), for a frame with no time of its own; AV_NOPTS_VALUE
+				  * when the segment has none yet */
 	int64_t a_next;          /* where the next audio frame starts, in samples (1/rate);
 				  * AV_NOPTS_VALUE after a seek (s_audio_time) */
 	struct vhs_segment seg;  /* the open segment's BEGIN record (becomes its END) */
@@ -220,9 +223,13 @@ static int s_emit_video(struct vhs_ctx *ctx, struct decode_priv *p, struct reade
 {
 	int64_t t = f->pts;
 
-	if (t != AV_NOPTS_VALUE && t >= r->win.v_hi)
+	if (t == AV_NOPTS_VALUE) { /* no time, and none before it to follow: nowhere to put it */
+		p->damaged++;
+		return 0;
+	}
+	if (t >= r->win.v_hi)
 		r->win.v_done = 1;
-	if (t != AV_NOPTS_VALUE && (t < r->win.v_lo || t >= r->win.v_hi))
+	if (t < r->win.v_lo || t >= r->win.v_hi)
 		return 0;
 	r->sent++;
 	return s_send_video(ctx, p, r->seg.index, f);
@@ -291,6 +298,15 @@ static int s_emit(struct vhs_ctx *ctx, struct decode_priv *p, struct reader *r,
 {
 	f->pts = f->best_effort_timestamp;
 	f->time_base = d->st->time_base;
+	if (running && d == &r->v) {
+		/* a frame with no time at all (the last one out of a B-frame decoder's queue in an
+		 * AVI, whose packets have no pts) comes one frame after the one before it, as the
+		 * ffmpeg command line has it */
+		if (f->pts == AV_NOPTS_VALUE)
+			f->pts = r->v_next;
+		if (f->pts != AV_NOPTS_VALUE)
+			r->v_next = f->pts + av_rescale_q(1, av_inv_q(p->frame_rate), p->vtb);
+	}
 	d->frames++;
 	d->last_end_us = s_frame_end_us(d, f);
 	if (!running) {
@@ -732,6 +748,7 @@ static int s_begin_segment(struct vhs_ctx *ctx, int i, uint32_t k)
 	if (ret)
 		return ret;
 	r->last_pkt_ts = AV_NOPTS_VALUE; /* nothing of this segment read yet */
+	r->v_next = AV_NOPTS_VALUE;
 	ret = s_marker(ctx, p, seg);
 	return ret ? ret : 1;
 }

@@ -185,6 +185,11 @@ static int s_write(struct vhs_ctx *ctx, struct mux_priv *p, AVPacket *pkt)
 {
 	int ret = av_interleaved_write_frame(p->oc, pkt);
 
+	/* the file system's refusals (full, read-only, gone) can be mended and the mux run again;
+	 * the muxer's refusal of a packet would come again: a bug of ours, not for --resume */
+	if (ret == AVERROR(EINVAL) || ret == AVERROR_INVALIDDATA || ret == AVERROR_BUG)
+		return vhs_fail(ctx, VHS_ERR_INTERNAL, "the muxer refused a packet for '%s' (%s): this is a bug, "
+				"please report it with this log", p->part, vhs_av_err(ret));
 	if (ret < 0)
 		return vhs_fail(ctx, VHS_ERR_OUTPUT, "cannot write '%s': %s", p->part, vhs_av_err(ret));
 	return 0;

@@ -203,6 +203,28 @@ test_truncated_dv() {
 	stream_types out.mkv | grep -w audio >/dev/null || fail "the truncated tape's audio was dropped"
 }
 
+# An MPEG-4 Part 2 AVI with B-frames (a DivX capture): AVI keeps no presentation times, and
+# the last frame out of the decoder's queue has no time at all. It once went through every
+# stage and failed in the mux ("Can't write packet with unknown timestamp", advising a
+# --resume that could only fail again); ffmpeg restores it, so we must, frame for frame, over
+# segments (a seek into the file) too, through the default encoders (B-frames out as in).
+test_avi_mpeg4_without_timestamps() {
+	need_bin
+	ffmpeg -nostdin -v error -f lavfi -i testsrc2=size=320x240:rate=30000/1001 -f lavfi -i sine=f=440:r=48000 \
+		-t 3 -c:v mpeg4 -bf 2 -vtag DX50 -c:a mp3 -b:a 128k divx.avi || fail "ffmpeg cannot make the AVI"
+	[ "$(ffprobe -v error -select_streams v -show_entries packet=pts -of csv divx.avi | grep -c N/A)" -gt 0 ] ||
+		fail "the AVI has every pts: the test needs packets without"
+	local seconds
+	for seconds in 10 1; do
+		rm -f out.mkv
+		make_job job.toml input=divx.avi upscale.width=320 upscale.height=240 run.segment_seconds="$seconds" \
+			encode.codec=libx264 encode.audio_codec=aac
+		orch run --progress=none job.toml
+		expect_rc 0
+		expect_video_frames out.mkv 30000/1001 "$(frame_count divx.avi)"
+	done
+}
+
 # Silent footage is a normal input: a silent output, equal to the ffmpeg reference.
 test_video_only_input() {
 	oracle "$(tape ntsc 2 dv --no-audio)" video.filters="yadif" upscale.width=720 upscale.height=540
