@@ -52,6 +52,7 @@
 #include <libavformat/avformat.h>
 #include <libavutil/opt.h>
 #include <libavutil/pixdesc.h>
+#include <libswscale/swscale.h>
 
 #include "analyze_file.h"
 #include "analyze_video.h"
@@ -102,6 +103,9 @@ struct decode_priv {
 	int probed;              /* frames decoded while looking for them */
 	struct vhs_stream_fmt out[2];
 	int damaged;             /* read or decode errors seen, by all readers */
+	struct SwsContext *sws;  /* frames of another size or format, to the edge's */
+	AVFrame *conformed;      /* scratch: such a frame, scaled */
+	uint64_t resized;        /* frames so scaled */
 	int damage_reported;     /* the last segment was made and the damage said (once) */
 	int64_t first_pts;       /* P0: pts of the first video frame (video time base) */
 	int64_t seg_len;         /* segment_seconds in the video time base; 0 = one segment */
@@ -197,15 +201,49 @@ static int64_t s_frame_end_us(const struct decoder *d, const AVFrame *f)
 }
 
 /* Copies f into a slot and gives it away as a record of segment seg, on port 0. */
+/* A frame of another size or pixel format than the tape's first (a capture that changes
+ * them mid-way) scaled to the first's, into p->conformed, as the ffmpeg command line gives
+ * its encoder the size it was opened with: the stages after decode see one format (the
+ * analysis analysed the first, and said the rest would be scaled to it). */
+static int s_conform(struct vhs_ctx *ctx, struct decode_priv *p, AVFrame *f, AVFrame **out)
+{
+	const struct vhs_stream_fmt *e = &p->out[0];
+	enum AVPixelFormat fmt = av_get_pix_fmt(e->fmt);
+	int ret;
+
+	*out = f;
+	if (f->width == e->width && f->height == e->height && f->format == fmt)
+		return 0;
+	p->sws = sws_getCachedContext(p->sws, f->width, f->height, f->format, e->width, e->height, fmt,
+				      SWS_BICUBIC | SWS_ACCURATE_RND | SWS_BITEXACT, NULL, NULL, NULL);
+	if (!p->sws)
+		return vhs_fail(ctx, VHS_ERR_INPUT, "'%s': a frame of %dx%d %s mid-way cannot be scaled to the "
+				"tape's %dx%d %s", p->path, f->width, f->height, av_get_pix_fmt_name(f->format),
+				e->width, e->height, e->fmt);
+	if (!p->conformed && !(p->conformed = av_frame_alloc()))
+		return -ENOMEM;
+	av_frame_unref(p->conformed);
+	p->conformed->width = e->width;
+	p->conformed->height = e->height;
+	p->conformed->format = fmt;
+	if (av_frame_get_buffer(p->conformed, 0) < 0 || av_frame_copy_props(p->conformed, f) < 0)
+		return -ENOMEM;
+	ret = sws_scale(p->sws, (const uint8_t *const *)f->data, f->linesize, 0, f->height, p->conformed->data,
+			p->conformed->linesize);
+	if (ret <= 0)
+		return vhs_fail(ctx, VHS_ERR_INTERNAL, "scaling a %dx%d frame to %dx%d failed", f->width, f->height,
+				e->width, e->height);
+	p->conformed->sample_aspect_ratio = p->first[0] ? p->first[0]->sample_aspect_ratio : f->sample_aspect_ratio;
+	p->resized++;
+	*out = p->conformed;
+	return 0;
+}
+
 static int s_send_video(struct vhs_ctx *ctx, struct decode_priv *p, uint32_t seg, AVFrame *f)
 {
-	int ret = vhs_put_video(ctx, 0, seg, f, p->out[0].slot_size);
+	int ret = s_conform(ctx, p, f, &f);
 
-	if (ret == -ENOSPC)
-		return vhs_fail(ctx, VHS_ERR_INPUT, "'%s': frame size or format changed mid-stream "
-				"(%dx%d %s); this is not supported", p->path, f->width, f->height,
-				av_get_pix_fmt_name(f->format));
-	return ret;
+	return ret ? ret : vhs_put_video(ctx, 0, seg, f, p->out[0].slot_size);
 }
 
 /* Copies f into slots and gives them away as records of segment seg, on port 1. */
@@ -828,6 +866,9 @@ static void s_uninit(struct vhs_ctx *ctx)
 	p->readers = NULL;
 	av_packet_free(&p->pkt);
 	av_frame_free(&p->frame);
+	av_frame_free(&p->conformed);
+	sws_freeContext(p->sws);
+	p->sws = NULL;
 }
 
 static const struct vhs_stage_option s_options[] = {

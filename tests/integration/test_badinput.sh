@@ -225,6 +225,31 @@ test_avi_mpeg4_without_timestamps() {
 	done
 }
 
+# A capture whose picture size changes mid-way after a gap of seconds (two captures cut
+# together): it once failed the preprocess stage (bwdif: "Failed to reallocate frame"). The
+# frames of the second size are scaled to the first's, as the ffmpeg command line gives its
+# encoder the size it opened with; every output frame has one size, over segments too, and
+# no fewer frames come out than ffmpeg makes of it.
+test_size_change_after_a_gap() {
+	need_bin
+	ffmpeg -nostdin -v error -f lavfi -i testsrc2=size=352x240:rate=30000/1001 -t 2 -c:v mpeg2video -q:v 3 \
+		-f mpegts a.ts || fail "ffmpeg cannot make a.ts"
+	ffmpeg -nostdin -v error -f lavfi -i testsrc2=size=320x240:rate=30000/1001 -t 2 -c:v mpeg2video -q:v 3 \
+		-output_ts_offset 5 -f mpegts b.ts || fail "ffmpeg cannot make b.ts"
+	cat a.ts b.ts >cut.ts
+	ffmpeg -nostdin -v error -i cut.ts -vf bwdif -c:v ffv1 ref.mkv || fail "ffmpeg cannot restore cut.ts"
+	make_job job.toml input=cut.ts video.deinterlace=bwdif upscale.width=352 upscale.height=240 \
+		run.segment_seconds=1
+	orch run --progress=none job.toml
+	expect_rc 0
+	local sizes got want
+	sizes="$(ffprobe -v error -select_streams v -show_entries frame=width,height -of csv=p=0 out.mkv | sort -u)"
+	[ "$sizes" = "352,240" ] || fail "output frames of more than one size: $(echo "$sizes" | tr '\n' ' ')"
+	got="$(frame_count out.mkv)" want="$(frame_count ref.mkv)"
+	note "frames: ours $got, ffmpeg's $want"
+	((got >= want)) || fail "$got frames out, ffmpeg makes $want"
+}
+
 # Silent footage is a normal input: a silent output, equal to the ffmpeg reference.
 test_video_only_input() {
 	oracle "$(tape ntsc 2 dv --no-audio)" video.filters="yadif" upscale.width=720 upscale.height=540
