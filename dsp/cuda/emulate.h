@@ -27,6 +27,7 @@
 #define __device__
 #define __host__
 #define __constant__
+#define __launch_bounds__(threads)
 
 struct dim3 {
 	unsigned x, y, z;
@@ -65,6 +66,17 @@ static inline cudaError_t cudaGetDeviceCount(int *n)
 	return cudaSuccess;
 }
 
+static inline cudaError_t cudaGetDevice(int *d)
+{
+	*d = 0;
+	return cudaSuccess;
+}
+
+static inline cudaError_t cudaSetDevice(int)
+{
+	return cudaSuccess;
+}
+
 static inline cudaError_t cudaMalloc(void **p, size_t bytes)
 {
 	*p = malloc(bytes ? bytes : 1);
@@ -80,6 +92,8 @@ static inline cudaError_t cudaFree(void *p)
 static inline cudaError_t cudaMemcpy2DAsync(void *dst, size_t dpitch, const void *src, size_t spitch, size_t width,
 					    size_t height, cudaMemcpyKind, cudaStream_t)
 {
+	if (dpitch < width || spitch < width)
+		return 1; /* cudaErrorInvalidValue: CUDA refuses such pitches too */
 	for (size_t r = 0; r < height; r++)
 		memcpy((uint8_t *)dst + r * dpitch, (const uint8_t *)src + r * spitch, width);
 	return cudaSuccess;

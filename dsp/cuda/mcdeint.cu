@@ -351,7 +351,7 @@ __global__ void k_search_coarsest(struct d_searches q, int level)
 }
 
 /* A finer level: one thread block per search walks the anti-diagonals; a warp per block. */
-__global__ void k_search_finer(struct d_searches q, int level)
+__global__ void __launch_bounds__(VHS_LANES * WARPS_FINE) k_search_finer(struct d_searches q, int level)
 {
 	const struct d_search *s = &q.s[blockIdx.y];
 	const struct d_plane *cur = &s->cur.level[level], *ref = &s->ref.level[level];
@@ -498,8 +498,11 @@ __device__ static int d_predict(const struct d_plane *p, int bx, int by, int qx,
 
 __global__ void k_compensate(struct d_compensation q)
 {
-	const struct d_plane *ref = &q.ref[blockIdx.z];
-	const struct vhs_mv *mv = q.mv[blockIdx.z];
+	/* the neighbour's plane and vectors by value: indexing the parameter struct would copy it
+	 * to each thread's local memory */
+	const struct d_plane refv = blockIdx.z ? q.ref[1] : q.ref[0], *ref = &refv;
+	const struct vhs_mv *mv = blockIdx.z ? q.mv[1] : q.mv[0];
+	uint8_t *out = blockIdx.z ? q.out[1] : q.out[0];
 	int x = blockIdx.x * blockDim.x + threadIdx.x;
 	int y = 2 * (int)(blockIdx.y * blockDim.y + threadIdx.y) + q.parity;
 	int bw = q.block >> q.sx, bh = q.block >> q.sy, w = ref->width, i0, i1, j0, j1;
@@ -533,7 +536,7 @@ __global__ void k_compensate(struct d_compensation q)
 			wsum += wt;
 		}
 	}
-	q.out[blockIdx.z][y * w + x] = wsum ? (uint8_t)((acc + wsum / 2) / wsum) : ref->data[y * ref->stride + x];
+	out[y * w + x] = wsum ? (uint8_t)((acc + wsum / 2) / wsum) : ref->data[y * ref->stride + x];
 }
 
 /* ---- the blend (mcdeint.c's s_blend, s_mismatch, s_resharpen) ---- */
@@ -612,6 +615,7 @@ struct vhs_cuda_mcdeint {
 	struct motion mf[NEIGHBOURS];
 	uint8_t *moved[NEIGHBOURS][3];
 	uint8_t *out[3];          /* device: the frame being made */
+	int device;               /* the CUDA device it was opened on (each call works there) */
 	cudaStream_t stream;
 	cudaEvent_t start, stop;
 	int has_stream, has_events;
@@ -619,10 +623,13 @@ struct vhs_cuda_mcdeint {
 	char err[256];
 };
 
-/* Records a failed CUDA call's text; returns -EIO. */
+/* Records a failed CUDA call's text; returns -EIO. The stream's copies are waited for: the
+ * caller may free or reuse its pictures once this returns. */
 static int s_fail(struct vhs_cuda_mcdeint *d, const char *what, cudaError_t e)
 {
 	snprintf(d->err, sizeof(d->err), "%s: %s", what, cudaGetErrorString(e));
+	if (d->has_stream)
+		cudaStreamSynchronize(d->stream);
 	return -EIO;
 }
 
@@ -694,9 +701,10 @@ extern "C" int vhs_cuda_mcdeint_open(struct vhs_cuda_mcdeint **out, const struct
 	cudaError_t e;
 
 	*out = NULL;
-	if (fmt->bytes != 1 || fmt->rgb || width < 16 || height < 16 ||
+	if (fmt->bytes != 1 || fmt->rgb || width < 16 || height < 16 || !vhs_mcdeint_params_valid(params) ||
 	    vhs_motion_field_init(&geometry, width, height, params->motion.block)) {
-		snprintf(err, errlen, "only 8-bit planar YUV or gray, 16x16 or more, is deinterlaced");
+		snprintf(err, errlen, "only 8-bit planar YUV or gray, 16x16 or more, with valid parameters, is "
+			 "deinterlaced");
 		return -EINVAL;
 	}
 	e = cudaGetDeviceCount(&count);
@@ -729,7 +737,9 @@ extern "C" int vhs_cuda_mcdeint_open(struct vhs_cuda_mcdeint **out, const struct
 			d->phases.k[d->phases.n++] = k;
 	for (int r = 0; r < RING; r++)
 		d->ring[r].index = -1;
-	if ((e = cudaStreamCreateWithFlags(&d->stream, cudaStreamNonBlocking)) != cudaSuccess)
+	if ((e = cudaGetDevice(&d->device)) != cudaSuccess)
+		ret = s_fail(d, "cudaGetDevice", e);
+	if (!ret && (e = cudaStreamCreateWithFlags(&d->stream, cudaStreamNonBlocking)) != cudaSuccess)
 		ret = s_fail(d, "cudaStreamCreateWithFlags", e);
 	d->has_stream = !ret;
 	if (!ret && (e = cudaEventCreate(&d->start)) != cudaSuccess)
@@ -809,6 +819,16 @@ extern "C" uint64_t vhs_cuda_mcdeint_gpu_ns(const struct vhs_cuda_mcdeint *d)
 	return d ? d->gpu_ns : 0;
 }
 
+/* The start of a push, end or pull: its device current, an earlier unrelated error cleared
+ * (so a launch's check reports its own), the start of its timing recorded. */
+static int s_begin(struct vhs_cuda_mcdeint *d)
+{
+	CK(d, cudaSetDevice(d->device));
+	(void)cudaGetLastError();
+	CK(d, cudaEventRecord(d->start, d->stream));
+	return 0;
+}
+
 /* Waits for the stream's work since `start` and adds its device time. */
 static int s_finish(struct vhs_cuda_mcdeint *d)
 {
@@ -818,6 +838,16 @@ static int s_finish(struct vhs_cuda_mcdeint *d)
 	CK(d, cudaEventSynchronize(d->stop));
 	CK(d, cudaEventElapsedTime(&ms, d->start, d->stop));
 	d->gpu_ns += (uint64_t)((double)ms * 1e6);
+	return 0;
+}
+
+/* A picture whose rows are not laid out downward at least a plane's width apart (a negative
+ * line size): CUDA's 2D copies refuse such pitches. */
+static int s_rows_upward(const struct vhs_cuda_mcdeint *d, const struct vhs_picture *p)
+{
+	for (int pl = 0; pl < d->planes; pl++)
+		if (p->linesize[pl] < d->pw[pl])
+			return 1;
 	return 0;
 }
 
@@ -861,7 +891,10 @@ extern "C" int vhs_cuda_mcdeint_push(struct vhs_cuda_mcdeint *d, const struct vh
 	struct field *f = &d->ring[d->pushed % RING];
 	int ret;
 
-	CK(d, cudaEventRecord(d->start, d->stream));
+	if (s_rows_upward(d, frame))
+		return -EINVAL;
+	if ((ret = s_begin(d)))
+		return ret;
 	f->index = d->pushed;
 	f->parity = parity & 1;
 	for (int pl = 0; pl < d->planes; pl++) {
@@ -890,7 +923,8 @@ extern "C" int vhs_cuda_mcdeint_end(struct vhs_cuda_mcdeint *d)
 	int ret = 0;
 
 	if (!d->ended && d->pushed >= 1) {
-		CK(d, cudaEventRecord(d->start, d->stream));
+		if ((ret = s_begin(d)))
+			return ret;
 		if (!(ret = s_search_luma(d, d->pushed - 1)))
 			ret = s_finish(d);
 	}
@@ -950,7 +984,10 @@ extern "C" int vhs_cuda_mcdeint_pull(struct vhs_cuda_mcdeint *d, struct vhs_pict
 	for (long j = i - 1; j <= i + 1; j += 2)
 		if (s_field(d, j))
 			g[n++] = s_field(d, j);
-	CK(d, cudaEventRecord(d->start, d->stream));
+	if (s_rows_upward(d, out))
+		return -EINVAL;
+	if ((ret = s_begin(d)))
+		return ret;
 	if (n && (ret = s_search(d, f, g, n)))
 		return ret;
 	for (int pl = 0; n && pl < d->planes; pl++) {

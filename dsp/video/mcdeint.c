@@ -70,6 +70,15 @@ static int s_plane_h(const struct vhs_mcdeint *d, int pl)
 	return vhs_pixfmt_plane_height(d->fmt, pl, d->height);
 }
 
+int vhs_mcdeint_params_valid(const struct vhs_mcdeint_params *p)
+{
+	const struct vhs_motion_params *m = &p->motion;
+
+	return (m->block == 8 || m->block == 16) && m->range >= 0 && (m->subpel == 1 || m->subpel == 2 || m->subpel == 4) &&
+	       m->lambda >= 0 && p->own >= 0 && p->threshold >= 0 && p->sharpen >= 0 && p->sharpen <= 16 &&
+	       p->edi.radius >= 0 && p->edi.radius <= VHS_EDI_RADIUS_MAX;
+}
+
 int vhs_mcdeint_open(struct vhs_mcdeint **out, const struct vhs_mcdeint_params *p, const struct vhs_pixfmt *fmt,
 		     int width, int height)
 {
@@ -77,7 +86,7 @@ int vhs_mcdeint_open(struct vhs_mcdeint **out, const struct vhs_mcdeint_params *
 	int ret;
 
 	*out = NULL;
-	if (fmt->bytes != 1 || fmt->rgb || width < 16 || height < 16)
+	if (fmt->bytes != 1 || fmt->rgb || width < 16 || height < 16 || !vhs_mcdeint_params_valid(p))
 		return -EINVAL;
 	d = calloc(1, sizeof(*d));
 	if (!d)

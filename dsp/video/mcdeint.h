@@ -49,8 +49,13 @@ int vhs_mcdeint_preset(const char *name, struct vhs_mcdeint_params *p);
 
 struct vhs_mcdeint;
 
+/* Whether p holds values the deinterlacer takes: blocks of 8 or 16, a range of 0 or more,
+ * subpel 1, 2 or 4, edi radius 0..VHS_EDI_RADIUS_MAX, sharpen 0..16, the rest 0 or more. */
+int vhs_mcdeint_params_valid(const struct vhs_mcdeint_params *p);
+
 /* A deinterlacer for fields of frames of this format and size. Returns 0, -ENOMEM, or
- * -EINVAL (a format deeper than 8 bits, or packed, or RGB; a size under 16 x 16). */
+ * -EINVAL (a format deeper than 8 bits, or packed, or RGB; a size under 16 x 16; parameters
+ * vhs_mcdeint_params_valid() refuses). */
 int vhs_mcdeint_open(struct vhs_mcdeint **d, const struct vhs_mcdeint_params *p, const struct vhs_pixfmt *fmt,
 		     int width, int height);
 
