@@ -42,7 +42,8 @@
 #include <cuda_runtime.h>
 #define VHS_LANES 32              /* a warp */
 #define VHS_LAUNCH(kernel, grid, block, stream) kernel<<<grid, block, 0, stream>>>
-#define WARPS_FINE 16             /* warps of the thread block that walks a finer level */
+#define WARPS_FINE 32             /* warps of the thread block that walks a finer level (a
+				  * diagonal holds up to min(nx, ny) blocks: 60 at 720x480) */
 #endif
 
 extern "C" {
