@@ -53,7 +53,7 @@ restore() {
 	} >"$out.toml"
 	local -a sets=()
 	for arg in "$@"; do sets+=(--set "$arg"); done
-	"$BIN/vhs-orchestrate" run --progress=none "${sets[@]}" "$out.toml" >/dev/null 2>"$out.log" ||
+	"$BIN/vhs-orchestrate" run --force --progress=none "${sets[@]}" "$out.toml" >/dev/null 2>"$out.log" ||
 		die "the run of $out failed: $(tail -3 "$out.log")"
 }
 
@@ -166,7 +166,7 @@ for c in clean-i clean-p telecine wide mixed; do
 			fi
 			printf '[encode]\ncodec = "ffv1"\n[audio]\nenhance = "none"\n'
 		} >"$c-$chain.toml"
-		"$BIN/vhs-orchestrate" run --progress=none "$c-$chain.toml" >/dev/null 2>"$c-$chain.log" ||
+		"$BIN/vhs-orchestrate" run --force --progress=none "$c-$chain.toml" >/dev/null 2>"$c-$chain.log" ||
 			die "the $chain run of $c failed"
 		echo "| $c | $chain | $(ffprobe -v error -select_streams v -show_entries stream=avg_frame_rate -of csv=p=0 "$c-$chain.mkv") |" \
 			"$(ffprobe -v error -count_frames -select_streams v -show_entries stream=nb_read_frames -of csv=p=0 "$c-$chain.mkv") |" \

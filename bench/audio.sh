@@ -52,7 +52,7 @@ one_run() {
 	local name="$1" enhance="$2" t0 t1 wall an acpu mcpu
 	rm -rf "$WORK/out.mkv" "$WORK/out.mkv.vhs-work"
 	t0=$(date +%s.%N)
-	"$BIN_DIR/vhs-orchestrate" run --progress=none --stats --set "audio.enhance=$enhance" \
+	"$BIN_DIR/vhs-orchestrate" run --force --progress=none --stats --set "audio.enhance=$enhance" \
 		"$WORK/job.toml" 2>"$WORK/$name.err" || { cat "$WORK/$name.err" >&2; die "the $name run failed"; }
 	t1=$(date +%s.%N)
 	wall="$(awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%.2f", b - a }')"

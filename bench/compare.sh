@@ -45,7 +45,7 @@ build_rev() {
 run() {
 	local name="$1" i="$2" bin="$3"
 	(cd "$WORK" && python3 "$ROOT/bench/measure.py" --out "$name-$i.json" -- \
-		"$bin/vhs-orchestrate" run --progress=none --stats --restart "$name.toml" 2>"$name-$i.err") ||
+		"$bin/vhs-orchestrate" run --force --progress=none --stats --restart "$name.toml" 2>"$name-$i.err") ||
 		{ sed 's/^/    /' "$WORK/$name-$i.err" >&2; die "run $i of $name failed"; }
 	echo "  $name run $i: $(python3 -c 'import json,sys; r=json.load(open(sys.argv[1])); print("wall %.2f s, cpu %.2f s" % (r["wall_s"], r["user_s"] + r["sys_s"]))' "$WORK/$name-$i.json")"
 }

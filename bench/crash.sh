@@ -171,7 +171,7 @@ start_run() {
 	read -r -a args <<<"$(args_for "$name")"
 	rm -f "$WORK/out.mkv"
 	(cd "$WORK" && exec python3 "$ROOT/bench/measure.py" --out "$name-$i.json" -- \
-		"$ORCH" run --progress=none --stats "${args[@]}" job.toml 2>"$name-$i.err") &
+		"$ORCH" run --force --progress=none --stats "${args[@]}" job.toml 2>"$name-$i.err") &
 	MPID=$!
 	ORCH_PID=""
 	for _ in $(seq 200); do

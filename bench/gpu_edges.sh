@@ -64,7 +64,7 @@ for model in lanczos esrgan-slim; do
 	for ((i = 0; i < REPS; i++)); do
 		for edges in auto off; do
 			t0=$(date +%s.%N)
-			"$BIN/vhs-orchestrate" run --progress=none --stats "$model-$edges.toml" 2>"$model-$edges.log"
+			"$BIN/vhs-orchestrate" run --force --progress=none --stats "$model-$edges.toml" 2>"$model-$edges.log"
 			t1=$(date +%s.%N)
 			awk -v a="$t0" -v b="$t1" 'BEGIN { print b - a }' >>"$model-$edges.times"
 		done

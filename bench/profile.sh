@@ -23,7 +23,7 @@ TAPE_SECONDS="${BENCH_SECONDS:-20}"
 . "$ROOT/bench/lib.sh"
 encode_settings "${BENCH_CODEC:-x264}"
 
-RUN_CMD=("$ORCH" run --progress=none --restart job.toml)
+RUN_CMD=("$ORCH" run --force --progress=none --restart job.toml)
 PROFILE_CMD=("$ORCH" profile --progress=none --out prof job.toml)
 
 # measure NAME I CMD...: one measured run in $WORK; its figures in NAME-I.json.

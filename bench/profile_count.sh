@@ -92,7 +92,7 @@ main() {
 		ffmpeg -nostdin -v error -y -f lavfi -i "testsrc2=s=48x32:r=25,noise=alls=20:allf=t" \
 			-frames:v "$n" -pix_fmt yuv420p -f yuv4mpegpipe "$WORK/in$n.y4m"
 		job "$WORK/job$n.toml" "in$n.y4m"
-		count "run$n" "$BIN/vhs-orchestrate" run --progress=none "job$n.toml"
+		count "run$n" "$BIN/vhs-orchestrate" run --force --progress=none "job$n.toml"
 		totals "run$n" >"$WORK/run$n.txt"
 		count "profile$n" "$BIN/vhs-orchestrate" profile --progress=none --out prof "job$n.toml"
 		totals "profile$n" >"$WORK/profile$n.txt"

@@ -29,7 +29,7 @@ encode_settings "${BENCH_CODEC:-x264}"
 FFMPEG_CMD=(ffmpeg -nostdin -hide_banner -loglevel error -y -i tape.avi
 	-vf "$VF,scale=$WIDTH:$HEIGHT:flags=lanczos,format=yuv420p" -af "$AF"
 	"${ENC_ARGS[@]}" ffmpeg.mkv)
-PIPE_CMD=("$ORCH" run --progress=none --stats job.toml)
+PIPE_CMD=("$ORCH" run --force --progress=none --stats job.toml)
 
 # measure NAME I CMD...: one measured run in $WORK; result in NAME-I.json, stderr in NAME-I.err.
 measure() {

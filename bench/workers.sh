@@ -44,7 +44,7 @@ run() {
 	shift 2
 	out="$name.mkv"
 	rm -f "$out"
-	"$ROOT/bench/measure.py" --out m.json -- "$ORCH" run --progress=none --stats --restart "$job" \
+	"$ROOT/bench/measure.py" --out m.json -- "$ORCH" run --force --progress=none --stats --restart "$job" \
 		--set output="$out" "$@" 2>err.txt >/dev/null || { cat err.txt; echo "bench-workers: $name failed" >&2; exit 1; }
 	local wall cpu peak plan frames hash
 	read -r wall cpu peak < <(python3 -c 'import json,sys; m=json.load(open("m.json")); print(m["wall_s"], m["user_s"]+m["sys_s"], m["peak_pss_kb"]//1024)')

@@ -21,6 +21,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/statvfs.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -68,9 +69,10 @@ static int s_error(int code, const char *fmt, ...)
 static void s_usage(FILE *out)
 {
 	fputs("usage: vhs-orchestrate run   [--set section.key=value]... [--progress=auto|bar|log|json|none] [--stats] [--verbose]\n"
-	      "                             [--resume | --restart] JOB.toml\n"
+	      "                             [--resume | --restart] [--force] JOB.toml\n"
 	      "         --resume   continue an interrupted or crashed run from its finished segments\n"
 	      "         --restart  discard an unfinished run's segments and start over\n"
+	      "         --force    replace an existing output (it is replaced once the run has finished)\n"
 	      "       vhs-orchestrate profile [--set section.key=value]... [--stage NAME] [--frames N] [--out DIR]\n"
 	      "                             [--progress=MODE] [--verbose] JOB.toml\n"
 	      "         where the time goes, per stage: runs the job (its output into DIR) and writes\n"
@@ -123,13 +125,38 @@ static bool s_same_file(const char *a, const char *b)
 	return stat(a, &sa) == 0 && stat(b, &sb) == 0 && sa.st_dev == sb.st_dev && sa.st_ino == sb.st_ino;
 }
 
-/* What can be known about input and output without starting a stage. */
-static int s_check_paths(const struct vhs_job *job)
+/* Free space (bytes) below which a directory's file system counts as full before any work. */
+#define FULL_BELOW ((uint64_t)16 << 20)
+
+/* A directory the run writes into (what) is there, writable (a read-only file system says
+ * so) and not full. Returns 0 or an exit code, its line said. */
+static int s_check_writable_dir(const char *what, const char *dir)
+{
+	struct statvfs vfs;
+	struct stat st;
+	uint64_t avail;
+
+	if (stat(dir, &st) != 0 || !S_ISDIR(st.st_mode))
+		return s_error(VHS_EXIT_OUTPUT, "%s '%s' does not exist", what, dir);
+	if (access(dir, W_OK) != 0)
+		return s_error(VHS_EXIT_OUTPUT, "%s '%s' is not writable: %s", what, dir, strerror(errno));
+	if (statvfs(dir, &vfs) == 0) {
+		avail = (uint64_t)vfs.f_bavail * (uint64_t)vfs.f_frsize;
+		if (avail < FULL_BELOW)
+			return s_error(VHS_EXIT_OUTPUT, "%s '%s' is on a full file system (%llu KiB free): free some "
+				       "space or choose another", what, dir, (unsigned long long)(avail >> 10));
+	}
+	return 0;
+}
+
+/* What can be known about input and output without starting a stage. An existing output is
+ * refused unless may_replace (run --force; a profile writes into its own directory). */
+static int s_check_paths(const struct vhs_job *job, bool may_replace)
 {
 	char dir[PATH_MAX], tmp[PATH_MAX];
 	const char *ext = strrchr(job->output, '.');
 	struct stat st;
-	int known = 0;
+	int known = 0, ret;
 
 	if (stat(job->input, &st) != 0 || access(job->input, R_OK) != 0)
 		return s_error(VHS_EXIT_INPUT, "cannot read input '%s': %s", job->input, strerror(errno));
@@ -138,12 +165,16 @@ static int s_check_paths(const struct vhs_job *job)
 			       "in the capture, so pipes cannot be read)", job->input);
 	snprintf(tmp, sizeof(tmp), "%s", job->output);
 	snprintf(dir, sizeof(dir), "%s", dirname(tmp));
-	if (stat(dir, &st) != 0 || !S_ISDIR(st.st_mode))
-		return s_error(VHS_EXIT_OUTPUT, "output directory '%s' does not exist", dir);
-	if (access(dir, W_OK) != 0)
-		return s_error(VHS_EXIT_OUTPUT, "output directory '%s' is not writable: %s", dir, strerror(errno));
+	if ((ret = s_check_writable_dir("output directory", dir)))
+		return ret;
+	if (job->run.temp_dir && strcmp(job->run.temp_dir, dir) &&
+	    (ret = s_check_writable_dir("[run] temp_dir", job->run.temp_dir)))
+		return ret;
 	if (s_same_file(job->input, job->output))
 		return s_error(VHS_EXIT_OUTPUT, "output '%s' is the input; choose another name", job->output);
+	if (!may_replace && lstat(job->output, &st) == 0)
+		return s_error(VHS_EXIT_OUTPUT, "output '%s' exists: --force replaces it (once the run has "
+			       "finished), or choose another name", job->output);
 	for (int i = 0; s_containers[i]; i++)
 		known |= ext && !strcasecmp(ext, s_containers[i]);
 	if (!known)
@@ -402,7 +433,7 @@ static int s_profile(struct vhs_job *job, struct vhs_run_opts *opts, const struc
 	snprintf(logs, sizeof(logs), "%s/logs", dir);
 	free(job->output);
 	job->output = strdup(out);
-	ret = job->output ? s_check_paths(job) : s_error(VHS_EXIT_INTERNAL, "out of memory");
+	ret = job->output ? s_check_paths(job, true) : s_error(VHS_EXIT_INTERNAL, "out of memory");
 	if (!ret && pa->stage && mkdir(spool, 0700) && errno != EEXIST)
 		ret = s_error(VHS_EXIT_OUTPUT, "cannot create the spool '%s': %s", spool, strerror(errno));
 	if (!ret && mkdir(logs, 0755) && errno != EEXIST)
@@ -451,6 +482,7 @@ int main(int argc, char **argv)
 		{ "version", no_argument, NULL, 'V' },     { "verbose", no_argument, NULL, 'v' },
 		{ "stage", required_argument, NULL, 'g' }, { "frames", required_argument, NULL, 'f' },
 		{ "out", required_argument, NULL, 'o' },   { "json", no_argument, NULL, 'j' },
+		{ "force", no_argument, NULL, 'F' },
 		{ NULL, 0, NULL, 0 },
 	};
 	struct vhs_run_opts opts = { .progress = VHS_PROGRESS_AUTO };
@@ -484,7 +516,8 @@ int main(int argc, char **argv)
 	argc -= optind - 1;
 	optind = 0;         /* 0: glibc re-initialises (and permutes: options may follow the job) */
 	while ((c = getopt_long(argc, argv, ":hV", longopts, NULL)) != -1) {
-		bool profile_only = c == 'g' || c == 'f' || c == 'o', run_only = c == 'R' || c == 'X' || c == 'S';
+		bool profile_only = c == 'g' || c == 'f' || c == 'o';
+		bool run_only = c == 'R' || c == 'X' || c == 'S' || c == 'F';
 
 		if ((profile_only && !profile) || (run_only && strcmp(cmd, "run")) || (c == 'j' && strcmp(cmd, "check")) ||
 		    (c == 'v' && !strcmp(cmd, "check")) || (c == 'p' && !strcmp(cmd, "check")))
@@ -510,6 +543,8 @@ int main(int argc, char **argv)
 			opts.resume = 1;
 		else if (c == 'X')
 			opts.restart = 1;
+		else if (c == 'F')
+			opts.force = 1;
 		else if (c == 'g')
 			pa.stage = optarg;
 		else if (c == 'o')
@@ -546,7 +581,7 @@ int main(int argc, char **argv)
 	opts.stage_dir = stage_dir;
 	if (profile)
 		ret = s_profile(&job, &opts, &pa);
-	else if (!(ret = s_check_paths(&job)))
+	else if (!(ret = s_check_paths(&job, opts.force || !strcmp(cmd, "check"))))
 		ret = !strcmp(cmd, "check") ? s_check(&job, stage_dir, json) : vhs_run(&job, &opts);
 	vhs_job_free(&job);
 	return ret;

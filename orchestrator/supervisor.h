@@ -13,6 +13,7 @@ struct vhs_run_opts {
 	const char *stage_dir;    /* where vhs-stage-* live */
 	int resume;               /* --resume: continue the unfinished run in the work dir */
 	int restart;              /* --restart: discard it and start over */
+	int force;                /* --force: an existing output may be replaced */
 	struct vhs_profiler *profiler; /* profile: fed as the run goes (profile.h), or NULL */
 	const char *work_dir;     /* the work dir instead of TEMP_DIR/OUTPUT_NAME.vhs-work, or NULL */
 	const char *spool_dir;    /* profile --stage: record spool_kind's input here, or NULL */

@@ -6,6 +6,7 @@
 
 #include <dirent.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <libgen.h>
 #include <signal.h>
 #include <stdio.h>
@@ -141,9 +142,9 @@ int run_open_work(struct run *r)
 	if (ret == -EINVAL && !r->opts->restart)
 		return run_error_code(r, VHS_EXIT_JOB, "%s; start over with --restart", err);
 	if (ret == 0 && !r->opts->restart && !r->opts->resume)
-		return run_error_code(r, VHS_EXIT_USAGE, "an unfinished run of this job is in '%s' (%zu segments "
+		return run_error_code(r, VHS_EXIT_USAGE, "an unfinished run of this job is in '%s' (%zu segment%s "
 				    "finished); continue it with --resume or start over with --restart",
-				    r->work_dir, r->man.n_done);
+				    r->work_dir, r->man.n_done, r->man.n_done == 1 ? "" : "s");
 	if (ret == 0 && !r->opts->restart &&
 	    (r->man.fingerprint != fp || r->man.input_size != (uint64_t)st.st_size ||
 	     r->man.input_mtime_ns != (int64_t)st.st_mtim.tv_sec * 1000000000 + st.st_mtim.tv_nsec))
@@ -269,12 +270,20 @@ int run_choose_video(struct run *r)
 }
 
 /* Success: OUTPUT.part becomes OUTPUT and the work dir goes. Failure: OUTPUT.part goes,
- * the work dir keeps the manifest and finished segments (or goes, if none). */
+ * the work dir keeps the manifest and finished segments (or goes, if none). Without --force
+ * an output that appeared while the run went on is not replaced either (the rename refuses). */
 void run_settle_output(struct run *r)
 {
-	if (!r->exit_code && rename(r->part, r->job->output) != 0)
-		run_error_code(r, VHS_EXIT_OUTPUT, "cannot rename '%s' to '%s': %s", r->part, r->job->output,
-			     strerror(errno));
+	unsigned flags = r->opts->force ? 0 : RENAME_NOREPLACE;
+
+	if (!r->exit_code && renameat2(AT_FDCWD, r->part, AT_FDCWD, r->job->output, flags) != 0) {
+		if (errno == EEXIST)
+			run_error_code(r, VHS_EXIT_OUTPUT, "output '%s' appeared while the run went on: --force "
+				       "replaces it, or choose another name", r->job->output);
+		else
+			run_error_code(r, VHS_EXIT_OUTPUT, "cannot rename '%s' to '%s': %s", r->part, r->job->output,
+				       strerror(errno));
+	}
 	if (r->exit_code)
 		unlink(r->part);
 	r->kept = run_tidy(r, r->exit_code != 0, true);

@@ -68,7 +68,7 @@ EOF
 
 # run NAME: runs NAME.toml, keeps its stderr in NAME.log, prints the stats' run line
 run() {
-	"$BIN/vhs-orchestrate" run --progress=none --stats "$1.toml" 2>"$1.log" ||
+	"$BIN/vhs-orchestrate" run --force --progress=none --stats "$1.toml" 2>"$1.log" ||
 		{ cat "$1.log"; fail "$1: vhs-orchestrate exited $?"; }
 	grep '^stats: run ' "$1.log"
 }

@@ -39,7 +39,7 @@ enhance_run() {
 	make_job job.toml input="$in" output=out.mkv upscale.width=160 upscale.height=120 "$@"
 	note "job.toml:"
 	grep -A20 '^\[audio\]' job.toml | sed '/^$/q' | sed 's/^/    /' >&2
-	orch run --progress=none --stats job.toml
+	orch run --force --progress=none --stats job.toml # replaces the last run's out.mkv
 	expect_rc 0
 	[ -s out.mkv ] || fail "exit 0 but no out.mkv"
 	grep -E '^vhs-orchestrate: (audio|mux):' orch.err | sed 's/^/    /' >&2 || true

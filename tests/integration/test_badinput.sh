@@ -115,6 +115,52 @@ test_output_dir_missing() {
 	[ ! -e no ] || fail "the orchestrator created the missing output directory"
 }
 
+# An existing output is never replaced without --force (it once was, silently); with it, it
+# is, once the run has finished. The refusal comes before any work.
+test_output_exists_needs_force() {
+	need_bin
+	make_job job.toml input="$(tape ntsc 1 dv)" upscale.width=720 upscale.height=540
+	echo "an earlier restoration" >out.mkv
+	orch run --progress=none job.toml
+	expect_rc 5
+	expect_one_error
+	grep -qF "output '$PWD/out.mkv' exists: --force replaces it" orch.err || { show_file orch.err; fail "no clear line"; }
+	[ "$(cat out.mkv)" = "an earlier restoration" ] || fail "the existing output was touched"
+	[ ! -e out.mkv.vhs-work ] || fail "a work dir was made before the refusal"
+	orch run --progress=none --force job.toml
+	expect_rc 0
+	[ "$(frame_count out.mkv)" -gt 0 ] || fail "--force did not replace the output with the restoration"
+	orch check job.toml
+	expect_rc 0
+}
+
+# A temp dir on a full or a read-only file system fails before any work with one line (the
+# file systems are tmpfs mounts in a private mount namespace: no root needed where user
+# namespaces are allowed).
+test_temp_dir_full_or_read_only() {
+	need_bin
+	unshare --mount --map-root-user true 2>/dev/null || skip "no private mount namespaces here (unshare)"
+	local in
+	in="$(tape ntsc 1 dv)"
+	mkdir full ro
+	make_job job.toml input="$in" run.temp_dir="$PWD/full" upscale.width=720 upscale.height=540
+	ORCH_RC=0
+	# shellcheck disable=SC2016
+	unshare --mount --map-root-user sh -c 'mount -t tmpfs -o size=1m tmpfs full &&
+		dd if=/dev/zero of=full/fill bs=64k 2>/dev/null; "$1" run --progress=none job.toml' sh "$ORCH" \
+		>orch.out 2>orch.err || ORCH_RC=$?
+	expect_rc 5
+	grep -qF "[run] temp_dir '$PWD/full' is on a full file system" orch.err || { show_file orch.err; fail "no clear line for a full temp dir"; }
+	make_job job.toml input="$in" run.temp_dir="$PWD/ro" upscale.width=720 upscale.height=540
+	ORCH_RC=0
+	# shellcheck disable=SC2016
+	unshare --mount --map-root-user sh -c 'mount -t tmpfs -o ro tmpfs ro && "$1" run --progress=none job.toml' sh "$ORCH" \
+		>orch.out 2>orch.err || ORCH_RC=$?
+	expect_rc 5
+	grep -qF "[run] temp_dir '$PWD/ro' is not writable: Read-only file system" orch.err || { show_file orch.err; fail "no clear line for a read-only temp dir"; }
+	[ ! -e out.mkv ] && [ ! -e out.mkv.part ] || fail "output written"
+}
+
 test_output_equals_input() {
 	need_bin
 	cp "$(tape ntsc 2 dv)" tape.avi

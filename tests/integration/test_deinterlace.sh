@@ -75,12 +75,12 @@ test_deinterlace_mc_same_frames_workers_kills_resume() {
 	expect_rc 0
 	video_hashes out.mkv >ref.md5
 	[ "$(wc -l <ref.md5)" = 60 ] || fail "$(wc -l <ref.md5) frames, not 60"
-	orch run --progress=none --restart job.toml --set stages.preprocess.workers=2 --set stages.preprocess.threads=1
+	orch run --force --progress=none --restart job.toml --set stages.preprocess.workers=2 --set stages.preprocess.threads=1
 	expect_rc 0
 	video_hashes out.mkv >ours.md5
 	compare_video_hashes ref.md5 ours.md5
 	local pid
-	orch_bg run --progress=none --restart job.toml
+	orch_bg run --force --progress=none --restart job.toml
 	pid="$(stage_pid preprocess 20)"
 	wait_segments out.mkv.vhs-work 1 60
 	note "kill -9 vhs-stage-preprocess (pid $pid)"
@@ -91,11 +91,11 @@ test_deinterlace_mc_same_frames_workers_kills_resume() {
 		{ show_file orch.err 20; fail "the kill did not land (the run was over?)"; }
 	video_hashes out.mkv >ours.md5
 	compare_video_hashes ref.md5 ours.md5
-	orch_bg run --progress=none --restart job.toml
+	orch_bg run --force --progress=none --restart job.toml
 	wait_segments out.mkv.vhs-work 2 60
 	kill -KILL "$ORCH_PID"
 	orch_wait
-	orch run --progress=none --resume job.toml
+	orch run --force --progress=none --resume job.toml
 	expect_rc 0
 	grep -q "resuming: [1-9][0-9]* segments already done" orch.err || fail "the run did not resume"
 	video_hashes out.mkv >ours.md5

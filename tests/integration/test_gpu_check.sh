@@ -17,6 +17,11 @@ fake_bundle() {
 		printf '#!/bin/sh\necho "1000 2000"\n' >"$d/tests/gpu_meminfo"
 	fi
 	printf '#!/bin/sh\necho "all passed"\n' >"$d/tests/test_cuda"
+	cat >"$d/tests/test_cuda_mcdeint" <<'EOF'
+#!/bin/sh
+echo 'figure: {"name": "mcdeint medium 720x480", "fps": 250.0, "gpu_ms_per_frame": 3.5, "frames": 240}'
+echo "test_cuda_mcdeint: all passed"
+EOF
 	cat >"$d/tests/test_ipc_pool" <<'EOF'
 #!/bin/sh
 echo 'figure: {"name": "ipc-pool hand-offs", "slots": 4, "slot_mib": 2, "hand_offs": 5000, "per_s": 40000, "latency_p50_us": 20.1, "latency_p99_us": 80.5}'
@@ -44,10 +49,10 @@ test_gpu_check_without_a_gpu_skips_every_step() {
 	local rc=0
 	"$ROOT/tools/gpu-check.sh" --bundle bundle --out out >check.out 2>&1 || rc=$?
 	[ "$rc" = 0 ] || { show_file check.out; fail "exit $rc without a GPU (want 0)"; }
-	[ "$(grep -c '^[a-z_0-9-]* *skip .*no GPU: no CUDA device: stand-in' check.out)" = 8 ] ||
-		{ show_file check.out 40; fail "not every one of the 8 steps says it skips for want of a GPU"; }
+	[ "$(grep -c '^[a-z_0-9-]* *skip .*no GPU: no CUDA device: stand-in' check.out)" = 9 ] ||
+		{ show_file check.out 40; fail "not every one of the 9 steps says it skips for want of a GPU"; }
 	grep -q 'every step skipped, nothing ran on a GPU' check.out || fail "the last line does not say nothing ran"
-	python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); assert len(d["steps"]) == 8 and all(s["status"] == "skip" for s in d["steps"])' \
+	python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); assert len(d["steps"]) == 9 and all(s["status"] == "skip" for s in d["steps"])' \
 		out/figures.json || fail "figures.json is wrong"
 }
 
@@ -57,7 +62,7 @@ test_gpu_check_outcomes_figures_and_budget() {
 	"$ROOT/tools/gpu-check.sh" --bundle bundle --out out --budget 20 >check.out 2>&1 || rc=$?
 	[ "$rc" = 1 ] || { show_file check.out 40; fail "exit $rc with failed steps (want 1)"; }
 	local want line
-	for want in 'test_cuda ok' 'test_ipc_pool skip' 'test_pipeline skip' 'ceilings ok' \
+	for want in 'test_cuda ok' 'mcdeint ok' 'test_ipc_pool skip' 'test_pipeline skip' 'ceilings ok' \
 		'speed-medium FAIL' 'speed-lanczos TIMEOUT' 'speed-slim-fp32 skip' 'gpu-edges skip'; do
 		line="$(awk -v s="${want% *}" '$1 == s && NF >= 3 && $3 ~ /^[0-9.]+$/ { print $1, $2; exit }' check.out)"
 		[ "$line" = "$want" ] || { show_file check.out 40; fail "step line '$line', want '$want'"; }
@@ -66,14 +71,16 @@ test_gpu_check_outcomes_figures_and_budget() {
 	grep -q 'target 400: met' check.out || fail "the summary does not judge slim's 500 fps against 400"
 	grep -q 'target 120: MISSED by 17%' check.out || fail "the summary does not judge medium's 100 fps against 120"
 	grep -q '1.4% of the ceiling' check.out || fail "the summary has no share of the matrix ceiling"
+	grep -q 'deinterlace medium 720x480 .*250.0 fps, 3.500 ms GPU a frame; target 300: MISSED by 17%' check.out ||
+		fail "the summary does not judge the deinterlacer's 250 fps against 300"
 	grep -q 'CUDA IPC hand-offs .*p99 80.5 us' check.out || fail "a skipped step's figure line is lost"
 	python3 - out/figures.json <<'PY' || fail "figures.json is wrong"
 import json, sys
 d = json.load(open(sys.argv[1]))
 names = sorted(f["name"] for f in d["figures"])
-assert names == ["copy ceiling", "gemm ceiling fp16", "ipc-pool hand-offs",
+assert names == ["copy ceiling", "gemm ceiling fp16", "ipc-pool hand-offs", "mcdeint medium 720x480",
                  "upscale esrgan-medium x2 cuda fp16", "upscale esrgan-slim x2 cuda fp16"], names
-assert {f["step"] for f in d["figures"]} == {"ceilings", "speed-medium", "test_ipc_pool"}
+assert {f["step"] for f in d["figures"]} == {"ceilings", "mcdeint", "speed-medium", "test_ipc_pool"}
 PY
 	local n
 	n="$(find out -type f | wc -l)"

@@ -279,7 +279,7 @@ test_producer_gone_before_last_release() {
 		-c:v ffv1 -c:a pcm_s16le late.mkv || fail "cannot make the input"
 	make_job job.toml input=late.mkv output=out.mkv encode.codec=ffv1 encode.audio_codec=aac
 	for i in 1 2 3; do
-		orch run --progress=none job.toml
+		orch run --force --progress=none job.toml
 		expect_rc 0
 	done
 	[ "$(stream_types out.mkv)" = "video audio" ] || fail "expected video and audio, got: $(stream_types out.mkv)"
