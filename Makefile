@@ -311,6 +311,33 @@ $(BUILD)/bench/upscale_bench: $(BUILD)/obj/bench/upscale_bench.o $(DSP_LIB) $(LI
 	@mkdir -p $(dir $@)
 	$(link) $(CJSON_LIBS) $(CUDA_LIBS) -lm
 
+# Issue 27: libFuzzer targets (tests/fuzz/fuzz_*.c), each built by clang with the sources it
+# reads compiled in under AddressSanitizer and UndefinedBehaviorSanitizer, run for
+# FUZZ_SECONDS each from its seed corpus (tests/fuzz/corpus/NAME, copied to build/fuzz/corpus:
+# what the fuzzer finds stays out of the tree). A crash, leak, timeout or out-of-memory fails
+# `make fuzz`; the reproducer is left in build/fuzz/NAME-crash-*.
+FUZZ_SECONDS ?= 30
+FUZZ_CC ?= clang
+FUZZ_FLAGS := -std=c11 -D_GNU_SOURCE -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined \
+	$(addprefix -I,$(INC_tests)) $(CORE_CFLAGS)
+FUZZ_SRC_toml := lib/toml.c lib/toml_scan.c lib/readfile.c
+FUZZ_SRC_proto := proto/proto.c
+FUZZ_SRC_schedule := proto/schedule.c
+FUZZ_SRC_kv := proto/kv.c
+FUZZ_SRC_manifest := orchestrator/manifest.c lib/toml.c lib/toml_scan.c lib/readfile.c lib/tempfile.c
+FUZZ_LIBS_manifest := -luring
+FUZZ_SRC_y4m := dsp/image/y4m.c dsp/image/pixfmt.c
+FUZZ_SRC_recording := proto/recording.c proto/proto.c
+FUZZ_TARGETS := $(patsubst tests/fuzz/fuzz_%.c,%,$(wildcard tests/fuzz/fuzz_*.c))
+
+$(BUILD)/fuzz/fuzz_%: tests/fuzz/fuzz_%.c $$(FUZZ_SRC_$$*) $(wildcard lib/*.h proto/*.h orchestrator/*.h dsp/image/*.h)
+	@mkdir -p $(dir $@)
+	$(FUZZ_CC) $(FUZZ_FLAGS) -o $@ $< $(FUZZ_SRC_$*) $(FUZZ_LIBS_$*) -lm
+
+.PHONY: fuzz
+fuzz: $(FUZZ_TARGETS:%=$(BUILD)/fuzz/fuzz_%)
+	@tools/run-fuzz.sh $(FUZZ_SECONDS) $(BUILD)/fuzz $(FUZZ_TARGETS)
+
 deps:
 	@tools/install-deps.sh
 
