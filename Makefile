@@ -334,9 +334,12 @@ $(BUILD)/fuzz/fuzz_%: tests/fuzz/fuzz_%.c $$(FUZZ_SRC_$$*) $(wildcard lib/*.h pr
 	@mkdir -p $(dir $@)
 	$(FUZZ_CC) $(FUZZ_FLAGS) -o $@ $< $(FUZZ_SRC_$*) $(FUZZ_LIBS_$*) -lm
 
-.PHONY: fuzz
-fuzz: $(FUZZ_TARGETS:%=$(BUILD)/fuzz/fuzz_%)
+.PHONY: fuzz fuzz-deps
+fuzz: fuzz-deps
+	@$(MAKE) --no-print-directory $(FUZZ_TARGETS:%=$(BUILD)/fuzz/fuzz_%)
 	@tools/run-fuzz.sh $(FUZZ_SECONDS) $(BUILD)/fuzz $(FUZZ_TARGETS)
+fuzz-deps: # the project's packages and clang (libFuzzer and the sanitizers' runtimes)
+	@tools/install-deps.sh clang
 
 deps:
 	@tools/install-deps.sh
