@@ -330,7 +330,7 @@ FUZZ_SRC_y4m := dsp/image/y4m.c dsp/image/pixfmt.c
 FUZZ_SRC_recording := proto/recording.c proto/proto.c
 FUZZ_TARGETS := $(patsubst tests/fuzz/fuzz_%.c,%,$(wildcard tests/fuzz/fuzz_*.c))
 
-$(BUILD)/fuzz/fuzz_%: tests/fuzz/fuzz_%.c $$(FUZZ_SRC_$$*) $(wildcard lib/*.h proto/*.h orchestrator/*.h dsp/image/*.h)
+$(BUILD)/fuzz/fuzz_%: tests/fuzz/fuzz_%.c $$(FUZZ_SRC_$$*) $(wildcard tests/fuzz/*.h lib/*.h proto/*.h orchestrator/*.h dsp/image/*.h)
 	@mkdir -p $(dir $@)
 	$(FUZZ_CC) $(FUZZ_FLAGS) -o $@ $< $(FUZZ_SRC_$*) $(FUZZ_LIBS_$*) -lm
 

@@ -215,6 +215,12 @@ struct d_pyramid {
 	struct d_plane phase[16]; /* data NULL: not made */
 };
 
+/* The field of blocks (motion.c's struct vhs_motion_field's geometry): blocks of `block`
+ * samples every `step`, nx across and ny down a width x height luma picture. */
+struct d_blocks {
+	int block, step, nx, ny, width, height;
+};
+
 /* One search: a field against one neighbour. */
 struct d_search {
 	struct d_pyramid cur, ref;
@@ -226,7 +232,7 @@ struct d_search {
 
 struct d_searches {
 	struct d_search s[NEIGHBOURS]; /* blockIdx.y picks one */
-	int block, step, nx, ny, width, height;
+	struct d_blocks b;
 	int range, subpel, lambda;
 };
 
@@ -272,10 +278,10 @@ __device__ static void d_try(const struct d_plane *cur, const struct d_plane *re
 __device__ static void d_place(const struct d_searches *q, const struct d_plane *cur, int level, int i, int j, int *x,
 			       int *y)
 {
-	int bs = q->block >> level;
+	int bs = q->b.block >> level;
 
-	*x = d_block_at(i, q->step, q->block, q->width) >> level;
-	*y = d_block_at(j, q->step, q->block, q->height) >> level;
+	*x = d_block_at(i, q->b.step, q->b.block, q->b.width) >> level;
+	*y = d_block_at(j, q->b.step, q->b.block, q->b.height) >> level;
 	*x = *x + bs > cur->width ? cur->width - bs : *x;
 	*y = *y + bs > cur->height ? cur->height - bs : *y;
 }
@@ -286,16 +292,16 @@ __device__ static void d_keep(const struct d_searches *q, const struct d_search 
 			      int y, struct d_best b, int lane)
 {
 	const struct d_plane *cur = &s->cur.level[level], *ref = &s->ref.level[level];
-	int bs = q->block >> level;
+	int bs = q->b.block >> level;
 
 	if (b.cost == ULLONG_MAX)
 		b = d_best{ 0, 0, 0,
 				     d_sad_warp(cur->data + y * cur->stride + x, cur->stride,
 						ref->data + y * ref->stride + x, ref->stride, bs, lane) };
 	if (lane == 0) {
-		s->mv[j * q->nx + i] = vhs_mv{ (int16_t)b.x, (int16_t)b.y };
+		s->mv[j * q->b.nx + i] = vhs_mv{ (int16_t)b.x, (int16_t)b.y };
 		if (level == 0)
-			s->sad[j * q->nx + i] = b.sad;
+			s->sad[j * q->b.nx + i] = b.sad;
 	}
 }
 
@@ -307,12 +313,12 @@ __global__ void k_search_coarsest(struct d_searches q, int level)
 	const struct d_search *s = &q.s[blockIdx.y];
 	const struct d_plane *cur = &s->cur.level[level], *ref = &s->ref.level[level];
 	int lane = threadIdx.x % VHS_LANES, blk = blockIdx.x * WARPS + threadIdx.x / VHS_LANES;
-	int bs = q.block >> level, r = q.range >> level, side = 2 * r + 1, n = side * side + 1, x, y;
-	int i = blk % q.nx, j = blk / q.nx, best_k = INT_MAX;
+	int bs = q.b.block >> level, r = q.range >> level, side = 2 * r + 1, n = side * side + 1, x, y;
+	int i = blk % q.b.nx, j = blk / q.b.nx, best_k = INT_MAX;
 	unsigned long long best = ULLONG_MAX;
 	struct d_best b = { 0, 0, ULLONG_MAX, 0 };
 
-	if (blk >= q.nx * q.ny)
+	if (blk >= q.b.nx * q.b.ny)
 		return; /* the whole warp: blk is the same in every lane */
 	d_place(&q, cur, level, i, j, &x, &y);
 	for (int k = lane; k < n; k += VHS_LANES) {
@@ -356,14 +362,14 @@ __global__ void __launch_bounds__(VHS_LANES * WARPS_FINE) k_search_finer(struct 
 {
 	const struct d_search *s = &q.s[blockIdx.y];
 	const struct d_plane *cur = &s->cur.level[level], *ref = &s->ref.level[level];
-	int lane = threadIdx.x % VHS_LANES, warp = threadIdx.x / VHS_LANES, bs = q.block >> level;
+	int lane = threadIdx.x % VHS_LANES, warp = threadIdx.x / VHS_LANES, bs = q.b.block >> level;
 
-	for (int diag = 0; diag <= q.nx + q.ny - 2; diag++) {
-		int j0 = diag - (q.nx - 1) > 0 ? diag - (q.nx - 1) : 0, j1 = diag < q.ny - 1 ? diag : q.ny - 1;
+	for (int diag = 0; diag <= q.b.nx + q.b.ny - 2; diag++) {
+		int j0 = diag - (q.b.nx - 1) > 0 ? diag - (q.b.nx - 1) : 0, j1 = diag < q.b.ny - 1 ? diag : q.b.ny - 1;
 
 		for (int j = j0 + warp; j <= j1; j += WARPS_FINE) {
 			int i = diag - j, x, y, px, py, moved = 1;
-			const struct vhs_mv *c = &s->coarse[j * q.nx + i];
+			const struct vhs_mv *c = &s->coarse[j * q.b.nx + i];
 			struct d_best b = { 0, 0, ULLONG_MAX, 0 };
 
 			d_place(&q, cur, level, i, j, &x, &y);
@@ -371,10 +377,10 @@ __global__ void __launch_bounds__(VHS_LANES * WARPS_FINE) k_search_finer(struct 
 			py = 2 * c->y;
 			d_try(cur, ref, x, y, bs, px, py, px, py, q.lambda, &b, lane);
 			if (i > 0)
-				d_try(cur, ref, x, y, bs, s->mv[j * q.nx + i - 1].x, s->mv[j * q.nx + i - 1].y, px, py,
+				d_try(cur, ref, x, y, bs, s->mv[j * q.b.nx + i - 1].x, s->mv[j * q.b.nx + i - 1].y, px, py,
 				      q.lambda, &b, lane);
 			if (j > 0)
-				d_try(cur, ref, x, y, bs, s->mv[(j - 1) * q.nx + i].x, s->mv[(j - 1) * q.nx + i].y, px,
+				d_try(cur, ref, x, y, bs, s->mv[(j - 1) * q.b.nx + i].x, s->mv[(j - 1) * q.b.nx + i].y, px,
 				      py, q.lambda, &b, lane);
 			d_try(cur, ref, x, y, bs, 0, 0, px, py, q.lambda, &b, lane);
 			for (int round = 0; round < 2 && moved && b.cost != ULLONG_MAX; round++) {
@@ -399,15 +405,15 @@ __global__ void k_search_subpel(struct d_searches q)
 {
 	const struct d_search *s = &q.s[blockIdx.y];
 	const struct d_plane *cur = &s->cur.level[0], *ref = &s->ref.level[0];
-	int lane = threadIdx.x % VHS_LANES, blk = blockIdx.x * WARPS + threadIdx.x / VHS_LANES, bs = q.block;
-	int i = blk % q.nx, j = blk / q.nx, x, y, qx, qy, px, py;
+	int lane = threadIdx.x % VHS_LANES, blk = blockIdx.x * WARPS + threadIdx.x / VHS_LANES, bs = q.b.block;
+	int i = blk % q.b.nx, j = blk / q.b.nx, x, y, qx, qy, px, py;
 	uint32_t best_sad;
 	unsigned long long best;
 
-	if (blk >= q.nx * q.ny)
+	if (blk >= q.b.nx * q.b.ny)
 		return;
-	x = d_block_at(i, q.step, q.block, q.width);
-	y = d_block_at(j, q.step, q.block, q.height);
+	x = d_block_at(i, q.b.step, q.b.block, q.b.width);
+	y = d_block_at(j, q.b.step, q.b.block, q.b.height);
 	qx = px = 4 * s->mv[blk].x;
 	qy = py = 4 * s->mv[blk].y;
 	best_sad = s->sad[blk];
@@ -450,7 +456,7 @@ struct d_compensation {
 	const struct vhs_mv *mv[NEIGHBOURS]; /* blockIdx.z picks the neighbour */
 	struct d_plane ref[NEIGHBOURS];
 	uint8_t *out[NEIGHBOURS];        /* packed, the plane's width */
-	int block, step, nx, ny, fwidth, fheight; /* the field of blocks (luma) */
+	struct d_blocks b;               /* the field of blocks (luma) */
 	int sx, sy, parity;              /* the plane's subsampling; the rows made */
 };
 
@@ -506,29 +512,29 @@ __global__ void k_compensate(struct d_compensation q)
 	uint8_t *out = blockIdx.z ? q.out[1] : q.out[0];
 	int x = blockIdx.x * blockDim.x + threadIdx.x;
 	int y = 2 * (int)(blockIdx.y * blockDim.y + threadIdx.y) + q.parity;
-	int bw = q.block >> q.sx, bh = q.block >> q.sy, w = ref->width, i0, i1, j0, j1;
+	int bw = q.b.block >> q.sx, bh = q.b.block >> q.sy, w = ref->width, i0, i1, j0, j1;
 	long long acc = 0, wsum = 0;
 
 	if (x >= w || y >= ref->height)
 		return;
-	d_cover(x, q.sx, q.step, q.block, q.nx, &i0, &i1);
-	d_cover(y, q.sy, q.step, q.block, q.ny, &j0, &j1);
+	d_cover(x, q.sx, q.b.step, q.b.block, q.b.nx, &i0, &i1);
+	d_cover(y, q.sy, q.b.step, q.b.block, q.b.ny, &j0, &j1);
 	for (int jj = j0; jj <= j1 + 1; jj++) {
-		int j = jj <= j1 ? jj : q.ny - 1, by;
+		int j = jj <= j1 ? jj : q.b.ny - 1, by;
 
-		if (jj > j1 && j1 == q.ny - 1)
+		if (jj > j1 && j1 == q.b.ny - 1)
 			break; /* the last block was in the range */
-		by = d_block_at(j, q.step, q.block, q.fheight) >> q.sy;
+		by = d_block_at(j, q.b.step, q.b.block, q.b.height) >> q.sy;
 		by = by + bh > ref->height ? ref->height - bh : by;
 		if (y < by || y >= by + bh)
 			continue;
 		for (int ii = i0; ii <= i1 + 1; ii++) {
-			int i = ii <= i1 ? ii : q.nx - 1, bx, wt;
-			const struct vhs_mv *v = &mv[j * q.nx + i];
+			int i = ii <= i1 ? ii : q.b.nx - 1, bx, wt;
+			const struct vhs_mv *v = &mv[j * q.b.nx + i];
 
-			if (ii > i1 && i1 == q.nx - 1)
+			if (ii > i1 && i1 == q.b.nx - 1)
 				break;
-			bx = d_block_at(i, q.step, q.block, q.fwidth) >> q.sx;
+			bx = d_block_at(i, q.b.step, q.b.block, q.b.width) >> q.sx;
 			bx = bx + bw > w ? w - bw : bx;
 			if (x < bx || x >= bx + bw)
 				continue;
@@ -608,7 +614,8 @@ struct vhs_cuda_mcdeint {
 	const struct vhs_pixfmt *fmt;
 	int width, height, planes;
 	int pw[3], ph[3];         /* plane sizes */
-	int levels, nx, ny, step;
+	int levels;               /* of the search's pyramid */
+	struct d_blocks blocks;   /* the field of blocks, as motion.c lays it out */
 	struct d_phases phases;   /* which phases the search tries (their out[] filled per field) */
 	struct field ring[RING];
 	long pushed, next;
@@ -724,9 +731,7 @@ extern "C" int vhs_cuda_mcdeint_open(struct vhs_cuda_mcdeint **out, const struct
 	d->width = width;
 	d->height = height;
 	d->planes = fmt->planes;
-	d->nx = geometry.nx;
-	d->ny = geometry.ny;
-	d->step = geometry.step;
+	d->blocks = d_blocks{ params->motion.block, geometry.step, geometry.nx, geometry.ny, width, height };
 	vhs_motion_field_free(&geometry);
 	d->levels = vhs_motion_levels(&params->motion, width, height);
 	for (int pl = 0; pl < d->planes; pl++) {
@@ -753,7 +758,7 @@ extern "C" int vhs_cuda_mcdeint_open(struct vhs_cuda_mcdeint **out, const struct
 	for (int r = 0; !ret && r < RING; r++)
 		ret = s_field_alloc(d, &d->ring[r]);
 	for (int n = 0; !ret && n < NEIGHBOURS; n++) {
-		size_t blocks = (size_t)d->nx * (size_t)d->ny;
+		size_t blocks = (size_t)d->blocks.nx * (size_t)d->blocks.ny;
 
 		if (!(ret = s_alloc(d, (void **)&d->mf[n].mv, blocks * sizeof(struct vhs_mv))) &&
 		    !(ret = s_alloc(d, (void **)&d->mf[n].levels, 2 * blocks * sizeof(struct vhs_mv))))
@@ -937,16 +942,11 @@ extern "C" int vhs_cuda_mcdeint_end(struct vhs_cuda_mcdeint *d)
 static int s_search(struct vhs_cuda_mcdeint *d, const struct field *f, const struct field *const *g, int n)
 {
 	struct d_searches q;
-	int blocks = d->nx * d->ny;
+	int blocks = d->blocks.nx * d->blocks.ny;
 	dim3 warps((unsigned)((blocks + WARPS - 1) / WARPS), (unsigned)n); /* a warp per block */
 
 	memset(&q, 0, sizeof(q));
-	q.block = d->p.motion.block;
-	q.step = d->step;
-	q.nx = d->nx;
-	q.ny = d->ny;
-	q.width = d->width;
-	q.height = d->height;
+	q.b = d->blocks;
 	q.range = d->p.motion.range;
 	q.subpel = d->p.motion.subpel;
 	q.lambda = d->p.motion.lambda;
@@ -1001,16 +1001,11 @@ extern "C" int vhs_cuda_mcdeint_pull(struct vhs_cuda_mcdeint *d, struct vhs_pict
 			c.ref[k] = d_plane{ g[k]->bob[pl], d->pw[pl], d->pw[pl], d->ph[pl] };
 			c.out[k] = d->moved[k][pl];
 		}
-		c.block = d->p.motion.block;
-		c.step = d->step;
-		c.nx = d->nx;
-		c.ny = d->ny;
-		c.fwidth = d->width;
-		c.fheight = d->height;
+		c.b = d->blocks;
 		c.sx = pl ? d->fmt->log2_cw : 0;
 		c.sy = pl ? d->fmt->log2_ch : 0;
 		c.parity = !f->parity; /* the blend reads the missing rows only */
-		if ((c.block >> c.sx) < 2 || (c.block >> c.sy) < 2)
+		if ((c.b.block >> c.sx) < 2 || (c.b.block >> c.sy) < 2)
 			continue; /* motion.c makes nothing then either */
 		grid.z = (unsigned)n;
 		VHS_LAUNCH(k_compensate, grid, dim3(TX, TY), d->stream)(c);

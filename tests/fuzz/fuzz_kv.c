@@ -2,20 +2,18 @@
  * (video.analysis, audio.analysis) and the stages read their settings from. */
 #include <stdint.h>
 #include <stdlib.h>
-#include <string.h>
 
+#include "fuzz_text.h"
 #include "kv.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	static const char *const keys[] = { "scan", "field_order", "width", "rate", "hum", "", "=", "a.b" };
-	char *blob = malloc(size + 1), buf[64];
+	char *blob = fuzz_text(data, size), buf[64];
 	long long v;
 
 	if (!blob)
 		return 0;
-	memcpy(blob, data, size);
-	blob[size] = '\0';
 	for (size_t i = 0; i < sizeof(keys) / sizeof(keys[0]); i++) {
 		(void)vhs_kv_get(blob, keys[i], buf, sizeof(buf));
 		(void)vhs_kv_get(blob, keys[i], buf, 1);
