@@ -98,7 +98,7 @@ Test(job_print, to_kv)
 	cr_assert_not_null(blob);
 	for (p = blob; *p; p++)
 		lines += *p == '\n';
-	cr_assert_eq(lines, 51, "one line per key");
+	cr_assert_eq(lines, 53, "one line per key");
 	cr_assert_eq(blob[strlen(blob) - 1], '\n');
 	cr_assert(strstr(blob, "\nvideo.filters=a\\\\b\\nc\td \"q\" \xC3\xA9 \x01 #x\n"), "%s", blob);
 	cr_assert(strstr(blob, "\nencode.crf=10\n"), "%s", blob);
@@ -142,7 +142,7 @@ Test(job_print, print_reference)
 	fclose(f);
 	for (p = buf; *p; p++)
 		lines += *p == '\n';
-	cr_assert_eq(lines, 2 + 51, "%s", buf);
+	cr_assert_eq(lines, 2 + 53, "%s", buf);
 	cr_assert(strstr(buf, "\n| `upscale.scale` | integer | `2` | 2, 3, 4, 8 |"), "%s", buf);
 	cr_assert_eq(strncmp(buf, "| Key | Type | Default | Allowed | Description |\n", 49), 0);
 	cr_assert(strstr(buf, "\n| `encode.crf` | integer | `-1` | -1..63 | "), "%s", buf);
