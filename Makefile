@@ -328,11 +328,16 @@ FUZZ_SRC_manifest := orchestrator/manifest.c lib/toml.c lib/toml_scan.c lib/read
 FUZZ_LIBS_manifest := -luring
 FUZZ_SRC_y4m := dsp/image/y4m.c dsp/image/pixfmt.c
 FUZZ_SRC_recording := proto/recording.c proto/proto.c
+FUZZ_SRC_spool := runtime/spool.c
+FUZZ_LIBS_spool := -lavutil
+FUZZ_SRC_model := dsp/nn/model.c
+FUZZ_CFLAGS_model := -DVHS_MODELDIR='"models"'
+FUZZ_LIBS_model := $(CJSON_LIBS)
 FUZZ_TARGETS := $(patsubst tests/fuzz/fuzz_%.c,%,$(wildcard tests/fuzz/fuzz_*.c))
 
-$(BUILD)/fuzz/fuzz_%: tests/fuzz/fuzz_%.c $$(FUZZ_SRC_$$*) $(wildcard tests/fuzz/*.h lib/*.h proto/*.h orchestrator/*.h dsp/image/*.h)
+$(BUILD)/fuzz/fuzz_%: tests/fuzz/fuzz_%.c $$(FUZZ_SRC_$$*) $(wildcard tests/fuzz/*.h lib/*.h proto/*.h orchestrator/*.h dsp/image/*.h dsp/nn/*.h runtime/*.h)
 	@mkdir -p $(dir $@)
-	$(FUZZ_CC) $(FUZZ_FLAGS) -o $@ $< $(FUZZ_SRC_$*) $(FUZZ_LIBS_$*) -lm
+	$(FUZZ_CC) $(FUZZ_FLAGS) $(FUZZ_CFLAGS_$*) -o $@ $< $(FUZZ_SRC_$*) $(FUZZ_LIBS_$*) -lm
 
 .PHONY: fuzz fuzz-deps
 fuzz: fuzz-deps
