@@ -327,6 +327,7 @@ void vhs_fmt_from_video(struct vhs_stream_fmt *s, const AVFrame *f)
 }
 
 static char s_last_error[256];
+static int s_quiet;       /* keep the last error, print nothing (but with VHS_LOG=debug) */
 
 static void s_log(void *avcl, int level, const char *fmt, va_list vl)
 {
@@ -345,11 +346,18 @@ static void s_log(void *avcl, int level, const char *fmt, va_list vl)
 		snprintf(s_last_error, sizeof(s_last_error), "%s", line);
 		s_last_error[strcspn(s_last_error, "\n")] = '\0';
 	}
-	fputs(line, stderr); /* the stage's log (the orchestrator keeps it, and shows it on failure) */
+	if (!s_quiet || debug)
+		fputs(line, stderr); /* the stage's log (the orchestrator keeps it, and shows it on failure) */
 }
 
 void vhs_av_log_setup(void)
 {
+	av_log_set_callback(s_log);
+}
+
+void vhs_av_log_quiet(void)
+{
+	s_quiet = 1;
 	av_log_set_callback(s_log);
 }
 

@@ -64,6 +64,11 @@ void vhs_fmt_from_video(struct vhs_stream_fmt *s, const AVFrame *f);
 /* Routes av_log into the stage: quiet unless VHS_LOG=debug; keeps the last error line,
  * which vhs_av_last_error() returns (for error messages). */
 void vhs_av_log_setup(void);
+
+/* As vhs_av_log_setup(), but nothing is printed (VHS_LOG=debug still prints): for the
+ * analyses, whose stderr is the user's terminal (a damaged capture's decoder complaints are
+ * the decode stage's to report), and whose errors come back through vhs_av_last_error(). */
+void vhs_av_log_quiet(void);
 const char *vhs_av_last_error(void);
 
 /* av_err2str that can be used in C11 (no compound literal in a macro argument). */

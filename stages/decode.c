@@ -894,7 +894,7 @@ static int s_analyze(const char *what, const char *path, const char *out)
 	char msg[1024];
 	int ret;
 
-	vhs_av_log_setup();
+	vhs_av_log_quiet(); /* its stderr is the user's terminal */
 	if (!strcmp(what, "--analyze-video"))
 		ret = vhs_video_analyze_file(path, out, msg, sizeof(msg));
 	else
