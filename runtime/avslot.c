@@ -342,8 +342,10 @@ static void s_log(void *avcl, int level, const char *fmt, va_list vl)
 	if (level > AV_LOG_WARNING && !debug)
 		return;
 	av_log_format_line(avcl, level, fmt, vl, line, sizeof(line), &prefix);
-	if (level <= AV_LOG_ERROR) {
-		snprintf(s_last_error, sizeof(s_last_error), "%s", line);
+	if (level <= AV_LOG_ERROR) { /* without the "[demuxer @ 0x...] " before it */
+		const char *text = line[0] == '[' && strstr(line, "] ") ? strstr(line, "] ") + 2 : line;
+
+		snprintf(s_last_error, sizeof(s_last_error), "%s", text);
 		s_last_error[strcspn(s_last_error, "\n")] = '\0';
 	}
 	if (!s_quiet || debug)
@@ -364,6 +366,11 @@ void vhs_av_log_quiet(void)
 const char *vhs_av_last_error(void)
 {
 	return s_last_error;
+}
+
+void vhs_av_clear_error(void)
+{
+	s_last_error[0] = '\0';
 }
 
 const char *vhs_av_err(int err)

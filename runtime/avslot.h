@@ -69,7 +69,12 @@ void vhs_av_log_setup(void);
  * analyses, whose stderr is the user's terminal (a damaged capture's decoder complaints are
  * the decode stage's to report), and whose errors come back through vhs_av_last_error(). */
 void vhs_av_log_quiet(void);
+
+/* The last error libav logged since vhs_av_clear_error() (its text, without the "[name @
+ * 0x...] " before it), or "": often says more than the error code ("Picture size 65535x65535
+ * is invalid" where the code says "Device or resource busy"). */
 const char *vhs_av_last_error(void);
+void vhs_av_clear_error(void);
 
 /* av_err2str that can be used in C11 (no compound literal in a macro argument). */
 const char *vhs_av_err(int err);

@@ -169,10 +169,13 @@ static int s_open_decoders(struct vhs_ctx *ctx, struct decode_priv *p, struct re
 
 static int s_open_input(struct vhs_ctx *ctx, struct decode_priv *p, struct reader *r)
 {
-	int ret = avformat_open_input(&r->fmt, p->path, NULL, NULL);
+	int ret;
 
-	if (ret < 0)
-		return vhs_fail(ctx, VHS_ERR_INPUT, "cannot open '%s': %s", p->path, vhs_av_err(ret));
+	vhs_av_clear_error();
+	ret = avformat_open_input(&r->fmt, p->path, NULL, NULL);
+	if (ret < 0) /* what libav said, where it said more than its code */
+		return vhs_fail(ctx, VHS_ERR_INPUT, "cannot open '%s': %s", p->path,
+				*vhs_av_last_error() ? vhs_av_last_error() : vhs_av_err(ret));
 	ret = avformat_find_stream_info(r->fmt, NULL);
 	if (ret < 0)
 		return vhs_fail(ctx, VHS_ERR_INPUT, "'%s': cannot read stream info: %s", p->path,

@@ -296,6 +296,19 @@ test_size_change_after_a_gap() {
 	((got >= want)) || fail "$got frames out, ffmpeg makes $want"
 }
 
+# A header that declares a picture of 65535 x 65535 (and nothing behind it) is refused with
+# one line that says so (libav's error code alone read "Device or resource busy").
+test_declared_size_65535() {
+	need_bin
+	{ printf 'YUV4MPEG2 W65535 H65535 F30:1 C420jpeg\nFRAME\n'; head -c 100000 /dev/zero; } >huge.y4m
+	make_job job.toml input=huge.y4m
+	orch run --progress=none job.toml
+	expect_rc 4
+	grep -qF "cannot open '$PWD/huge.y4m': Picture size 65535x65535 is invalid" orch.err ||
+		{ show_file orch.err; fail "the error does not say the size is invalid"; }
+	[ ! -e out.mkv ] || fail "output written"
+}
+
 # Silent footage is a normal input: a silent output, equal to the ffmpeg reference.
 test_video_only_input() {
 	oracle "$(tape ntsc 2 dv --no-audio)" video.filters="yadif" upscale.width=720 upscale.height=540
