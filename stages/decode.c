@@ -105,7 +105,6 @@ struct decode_priv {
 	int damaged;             /* read or decode errors seen, by all readers */
 	struct SwsContext *sws;  /* frames of another size or format, to the edge's */
 	AVFrame *conformed;      /* scratch: such a frame, scaled */
-	uint64_t resized;        /* frames so scaled */
 	int damage_reported;     /* the last segment was made and the damage said (once) */
 	int64_t first_pts;       /* P0: pts of the first video frame (video time base) */
 	int64_t seg_len;         /* segment_seconds in the video time base; 0 = one segment */
@@ -237,7 +236,6 @@ static int s_conform(struct vhs_ctx *ctx, struct decode_priv *p, AVFrame *f, AVF
 		return vhs_fail(ctx, VHS_ERR_INTERNAL, "scaling a %dx%d frame to %dx%d failed", f->width, f->height,
 				e->width, e->height);
 	p->conformed->sample_aspect_ratio = p->first[0] ? p->first[0]->sample_aspect_ratio : f->sample_aspect_ratio;
-	p->resized++;
 	*out = p->conformed;
 	return 0;
 }
